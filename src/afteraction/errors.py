@@ -1,0 +1,56 @@
+"""One exception tree for every face of afteraction (CLI, REST API, web pages) to map."""
+
+from __future__ import annotations
+
+
+class AfteractionError(Exception):
+    """Base of every error a user can cause or fix; carries a one-line message."""
+
+    exit_code = 1
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(AfteractionError):
+    """The thing asked for does not exist."""
+
+    exit_code = 3
+    http_status = 404
+
+
+class Conflict(AfteractionError):
+    """The write would clash with the current state (stale version, duplicate)."""
+
+    exit_code = 4
+    http_status = 409
+
+
+class InvalidInput(AfteractionError):
+    """A value, field, file or line the user gave cannot be understood."""
+
+    exit_code = 2
+    http_status = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DatabaseUnavailable(AfteractionError):
+    """The database cannot be reached or has not been initialised."""
+
+    exit_code = 5
+    http_status = 503
+
+
+class ConfigurationError(AfteractionError):
+    """A setting is missing or wrong."""
+
+    exit_code = 2
+    http_status = 500

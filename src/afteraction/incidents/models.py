@@ -1,0 +1,103 @@
+"""Tables of the incident aggregate: incidents, their labels (services, teams, tags), people, timeline events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from afteraction.db import Base, UTCDateTime
+
+
+class Person(Base):
+    """Someone who authors, reviews, owns an action item or acts in a timeline."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+
+
+class Incident(Base):
+    """An incident, near-miss, failed deploy or project milestone, with its key moments."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    external_ref: Mapped[str | None] = mapped_column(String(300), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20), default="incident")
+    severity: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+
+    labels: Mapped[list[IncidentLabel]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentLabel.position"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="TimelineEvent.position"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def key(self) -> str:
+        """The id users see: INC-<number>."""
+        return f"INC-{self.number}"
+
+
+class IncidentLabel(Base):
+    """A service, team, tag or category attached to an incident."""
+
+    __tablename__ = "incident_labels"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "kind", "value"),
+        Index("ix_incident_labels_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # service, team, tag, category
+    value: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    incident: Mapped[Incident] = relationship(back_populates="labels")
+
+
+class TimelineEvent(Base):
+    """One moment of an incident's timeline, from a source's own timestamp."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "source", "source_id"),
+        Index("ix_timeline_events_incident_at", "incident_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    time_text: Mapped[str | None] = mapped_column(String(100))  # what the document said when no time was understood
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    actor: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40), default="note")
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    source_id: Mapped[str | None] = mapped_column(String(300))
+    key_moment: Mapped[str | None] = mapped_column(String(20))
+    evidence: Mapped[str | None] = mapped_column(String(2000))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    incident: Mapped[Incident] = relationship(back_populates="events")

@@ -1,0 +1,62 @@
+"""Domain objects of the incident aggregate, as services return them and faces print them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["incident", "near-miss", "failed-deploy", "milestone"]
+KINDS: tuple[str, ...] = ("incident", "near-miss", "failed-deploy", "milestone")
+KEY_MOMENTS: tuple[str, ...] = ("started", "detected", "acknowledged", "mitigated", "resolved")
+INCIDENT_STATUSES: tuple[str, ...] = ("open", "mitigated", "resolved", "closed")
+
+
+class TimelineEntry(BaseModel):
+    """One timeline event; `at` is UTC, or None when the source gave a time that could not be understood."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int | None = Field(default=None, exclude=True)
+    at: datetime | None = None
+    time_text: str | None = None
+    source: str = "manual"
+    actor: str | None = None
+    kind: str = "note"
+    text: str
+    link: str | None = None
+    source_id: str | None = None
+    key_moment: str | None = None
+    evidence: str | None = None
+    line: int | None = Field(default=None, exclude=True)
+
+
+class KeyMoments(BaseModel):
+    """The five key moments of an incident, in UTC."""
+
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class IncidentSummary(KeyMoments):
+    """An incident as lists and detail views show it."""
+
+    id: str
+    title: str
+    kind: str = "incident"
+    severity: str | None = None
+    status: str = "open"
+    private: bool = False
+    services: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    postmortem_status: str | None = None
+    action_items_open: int = 0
+    extra: dict[str, Any] = Field(default_factory=dict)
+    version: int = 1
+    created_at: datetime | None = None

@@ -1,0 +1,114 @@
+"""Tables of the post-mortem aggregate: the review, its people, cause tree, factors, lessons and other sections."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from afteraction.db import Base, UTCDateTime
+from afteraction.incidents.models import Incident, Person
+
+
+class Postmortem(Base):
+    """The review of one incident (or retrospective of one milestone)."""
+
+    __tablename__ = "postmortems"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    trigger: Mapped[str] = mapped_column(Text, default="")
+    detection: Mapped[str] = mapped_column(Text, default="")
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    problem_statement: Mapped[str] = mapped_column(Text, default="")
+    supporting_info: Mapped[str] = mapped_column(Text, default="")
+    timeline_note: Mapped[str] = mapped_column(Text, default="")
+    due_date: Mapped[date | None] = mapped_column(Date)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_path: Mapped[str | None] = mapped_column(String(2000))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+
+    incident: Mapped[Incident] = relationship()
+    people: Mapped[list[PostmortemPerson]] = relationship(
+        cascade="all, delete-orphan", order_by="PostmortemPerson.position"
+    )
+    whys: Mapped[list[WhyNode]] = relationship(cascade="all, delete-orphan", order_by="WhyNode.position")
+    factors: Mapped[list[ContributingFactor]] = relationship(
+        cascade="all, delete-orphan", order_by="ContributingFactor.position"
+    )
+    lessons: Mapped[list[Lesson]] = relationship(cascade="all, delete-orphan", order_by="Lesson.position")
+    sections: Mapped[list[ExtraSection]] = relationship(
+        cascade="all, delete-orphan", order_by="ExtraSection.position"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PostmortemPerson(Base):
+    """An author or reviewer of a post-mortem."""
+
+    __tablename__ = "postmortem_people"
+    __table_args__ = (UniqueConstraint("postmortem_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(20))  # author, reviewer
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    person: Mapped[Person] = relationship()
+
+
+class WhyNode(Base):
+    """One "why" in a cause tree: a parent, any depth, any number of branches; leaves may be root causes."""
+
+    __tablename__ = "why_nodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("why_nodes.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    is_root_cause: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ContributingFactor(Base):
+    """A contributing factor with its category (from the factor taxonomy)."""
+
+    __tablename__ = "contributing_factors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lesson(Base):
+    """What went well, what went wrong, or where we got lucky."""
+
+    __tablename__ = "lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # went-well, went-wrong, lucky, learned
+    text: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExtraSection(Base):
+    """A section the format has no field for (Attendees, Stats, …), kept verbatim."""
+
+    __tablename__ = "extra_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    heading: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
