@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime
+from afteraction.db import Base, UTCDateTime, utcnow
 from afteraction.incidents.models import Incident, Person
 
 
@@ -32,10 +32,10 @@ class ActionItem(Base):
     tracker_key: Mapped[str | None] = mapped_column(String(200))
     tracker_url: Mapped[str | None] = mapped_column(String(2000))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     incident: Mapped[Incident] = relationship()
     owner: Mapped[Person | None] = relationship()

@@ -1,0 +1,113 @@
+"""The `afteraction` command line: a root group that builds settings and maps errors to one line and an exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from typer.core import TyperGroup
+
+from afteraction.config import Settings
+from afteraction.db import Database
+from afteraction.errors import AfteractionError, ConfigurationError
+
+
+@dataclass
+class CliState:
+    """What every command needs: the settings, and the database built from them on first use."""
+
+    settings: Settings
+    _database: Database | None = field(default=None, repr=False)
+
+    def database(self, *, check: bool = True) -> Database:
+        """The database of the settings; by default it must answer and be initialised."""
+        if self._database is None:
+            self._database = Database(self.settings.database_url, echo=self.settings.echo_sql)
+        if check:
+            self._database.check()
+        return self._database
+
+    def close(self) -> None:
+        """Release the database connections."""
+        if self._database is not None:
+            self._database.dispose()
+
+
+class AfteractionGroup(TyperGroup):
+    """The root group: users see one line and an exit code for their mistakes, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # click's Context, which Typer vendors
+        try:
+            return super().invoke(ctx)
+        except AfteractionError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        finally:
+            state = ctx.obj
+            if isinstance(state, CliState):
+                state.close()
+
+
+def state_of(ctx: typer.Context) -> CliState:
+    """The CliState the root command put on the context."""
+    state = ctx.find_root().obj
+    assert isinstance(state, CliState)
+    return state
+
+
+app = typer.Typer(
+    cls=AfteractionGroup,
+    name="afteraction",
+    help="Blameless post-mortems: timelines, causes, lessons and action items that get done.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="Database URL (overrides AFTERACTION_DATABASE_URL).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Blameless post-mortems: timelines, causes, lessons and action items that get done."""
+    try:
+        settings = Settings() if database_url is None else Settings(database_url=database_url)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "AFTERACTION_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise ConfigurationError(f"invalid setting {name}: {first['msg']}") from None
+    ctx.obj = CliState(settings=settings)
+
+
+def _register() -> None:
+    """Attach every command group to the root app."""
+    from afteraction.cli import actions, admin, documents, incidents, timeline
+
+    app.add_typer(incidents.app, name="incident")
+    app.add_typer(timeline.app, name="timeline")
+    app.add_typer(actions.app, name="actions")
+    app.command("init")(admin.init)
+    app.command("demo")(admin.demo)
+    app.command("import")(documents.import_command)
+    app.command("export")(documents.export_command)
+    try:
+        from afteraction.cli.lint import lint_command
+    except ImportError:  # pragma: no cover - lint lands separately
+        return
+    app.command("lint")(lint_command)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the `afteraction` script."""
+    app()

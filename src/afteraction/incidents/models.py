@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime
+from afteraction.db import Base, UTCDateTime, utcnow
 
 
 class Person(Base):
@@ -41,8 +41,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     labels: Mapped[list[IncidentLabel]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentLabel.position"
@@ -83,13 +83,17 @@ class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     __table_args__ = (
         UniqueConstraint("incident_id", "source", "source_id"),
-        Index("ix_timeline_events_incident_at", "incident_id", "at"),
+        Index("ix_timeline_events_incident_sort", "incident_id", "sort_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    time_text: Mapped[str | None] = mapped_column(String(100))  # what the document said when no time was understood
+    time_text: Mapped[str | None] = mapped_column(
+        String(100)
+    )  # what the document said when no time was understood
+    # The time to sort by: `at`, or for an event without one the time of the event before it in its document.
+    sort_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(40), default="manual")
     actor: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40), default="note")

@@ -42,7 +42,7 @@ class KeyMoments(BaseModel):
     resolved_at: datetime | None = None
 
 
-class IncidentSummary(KeyMoments):
+class IncidentSummary(BaseModel):
     """An incident as lists and detail views show it."""
 
     id: str
@@ -55,6 +55,11 @@ class IncidentSummary(KeyMoments):
     teams: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
     postmortem_status: str | None = None
     action_items_open: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime
+from afteraction.db import Base, UTCDateTime, utcnow
 from afteraction.incidents.models import Incident, Person
 
 
@@ -31,21 +31,10 @@ class Postmortem(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source_path: Mapped[str | None] = mapped_column(String(2000))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     incident: Mapped[Incident] = relationship()
-    people: Mapped[list[PostmortemPerson]] = relationship(
-        cascade="all, delete-orphan", order_by="PostmortemPerson.position"
-    )
-    whys: Mapped[list[WhyNode]] = relationship(cascade="all, delete-orphan", order_by="WhyNode.position")
-    factors: Mapped[list[ContributingFactor]] = relationship(
-        cascade="all, delete-orphan", order_by="ContributingFactor.position"
-    )
-    lessons: Mapped[list[Lesson]] = relationship(cascade="all, delete-orphan", order_by="Lesson.position")
-    sections: Mapped[list[ExtraSection]] = relationship(
-        cascade="all, delete-orphan", order_by="ExtraSection.position"
-    )
 
     __mapper_args__ = {"version_id_col": version}
 

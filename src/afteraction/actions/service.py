@@ -1,0 +1,169 @@
+"""Use cases of action items: add, update, list (open, overdue, by owner)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from afteraction.actions.models import ActionItem
+from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemView
+from afteraction.db import Database, utcnow
+from afteraction.errors import InvalidInput, NotFound
+from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.service import check_choice, get_or_create_person, load_incident, parse_incident_id
+
+_ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
+OPEN_STATUSES: tuple[str, ...] = ("open", "in-progress")
+
+
+def parse_action_id(value: str) -> int:
+    """The number of an action item id such as `AI-7` (or `7`)."""
+    match = _ACTION_KEY.match(value.strip())
+    if not match:
+        raise InvalidInput(f"not an action item id: {value!r} (expected AI-<number>)", field="action_id")
+    return int(match.group(1))
+
+
+def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
+    """The domain view of an action item row."""
+    today = today or utcnow().date()
+    return ActionItemView(
+        id=f"AI-{item.id}",
+        incident_id=item.incident.key,
+        incident_title=item.incident.title,
+        title=item.title,
+        type=item.type,
+        owner=item.owner.name if item.owner else None,
+        due=item.due_date,
+        priority=item.priority,
+        status=item.status,
+        status_reason=item.status_reason,
+        tracker=item.tracker_key,
+        opened_at=item.opened_at,
+        closed_at=item.closed_at,
+        overdue=item.status in OPEN_STATUSES and item.due_date is not None and item.due_date < today,
+        version=item.version,
+    )
+
+
+def _load(session: Session, action_id: str) -> ActionItem:
+    number = parse_action_id(action_id)
+    item = session.scalar(
+        select(ActionItem)
+        .where(ActionItem.id == number)
+        .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+    )
+    if item is None:
+        raise NotFound(f"no action item AI-{number}")
+    return item
+
+
+def add_action(
+    db: Database,
+    *,
+    incident_id: str,
+    title: str,
+    owner: str | None = None,
+    due: date | None = None,
+    type: str | None = None,
+    priority: str | None = None,
+) -> ActionItemView:
+    """Add an action item to an incident's post-mortem."""
+    if not title.strip():
+        raise InvalidInput("the action item title must not be empty", field="title")
+    type = check_choice(type, ACTION_TYPES, "type") if type else None
+    priority = check_choice(priority, PRIORITIES, "priority") if priority else None
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        position = session.scalar(
+            select(func.coalesce(func.max(ActionItem.position), -1) + 1).where(
+                ActionItem.incident_id == incident.id
+            )
+        )
+        item = ActionItem(
+            incident=incident,
+            title=title.strip(),
+            owner=get_or_create_person(session, owner) if owner and owner.strip() else None,
+            due_date=due,
+            type=type,
+            priority=priority,
+            status="open",
+            position=position or 0,
+        )
+        session.add(item)
+        session.flush()
+        return view_of(item)
+
+
+def update_action(
+    db: Database,
+    *,
+    action_id: str,
+    status: str | None = None,
+    owner: str | None = None,
+    due: date | None = None,
+    title: str | None = None,
+    type: str | None = None,
+    priority: str | None = None,
+    reason: str | None = None,
+) -> ActionItemView:
+    """Change an action item; closing it (done or wont-do) stamps the time, and wont-do needs a reason."""
+    with db.transaction() as session:
+        item = _load(session, action_id)
+        if title is not None:
+            if not title.strip():
+                raise InvalidInput("the action item title must not be empty", field="title")
+            item.title = title.strip()
+        if owner is not None:
+            item.owner = get_or_create_person(session, owner) if owner.strip() else None
+        if due is not None:
+            item.due_date = due
+        if type is not None:
+            item.type = check_choice(type, ACTION_TYPES, "type")
+        if priority is not None:
+            item.priority = check_choice(priority, PRIORITIES, "priority")
+        if reason is not None:
+            item.status_reason = reason.strip() or None
+        if status is not None:
+            status = check_choice(status, ACTION_STATUSES, "status")
+            if status == "wont-do" and not item.status_reason:
+                raise InvalidInput("marking an action item wont-do needs a reason (--reason)", field="reason")
+            if status != item.status:
+                item.closed_at = utcnow() if status in ("done", "wont-do") else None
+            item.status = status
+        session.flush()
+        return view_of(item)
+
+
+def list_actions(
+    db: Database,
+    *,
+    incident_id: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    owner: str | None = None,
+    today: date | None = None,
+) -> list[ActionItemView]:
+    """Action items across incidents, soonest due first; filters combine."""
+    today = today or utcnow().date()
+    query = select(ActionItem).options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+    if incident_id:
+        query = query.join(Incident, ActionItem.incident_id == Incident.id).where(
+            Incident.number == parse_incident_id(incident_id)
+        )
+    if open_only or overdue:
+        query = query.where(ActionItem.status.in_(OPEN_STATUSES))
+    if overdue:
+        query = query.where(ActionItem.due_date < today)
+    if owner:
+        query = query.join(Person, ActionItem.owner_id == Person.id).where(
+            func.lower(Person.name) == owner.strip().lower()
+        )
+    query = query.order_by(
+        ActionItem.due_date.asc().nulls_last(), ActionItem.incident_id, ActionItem.position
+    )
+    with db.transaction() as session:
+        return [view_of(item, today=today) for item in session.scalars(query)]

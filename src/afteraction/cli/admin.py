@@ -1,0 +1,53 @@
+"""`afteraction init` and `afteraction demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+
+from afteraction.cli import state_of
+from afteraction.cli.output import console
+from afteraction.db import utcnow
+from afteraction.reviews import service
+from afteraction.reviews.demo import demo_document
+
+
+def init(ctx: typer.Context) -> None:
+    """Create or migrate the database ($AFTERACTION_DATABASE_URL, default a SQLite file)."""
+    db = state_of(ctx).database(check=False)
+    db.migrate()
+    console().print(f"Database ready: {db.display_url()}")
+
+
+def demo(
+    ctx: typer.Context,
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", "-o", help="Also write the demo post-mortem as Markdown here."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the post-mortem.")] = False,
+) -> None:
+    """Load a complete sample incident and post-mortem (creates the database if needed)."""
+    state = state_of(ctx)
+    db = state.database(check=False)
+    db.migrate()
+    result = service.store_document(
+        db, doc=demo_document(utcnow().date()), severities=state.settings.severities
+    )
+    text = service.export_document(
+        db, incident_id=result.incident_id, fmt="md", template_dir=state.settings.template_dir
+    )
+    assert isinstance(text, str)
+    out = console()
+    if not quiet:
+        body = text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
+        out.print(Markdown(body))
+    verb = "Loaded" if result.created else "Refreshed"
+    out.print(f"\n{verb} the demo post-mortem as [bold]{result.incident_id}[/bold] in {db.display_url()}")
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(text, encoding="utf-8")
+        out.print(f"Markdown file: {markdown.resolve()}")

@@ -1,0 +1,89 @@
+"""`afteraction import` and `afteraction export`: post-mortems as Markdown files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from afteraction.cli import state_of
+from afteraction.cli.output import console, error_console, print_json
+from afteraction.reviews import service
+
+
+def import_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Markdown post-mortems (any file ending).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Import Markdown post-mortems (this tool's format, and leniently others') into the database."""
+    state = state_of(ctx)
+    db = state.database()
+    err = error_console()
+    with Progress(
+        TextColumn("Reading"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+        disable=as_json or not err.is_terminal,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("read", total=len(paths))
+        report = service.import_files(
+            db, paths=paths, severities=state.settings.severities, progress=lambda _p: progress.advance(task)
+        )
+    if as_json:
+        print_json(
+            [
+                {
+                    "path": r.path,
+                    "id": r.incident_id,
+                    "title": r.title,
+                    "created": r.created,
+                    "warnings": [w.model_dump() for w in r.warnings],
+                }
+                for r in report.results
+            ]
+        )
+        return
+    for warning in report.warnings:
+        err.print(f"[yellow]warning[/yellow]: {warning}", markup=True)
+    created = sum(1 for r in report.results if r.created)
+    console().print(
+        f"Imported {len(report.results)} post-mortems ({created} new, {len(report.results) - created} updated), "
+        f"{len(report.warnings)} warnings."
+    )
+
+
+def export_command(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="The incident, e.g. INC-12.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or json.")] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+    template: Annotated[
+        Path | None,
+        typer.Option("--template", help="A folder of Jinja2 templates that override the defaults."),
+    ] = None,
+) -> None:
+    """Export a post-mortem as Markdown, HTML, PDF or JSON."""
+    state = state_of(ctx)
+    content = service.export_document(
+        state.database(),
+        incident_id=incident_id,
+        fmt=fmt,
+        template_dir=template or state.settings.template_dir,
+    )
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            output.write_bytes(content)
+        else:
+            output.write_text(content, encoding="utf-8")
+        error_console().print(f"Wrote {output}")
+    elif isinstance(content, bytes):
+        sys.stdout.buffer.write(content)
+    else:
+        sys.stdout.write(content)

@@ -1,0 +1,282 @@
+"""Use cases of incidents: create, find, list, update key moments; the only place that writes incidents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from afteraction.actions.models import ActionItem
+from afteraction.db import Database
+from afteraction.errors import Conflict, InvalidInput, NotFound
+from afteraction.incidents.models import Incident, IncidentLabel, Person
+from afteraction.incidents.schemas import INCIDENT_STATUSES, KINDS, IncidentSummary
+from afteraction.reviews.models import Postmortem
+
+LABEL_KINDS: tuple[str, ...] = ("service", "team", "tag", "category")
+_KEY = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
+
+
+def parse_incident_id(value: str) -> int:
+    """The number of an incident id such as `INC-12` (or `12`)."""
+    match = _KEY.match(value.strip())
+    if not match:
+        raise InvalidInput(f"not an incident id: {value!r} (expected INC-<number>)", field="incident_id")
+    return int(match.group(1))
+
+
+def check_choice(value: str, allowed: Sequence[str], field: str) -> str:
+    """Return value if it is one of allowed (case-insensitively matched), else raise InvalidInput."""
+    for choice in allowed:
+        if value.lower() == choice.lower():
+            return choice
+    raise InvalidInput(f"invalid {field} {value!r}: expected one of {', '.join(allowed)}", field=field)
+
+
+def get_or_create_person(session: Session, name: str) -> Person:
+    """The person of that name, created on first mention."""
+    clean = name.strip()
+    person = session.scalar(select(Person).where(Person.name == clean))
+    if person is None:
+        person = Person(name=clean)
+        session.add(person)
+        session.flush()
+    return person
+
+
+def load_incident(session: Session, incident_id: str) -> Incident:
+    """The incident row of an id, or NotFound."""
+    number = parse_incident_id(incident_id)
+    incident = session.scalar(
+        select(Incident).where(Incident.number == number).options(selectinload(Incident.labels))
+    )
+    if incident is None:
+        raise NotFound(f"no incident INC-{number}")
+    return incident
+
+
+def next_number(session: Session) -> int:
+    """The next free incident number."""
+    return int(session.scalar(select(func.coalesce(func.max(Incident.number), 0))) or 0) + 1
+
+
+def set_labels(incident: Incident, kind: str, values: Sequence[str]) -> None:
+    """Replace the labels of one kind (services, teams, tags, categories) keeping their order."""
+    keep = [label for label in incident.labels if label.kind != kind]
+    seen: set[str] = set()
+    for position, value in enumerate(v.strip() for v in values):
+        if value and value not in seen:
+            seen.add(value)
+            keep.append(IncidentLabel(kind=kind, value=value, position=position))
+    incident.labels = keep
+
+
+def labels_of(incident: Incident, kind: str) -> list[str]:
+    """The labels of one kind, in order."""
+    return [label.value for label in sorted(incident.labels, key=lambda x: x.position) if label.kind == kind]
+
+
+def summarise(
+    incident: Incident, *, postmortem_status: str | None = None, open_actions: int = 0
+) -> IncidentSummary:
+    """The domain view of an incident row."""
+    return IncidentSummary(
+        id=incident.key,
+        title=incident.title,
+        kind=incident.kind,
+        severity=incident.severity,
+        status=incident.status,
+        private=incident.private,
+        services=labels_of(incident, "service"),
+        teams=labels_of(incident, "team"),
+        tags=labels_of(incident, "tag"),
+        categories=labels_of(incident, "category"),
+        started_at=incident.started_at,
+        detected_at=incident.detected_at,
+        acknowledged_at=incident.acknowledged_at,
+        mitigated_at=incident.mitigated_at,
+        resolved_at=incident.resolved_at,
+        postmortem_status=postmortem_status,
+        action_items_open=open_actions,
+        extra=dict(incident.extra or {}),
+        version=incident.version,
+        created_at=incident.created_at,
+    )
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A zone-aware time converted to UTC (None stays None)."""
+    return value.astimezone(UTC) if value is not None else None
+
+
+def create_incident(
+    db: Database,
+    *,
+    title: str,
+    severity: str | None,
+    allowed_severities: Sequence[str],
+    kind: str = "incident",
+    started_at: datetime | None = None,
+    services: Sequence[str] = (),
+    teams: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    private: bool = False,
+) -> IncidentSummary:
+    """Record a new incident (with an empty draft post-mortem) and return it."""
+    if not title.strip():
+        raise InvalidInput("title must not be empty", field="title")
+    kind = check_choice(kind, KINDS, "kind")
+    if severity is not None:
+        severity = check_choice(severity, allowed_severities, "severity")
+    for attempt in range(3):
+        try:
+            with db.transaction() as session:
+                incident = Incident(
+                    number=next_number(session),
+                    title=title.strip(),
+                    kind=kind,
+                    severity=severity,
+                    private=private,
+                    started_at=as_utc(started_at),
+                    extra={},
+                    labels=[],
+                )
+                set_labels(incident, "service", services)
+                set_labels(incident, "team", teams)
+                set_labels(incident, "tag", tags)
+                session.add(incident)
+                session.flush()
+                session.add(Postmortem(incident_id=incident.id))
+                return summarise(incident, postmortem_status="draft")
+        except IntegrityError:
+            # Two writers took the same number at once: take the next one.
+            if attempt == 2:
+                raise Conflict("could not allocate an incident number; try again") from None
+    raise AssertionError("unreachable")
+
+
+def _summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentSummary]:
+    """Summaries with post-mortem status and open action counts, in two grouped queries."""
+    ids = [incident.id for incident in incidents]
+    statuses: dict[int, str] = dict(
+        session.execute(
+            select(Postmortem.incident_id, Postmortem.status).where(Postmortem.incident_id.in_(ids))
+        )
+        .tuples()
+        .all()
+    )
+    counts: dict[int, int] = dict(
+        session.execute(
+            select(ActionItem.incident_id, func.count())
+            .where(ActionItem.incident_id.in_(ids), ActionItem.status.in_(("open", "in-progress")))
+            .group_by(ActionItem.incident_id)
+        )
+        .tuples()
+        .all()
+    )
+    return [
+        summarise(i, postmortem_status=statuses.get(i.id), open_actions=counts.get(i.id, 0))
+        for i in incidents
+    ]
+
+
+def get_incident(db: Database, *, incident_id: str) -> IncidentSummary:
+    """One incident by id."""
+    with db.transaction() as session:
+        return _summaries(session, [load_incident(session, incident_id)])[0]
+
+
+def list_incidents(
+    db: Database,
+    *,
+    kind: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[IncidentSummary]:
+    """Incidents, newest first, filtered by kind, severity, status or service."""
+    query = select(Incident).options(selectinload(Incident.labels))
+    if kind:
+        query = query.where(Incident.kind == check_choice(kind, KINDS, "kind"))
+    if severity:
+        query = query.where(func.upper(Incident.severity) == severity.upper())
+    if status:
+        query = query.where(Incident.status == check_choice(status, INCIDENT_STATUSES, "status"))
+    if service:
+        query = query.where(
+            Incident.id.in_(
+                select(IncidentLabel.incident_id).where(
+                    IncidentLabel.kind == "service", IncidentLabel.value == service
+                )
+            )
+        )
+    query = query.order_by(Incident.number.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.transaction() as session:
+        return _summaries(session, list(session.scalars(query)))
+
+
+MOMENT_FIELDS: tuple[str, ...] = (
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+)
+
+
+def update_incident(
+    db: Database,
+    *,
+    incident_id: str,
+    allowed_severities: Sequence[str],
+    expected_version: int | None = None,
+    title: str | None = None,
+    severity: str | None = None,
+    kind: str | None = None,
+    status: str | None = None,
+    private: bool | None = None,
+    services: Sequence[str] | None = None,
+    teams: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    moments: dict[str, datetime | None] | None = None,
+) -> IncidentSummary:
+    """Change an incident's fields or set its key moments by hand (a hand-set moment wins over derived ones)."""
+    changes: dict[str, Any] = {}
+    if title is not None:
+        if not title.strip():
+            raise InvalidInput("title must not be empty", field="title")
+        changes["title"] = title.strip()
+    if severity is not None:
+        changes["severity"] = check_choice(severity, allowed_severities, "severity")
+    if kind is not None:
+        changes["kind"] = check_choice(kind, KINDS, "kind")
+    if status is not None:
+        changes["status"] = check_choice(status, INCIDENT_STATUSES, "status")
+    if private is not None:
+        changes["private"] = private
+    for name, value in (moments or {}).items():
+        if name not in MOMENT_FIELDS:
+            raise InvalidInput(f"unknown key moment {name!r}", field=name)
+        changes[name] = as_utc(value)
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        if expected_version is not None and incident.version != expected_version:
+            raise Conflict(
+                f"{incident.key} was changed meanwhile (version {incident.version}, yours {expected_version})"
+            )
+        for name, value in changes.items():
+            setattr(incident, name, value)
+        for label_kind, values in (("service", services), ("team", teams), ("tag", tags)):
+            if values is not None:
+                set_labels(incident, label_kind, values)
+        session.flush()
+        return _summaries(session, [incident])[0]
