@@ -52,9 +52,7 @@ def get_or_create_person(session: Session, name: str) -> Person:
 def load_incident(session: Session, incident_id: str) -> Incident:
     """The incident row of an id, or NotFound."""
     number = parse_incident_id(incident_id)
-    incident = session.scalar(
-        select(Incident).where(Incident.number == number).options(selectinload(Incident.labels))
-    )
+    incident = session.scalar(select(Incident).where(Incident.number == number).options(selectinload(Incident.labels)))
     if incident is None:
         raise NotFound(f"no incident INC-{number}")
     return incident
@@ -81,9 +79,7 @@ def labels_of(incident: Incident, kind: str) -> list[str]:
     return [label.value for label in sorted(incident.labels, key=lambda x: x.position) if label.kind == kind]
 
 
-def summarise(
-    incident: Incident, *, postmortem_status: str | None = None, open_actions: int = 0
-) -> IncidentSummary:
+def summarise(incident: Incident, *, postmortem_status: str | None = None, open_actions: int = 0) -> IncidentSummary:
     """The domain view of an incident row."""
     return IncidentSummary(
         id=incident.key,
@@ -164,25 +160,16 @@ def _summaries(session: Session, incidents: Sequence[Incident]) -> list[Incident
     """Summaries with post-mortem status and open action counts, in two grouped queries."""
     ids = [incident.id for incident in incidents]
     statuses: dict[int, str] = dict(
-        session.execute(
-            select(Postmortem.incident_id, Postmortem.status).where(Postmortem.incident_id.in_(ids))
-        )
-        .tuples()
-        .all()
+        session.execute(select(Postmortem.incident_id, Postmortem.status).where(Postmortem.incident_id.in_(ids))).all()
     )
     counts: dict[int, int] = dict(
         session.execute(
             select(ActionItem.incident_id, func.count())
             .where(ActionItem.incident_id.in_(ids), ActionItem.status.in_(("open", "in-progress")))
             .group_by(ActionItem.incident_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
-    return [
-        summarise(i, postmortem_status=statuses.get(i.id), open_actions=counts.get(i.id, 0))
-        for i in incidents
-    ]
+    return [summarise(i, postmortem_status=statuses.get(i.id), open_actions=counts.get(i.id, 0)) for i in incidents]
 
 
 def get_incident(db: Database, *, incident_id: str) -> IncidentSummary:
@@ -212,9 +199,7 @@ def list_incidents(
     if service:
         query = query.where(
             Incident.id.in_(
-                select(IncidentLabel.incident_id).where(
-                    IncidentLabel.kind == "service", IncidentLabel.value == service
-                )
+                select(IncidentLabel.incident_id).where(IncidentLabel.kind == "service", IncidentLabel.value == service)
             )
         )
     query = query.order_by(Incident.number.desc()).offset(offset)

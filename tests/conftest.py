@@ -1,0 +1,111 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL too when configured) and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from afteraction.cli import app
+from afteraction.db import Database
+from afteraction.models import metadata
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+PG_URL = os.environ.get("AFTERACTION_TEST_DATABASE_URL", "")
+
+
+def corpus_path(*parts: str) -> Path:
+    """A path in ../shared/corpus, skipping the test when the corpus is absent."""
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"corpus not available: {path}")
+    return path
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test session, migrated once."""
+    if not PG_URL:
+        pytest.skip("AFTERACTION_TEST_DATABASE_URL is not set")
+    schema = f"aa_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    db = Database(url)
+    db.migrate()
+    db.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "afteraction.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("pg_schema_url")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A Database on the test's own empty schema."""
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class CliResult:
+    """What a user sees after one command: exit code, standard output and standard error."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run `afteraction ARGS…` against the test database, as a user would from a shell."""
+    monkeypatch.setenv("AFTERACTION_DATABASE_URL", database_url)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> CliResult:
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return run
