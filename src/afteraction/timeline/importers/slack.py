@@ -1,0 +1,320 @@
+"""Slack workspace exports (a folder or its .zip): one message event per record, day file by day file."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from afteraction.errors import InvalidInput
+from afteraction.timeline.events import ImportedEvent
+from afteraction.timeline.importers._base import (
+    ENTRY_ERRORS,
+    EntryError,
+    ImportOptions,
+    located,
+    parse_json_bytes,
+)
+from afteraction.timeline.timeparse import parse_slack_ts
+
+FORMAT = "slack"
+_DAY_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+_CHANNEL_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
+_MARKERS = ("channels.json", "users.json")
+# Channel housekeeping a timeline reader does not want unless they ask for everything.
+HOUSEKEEPING = frozenset(
+    {
+        "channel_join", "channel_leave", "channel_topic", "channel_purpose", "channel_name",
+        "channel_archive", "channel_unarchive", "channel_convert_to_private", "channel_convert_to_public",
+        "group_join", "group_leave", "group_topic", "group_purpose", "group_name", "group_archive",
+        "group_unarchive", "bot_add", "bot_remove", "bot_enable", "bot_disable",
+    }
+)  # fmt: skip
+# Edit and deletion records repeat a message that is already in the export under its own ts.
+_NEVER = frozenset({"message_changed", "message_deleted", "message_replied"})
+_ESCAPE = re.compile(r"<([^<>\n]*)>")
+_BOT_ADDED = re.compile(r"/services/(B[A-Z0-9]+)\|([^>]+)>")
+
+
+class _Export:
+    """A Slack export read from a folder or a zip, one file at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.label = str(path)
+        self._zip: zipfile.ZipFile | None = None
+        self._prefix = ""
+        if path.is_dir():
+            self.names = _folder_names(path)
+        else:
+            try:
+                self._zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise InvalidInput(f"{self.label}: not a Slack export folder or zip ({exc})") from None
+            names = [name for name in self._zip.namelist() if not name.endswith("/")]
+            marker = min(
+                (name for name in names if name.rsplit("/", 1)[-1] in _MARKERS and "__MACOSX" not in name),
+                key=lambda name: name.count("/"),
+                default=None,
+            )
+            if marker is None:
+                self._zip.close()
+                raise InvalidInput(f"{self.label}: this zip is not a Slack export (no channels.json or users.json)")
+            self._prefix = marker[: len(marker) - len(marker.rsplit("/", 1)[-1])]
+            self.names = {name[len(self._prefix) :] for name in names if name.startswith(self._prefix)}
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def read(self, name: str) -> Any:
+        """One JSON file of the export."""
+        label = f"{self.label}: {name}"
+        try:
+            data = self._zip.read(self._prefix + name) if self._zip else (self.path / name).read_bytes()
+        except (OSError, zipfile.BadZipFile, KeyError, EOFError) as exc:
+            raise InvalidInput(f"{label}: cannot be read ({exc})") from None
+        return parse_json_bytes(data, label)
+
+    def optional_list(self, name: str) -> list[Any]:
+        """A top-level list file such as users.json, empty when the export lacks it."""
+        if name not in self.names:
+            return []
+        data = self.read(name)
+        if not isinstance(data, list):
+            raise InvalidInput(f"{self.label}: {name}: expected a list")
+        return data
+
+    def channel_days(self) -> dict[str, list[str]]:
+        """Each channel folder's day files, oldest first."""
+        days: dict[str, list[str]] = {}
+        for name in self.names:
+            folder, _, file = name.rpartition("/")
+            if folder and "/" not in folder and _DAY_FILE.fullmatch(file):
+                days.setdefault(folder, []).append(name)
+        for files in days.values():
+            files.sort()
+        return days
+
+
+def _folder_names(root: Path) -> set[str]:
+    names: set[str] = set()
+    try:
+        with os.scandir(root) as top:
+            for entry in top:
+                if entry.is_file():
+                    names.add(entry.name)
+                elif entry.is_dir():
+                    with os.scandir(entry.path) as inner:
+                        names.update(f"{entry.name}/{item.name}" for item in inner if item.is_file())
+    except OSError as exc:
+        raise InvalidInput(f"{root}: cannot be read ({exc.strerror or exc})") from None
+    return names
+
+
+def is_export(path: Path) -> bool:
+    """Whether a folder or zip looks like a Slack export (for format detection)."""
+    if path.is_dir():
+        names = _folder_names(path)
+        return any(marker in names for marker in _MARKERS) or any(
+            "/" in name and _DAY_FILE.fullmatch(name.rpartition("/")[2]) for name in names
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.rsplit("/", 1)[-1] in _MARKERS for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def display_name(user: dict[str, Any]) -> str | None:
+    """The name a person goes by: profile real name, then display name, then user name."""
+    profile = user.get("profile")
+    if not isinstance(profile, dict):
+        profile = {}
+    for value in (
+        profile.get("real_name"),
+        user.get("real_name"),
+        profile.get("display_name"),
+        user.get("display_name"),
+        user.get("name"),
+    ):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+class _Names:
+    """Users, bots and channels of the export, resolved to what a reader recognises."""
+
+    def __init__(self, users: list[Any], channels: dict[str, str]) -> None:
+        self.users: dict[str, str] = {}
+        self.bots: dict[str, str] = {}
+        for user in users:
+            if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+                continue
+            name = display_name(user)
+            if name is None:
+                continue
+            self.users[user["id"]] = name
+            profile = user.get("profile")
+            if isinstance(profile, dict) and isinstance(profile.get("bot_id"), str):
+                self.bots[profile["bot_id"]] = name
+        self.channels = channels  # channel id -> name
+
+    def render(self, text: str) -> str:
+        """Slack mrkdwn escapes made readable: mentions to names, links to `label (url)`."""
+        if "<" in text:
+            text = _ESCAPE.sub(self._escape, text)
+        if "&" in text:
+            text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        return text
+
+    def _escape(self, match: re.Match[str]) -> str:
+        body = match.group(1)
+        target, _, label = body.partition("|")
+        if target.startswith("@"):
+            name = self.users.get(target[1:])
+            return "@" + (name or label or "someone")
+        if target.startswith("#"):
+            name = self.channels.get(target[1:])
+            return "#" + (label or name or "channel")
+        if target.startswith("!"):
+            command = target[1:].split("^", 1)[0]
+            if label:
+                return label
+            return "@" + command if command in ("here", "channel", "everyone") else command
+        if not label or label == target:
+            return target.removeprefix("mailto:")
+        if target.startswith("mailto:"):
+            return label
+        return f"{label} ({target})"
+
+
+def _text(message: dict[str, Any]) -> str:
+    text = message.get("text")
+    if isinstance(text, str) and text:
+        return text
+    # Bot posts and file shares often carry their words in attachments or files, not in `text`.
+    for attachment in message.get("attachments") or ():
+        if isinstance(attachment, dict):
+            for key in ("fallback", "pretext", "text", "title"):
+                value = attachment.get(key)
+                if isinstance(value, str) and value:
+                    return value
+    for file in message.get("files") or ():
+        if isinstance(file, dict):
+            title = file.get("title") or file.get("name")
+            if isinstance(title, str) and title:
+                return f"shared a file: {title}"
+    return ""
+
+
+def _actor(message: dict[str, Any], names: _Names) -> str | None:
+    user = message.get("user")
+    if user is None and isinstance(message.get("comment"), dict):
+        user = message["comment"].get("user")
+    if isinstance(user, str):
+        known = names.users.get(user)
+        if known is not None:
+            return known
+        profile = message.get("user_profile")
+        if isinstance(profile, dict):
+            return display_name(profile)
+    username = message.get("username")
+    if isinstance(username, str) and username:
+        return names.render(username).removeprefix("@")
+    bot = message.get("bot_profile")
+    if isinstance(bot, dict) and isinstance(bot.get("name"), str):
+        return str(bot["name"])
+    bot_id = message.get("bot_id")
+    if isinstance(bot_id, str):
+        return names.bots.get(bot_id)
+    return None
+
+
+def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
+    """Every message of a Slack export (or of the chosen channels) at the UTC time of its `ts`."""
+    export = _Export(path)
+    try:
+        yield from _read(export, options)
+    finally:
+        export.close()
+
+
+def _read(export: _Export, options: ImportOptions) -> Iterator[ImportedEvent]:
+    folder_ids: dict[str, str] = {}
+    for list_name in _CHANNEL_LISTS:
+        for channel in export.optional_list(list_name):
+            if isinstance(channel, dict) and isinstance(channel.get("id"), str):
+                name = channel.get("name")
+                folder_ids[name if isinstance(name, str) and name else channel["id"]] = channel["id"]
+    names = _Names(export.optional_list("users.json"), {cid: folder for folder, cid in folder_ids.items()})
+    days = export.channel_days()
+    if not days and not folder_ids:
+        raise InvalidInput(f"{export.label}: not a Slack export (no channels.json and no channel folders)")
+    folders = sorted(days)
+    if options.channels:
+        wanted = [channel.strip().lstrip("#") for channel in options.channels]
+        by_id = {cid: folder for folder, cid in folder_ids.items()}
+        chosen: list[str] = []
+        for channel in wanted:
+            folder = channel if channel in days or channel in folder_ids else by_id.get(channel)
+            if folder is None:
+                known = ", ".join(sorted(set(folders) | set(folder_ids))) or "none"
+                raise InvalidInput(f"{export.label}: no channel {channel!r} in this export (channels: {known})")
+            if folder not in chosen:
+                chosen.append(folder)
+        folders = [folder for folder in chosen if folder in days]
+    include_all = options.include_all
+    for folder in folders:
+        channel_id = folder_ids.get(folder, folder)
+        for day in days[folder]:
+            messages = export.read(day)
+            if not isinstance(messages, list):
+                raise InvalidInput(f"{export.label}: {day}: expected a list of messages")
+            for index, message in enumerate(messages, start=1):
+                try:
+                    event = _event(message, channel_id, names, include_all)
+                except ENTRY_ERRORS as exc:
+                    raise located(export.label, f"{day}: entry {index}", exc) from None
+                if event is not None:
+                    yield event
+
+
+def _event(message: Any, channel_id: str, names: _Names, include_all: bool) -> ImportedEvent | None:
+    if not isinstance(message, dict):
+        raise EntryError(f"expected a message object, found {type(message).__name__}")
+    ts = message.get("ts")
+    if not isinstance(ts, str) or not ts:
+        raise EntryError("missing 'ts'" if ts is None else f"'ts' is not a Slack timestamp: {ts!r}")
+    subtype = message.get("subtype")
+    kind = "message"
+    if subtype is not None:
+        if subtype in _NEVER:
+            return None
+        if subtype in HOUSEKEEPING:
+            if subtype == "bot_add" and isinstance(message.get("bot_id"), str):
+                _learn_bot(message, names)
+            if not include_all:
+                return None
+            kind = "note"
+    thread_ts = message.get("thread_ts")
+    return ImportedEvent(
+        at=parse_slack_ts(ts),
+        source=FORMAT,
+        kind=kind,
+        text=names.render(_text(message)),
+        source_id=f"{channel_id}:{ts}",
+        actor=_actor(message, names),
+        parent_id=f"{channel_id}:{thread_ts}" if isinstance(thread_ts, str) and thread_ts != ts else None,
+    )
+
+
+def _learn_bot(message: dict[str, Any], names: _Names) -> None:
+    # "added an integration to this channel: <https://x.slack.com/services/B0CM0SCDR|github>" names the bot.
+    match = _BOT_ADDED.search(str(message.get("text", "")))
+    if match and match.group(1) == message["bot_id"]:
+        names.bots.setdefault(match.group(1), match.group(2))
