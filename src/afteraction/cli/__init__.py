@@ -72,9 +72,7 @@ def root(
     ctx: typer.Context,
     database_url: Annotated[
         str | None,
-        typer.Option(
-            "--database-url", help="Database URL (overrides AFTERACTION_DATABASE_URL).", show_default=False
-        ),
+        typer.Option("--database-url", help="Database URL (overrides AFTERACTION_DATABASE_URL).", show_default=False),
     ] = None,
 ) -> None:
     """Blameless post-mortems: timelines, causes, lessons and action items that get done."""
@@ -89,7 +87,7 @@ def root(
 
 def _register() -> None:
     """Attach every command group to the root app."""
-    from afteraction.cli import actions, admin, documents, incidents, timeline
+    from afteraction.cli import actions, admin, documents, incidents, metrics, timeline
 
     app.add_typer(incidents.app, name="incident")
     app.add_typer(timeline.app, name="timeline")
@@ -98,6 +96,7 @@ def _register() -> None:
     app.command("demo")(admin.demo)
     app.command("import")(documents.import_command)
     app.command("export")(documents.export_command)
+    app.command("metrics")(metrics.metrics_command)
     try:
         from afteraction.cli.lint import lint_command
     except ImportError:  # pragma: no cover - lint lands separately

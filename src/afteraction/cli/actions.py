@@ -23,9 +23,7 @@ def _done(item: ActionItemView, verb: str, as_json: bool) -> None:
         return
     owner = item.owner or "no owner"
     due = item.due.isoformat() if item.due else "no due date"
-    console().print(
-        f"{verb} [bold]{item.id}[/bold] ({item.incident_id}): {item.title} — {owner}, {due}, {item.status}"
-    )
+    console().print(f"{verb} [bold]{item.id}[/bold] ({item.incident_id}): {item.title} — {owner}, {due}, {item.status}")
 
 
 @app.command("add")
@@ -60,9 +58,7 @@ def add(
 def update(
     ctx: typer.Context,
     action_id: Annotated[str, typer.Argument(metavar="ACTION_ID", help="The action item, e.g. AI-7.")],
-    status: Annotated[
-        str | None, typer.Option("--status", help="open, in-progress, done or wont-do.")
-    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open, in-progress, done or wont-do.")] = None,
     owner: Annotated[str | None, typer.Option("--owner")] = None,
     due: Annotated[str | None, typer.Option("--due", help="YYYY-MM-DD.")] = None,
     title: Annotated[str | None, typer.Option("--title")] = None,
@@ -111,11 +107,7 @@ def list_(
             i.incident_id,
             i.title,
             i.owner or "[yellow]—[/yellow]",
-            (
-                f"[red]{i.due} overdue[/red]"
-                if i.overdue
-                else (i.due.isoformat() if i.due else "[yellow]—[/yellow]")
-            ),
+            (f"[red]{i.due} overdue[/red]" if i.overdue else (i.due.isoformat() if i.due else "[yellow]—[/yellow]")),
             i.priority or "",
             i.type or "",
             i.status,

@@ -34,9 +34,7 @@ def demo(
     state = state_of(ctx)
     db = state.database(check=False)
     db.migrate()
-    result = service.store_document(
-        db, doc=demo_document(utcnow().date()), severities=state.settings.severities
-    )
+    result = service.store_document(db, doc=demo_document(utcnow().date()), severities=state.settings.severities)
     text = service.export_document(
         db, incident_id=result.incident_id, fmt="md", template_dir=state.settings.template_dir
     )

@@ -16,9 +16,7 @@ from afteraction.reviews import service
 
 def import_command(
     ctx: typer.Context,
-    paths: Annotated[
-        list[Path], typer.Argument(metavar="PATH...", help="Markdown post-mortems (any file ending).")
-    ],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Markdown post-mortems (any file ending).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Import Markdown post-mortems (this tool's format, and leniently others') into the database."""
@@ -60,9 +58,7 @@ def export_command(
     ctx: typer.Context,
     incident_id: Annotated[str, typer.Argument(metavar="ID", help="The incident, e.g. INC-12.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf or json.")] = "md",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
     template: Annotated[
         Path | None,
         typer.Option("--template", help="A folder of Jinja2 templates that override the defaults."),

@@ -39,9 +39,7 @@ def _show(incident: IncidentSummary) -> None:
     for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
         value = getattr(incident, name)
         lines.append(f"{name.replace('_at', ''):>13}: {fmt_time(value) or '—'}")
-    lines.append(
-        f"post-mortem: {incident.postmortem_status or '—'} · open action items: {incident.action_items_open}"
-    )
+    lines.append(f"post-mortem: {incident.postmortem_status or '—'} · open action items: {incident.action_items_open}")
     console().print(Panel("\n".join(lines), expand=False))
 
 
@@ -52,20 +50,14 @@ def create(
     severity: Annotated[
         str | None, typer.Option("--severity", help="SEV1..SEV4 (required unless --kind milestone).")
     ] = None,
-    kind: Annotated[
-        str, typer.Option("--kind", help="incident, near-miss, failed-deploy or milestone.")
-    ] = "incident",
+    kind: Annotated[str, typer.Option("--kind", help="incident, near-miss, failed-deploy or milestone.")] = "incident",
     started_at: Annotated[
         str | None, typer.Option("--started-at", help="When it started (ISO time with zone).")
     ] = None,
-    service_: Annotated[
-        list[str] | None, typer.Option("--service", help="An affected service (repeatable).")
-    ] = None,
+    service_: Annotated[list[str] | None, typer.Option("--service", help="An affected service (repeatable).")] = None,
     team: Annotated[list[str] | None, typer.Option("--team", help="A team involved (repeatable).")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A free tag (repeatable).")] = None,
-    private: Annotated[
-        bool, typer.Option("--private", help="Visible to its members and admins only.")
-    ] = False,
+    private: Annotated[bool, typer.Option("--private", help="Visible to its members and admins only.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new incident with an empty draft post-mortem."""
@@ -108,9 +100,7 @@ def list_(
         print_json(incidents)
         return
     if not incidents:
-        console().print(
-            "No incidents yet. Create one with `afteraction incident create --title … --severity SEV2`."
-        )
+        console().print("No incidents yet. Create one with `afteraction incident create --title … --severity SEV2`.")
         return
     rows = [
         (
@@ -154,18 +144,12 @@ def update(
     title: Annotated[str | None, typer.Option("--title")] = None,
     severity: Annotated[str | None, typer.Option("--severity")] = None,
     kind: Annotated[str | None, typer.Option("--kind")] = None,
-    status: Annotated[
-        str | None, typer.Option("--status", help="open, mitigated, resolved or closed.")
-    ] = None,
-    service_: Annotated[
-        list[str] | None, typer.Option("--service", help="Replace the services (repeatable).")
-    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open, mitigated, resolved or closed.")] = None,
+    service_: Annotated[list[str] | None, typer.Option("--service", help="Replace the services (repeatable).")] = None,
     team: Annotated[list[str] | None, typer.Option("--team", help="Replace the teams (repeatable).")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Replace the tags (repeatable).")] = None,
     private: Annotated[bool | None, typer.Option("--private/--public")] = None,
-    started_at: Annotated[
-        str | None, typer.Option("--started-at", help="ISO time with zone; `none` clears.")
-    ] = None,
+    started_at: Annotated[str | None, typer.Option("--started-at", help="ISO time with zone; `none` clears.")] = None,
     detected_at: Annotated[str | None, typer.Option("--detected-at")] = None,
     acknowledged_at: Annotated[str | None, typer.Option("--acknowledged-at")] = None,
     mitigated_at: Annotated[str | None, typer.Option("--mitigated-at")] = None,

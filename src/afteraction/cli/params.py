@@ -17,9 +17,7 @@ def parse_time(value: str, option: str) -> datetime:
             f"{option}: {value!r} is not a time (expected e.g. 2026-03-14T10:08:10Z)", field=option
         ) from None
     if parsed.tzinfo is None:
-        raise InvalidInput(
-            f"{option}: {value!r} has no zone; add Z for UTC or an offset such as +01:00", field=option
-        )
+        raise InvalidInput(f"{option}: {value!r} has no zone; add Z for UTC or an offset such as +01:00", field=option)
     return parsed
 
 

@@ -102,6 +102,7 @@ class TimelineEvent(Base):
     source_id: Mapped[str | None] = mapped_column(String(300))
     key_moment: Mapped[str | None] = mapped_column(String(20))
     evidence: Mapped[str | None] = mapped_column(String(2000))
+    parent_source_id: Mapped[str | None] = mapped_column(String(300))  # a thread reply's parent message
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     incident: Mapped[Incident] = relationship(back_populates="events")

@@ -29,6 +29,7 @@ class TimelineEntry(BaseModel):
     source_id: str | None = None
     key_moment: str | None = None
     evidence: str | None = None
+    parent_source_id: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
+from afteraction.analysis.metrics import IncidentMetrics, compute_metrics
 from afteraction.db import Database
-from afteraction.errors import InvalidInput
-from afteraction.incidents.models import TimelineEvent
-from afteraction.incidents.schemas import TimelineEntry
+from afteraction.errors import InvalidInput, NotFound
+from afteraction.incidents.models import Incident, TimelineEvent
+from afteraction.incidents.schemas import KEY_MOMENTS, TimelineEntry
 from afteraction.incidents.service import load_incident
+from afteraction.timeline.events import ImportedEvent
+from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format, read_events
 
 EVENT_KINDS: tuple[str, ...] = (
     "alert", "page", "acknowledge", "message", "deploy", "rollback", "change", "decision",
@@ -72,3 +80,188 @@ def list_events(db: Database, *, incident_id: str) -> list[TimelineEntry]:
             .order_by(TimelineEvent.sort_at.asc().nulls_first(), TimelineEvent.position, TimelineEvent.id)
         )
         return [entry_of(row) for row in rows]
+
+
+# ---------------------------------------------------------------- importing
+
+
+@dataclass
+class TimelineImport:
+    """What one `timeline import` did."""
+
+    incident_id: str
+    path: str
+    format: str
+    read: int
+    added: int
+
+    @property
+    def duplicates(self) -> int:
+        """Events already in the timeline (same source and source_id), skipped."""
+        return self.read - self.added
+
+
+_IMPORT_COLUMNS = (
+    "incident_id", "at", "sort_at", "source", "actor", "kind", "text", "link", "source_id",
+    "parent_source_id", "position",
+)  # fmt: skip
+BATCH = 5000
+
+
+def _sqlite_time(value: datetime) -> str:
+    # The exact text SQLAlchemy's SQLite DateTime stores, so that rows written here sort and load like the others.
+    value = value.astimezone(UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
+
+
+def _insert_sql(dialect: str) -> str:
+    marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * len(_IMPORT_COLUMNS))
+    return (
+        f"INSERT INTO timeline_events ({', '.join(_IMPORT_COLUMNS)}) VALUES ({marks}) "
+        "ON CONFLICT (incident_id, source, source_id) DO NOTHING"
+    )
+
+
+def insert_events(
+    session: Session, incident_row_id: int, events: Iterable[ImportedEvent], progress: Callable[[int], None] | None
+) -> tuple[int, int]:
+    """Insert streamed events in batches, skipping ones already present; returns (read, added)."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    sql = _insert_sql(dialect)
+    as_time: Callable[[datetime], Any] = _sqlite_time if dialect == "sqlite" else (lambda value: value)
+    count = select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident_row_id)
+    before = session.scalar(count) or 0
+    read = 0
+    batch: list[tuple[Any, ...]] = []
+    for event in events:
+        at = as_time(event.at)
+        batch.append(
+            (incident_row_id, at, at, event.source, event.actor, event.kind, event.text, event.link,
+             event.source_id, event.parent_id, 0)
+        )  # fmt: skip
+        if len(batch) >= BATCH:
+            connection.exec_driver_sql(sql, batch)
+            read += len(batch)
+            batch = []
+            if progress:
+                progress(read)
+    if batch:
+        connection.exec_driver_sql(sql, batch)
+        read += len(batch)
+        if progress:
+            progress(read)
+    after = session.scalar(count) or 0
+    return read, after - before
+
+
+def import_timeline(
+    db: Database,
+    *,
+    incident_id: str,
+    path: Path,
+    fmt: str = "auto",
+    options: ImportOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TimelineImport:
+    """Import a source file's events into an incident's timeline in one transaction; re-importing adds nothing."""
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file or folder")
+    if fmt == "auto":
+        fmt = detect_format(path)
+    elif fmt not in FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}: expected auto or one of {', '.join(FORMATS)}", field="format")
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        read, added = insert_events(session, incident.id, read_events(path, fmt, options or ImportOptions()), progress)
+        return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
+
+
+# ---------------------------------------------------------------- key moments and metrics
+
+ALERT_KINDS: tuple[str, ...] = ("alert", "page")
+PAGING_SOURCES: tuple[str, ...] = ("pagerduty", "opsgenie")
+RECOVERY_KINDS: tuple[str, ...] = ("resolve", "recover")
+
+
+def mark_event(db: Database, *, event_id: int, moment: str | None) -> TimelineEntry:
+    """Mark an event as a key moment (started, detected, acknowledged, mitigated, resolved), or clear the mark."""
+    if moment is not None and moment not in KEY_MOMENTS:
+        raise InvalidInput(f"invalid key moment {moment!r}: expected one of {', '.join(KEY_MOMENTS)}", field="as")
+    with db.transaction() as session:
+        event = session.get(TimelineEvent, event_id)
+        if event is None:
+            raise NotFound(f"no timeline event {event_id}")
+        if moment is not None:
+            if event.at is None:
+                raise InvalidInput(f"event {event_id} has no readable time, so it cannot mark a key moment")
+            # One event per moment: the new mark replaces an older one.
+            for other in session.scalars(
+                select(TimelineEvent).where(
+                    TimelineEvent.incident_id == event.incident_id, TimelineEvent.key_moment == moment
+                )
+            ):
+                other.key_moment = None
+        event.key_moment = moment
+        session.flush()
+        return entry_of(event)
+
+
+def _first(session: Session, query: Select[TimelineEvent]) -> TimelineEvent | None:
+    return session.scalars(query.limit(1)).first()
+
+
+def derive_moments(session: Session, incident: Incident) -> dict[str, tuple[datetime, str, int | None]]:
+    """Each key moment with where it came from (manual, marked, derived) and the event behind it."""
+    events = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id, TimelineEvent.at.is_not(None))
+    found: dict[str, tuple[datetime, str, int | None]] = {}
+    for moment in KEY_MOMENTS:
+        manual = getattr(incident, f"{moment}_at")
+        if manual is not None:
+            found[moment] = (manual, "manual", None)
+            continue
+        marked = _first(session, events.where(TimelineEvent.key_moment == moment).order_by(TimelineEvent.at))
+        if marked is not None and marked.at is not None:
+            found[moment] = (marked.at, "marked", marked.id)
+    if "detected" not in found:
+        alert = _first(session, events.where(TimelineEvent.kind.in_(ALERT_KINDS)).order_by(TimelineEvent.at))
+        if alert is not None and alert.at is not None:
+            found["detected"] = (alert.at, "derived", alert.id)
+    if "acknowledged" not in found:
+        query = events.where(TimelineEvent.kind == "acknowledge")
+        if "detected" in found:
+            query = query.where(TimelineEvent.at >= found["detected"][0])
+        ack = _first(session, query.order_by(TimelineEvent.at))
+        if ack is not None and ack.at is not None:
+            found["acknowledged"] = (ack.at, "derived", ack.id)
+    if "resolved" not in found:
+        paged = _first(
+            session,
+            events.where(TimelineEvent.kind == "resolve", TimelineEvent.source.in_(PAGING_SOURCES)).order_by(
+                TimelineEvent.at.desc()
+            ),
+        )
+        last = paged or _first(
+            session, events.where(TimelineEvent.kind.in_(RECOVERY_KINDS)).order_by(TimelineEvent.at.desc())
+        )
+        if last is not None and last.at is not None:
+            found["resolved"] = (last.at, "derived", last.id)
+    return found
+
+
+def incident_metrics(db: Database, *, incident_id: str) -> IncidentMetrics:
+    """Key moments (hand-set, marked or derived from the timeline) and the times to detect, acknowledge, mitigate and
+    resolve."""
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        if incident.kind == "milestone":
+            return compute_metrics(incident.key, {}, {})
+        found = derive_moments(session, incident)
+        return compute_metrics(
+            incident.key,
+            {moment: value[0] for moment, value in found.items()},
+            {moment: value[1] for moment, value in found.items()},
+        )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 15:06:58.918198
+Create Date: 2026-11-29 15:09:46.743495
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=300), nullable=True),
         sa.Column("key_moment", sa.String(length=20), nullable=True),
         sa.Column("evidence", sa.String(length=2000), nullable=True),
+        sa.Column("parent_source_id", sa.String(length=300), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_timeline_events_incident_id_incidents"), ondelete="CASCADE"
