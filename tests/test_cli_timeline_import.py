@@ -122,7 +122,15 @@ def test_mark_sets_mitigation_and_a_hand_set_moment_wins(cli, incident, tmp_path
     assert "marks the moment the incident was mitigated" in marked.stdout
     data = json.loads(cli("metrics", incident, "--json").stdout)
     assert data["mitigated_at"] == "2026-03-14T10:21:47Z" and data["moment_sources"]["mitigated"] == "marked"
-    cli("incident", "update", incident, "--mitigated-at", "2026-03-14T10:20:00Z", "--detected-at", "2026-03-14T10:01:00Z")
+    cli(
+        "incident",
+        "update",
+        incident,
+        "--mitigated-at",
+        "2026-03-14T10:20:00Z",
+        "--detected-at",
+        "2026-03-14T10:01:00Z",
+    )
     data = json.loads(cli("metrics", incident, "--json").stdout)
     assert data["mitigated_at"] == "2026-03-14T10:20:00Z" and data["moment_sources"]["mitigated"] == "manual"
     assert data["detected_at"] == "2026-03-14T10:01:00Z"
