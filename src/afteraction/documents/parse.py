@@ -1,0 +1,662 @@
+"""Parse a post-mortem in the afteraction Markdown format, and leniently documents written elsewhere.
+
+`doc.section_lines` maps keys to the 1-based line of their heading: `title`, `front_matter`, `front_matter.<key>`,
+`summary`, `impact`, `trigger`, `detection`, `resolution`, `timeline`, `whys`, `factors`, `went-well`,
+`went-wrong`, `lucky`, `learned`, `actions`, `supporting_info`, `stats`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from afteraction.actions.schemas import ActionItemData
+from afteraction.documents.lenient import (
+    Block,
+    Item,
+    find_zone,
+    flatten,
+    jsonable,
+    parse_duration,
+    parse_time,
+    read_blocks,
+    read_table,
+)
+from afteraction.errors import InvalidInput
+from afteraction.incidents.schemas import TimelineEntry
+from afteraction.reviews.schemas import (
+    FactorData,
+    LessonData,
+    ParseWarning,
+    PostmortemDocument,
+    SectionData,
+    WhyNodeData,
+)
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_NEWLINES = re.compile(r"\r\n?")
+_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_CANONICAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?: \((.*)\))?$")
+_KEY_MARK = re.compile(r"(?:^|\s+)\*\*([A-Za-z][\w-]*)\*\*$")
+_TEXT_MOMENT = re.compile(
+    r"^\*\*(detection|detected|recovery|recovered|mitigation|mitigated|resolution|resolved|start|started|"
+    r"trigger|acknowledged|acknowledgement|ack)\s*:?\s*\*\*",
+    re.IGNORECASE,
+)
+_ROOT_CAUSE = re.compile(r"^\*\*root cause:?\*\*:?\s*", re.IGNORECASE)
+_CATEGORY_PREFIX = re.compile(r"^\*\*\[([^\]]*)\]\*\*(?:\s+(.*))?$")
+_CATEGORY_SUFFIX = re.compile(r"^(.*?)\s*\(category:\s*([^)]*)\)$", re.IGNORECASE)
+_CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
+_STAT = re.compile(r"^([^:]{1,60}):\s*(.*)$")
+_EXTERNAL_ID = re.compile(r"^([A-Z][A-Z0-9]*-?\d+(?:-\d+)?)(?=$|[\s_])")
+
+_MOMENT_WORDS = {
+    "detection": "detected",
+    "detected": "detected",
+    "recovery": "mitigated",
+    "recovered": "mitigated",
+    "mitigation": "mitigated",
+    "mitigated": "mitigated",
+    "resolution": "resolved",
+    "resolved": "resolved",
+    "start": "started",
+    "started": "started",
+    "trigger": "started",
+    "acknowledged": "acknowledged",
+    "acknowledgement": "acknowledged",
+    "ack": "acknowledged",
+}
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "summary": ("summary", "executive summary", "incident summary", "overview", "tl;dr", "tldr"),
+    "impact": ("impact", "customer impact", "user impact", "business impact"),
+    "trigger": ("trigger", "triggers"),
+    "detection": ("detection", "how was it detected"),
+    "resolution": ("resolution", "recovery", "mitigation", "resolution and recovery"),
+    "timeline": ("timeline", "incident timeline", "chronology", "sequence of events"),
+    "whys": ("five whys", "5 whys", "the five whys"),
+    "factors": ("contributing factors", "root causes", "root cause", "causes", "contributing causes"),
+    "went-well": ("what went well", "things that went well", "went well"),
+    "went-wrong": ("what went wrong", "things that went wrong", "what didn't go well", "what did not go well"),
+    "lucky": ("where we got lucky", "where we were lucky", "what was lucky"),
+    "learned": ("lessons learned", "lessons", "learnings", "key takeaways", "takeaways"),
+    "actions": (
+        "action items",
+        "actions",
+        "follow-ups",
+        "follow ups",
+        "followups",
+        "next steps",
+        "remediation",
+        "remediations",
+        "remediation items",
+        "corrective actions",
+    ),
+    "supporting_info": ("supporting information", "supporting info", "references", "related links"),
+    "stats": ("stats", "statistics"),
+}
+SECTION_KEYS: dict[str, str] = {name: key for key, names in _SYNONYMS.items() for name in names}
+TEXT_SECTIONS: tuple[str, ...] = ("summary", "impact", "trigger", "detection", "resolution", "supporting_info")
+LIST_SECTIONS: tuple[str, ...] = ("factors", "went-well", "went-wrong", "lucky", "learned")
+
+_STRING_FIELDS = ("id", "title", "kind", "severity", "status", "incident_status", "external_ref", "summary")
+_LIST_FIELDS = ("services", "teams", "tags", "categories", "authors", "reviewers")
+_TIME_FIELDS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+_ALIASES = {
+    "uuid": "external_ref",
+    "start_time": "started_at",
+    "end_time": "resolved_at",
+    "keywords": "tags",
+    "author": "authors",
+}
+_TIMELINE_COLUMNS = {
+    "source": "source",
+    "actor": "actor",
+    "who": "actor",
+    "person": "actor",
+    "author": "actor",
+    "kind": "kind",
+    "type": "kind",
+    "link": "link",
+    "url": "link",
+    "evidence": "evidence",
+    "id": "source_id",
+    "source id": "source_id",
+    "event": "text",
+    "description": "text",
+    "what": "text",
+    "text": "text",
+    "message": "text",
+    "details": "text",
+}
+_ACTION_COLUMNS = {
+    "action": "title",
+    "action item": "title",
+    "item": "title",
+    "task": "title",
+    "title": "title",
+    "description": "title",
+    "what": "title",
+    "type": "type",
+    "owner": "owner",
+    "assignee": "owner",
+    "who": "owner",
+    "responsible": "owner",
+    "due": "due",
+    "due date": "due",
+    "deadline": "due",
+    "priority": "priority",
+    "status": "status",
+    "state": "status",
+    "tracker": "tracker",
+    "ticket": "tracker",
+    "issue": "tracker",
+    "jira": "tracker",
+    "link": "tracker",
+    "addresses": "addresses",
+    "cause": "addresses",
+}
+_STAT_KEYS = {
+    "time to detection": "time_to_detect_s",
+    "time to detect": "time_to_detect_s",
+    "ttd": "time_to_detect_s",
+    "time to acknowledge": "time_to_acknowledge_s",
+    "time to acknowledgement": "time_to_acknowledge_s",
+    "time to mitigate": "time_to_mitigate_s",
+    "time to mitigation": "time_to_mitigate_s",
+    "time to recovery": "time_to_recover_s",
+    "time to recover": "time_to_recover_s",
+    "time to resolve": "time_to_recover_s",
+    "time to resolution": "time_to_recover_s",
+    "ttr": "time_to_recover_s",
+}
+
+
+def section_key(heading: str) -> str | None:
+    """The document part a heading names ("Root Causes" → `factors`), or None for a section kept verbatim."""
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", heading.strip().lower()).rstrip(":").strip()
+    name = re.sub(r"\s+", " ", name.replace("*", "").replace("_", ""))
+    return SECTION_KEYS.get(name)
+
+
+@dataclass(slots=True)
+class _Section:
+    heading: str
+    line: int
+    body: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _text(body: list[tuple[int, str]], spans: list[tuple[int, int]] | None = None) -> str:
+    """The raw text of a body without the given line spans; each gap separates paragraphs."""
+    chunks: list[list[str]] = [[]]
+    for no, line in body:
+        if spans and any(start <= no <= end for start, end in spans):
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    texts = ("\n".join(chunk).strip() for chunk in chunks)
+    return "\n\n".join(text for text in texts if text)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text).strip()
+
+
+class _Reader:
+    """Collects the fields, line numbers and warnings of one document while its sections are read."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fields: dict[str, Any] = {"extra": {}}
+        self.lines: dict[str, int] = {}
+        self.warnings: list[ParseWarning] = []
+        self.definitions: list[str] = []
+        self.has_front_matter = False
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(ParseWarning(path=self.path, line=line, message=message))
+
+    def append(self, name: str, values: list[Any]) -> None:
+        self.fields.setdefault(name, []).extend(values)
+
+    # --- front matter ------------------------------------------------------------------------------
+
+    def front_matter(self, lines: list[str]) -> int:
+        """Read the YAML front matter, if any; return the index of the first body line."""
+        if not lines or lines[0].rstrip() != "---":
+            return 0
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        if end is None:
+            raise InvalidInput(f"{self.path}:1: front matter opened on line 1 is never closed with '---'")
+        source = "\n".join(lines[1:end])
+        try:
+            data = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise InvalidInput(f"{self.path}:{line}: malformed YAML front matter: {problem}") from error
+        self.has_front_matter = True
+        self.lines["front_matter"] = 1
+        for offset, text in enumerate(lines[1:end], start=2):
+            key = _KEY_LINE.match(text)
+            if key:
+                self.lines.setdefault(f"front_matter.{key.group(1)}", offset)
+        if data is None:
+            return end + 1
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{self.path}:2: front matter must be a mapping of keys to values")
+        for key, value in data.items():
+            self._front_matter_value(str(key), value, data)
+        return end + 1
+
+    def _front_matter_value(self, key: str, value: Any, data: dict[Any, Any]) -> None:
+        line = self.lines.get(f"front_matter.{key}", 1)
+        name = key
+        if key in _ALIASES and _ALIASES[key] not in data:
+            name = _ALIASES[key]
+        if value is None or value == "":
+            return
+        try:
+            if name in _STRING_FIELDS and not isinstance(value, dict | list):
+                text = _one_line(str(value.isoformat() if isinstance(value, date) else value))
+                if text:
+                    self.fields[f"fm_{name}" if name == "summary" else name] = text
+            elif name in _LIST_FIELDS and isinstance(value, list | str):
+                items = value.split(",") if isinstance(value, str) else value
+                self.fields[name] = [s for s in (_one_line(str(v)) for v in items if v is not None) if s]
+            elif name in _TIME_FIELDS:
+                self.fields[name] = self._fm_time(value)
+            elif name == "due_date":
+                self.fields[name] = self._fm_date(value)
+            elif name == "private" and isinstance(value, bool | str | int):
+                self.fields[name] = self._fm_bool(value)
+            elif name == "extra" and isinstance(value, dict):
+                self.fields["extra"].update(jsonable(value))
+            elif name in (*_STRING_FIELDS, *_LIST_FIELDS, "private", "extra"):
+                raise ValueError(f"{type(value).__name__} is not a valid value")
+            else:
+                self.fields["extra"][key] = jsonable(value)
+        except ValueError as error:
+            self.warn(line, f"front matter '{key}': {error}; kept in extra")
+            self.fields["extra"][key] = jsonable(value)
+
+    @staticmethod
+    def _fm_time(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if isinstance(value, date):
+            raise ValueError(f"{value.isoformat()} has no time of day")
+        parsed = parse_time(str(value), UTC)
+        if parsed.at is None:
+            raise ValueError(f"time {str(value)!r} not understood")
+        return parsed.at
+
+    @staticmethod
+    def _fm_date(value: Any) -> date:
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"date {str(value)!r} not understood") from None
+
+    @staticmethod
+    def _fm_bool(value: bool | str | int) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0"):
+            return False
+        raise ValueError(f"{value!r} is neither true nor false")
+
+    # --- sections ----------------------------------------------------------------------------------
+
+    def section(self, section: _Section) -> None:
+        """Read one `#`/`##` section into the fields its heading names."""
+        key = section_key(section.heading)
+        if key is None:
+            body = _text(section.body)
+            self.append("sections", [SectionData(heading=section.heading, body=body, line=section.line)])
+            return
+        self.lines.setdefault(key, section.line)
+        if key in TEXT_SECTIONS:
+            body = _text(section.body)
+            previous = self.fields.get(key)
+            self.fields[key] = f"{previous}\n\n{body}" if previous and body else previous or body
+            return
+        blocks = read_blocks(section.body)
+        self.definitions.extend(line for block in blocks if block.kind == "definition" for line in block.lines)
+        if key == "timeline":
+            self._timeline(section, blocks)
+        elif key == "whys":
+            self._whys(section, blocks)
+        elif key == "actions":
+            self._actions(blocks)
+        elif key == "stats":
+            self._stats(blocks)
+        elif key == "factors":
+            self.append("factors", [self._factor(line, text) for line, text in self._list_texts(blocks)])
+        else:
+            lessons = [LessonData(kind=key, text=text, line=line) for line, text in self._list_texts(blocks)]
+            self.append("lessons", lessons)
+
+    def _list_texts(self, blocks: list[Block]) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        for block in blocks:
+            if block.kind == "list":
+                found.extend((item.line, flatten(item)) for item in block.items)
+            elif block.kind == "paragraph":
+                found.append((block.line, _one_line("\n".join(block.lines))))
+            elif block.kind == "table":
+                table = read_table(block)
+                found.extend((line, " — ".join(cell for cell in cells if cell)) for line, cells in table.rows)
+            elif block.kind == "fence":
+                self.warn(block.line, "code block in a list section ignored")
+        return [(line, text) for line, text in found if text]
+
+    @staticmethod
+    def _factor(line: int, text: str) -> FactorData:
+        prefix = _CATEGORY_PREFIX.match(text)
+        if prefix:
+            return FactorData(text=(prefix.group(2) or "").strip(), category=prefix.group(1) or None, line=line)
+        suffix = _CATEGORY_SUFFIX.match(text)
+        if suffix and suffix.group(2).strip():
+            return FactorData(text=suffix.group(1), category=suffix.group(2).strip(), line=line)
+        return FactorData(text=text, line=line)
+
+    def _timeline(self, section: _Section, blocks: list[Block]) -> None:
+        tables = [block for block in blocks if block.kind == "table"]
+        lists = [block for block in blocks if block.kind == "list"] if not tables else []
+        spans = [(block.line, block.end) for block in (*tables, *lists)]
+        spans += [(block.line, block.end) for block in blocks if block.kind == "definition"]
+        note = _text(section.body, spans)
+        previous = self.fields.get("timeline_note")
+        self.fields["timeline_note"] = f"{previous}\n\n{note}" if previous and note else previous or note
+        entries: list[TimelineEntry] = []
+        for block in tables:
+            entries.extend(self._timeline_table(block, note))
+        for block in lists:
+            zone = find_zone(note) or UTC
+            for item in block.items:
+                entries.append(self._timeline_item(item, zone, entries))
+        self.append("timeline", entries)
+
+    def _timeline_table(self, block: Block, note: str) -> list[TimelineEntry]:
+        table = read_table(block)
+        names: dict[str, int] = {}
+        time_column = None
+        for index, header in enumerate(table.header):
+            label = re.sub(r"\s+in\s+.*$", "", header.strip().lower())
+            if time_column is None and ("time" in label or "date" in label or label in ("when", "at")):
+                time_column = index
+            elif label in _TIMELINE_COLUMNS:
+                names.setdefault(_TIMELINE_COLUMNS[label], index)
+        time_column = 0 if time_column is None else time_column
+        if "text" not in names:
+            names["text"] = next((i for i in range(len(table.header)) if i != time_column), 1)
+        header_zone = find_zone(table.header[time_column]) if table.header else None
+        zone = header_zone or find_zone(note) or UTC
+        entries: list[TimelineEntry] = []
+        for line, cells in table.rows:
+
+            def cell(index: int | None, cells: list[str] = cells) -> str:
+                return cells[index] if index is not None and index < len(cells) else ""
+
+            values = {name: cell(index) or None for name, index in names.items()}
+            previous = next((entry.at for entry in reversed(entries) if entry.at), None)
+            at, time_text, moment, canonical = self._time_cell(cell(time_column), zone, previous, line)
+            text = values.pop("text") or ""
+            if moment is None and not canonical:
+                found = _TEXT_MOMENT.match(text)
+                moment = _MOMENT_WORDS[found.group(1).lower()] if found else None
+            entry = TimelineEntry(
+                at=at,
+                time_text=time_text,
+                text=text,
+                key_moment=moment,
+                line=line,
+                source=values.pop("source", None) or "manual",
+                kind=values.pop("kind", None) or "note",
+                **values,
+            )
+            entries.append(entry)
+        return entries
+
+    def _time_cell(
+        self, cell: str, zone: tzinfo, previous: datetime | None, line: int
+    ) -> tuple[datetime | None, str | None, str | None, bool]:
+        moment = None
+        mark = _KEY_MARK.search(cell)
+        if mark:
+            moment, cell = mark.group(1), cell[: mark.start()]
+        if not cell:
+            return None, None, moment, True
+        canonical = _CANONICAL_TIME.match(cell)
+        if canonical:
+            at = datetime.strptime(canonical.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            return at, canonical.group(2), moment, True
+        parsed = parse_time(cell, zone, previous)
+        if parsed.problem:
+            self.warn(line, f"timeline {parsed.problem}; kept with no time")
+            return None, cell, moment, False
+        return parsed.at, cell if parsed.keep_text else None, moment, False
+
+    def _timeline_item(self, item: Item, zone: tzinfo, entries: list[TimelineEntry]) -> TimelineEntry:
+        text = flatten(item)
+        found = re.match(r"^\*\*(.+?)\*\*\s*[-–—:|]?\s*(.*)$", text) or re.match(
+            r"^(.+?)(?:\s+[-–—|]\s+|:\s+)(.*)$", text
+        )
+        previous = next((entry.at for entry in reversed(entries) if entry.at), None)
+        if found:
+            parsed = parse_time(found.group(1), zone, previous)
+            if parsed.at is not None:
+                time_text = found.group(1) if parsed.keep_text else None
+                return TimelineEntry(at=parsed.at, time_text=time_text, text=found.group(2), line=item.line)
+        self.warn(item.line, f"timeline item {text[:40]!r} has no time that could be understood; kept with no time")
+        return TimelineEntry(text=text, line=item.line)
+
+    def _whys(self, section: _Section, blocks: list[Block]) -> None:
+        lists = [block for block in blocks if block.kind == "list"]
+        mermaid = [block for block in blocks if block.kind == "fence" and block.info.lower() == "mermaid"]
+        spans = [(block.line, block.end) for block in (*lists, *mermaid)]
+        spans += [(block.line, block.end) for block in blocks if block.kind == "definition"]
+        statement = _text(section.body, spans)
+        previous = self.fields.get("problem_statement")
+        self.fields["problem_statement"] = (
+            f"{previous}\n\n{statement}" if previous and statement else previous or statement
+        )
+        for block in lists:
+            items = block.items
+            if len(items) > 1 and all(item.ordered and not item.children for item in items):
+                # a numbered list of whys is a chain: each answer is asked "why?" in turn
+                for parent, child in itertools.pairwise(items):
+                    parent.children.append(child)
+                items = items[:1]
+                chain = [self._why(item, chain_tail=True) for item in items]
+                self.append("whys", chain)
+            else:
+                self.append("whys", [self._why(item) for item in items])
+
+    def _why(self, item: Item, *, chain_tail: bool = False) -> WhyNodeData:
+        marked = _ROOT_CAUSE.match(item.text)
+        text = item.text[marked.end() :] if marked else item.text
+        children = [self._why(child, chain_tail=chain_tail) for child in item.children]
+        root = bool(marked) or (chain_tail and not children)
+        return WhyNodeData(text=text.strip(), root_cause=root, children=children, line=item.line)
+
+    def _actions(self, blocks: list[Block]) -> None:
+        actions: list[ActionItemData] = []
+        for block in blocks:
+            if block.kind == "table":
+                actions.extend(self._action_table(block))
+            elif block.kind in ("list", "paragraph"):
+                actions.extend(self._action_text(line, text) for line, text in self._list_texts([block]))
+            elif block.kind == "fence":
+                self.warn(block.line, "code block in the action items ignored")
+        self.append("actions", actions)
+
+    def _action_table(self, block: Block) -> list[ActionItemData]:
+        table = read_table(block)
+        names: dict[str, int] = {}
+        for index, header in enumerate(table.header):
+            name = _ACTION_COLUMNS.get(header.strip().lower())
+            if name:
+                names.setdefault(name, index)
+        names.setdefault("title", 0)
+        actions = []
+        for line, cells in table.rows:
+            values = {name: cells[i] if i < len(cells) else "" for name, i in names.items()}
+            due = None
+            if values.get("due"):
+                try:
+                    due = date.fromisoformat(values["due"])
+                except ValueError:
+                    self.warn(line, f"action item due date {values['due']!r} not understood; left empty")
+            actions.append(
+                ActionItemData(
+                    title=values["title"],
+                    type=values.get("type") or None,
+                    owner=values.get("owner") or None,
+                    due=due,
+                    priority=values.get("priority") or None,
+                    status=values.get("status") or "open",
+                    tracker=values.get("tracker") or None,
+                    addresses=values.get("addresses") or None,
+                    line=line,
+                )
+            )
+        return actions
+
+    @staticmethod
+    def _action_text(line: int, text: str) -> ActionItemData:
+        status = "open"
+        box = _CHECKBOX.match(text)
+        if box:
+            status = "open" if box.group(1) == " " else "done"
+            text = text[box.end() :]
+        return ActionItemData(title=text, status=status, line=line)
+
+    def _stats(self, blocks: list[Block]) -> None:
+        stats: dict[str, Any] = self.fields["extra"].setdefault("stats", {})
+        for line, text in self._list_texts([block for block in blocks if block.kind != "table"]):
+            found = _STAT.match(text)
+            if not found:
+                self.warn(line, f"stats line {text[:40]!r} not understood; kept in notes")
+                stats.setdefault("notes", []).append(text)
+                continue
+            label = re.sub(r"\s+", " ", found.group(1).strip().lower())
+            value = found.group(2).strip()
+            if label in ("category", "categories"):
+                stats["category"] = value
+                if value and value not in self.fields.setdefault("categories", []):
+                    self.fields["categories"].append(value)
+            elif label in _STAT_KEYS:
+                seconds, understood = parse_duration(value)
+                stats[_STAT_KEYS[label]] = seconds
+                if not understood:
+                    self.warn(line, f"{found.group(1).strip()} {value!r} not understood; kept as text")
+                    stats[_STAT_KEYS[label].removesuffix("_s") + "_text"] = value
+            else:
+                stats[re.sub(r"\W+", "_", label).strip("_") or "note"] = value
+
+    # --- the whole document ------------------------------------------------------------------------
+
+    def finish(self, title: tuple[int, str] | None, preamble: list[tuple[int, str]]) -> None:
+        """Settle the title, summary, preamble, link definitions and external reference."""
+        fields, extra = self.fields, self.fields["extra"]
+        fm_summary = fields.pop("fm_summary", None)
+        if fm_summary:
+            if fields.get("summary"):
+                extra["summary"] = fm_summary
+            else:
+                fields["summary"] = fm_summary
+        text = _text(preamble)
+        if text:
+            if fields.get("summary"):
+                first = SectionData(heading="Description", body=text, line=preamble[0][0])
+                fields["sections"] = [first, *fields.get("sections", [])]
+            else:
+                fields["summary"] = text
+                self.lines.setdefault("summary", preamble[0][0])
+        if self.definitions:
+            joined = "\n".join(self.definitions)
+            info = fields.get("supporting_info")
+            fields["supporting_info"] = f"{info}\n\n{joined}" if info else joined
+        if title is not None:
+            self.lines.setdefault("title", title[0])
+            fields.setdefault("title", title[1])
+        elif "title" in fields:
+            self.lines.setdefault("title", self.lines.get("front_matter.title", 1))
+        if not fields.get("title"):
+            company = " ".join(str(extra.get(k) or "").strip() for k in ("company", "product")).strip()
+            fields["title"] = company or (Path(self.path).stem if self.path != "<text>" else "Untitled")
+        if not fields.get("external_ref") and not self.has_front_matter and self.path != "<text>":
+            name = Path(self.path).name
+            stem = re.sub(r"\.(md|markdown|mdown|txt)$", "", name, flags=re.IGNORECASE)
+            found = _EXTERNAL_ID.match(stem)
+            fields["external_ref"] = found.group(1) if found else stem
+
+
+def _split_sections(
+    lines: list[str], start: int
+) -> tuple[tuple[int, str] | None, list[tuple[int, str]], list[_Section]]:
+    title: tuple[int, str] | None = None
+    preamble: list[tuple[int, str]] = []
+    sections: list[_Section] = []
+    fence: str | None = None
+    for index in range(start, len(lines)):
+        no, text = index + 1, lines[index]
+        opened = _FENCE.match(text)
+        if fence is not None:
+            if opened and text.strip().startswith(fence) and not text.strip().strip(fence[0]):
+                fence = None
+        elif opened:
+            fence = opened.group(1)
+        else:
+            heading = _HEADING.match(text)
+            if heading and len(heading.group(1)) <= 2:
+                words = (heading.group(2) or "").strip()
+                if len(heading.group(1)) == 1 and title is None and not sections:
+                    title = (no, words)
+                    continue
+                sections.append(_Section(words, no))
+                continue
+        (sections[-1].body if sections else preamble).append((no, text))
+    return title, preamble, sections
+
+
+def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
+    """Read a post-mortem from Markdown: the afteraction format exactly, other teams' documents leniently."""
+    lines = _NEWLINES.sub("\n", text.removeprefix("\ufeff")).split("\n")
+    reader = _Reader(path)
+    start = reader.front_matter(lines)
+    title, preamble, sections = _split_sections(lines, start)
+    for section in sections:
+        reader.section(section)
+    reader.finish(title, preamble)
+    return PostmortemDocument(**reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings)
+
+
+def parse_file(path: Path) -> PostmortemDocument:
+    """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"{path}: cannot be read: {error.strerror or error}") from error
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from error
+    return parse_markdown(text, path=str(path))
