@@ -32,4 +32,7 @@ class Settings(BaseSettings):
         default=["SEV1", "SEV2", "SEV3", "SEV4"],
         description="Allowed severities, most severe first (JSON list in the environment).",
     )
+    chromium_path: str | None = Field(
+        default=None, description="The browser that prints PDF exports; default: chromium found on the PATH."
+    )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (for debugging).")

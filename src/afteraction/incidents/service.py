@@ -66,11 +66,12 @@ def next_number(session: Session) -> int:
 def set_labels(incident: Incident, kind: str, values: Sequence[str]) -> None:
     """Replace the labels of one kind (services, teams, tags, categories) keeping their order."""
     keep = [label for label in incident.labels if label.kind != kind]
-    seen: set[str] = set()
-    for position, value in enumerate(v.strip() for v in values):
-        if value and value not in seen:
-            seen.add(value)
-            keep.append(IncidentLabel(kind=kind, value=value, position=position))
+    # Reuse rows whose value stays: the unit of work inserts before it deletes, so a new row would clash.
+    existing = {label.value: label for label in incident.labels if label.kind == kind}
+    for position, value in enumerate(dict.fromkeys(v.strip() for v in values if v.strip())):
+        label = existing.get(value) or IncidentLabel(kind=kind, value=value)
+        label.position = position
+        keep.append(label)
     incident.labels = keep
 
 

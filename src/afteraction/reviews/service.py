@@ -42,6 +42,7 @@ from afteraction.reviews.schemas import (
     SectionData,
     WhyNodeData,
 )
+from afteraction.timeline.service import derive_moments
 
 _INC = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
 _ADDRESS = re.compile(r"^(?:F(\d+)|W(\d+(?:\.\d+)*))$", re.IGNORECASE)
@@ -86,9 +87,7 @@ def _why_tree(rows: Sequence[WhyNode]) -> tuple[list[WhyNodeData], dict[int, str
         for index, row in enumerate(sorted(children.get(parent, []), key=lambda r: (r.position, r.id)), 1):
             path = f"{prefix}{index}"
             paths[row.id] = path
-            nodes.append(
-                WhyNodeData(text=row.text, root_cause=row.is_root_cause, children=build(row.id, f"{path}."))
-            )
+            nodes.append(WhyNodeData(text=row.text, root_cause=row.is_root_cause, children=build(row.id, f"{path}.")))
         return nodes
 
     return build(None, ""), paths
@@ -128,6 +127,14 @@ def document_of(session: Session, incident: Incident) -> PostmortemDocument:
         .options(joinedload(ActionItem.owner))
         .order_by(ActionItem.position, ActionItem.id)
     )
+    timeline = [TimelineEntry.model_validate(event, from_attributes=True) for event in events]
+    if incident.kind != "milestone":
+        # Show derived key moments on the events they come from, so the Markdown timeline carries them.
+        by_id = {entry.id: entry for entry in timeline}
+        for moment, (_at, origin, event_id) in derive_moments(session, incident).items():
+            entry = by_id.get(event_id)
+            if origin == "derived" and entry is not None and entry.key_moment is None:
+                entry.key_moment = moment
     extra = dict(incident.extra or {})
     external_ref = incident.external_ref
     return PostmortemDocument(
@@ -158,7 +165,7 @@ def document_of(session: Session, incident: Incident) -> PostmortemDocument:
         detection=pm.detection or "",
         resolution=pm.resolution or "",
         timeline_note=pm.timeline_note or "",
-        timeline=[TimelineEntry.model_validate(event, from_attributes=True) for event in events],
+        timeline=timeline,
         problem_statement=pm.problem_statement or "",
         whys=whys,
         factors=[FactorData(text=row.text, category=row.category) for row in factor_rows],
@@ -216,9 +223,7 @@ def _validate(doc: PostmortemDocument, where: str, severities: Sequence[str]) ->
 
     def check(value: str | None, allowed: Sequence[str], name: str) -> None:
         if value is not None and value.lower() not in {a.lower() for a in allowed}:
-            raise InvalidInput(
-                f"{where}: invalid {name} {value!r}: expected one of {', '.join(allowed)}", field=name
-            )
+            raise InvalidInput(f"{where}: invalid {name} {value!r}: expected one of {', '.join(allowed)}", field=name)
 
     check(doc.kind, KINDS, "kind")
     check(doc.severity, severities, "severity")
@@ -293,9 +298,7 @@ def _save_actions(
 ) -> None:
     """Update the incident's action items to match the document, keeping the ids of items with the same title."""
     existing = list(
-        session.scalars(
-            select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(ActionItem.id)
-        )
+        session.scalars(select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(ActionItem.id))
     )
     by_title: dict[str, list[ActionItem]] = {}
     for item in existing:
@@ -392,9 +395,7 @@ def save_document(
     for role, names in (("author", doc.authors), ("reviewer", doc.reviewers)):
         for position, name in enumerate(dict.fromkeys(n.strip() for n in names if n.strip())):
             person = get_or_create_person(session, name)
-            session.add(
-                PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role=role, position=position)
-            )
+            session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role=role, position=position))
     why_ids = _save_whys(session, pm.id, doc.whys)
     factors = [
         ContributingFactor(postmortem_id=pm.id, text=f.text, category=f.category, position=i)
@@ -448,9 +449,7 @@ def import_files(
     report = ImportReport()
     with db.transaction() as session:
         for path, doc in docs:
-            incident, created = save_document(
-                session, doc, severities=severities, source_path=str(path.resolve())
-            )
+            incident, created = save_document(session, doc, severities=severities, source_path=str(path.resolve()))
             report.results.append(
                 ImportResult(
                     path=str(path),
@@ -464,10 +463,10 @@ def import_files(
 
 
 def export_document(
-    db: Database, *, incident_id: str, fmt: str, template_dir: Path | None = None
+    db: Database, *, incident_id: str, fmt: str, template_dir: Path | None = None, browser: str | None = None
 ) -> str | bytes:
     """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes."""
-    from afteraction.documents import render
+    from afteraction.documents import pdf, render
 
     fmt = check_choice(fmt, EXPORT_FORMATS, "format")
     doc = load_document(db, incident_id=incident_id)
@@ -477,4 +476,4 @@ def export_document(
         return render.render_html(doc, template_dir=template_dir)
     if fmt == "json":
         return render.render_json(doc)
-    return render.render_pdf(doc, template_dir=template_dir)
+    return pdf.html_to_pdf(render.render_html(doc, template_dir=template_dir), browser=browser)
