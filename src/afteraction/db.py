@@ -114,11 +114,11 @@ class Database:
             session.close()
 
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest migration."""
+        """Create or upgrade the schema to the newest migration (of every branch: features add their own)."""
         from alembic import command
 
         try:
-            command.upgrade(migrations_config(self.engine), "head")
+            command.upgrade(migrations_config(self.engine), "heads")
         except OperationalError as exc:
             raise DatabaseUnavailable(f"cannot reach database {self.display_url()}: {exc.orig}") from exc
 
