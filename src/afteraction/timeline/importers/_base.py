@@ -97,7 +97,9 @@ def parse_json_bytes(data: bytes, label: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        # A parse that ran off the end, or a string never closed, is what a cut-off file looks like.
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = " (truncated?)" if truncated else ""
         raise InvalidInput(f"{label}: line {exc.lineno}: not valid JSON: {exc.msg}{hint}") from None
 
 
@@ -121,17 +123,27 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
                 head = _NOT_JSON
             if head is not _NOT_JSON:
                 # One complete document on the first line: JSON Lines, read line by line to stay small.
-                yield from _spread(f"line {number}", head)
+                head_line = number
+                second = ""
+                for line in stream:
+                    number += 1
+                    if line.strip():
+                        second = line
+                        break
+                if not second:
+                    yield from _spread("", head)  # a one-line JSON file is one document, not JSON Lines
+                    return
+                yield from _spread(f"line {head_line}", head)
+                yield from _spread(f"line {number}", _json_line(second, number, label))
                 loads = json.loads
                 for line in stream:
                     number += 1
                     try:
                         doc = loads(line)
-                    except ValueError as exc:
+                    except ValueError:
                         if not line.strip():
                             continue
-                        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                        raise InvalidInput(f"{label}: line {number}: not valid JSON: {reason}") from None
+                        doc = _json_line(line, number, label)
                     if isinstance(doc, list):
                         yield from _spread(f"line {number}", doc)
                     else:
@@ -152,10 +164,17 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
 _NOT_JSON = object()
 
 
+def _json_line(line: str, number: int, label: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{label}: line {number}: not valid JSON: {exc.msg}") from None
+
+
 def _spread(where: str, doc: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(doc, list):
         for index, item in enumerate(doc, start=1):
-            yield f"{where}: entry {index}", item
+            yield f"{where}: entry {index}" if where else f"entry {index}", item
     else:
         yield where, doc
 

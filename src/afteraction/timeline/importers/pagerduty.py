@@ -73,7 +73,7 @@ def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
                     raise located(label, f"{prefix}log entry {index}", exc) from None
                 yield event
             continue
-        if isinstance(doc, dict) and ("incident" in doc or "incidents" in doc):
+        if not _is_log_entry(doc) and isinstance(doc, dict) and ("incident" in doc or "incidents" in doc):
             incidents = doc["incidents"] if "incidents" in doc else [doc["incident"]]
             if not isinstance(incidents, list):
                 raise located(label, where, EntryError("'incidents' is not a list"))
