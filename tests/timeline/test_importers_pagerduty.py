@@ -99,6 +99,8 @@ def test_entry_without_created_at_is_named(tmp_path: Path) -> None:
 
 def test_entry_with_a_time_without_offset_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "entries.json"
-    path.write_text(json.dumps({"log_entries": [{"id": "R1", "type": "trigger_log_entry", "created_at": "2024-03-14"}]}))
+    path.write_text(
+        json.dumps({"log_entries": [{"id": "R1", "type": "trigger_log_entry", "created_at": "2024-03-14"}]})
+    )
     with pytest.raises(InvalidInput, match=r"log entry 1: 'created_at': '2024-03-14' has no UTC offset"):
         pagerduty(path)

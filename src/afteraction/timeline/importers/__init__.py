@@ -97,13 +97,16 @@ def detect_format(path: Path) -> str:
         return _json_format(path)
     if git.matches_text(stripped):
         return "git"
-    first_line = stripped.splitlines()[0]
-    delimiter = tabular.sniff_delimiter(first_line)
-    if delimiter:
-        header = next(csv.reader([first_line], delimiter=delimiter))
-        if any(name.strip().lower() in tabular.TIME_COLUMNS for name in header):
-            return "csv"
-        raise _cannot_tell(path, "a table without a time column named " + "/".join(sorted(tabular.TIME_COLUMNS)))
+    lines = stripped.splitlines()[:2]
+    delimiter = tabular.sniff_delimiter(lines[0])
+    if delimiter and len(lines) == 2:
+        header, row = csv.reader(lines, delimiter=delimiter)
+        # A table has a header and rows of the same width; a sentence with a comma does not.
+        if len(header) == len(row):
+            if any(name.strip().lower() in tabular.TIME_COLUMNS for name in header):
+                return "csv"
+            columns = "/".join(sorted(tabular.TIME_COLUMNS))
+            raise _cannot_tell(path, f"a table without a time column named {columns}")
     raise _cannot_tell(path, "text that is neither JSON, git log nor CSV")
 
 
