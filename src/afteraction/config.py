@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,3 +36,37 @@ class Settings(BaseSettings):
         default=None, description="The browser that prints PDF exports; default: chromium found on the PATH."
     )
     echo_sql: bool = Field(default=False, description="Log every SQL statement (for debugging).")
+
+    # Follow-through: who acts, the policy file, links back, trackers, reminders.
+    user: str | None = Field(default=None, description="Who performs review actions when --as is not given.")
+    policy_file: Path | None = Field(
+        default=None, description="The policy file; default: afteraction.toml or pyproject.toml found from the cwd."
+    )
+    base_url: str | None = Field(
+        default=None, description="Public URL of the afteraction web app, for links in tracker issues and reminders."
+    )
+    tracker: str | None = Field(default=None, description="The tracker `actions sync` uses: jira, github or linear.")
+    tracker_timeout: float = Field(default=30.0, description="Seconds to wait for one tracker or webhook request.")
+    tracker_max_wait: float = Field(default=900.0, description="Longest rate-limit wait (seconds) before giving up.")
+    jira_url: str | None = Field(default=None, description="Jira Cloud site, e.g. https://example.atlassian.net.")
+    jira_email: str | None = Field(default=None, description="E-mail of the Jira account the API token belongs to.")
+    jira_token: SecretStr | None = Field(default=None, description="Jira API token (basic auth with the e-mail).")
+    jira_project: str | None = Field(default=None, description="Key of the Jira project issues are created in.")
+    jira_issue_type: str = Field(default="Task", description="Issue type of created Jira issues.")
+    github_token: SecretStr | None = Field(default=None, description="GitHub token with issues read/write access.")
+    github_repo: str | None = Field(default=None, description="GitHub repository for issues, as owner/name.")
+    github_api_url: str = Field(default="https://api.github.com", description="GitHub API root (Enterprise).")
+    linear_token: SecretStr | None = Field(default=None, description="Linear personal API key.")
+    linear_team: str | None = Field(default=None, description="Linear team key (e.g. ENG) or id issues go to.")
+    linear_api_url: str = Field(default="https://api.linear.app/graphql", description="Linear GraphQL endpoint.")
+    smtp_host: str | None = Field(default=None, description="SMTP server for reminder e-mails.")
+    smtp_port: int = Field(default=587, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP login name.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_starttls: bool | None = Field(
+        default=None, description="Use STARTTLS: default when offered, and required when a login is configured."
+    )
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle that signs the SMTP server's certificate.")
+    smtp_from: str | None = Field(default=None, description="Sender address of reminder e-mails.")
+    slack_webhook_url: SecretStr | None = Field(default=None, description="Slack incoming webhook for reminders.")
+    remind_period: str = Field(default="week", description="How often owners get a digest: day or week.")

@@ -54,3 +54,16 @@ class ConfigurationError(AfteractionError):
 
     exit_code = 2
     http_status = 500
+
+
+class TrackerError(AfteractionError):
+    """An issue tracker, mail server or webhook refused a request or could not be reached."""
+
+    exit_code = 6
+    http_status = 502
+
+
+class TrackerAuthError(TrackerError):
+    """A tracker or webhook rejected the credentials (401/403): the message names the setting to check."""
+
+    exit_code = 2
