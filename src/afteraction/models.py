@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from afteraction.actions.followup_models import SentDigest, TrackerLink
 from afteraction.actions.models import ActionItem
 from afteraction.db import Base
 from afteraction.incidents.models import Incident, IncidentLabel, Person, TimelineEvent
@@ -13,6 +14,7 @@ from afteraction.reviews.models import (
     PostmortemPerson,
     WhyNode,
 )
+from afteraction.reviews.workflow_models import ReviewEvent
 
 metadata = Base.metadata
 
@@ -26,7 +28,10 @@ __all__ = [
     "Person",
     "Postmortem",
     "PostmortemPerson",
+    "ReviewEvent",
+    "SentDigest",
     "TimelineEvent",
+    "TrackerLink",
     "WhyNode",
     "metadata",
 ]
