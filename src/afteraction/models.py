@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from afteraction.accounts.models import ApiToken, IncidentMember, User
 from afteraction.actions.followup_models import SentDigest, TrackerLink
 from afteraction.actions.models import ActionItem
 from afteraction.db import Base
@@ -14,24 +15,31 @@ from afteraction.reviews.models import (
     PostmortemPerson,
     WhyNode,
 )
+from afteraction.reviews.section_models import SectionVersion
 from afteraction.reviews.workflow_models import ReviewEvent
+from afteraction.webhooks.models import WebhookDelivery
 
 metadata = Base.metadata
 
 __all__ = [
     "ActionItem",
+    "ApiToken",
     "ContributingFactor",
     "ExtraSection",
     "Incident",
     "IncidentLabel",
+    "IncidentMember",
     "Lesson",
     "Person",
     "Postmortem",
     "PostmortemPerson",
     "ReviewEvent",
+    "SectionVersion",
     "SentDigest",
     "TimelineEvent",
     "TrackerLink",
+    "User",
+    "WebhookDelivery",
     "WhyNode",
     "metadata",
 ]

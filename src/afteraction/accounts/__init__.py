@@ -1,0 +1,1 @@
+"""Accounts: users with roles, API tokens, and the members of private incidents."""

@@ -1,0 +1,1 @@
+"""Live webhooks from alerting and paging tools into incident timelines."""
