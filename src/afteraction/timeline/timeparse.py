@@ -101,9 +101,11 @@ def from_epoch_auto(value: int | float | str) -> datetime:
 def parse_slack_ts(ts: str) -> datetime:
     """Slack's message id `"1710411010.000100"` as UTC, microseconds exact (integer arithmetic, never a float)."""
     whole, _, frac = ts.partition(".")
-    if not (whole.isdigit() and whole.isascii()) or (frac and not (frac.isdigit() and frac.isascii())):
+    if len(frac) != 6:
+        frac = frac[:6].ljust(6, "0")
+    if not (whole.isdigit() and frac.isdigit() and ts.isascii()):
         raise TimestampError(f"{ts!r} is not a Slack timestamp")
-    return EPOCH + timedelta(0, int(whole), int(frac[:6].ljust(6, "0")) if frac else 0)
+    return EPOCH + timedelta(0, int(whole), int(frac))
 
 
 def parse_rfc3339(text: str) -> datetime:
