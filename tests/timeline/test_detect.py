@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from afteraction.errors import InvalidInput
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format, read_events
@@ -155,3 +160,58 @@ def test_truncated_json_is_reported_at_detection(tmp_path: Path) -> None:
 def test_unknown_format_name_lists_the_formats() -> None:
     with pytest.raises(InvalidInput, match=f"unknown format 'splunk'; accepted formats: auto, {accepted()}"):
         read_events(FIXTURES / "git" / "default.txt", "splunk", ImportOptions())
+
+
+JSON_FIXTURES = (
+    ("pagerduty", "pagerduty/log_entries.json"),
+    ("pagerduty", "pagerduty/incident.json"),
+    ("opsgenie", "opsgenie/alert_logs.json"),
+    ("opsgenie", "opsgenie/alerts.json"),
+    ("alertmanager", "alertmanager/firing.json"),
+    ("grafana", "grafana/resolved.json"),
+    ("github", "github/deployment_status.json"),
+    ("github", "github/push.json"),
+    ("jira", "jira/issue.json"),
+    ("jira", "jira/comments_v2.json"),
+)
+
+
+def _places(doc: Any, at: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    found = [at]
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            found += _places(value, (*at, key))
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            found += _places(value, (*at, index))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=st.sampled_from(JSON_FIXTURES),
+    pick=st.integers(min_value=0),
+    value=st.sampled_from([None, 7, "x", [], {}, True, "2024-13-99T99:99:99Z", -1.5]),
+)
+def test_a_field_of_the_wrong_shape_gives_a_one_line_error_never_a_traceback(
+    case: tuple[str, str], pick: int, value: object
+) -> None:
+    fmt, relative = case
+    document = json.loads((FIXTURES / relative).read_text())
+    places = _places(document)
+    place = places[pick % len(places)]
+    if place:
+        holder = document
+        for step in place[:-1]:
+            holder = holder[step]
+        holder[place[-1]] = value
+    else:
+        document = value
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "input.json"
+        path.write_text(json.dumps(document))
+        try:
+            list(read_events(path, fmt, ImportOptions()))
+        except InvalidInput as error:
+            assert "\n" not in str(error)
+            assert str(path) in str(error)

@@ -116,7 +116,7 @@ def _webhook(payload: Any) -> ImportedEvent:
         text = f"{subject} note: {text_of(alert['note'])}"
     else:
         text = f"{subject} {_verb(action)}: {message}" if message else f"{subject} {_verb(action)}"
-    actor = alert.get("username") or obj(payload.get("source")).get("name") or None
+    actor = text_of(alert.get("username") or obj(payload.get("source")).get("name")) or None
     return ImportedEvent(at=at, source=FORMAT, kind=kind, text=text, source_id=source_id, actor=actor)
 
 
@@ -139,8 +139,7 @@ def _rest_item(item: Any) -> ImportedEvent:
     tiny = item.get("tinyId")
     subject = f"{noun} #{tiny}" if tiny else noun
     text = f"{subject} created: {text_of(item.get('message'))}".rstrip(": ")
-    integration = obj(item.get("integration")).get("name")
-    actor = integration or item.get("source") or None
+    actor = text_of(obj(item.get("integration")).get("name") or item.get("source")) or None
     prefix = "incident" if incident else ""
     source_id = f"{prefix}{':' if prefix else ''}{item_id}:created"
     return ImportedEvent(at=at, source=FORMAT, kind="alert", text=text, source_id=source_id, actor=actor)
