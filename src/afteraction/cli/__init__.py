@@ -97,6 +97,10 @@ def _register() -> None:
     app.command("import")(documents.import_command)
     app.command("export")(documents.export_command)
     app.command("metrics")(metrics.metrics_command)
+    from afteraction.cli import policy, review
+
+    app.add_typer(review.app, name="review")
+    app.add_typer(policy.app, name="policy")
     try:
         from afteraction.cli.lint import lint_command
     except ImportError:  # pragma: no cover - lint lands separately

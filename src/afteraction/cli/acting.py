@@ -1,0 +1,28 @@
+"""Who is acting and under which policy, for the follow-through commands."""
+
+from __future__ import annotations
+
+import getpass
+
+import typer
+
+from afteraction.cli import state_of
+from afteraction.reviews.policy import Policy, load_policy
+
+
+def acting_user(ctx: typer.Context, as_: str | None) -> str:
+    """The person acting: --as, else $AFTERACTION_USER, else the operating system's user name."""
+    if as_ and as_.strip():
+        return as_.strip()
+    configured = state_of(ctx).settings.user
+    if configured and configured.strip():
+        return configured.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no user database entry
+        return "unknown"
+
+
+def policy_of(ctx: typer.Context) -> Policy:
+    """The policy: $AFTERACTION_POLICY_FILE, else afteraction.toml or pyproject.toml found from the cwd."""
+    return load_policy(state_of(ctx).settings.policy_file)

@@ -1,0 +1,144 @@
+"""`afteraction review request|approve|reject|publish|show`: the review workflow of a post-mortem."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from afteraction.cli import state_of
+from afteraction.cli.acting import acting_user, policy_of
+from afteraction.cli.output import console, error_console, fmt_time, print_json, table
+from afteraction.reviews import workflow_service as service
+from afteraction.reviews.workflow_service import PublishRefused, ReviewState
+
+app = typer.Typer(help="Review a post-mortem: draft → in-review → approved → published.", no_args_is_help=True)
+
+IncidentArg = Annotated[str, typer.Argument(metavar="ID", help="The incident, e.g. INC-12.")]
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Who acts (default: $AFTERACTION_USER, else the OS user).", show_default=False),
+]
+CommentOption = Annotated[str | None, typer.Option("--comment", "-m", help="A comment kept in the history.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _show(state: ReviewState, as_json: bool, headline: str | None = None) -> None:
+    if as_json:
+        print_json(state)
+        return
+    out = console()
+    if headline:
+        out.print(headline)
+    reviewers = ", ".join(state.reviewers) or "none"
+    out.print(f"[bold]{state.incident_id}[/bold] {state.title}: [bold]{state.status}[/bold] (reviewers: {reviewers})")
+    if state.status in ("in-review", "approved"):
+        approved = ", ".join(state.approvals) or "nobody yet"
+        out.print(f"Approvals {len(state.approvals)}/{state.approvals_needed}: {approved}")
+    for line in state.filled_due_dates:
+        out.print(f"Due date from the policy: {line}")
+    if state.blockers:
+        out.print("Before it can be published:")
+        for reason in state.blockers:
+            out.print(f"  - {reason}")
+
+
+@app.command("request")
+def request(
+    ctx: typer.Context,
+    incident_id: IncidentArg,
+    reviewer: Annotated[list[str] | None, typer.Option("--reviewer", "-r", help="A reviewer (repeatable).")] = None,
+    comment: CommentOption = None,
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Send a draft post-mortem for review by the named reviewers."""
+    state = service.request_review(
+        state_of(ctx).database(),
+        incident_id=incident_id,
+        actor=acting_user(ctx, as_),
+        policy=policy_of(ctx),
+        reviewers=reviewer or [],
+        comment=comment,
+    )
+    _show(state, as_json, f"Review requested for {state.incident_id}.")
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    incident_id: IncidentArg,
+    comment: CommentOption = None,
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Approve a post-mortem under review (as one of its reviewers)."""
+    state = service.approve_review(
+        state_of(ctx).database(),
+        incident_id=incident_id,
+        actor=acting_user(ctx, as_),
+        policy=policy_of(ctx),
+        comment=comment,
+    )
+    _show(state, as_json, f"Approved by {state.history[-1].actor}.")
+
+
+@app.command("reject")
+def reject(
+    ctx: typer.Context,
+    incident_id: IncidentArg,
+    comment: Annotated[str, typer.Option("--comment", "-m", help="What must change (required).")],
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Send a post-mortem under review back to draft, saying what must change."""
+    state = service.reject_review(
+        state_of(ctx).database(),
+        incident_id=incident_id,
+        actor=acting_user(ctx, as_),
+        policy=policy_of(ctx),
+        comment=comment,
+    )
+    _show(state, as_json, "Sent back to draft.")
+
+
+@app.command("publish")
+def publish(
+    ctx: typer.Context,
+    incident_id: IncidentArg,
+    comment: CommentOption = None,
+    as_: AsOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Publish an approved post-mortem; refused, with every reason, while the policy's checks fail."""
+    try:
+        state = service.publish_review(
+            state_of(ctx).database(),
+            incident_id=incident_id,
+            actor=acting_user(ctx, as_),
+            policy=policy_of(ctx),
+            comment=comment,
+        )
+    except PublishRefused as refused:
+        err = error_console()
+        err.print(f"error: cannot publish {refused.incident_id}:")
+        for reason in refused.reasons:
+            err.print(f"  - {reason}")
+        raise typer.Exit(refused.exit_code) from None
+    _show(state, as_json, f"Published {state.incident_id}.")
+
+
+@app.command("show")
+def show(ctx: typer.Context, incident_id: IncidentArg, as_json: JsonFlag = False) -> None:
+    """A post-mortem's review state, reviewers, approvals, what blocks publishing, and its history."""
+    state = service.review_state(state_of(ctx).database(), incident_id=incident_id, policy=policy_of(ctx))
+    if as_json:
+        print_json(state)
+        return
+    _show(state, False)
+    if state.history:
+        rows = [
+            (fmt_time(e.at), e.action, f"{e.from_status} → {e.to_status}", e.actor, e.comment or "")
+            for e in state.history
+        ]
+        console().print(table("History", ["At", "Action", "Status", "Who", "Comment"], rows))

@@ -1,0 +1,449 @@
+"""Use cases of the review workflow (draft → in-review → approved → published → closed) and of `policy check`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from afteraction.actions.models import ActionItem
+from afteraction.db import Database, utcnow
+from afteraction.errors import Conflict, InvalidInput
+from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.service import get_or_create_person, load_incident
+from afteraction.reviews.models import Postmortem, PostmortemPerson
+from afteraction.reviews.policy import Policy
+from afteraction.reviews.schemas import PostmortemDocument
+from afteraction.reviews.service import document_of
+from afteraction.reviews.workflow_models import ReviewEvent
+
+CLOSED_ACTION_STATUSES: tuple[str, ...] = ("done", "wont-do")
+UNPUBLISHED: tuple[str, ...] = ("draft", "in-review", "approved")
+
+
+class ReviewEventView(BaseModel):
+    """One recorded step of a review: what was done, from which state to which, by whom, when, and why."""
+
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    comment: str | None = None
+    at: datetime
+
+
+class ReviewState(BaseModel):
+    """Where a post-mortem stands in its review, who reviews it, and what still blocks publishing."""
+
+    incident_id: str
+    title: str
+    status: str
+    authors: list[str] = Field(default_factory=list)
+    reviewers: list[str] = Field(default_factory=list)
+    approvals: list[str] = Field(default_factory=list)
+    approvals_needed: int = 1
+    published_at: datetime | None = None
+    blockers: list[str] = Field(default_factory=list)
+    filled_due_dates: list[str] = Field(default_factory=list)
+    history: list[ReviewEventView] = Field(default_factory=list)
+
+
+class PublishRefused(Conflict):
+    """Publishing was refused; `reasons` lists every missing piece."""
+
+    def __init__(self, incident_id: str, reasons: Sequence[str]) -> None:
+        super().__init__(f"cannot publish {incident_id}: " + "; ".join(reasons))
+        self.incident_id = incident_id
+        self.reasons = list(reasons)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _has_section(doc: PostmortemDocument, key: str) -> bool:
+    lessons = {"went-well": "went-well", "went-wrong": "went-wrong", "lucky": "lucky", "learned": "learned"}
+    if key in lessons:
+        return bool(doc.lessons_of(lessons[key]))
+    value = {"timeline": doc.timeline, "whys": doc.whys, "factors": doc.factors, "actions": doc.actions}.get(key)
+    if value is not None:
+        return bool(value)
+    return bool(str(getattr(doc, key, "") or "").strip())
+
+
+SECTION_TITLES = {
+    "summary": "Summary", "impact": "Impact", "trigger": "Trigger", "detection": "Detection",
+    "resolution": "Resolution", "timeline": "Timeline", "whys": "Five Whys", "factors": "Contributing Factors",
+    "went-well": "What Went Well", "went-wrong": "What Went Wrong", "lucky": "Where We Got Lucky",
+    "learned": "Lessons Learned", "actions": "Action Items", "supporting_info": "Supporting Information",
+}  # fmt: skip
+
+
+def publish_blockers(doc: PostmortemDocument, policy: Policy) -> list[str]:
+    """Why a post-mortem cannot be published under a policy: missing sections, items without owner or due date."""
+    reasons = [
+        f"the {SECTION_TITLES.get(key, key)} section is empty"
+        for key in policy.sections_for(doc.kind)
+        if not _has_section(doc, key)
+    ]
+    for item in doc.actions:
+        if item.status in CLOSED_ACTION_STATUSES:
+            continue
+        label = f"{item.id or 'action item'} ({item.title})"
+        if policy.require_owner and not (item.owner or "").strip():
+            reasons.append(f"{label} has no owner")
+        if policy.require_due_date and item.due is None:
+            reasons.append(f"{label} has no due date")
+    return reasons
+
+
+# ---------------------------------------------------------------- workflow
+
+
+def _postmortem(session: Session, incident: Incident) -> Postmortem:
+    pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id).with_for_update())
+    if pm is None:
+        pm = Postmortem(incident_id=incident.id, status="draft")
+        session.add(pm)
+        session.flush()
+    return pm
+
+
+def _people(session: Session, pm: Postmortem, role: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Person.name)
+            .join(PostmortemPerson, PostmortemPerson.person_id == Person.id)
+            .where(PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == role)
+            .order_by(PostmortemPerson.position)
+        )
+    )
+
+
+def _history(session: Session, pm: Postmortem) -> list[ReviewEvent]:
+    return list(session.scalars(select(ReviewEvent).where(ReviewEvent.postmortem_id == pm.id).order_by(ReviewEvent.id)))
+
+
+def _approvals(history: Sequence[ReviewEvent]) -> list[str]:
+    """Who approved since the review was last requested or rejected."""
+    approvers: list[str] = []
+    for event in history:
+        if event.action == "reject" or (event.action == "request" and event.from_status != "in-review"):
+            approvers = []
+        elif event.action == "approve" and event.actor not in approvers:
+            approvers.append(event.actor)
+    return approvers
+
+
+def _record(session: Session, pm: Postmortem, action: str, to_status: str, actor: str, comment: str | None) -> None:
+    session.add(
+        ReviewEvent(
+            postmortem_id=pm.id,
+            action=action,
+            from_status=pm.status,
+            to_status=to_status,
+            actor=actor,
+            comment=(comment or "").strip() or None,
+            at=utcnow(),
+        )
+    )
+    pm.status = to_status
+
+
+def _state(session: Session, incident: Incident, pm: Postmortem, policy: Policy, **extra: list[str]) -> ReviewState:
+    session.flush()
+    history = _history(session, pm)
+    blockers = publish_blockers(document_of(session, incident), policy) if pm.status in UNPUBLISHED else []
+    return ReviewState(
+        incident_id=incident.key,
+        title=incident.title,
+        status=pm.status,
+        authors=_people(session, pm, "author"),
+        reviewers=_people(session, pm, "reviewer"),
+        approvals=_approvals(history) if pm.status in ("in-review", "approved") else [],
+        approvals_needed=policy.approvals,
+        published_at=pm.published_at,
+        blockers=blockers,
+        history=[ReviewEventView.model_validate(event, from_attributes=True) for event in history],
+        **extra,
+    )
+
+
+def _check_actor(actor: str) -> str:
+    if not actor.strip():
+        raise InvalidInput("who is acting is unknown: give --as NAME or set AFTERACTION_USER", field="as")
+    return actor.strip()
+
+
+def review_state(db: Database, *, incident_id: str, policy: Policy) -> ReviewState:
+    """A post-mortem's review state, reviewers, approvals, publishing blockers and history."""
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        return _state(session, incident, _postmortem(session, incident), policy)
+
+
+def request_review(
+    db: Database,
+    *,
+    incident_id: str,
+    actor: str,
+    policy: Policy,
+    reviewers: Sequence[str] = (),
+    comment: str | None = None,
+) -> ReviewState:
+    """Ask reviewers to review a draft (or add reviewers to a review under way)."""
+    actor = _check_actor(actor)
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        pm = _postmortem(session, incident)
+        if pm.status not in ("draft", "in-review"):
+            raise Conflict(f"{incident.key} is {pm.status}: only a draft can be sent for review")
+        current = _people(session, pm, "reviewer")
+        known = {name.lower() for name in current}
+        for name in reviewers:
+            if name.strip() and name.strip().lower() not in known:
+                person = get_or_create_person(session, name)
+                session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="reviewer",
+                                             position=len(current)))  # fmt: skip
+                current.append(person.name)
+                known.add(person.name.lower())
+        if not current:
+            raise InvalidInput(f"{incident.key} has no reviewers: name at least one with --reviewer", field="reviewer")
+        _record(session, pm, "request", "in-review", actor, comment)
+        return _state(session, incident, pm, policy)
+
+
+def approve_review(
+    db: Database, *, incident_id: str, actor: str, policy: Policy, comment: str | None = None
+) -> ReviewState:
+    """Record a reviewer's approval; enough approvals (the policy's number) make the post-mortem approved."""
+    actor = _check_actor(actor)
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        pm = _postmortem(session, incident)
+        if pm.status != "in-review":
+            raise Conflict(f"{incident.key} is {pm.status}, not in review: request a review first")
+        reviewers = _people(session, pm, "reviewer")
+        match = next((name for name in reviewers if name.lower() == actor.lower()), None)
+        if match is None:
+            raise InvalidInput(
+                f"{actor} is not a reviewer of {incident.key} (reviewers: {', '.join(reviewers)})", field="as"
+            )
+        approvals = _approvals(_history(session, pm))
+        if match in approvals:
+            raise Conflict(f"{match} has already approved {incident.key}")
+        enough = len(approvals) + 1 >= policy.approvals
+        _record(session, pm, "approve", "approved" if enough else "in-review", match, comment)
+        return _state(session, incident, pm, policy)
+
+
+def reject_review(db: Database, *, incident_id: str, actor: str, policy: Policy, comment: str) -> ReviewState:
+    """Send a post-mortem under review back to draft, saying what must change."""
+    actor = _check_actor(actor)
+    if not comment.strip():
+        raise InvalidInput("rejecting needs a comment saying what to change (--comment)", field="comment")
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        pm = _postmortem(session, incident)
+        if pm.status not in ("in-review", "approved"):
+            raise Conflict(f"{incident.key} is {pm.status}: only a post-mortem under review can be rejected")
+        _record(session, pm, "reject", "draft", actor, comment)
+        return _state(session, incident, pm, policy)
+
+
+def _fill_due_dates(session: Session, incident: Incident, policy: Policy) -> list[str]:
+    """Give open items without a due date the policy's default for their priority; returns what was filled."""
+    filled = []
+    items = session.scalars(
+        select(ActionItem).where(
+            ActionItem.incident_id == incident.id,
+            ActionItem.due_date.is_(None),
+            ActionItem.status.not_in(CLOSED_ACTION_STATUSES),
+        )
+    )
+    for item in items:
+        due = policy.action_due_date(priority=item.priority, opened=item.opened_at.date())
+        if due is not None:
+            item.due_date = due
+            filled.append(f"AI-{item.id} due {due.isoformat()} ({item.priority or 'default'})")
+    session.flush()
+    return filled
+
+
+def publish_review(
+    db: Database, *, incident_id: str, actor: str, policy: Policy, comment: str | None = None
+) -> ReviewState:
+    """Publish an approved post-mortem; refused, with every reason, while the policy's checks fail."""
+    actor = _check_actor(actor)
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        pm = _postmortem(session, incident)
+        allowed = ("approved",) if policy.require_approval else UNPUBLISHED
+        if pm.status not in allowed:
+            hint = ": it needs an approval first (review request, review approve)" if pm.status in UNPUBLISHED else ""
+            raise Conflict(f"{incident.key} is {pm.status} and cannot be published{hint}")
+        filled = _fill_due_dates(session, incident, policy) if policy.require_due_date else []
+        blockers = publish_blockers(document_of(session, incident), policy)
+        if blockers:
+            raise PublishRefused(incident.key, blockers)
+        _record(session, pm, "publish", "published", actor, comment)
+        pm.published_at = utcnow()
+        settle_closures(session, actor=actor, postmortem_ids=[pm.id])
+        return _state(session, incident, pm, policy, filled_due_dates=filled)
+
+
+def settle_closures(session: Session, *, actor: str, postmortem_ids: Sequence[int] | None = None) -> list[str]:
+    """Close published post-mortems whose items are all done or wont-do, reopen closed ones with open items again."""
+    open_items = exists().where(
+        ActionItem.incident_id == Postmortem.incident_id, ActionItem.status.not_in(CLOSED_ACTION_STATUSES)
+    )
+    query = (
+        select(Postmortem)
+        .options(joinedload(Postmortem.incident))
+        .where(
+            or_(and_(Postmortem.status == "published", ~open_items), and_(Postmortem.status == "closed", open_items))
+        )
+    )
+    if postmortem_ids is not None:
+        query = query.where(Postmortem.id.in_(postmortem_ids))
+    changed = []
+    for pm in session.scalars(query):
+        if pm.status == "published":
+            _record(session, pm, "close", "closed", actor, "every action item is done or wont-do")
+        else:
+            _record(session, pm, "reopen", "published", actor, "an action item was reopened")
+        changed.append(f"{pm.incident.key} {pm.status}")
+    session.flush()
+    return changed
+
+
+def close_finished(db: Database, *, actor: str) -> list[str]:
+    """Settle every post-mortem's closed state in one transaction; returns `INC-n closed|published` lines."""
+    with db.transaction() as session:
+        return settle_closures(session, actor=actor)
+
+
+# ---------------------------------------------------------------- policy check
+
+
+FindingKind = Literal["missing-postmortem", "late-postmortem", "overdue-action"]
+
+
+class PolicyFinding(BaseModel):
+    """One thing the policy says is missing or late."""
+
+    kind: FindingKind
+    incident_id: str
+    title: str
+    action_id: str | None = None
+    owner: str | None = None
+    status: str
+    due: date | None = None
+    days_late: int = 0
+    message: str
+
+
+class PolicyReport(BaseModel):
+    """What `policy check` found on a day under a policy."""
+
+    today: date
+    policy_file: str | None = None
+    findings: list[PolicyFinding] = Field(default_factory=list)
+
+    def count(self, kind: FindingKind) -> int:
+        """How many findings of one kind."""
+        return sum(1 for finding in self.findings if finding.kind == kind)
+
+
+def _resolution_day(incident: Incident) -> date | None:
+    if incident.resolved_at is not None:
+        return incident.resolved_at.date()
+    if incident.kind == "milestone" or incident.status in ("resolved", "closed"):
+        moment = incident.mitigated_at or incident.started_at or incident.created_at
+        return moment.date() if moment else None
+    return None
+
+
+def policy_check(db: Database, *, policy: Policy, today: date | None = None) -> PolicyReport:
+    """Incidents missing a post-mortem, late post-mortems and overdue action items under a policy."""
+    today = today or utcnow().date()
+    report = PolicyReport(today=today, policy_file=str(policy.source) if policy.source else None)
+    required = or_(
+        func.lower(Incident.kind).in_([k.lower() for k in policy.require_kinds]),
+        func.upper(Incident.severity).in_([s.upper() for s in policy.require_severities]),
+    )
+    has_items = exists().where(ActionItem.incident_id == Incident.id)
+    query = (
+        select(Incident, Postmortem, has_items)
+        .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
+        .where(required, or_(Postmortem.id.is_(None), Postmortem.status.in_(UNPUBLISHED)))
+        .order_by(Incident.number)
+    )
+    with db.transaction() as session:
+        for incident, pm, items in session.execute(query):
+            resolved = _resolution_day(incident)
+            if resolved is None:
+                continue
+            due = pm.due_date if pm is not None and pm.due_date else None
+            due = due or policy.postmortem_due_date(kind=incident.kind, severity=incident.severity, resolved=resolved)
+            late = (today - due).days if due is not None and today > due else 0
+            started = pm is not None and (
+                items
+                or any((getattr(pm, name) or "").strip() for name in ("summary", "impact", "trigger", "resolution"))
+            )
+            status = pm.status if pm is not None else "none"
+            what = "retrospective" if incident.kind == "milestone" else "post-mortem"
+            if not started:
+                when = f", {late} days late" if late else (f", due {due.isoformat()}" if due else "")
+                report.findings.append(
+                    PolicyFinding(
+                        kind="missing-postmortem",
+                        incident_id=incident.key,
+                        title=incident.title,
+                        status=status,
+                        due=due,
+                        days_late=late,
+                        message=f"{incident.key} needs a {what} and has none{when}",
+                    )
+                )
+            elif late:
+                report.findings.append(
+                    PolicyFinding(
+                        kind="late-postmortem",
+                        incident_id=incident.key,
+                        title=incident.title,
+                        status=status,
+                        due=due,
+                        days_late=late,
+                        message=f"the {what} of {incident.key} is {status}, {late} days past its due date "
+                        f"{due.isoformat() if due else ''}",
+                    )
+                )
+        overdue = session.scalars(
+            select(ActionItem)
+            .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+            .where(ActionItem.status.not_in(CLOSED_ACTION_STATUSES), ActionItem.due_date < today)
+            .order_by(ActionItem.due_date, ActionItem.id)
+        )
+        for item in overdue:
+            assert item.due_date is not None
+            late = (today - item.due_date).days
+            owner = item.owner.name if item.owner else None
+            report.findings.append(
+                PolicyFinding(
+                    kind="overdue-action",
+                    incident_id=item.incident.key,
+                    title=item.title,
+                    action_id=f"AI-{item.id}",
+                    owner=owner,
+                    status=item.status,
+                    due=item.due_date,
+                    days_late=late,
+                    message=f"AI-{item.id} ({item.incident.key}) is {late} days overdue, "
+                    f"owner {owner or 'none'}: {item.title}",
+                )
+            )
+    return report

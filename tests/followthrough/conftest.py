@@ -1,0 +1,66 @@
+"""Fixtures of the follow-through tests: incidents with post-mortems in a known state, and a policy file."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from afteraction.actions.schemas import ActionItemData
+from afteraction.incidents.schemas import TimelineEntry
+from afteraction.reviews.schemas import PostmortemDocument
+from afteraction.reviews.service import store_document
+
+SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
+def make_document(
+    number: int = 1,
+    *,
+    title: str = "Checkout errors after a config push",
+    severity: str | None = "SEV2",
+    kind: str = "incident",
+    summary: str = "A bad config push made checkout fail for 25 minutes.",
+    impact: str = "12% of checkouts failed.",
+    timeline: bool = True,
+    actions: list[ActionItemData] | None = None,
+    resolved_at: datetime | None = None,
+    status: str = "draft",
+) -> PostmortemDocument:
+    """A post-mortem document with the sections the default policy requires, unless told otherwise."""
+    start = datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
+    return PostmortemDocument(
+        id=f"INC-{number}",
+        title=title,
+        kind=kind,
+        severity=severity,
+        status=status,
+        incident_status="resolved" if resolved_at else "open",
+        started_at=start,
+        resolved_at=resolved_at,
+        authors=["Ann Lee"],
+        summary=summary,
+        impact=impact,
+        timeline=[TimelineEntry(at=start, text="Alert fired", kind="alert")] if timeline else [],
+        actions=actions
+        if actions is not None
+        else [
+            ActionItemData(
+                title="Validate config before push",
+                owner="Bo Chen",
+                due=date.today() + timedelta(days=10),
+                priority="P1",
+                type="prevent",
+            ),
+        ],
+    )
+
+
+@pytest.fixture
+def store(db):
+    """Store a post-mortem document in the test database; returns its incident id."""
+
+    def put(doc: PostmortemDocument) -> str:
+        return store_document(db, doc=doc, severities=SEVERITIES).incident_id
+
+    return put

@@ -1,0 +1,135 @@
+"""What a team sees moving a post-mortem through review: requests, approvals, rejections, publishing refusals."""
+
+from __future__ import annotations
+
+import json
+
+from afteraction.actions.schemas import ActionItemData
+from tests.followthrough.conftest import make_document
+
+
+def test_a_post_mortem_goes_from_draft_to_published_and_every_step_is_recorded(cli, store):
+    incident = store(make_document())
+    requested = cli("review", "request", incident, "--reviewer", "Dana Ross", "--as", "Ann Lee", "-m", "please look")
+    assert requested.exit_code == 0, requested.stderr
+    assert "in-review" in requested.stdout and "Dana Ross" in requested.stdout
+    approved = cli("review", "approve", incident, "--as", "dana ross", "--comment", "clear and blameless")
+    assert approved.exit_code == 0, approved.stderr
+    assert "approved" in approved.stdout
+    published = cli("review", "publish", incident, "--as", "Ann Lee", "--json")
+    assert published.exit_code == 0, published.stderr
+    state = json.loads(published.stdout)
+    assert state["status"] == "published" and state["published_at"].endswith("Z")
+    steps = [(e["action"], e["from_status"], e["to_status"], e["actor"]) for e in state["history"]]
+    assert steps == [
+        ("request", "draft", "in-review", "Ann Lee"),
+        ("approve", "in-review", "approved", "Dana Ross"),
+        ("publish", "approved", "published", "Ann Lee"),
+    ]
+    assert state["history"][0]["comment"] == "please look" and all(e["at"].endswith("Z") for e in state["history"])
+    shown = cli("review", "show", incident)
+    assert "History" in shown.stdout and "clear and blameless" in shown.stdout
+
+
+def test_publishing_is_refused_with_every_reason_listed(cli, store):
+    doc = make_document(impact="", timeline=False, actions=[
+        ActionItemData(title="Add a canary stage"),
+        ActionItemData(title="Alert on config errors", owner="Bo Chen"),
+    ])  # fmt: skip
+    incident = store(doc)
+    cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
+    cli("review", "approve", incident, "--as", "Dana Ross")
+    refused = cli("review", "publish", incident, "--as", "Ann Lee")
+    assert refused.exit_code == 4
+    assert "cannot publish INC-1" in refused.stderr
+    for reason in (
+        "the Impact section is empty",
+        "the Timeline section is empty",
+        "AI-1 (Add a canary stage) has no owner",
+        "AI-1 (Add a canary stage) has no due date",
+        "AI-2 (Alert on config errors) has no due date",
+    ):
+        assert reason in refused.stderr
+    assert "Traceback" not in refused.stderr
+    state = json.loads(cli("review", "show", incident, "--json").stdout)
+    assert state["status"] == "approved" and len(state["blockers"]) == 5
+
+
+def test_the_policy_fills_missing_due_dates_by_priority_when_publishing(cli, store, tmp_path, monkeypatch):
+    (tmp_path / "afteraction.toml").write_text('[policy]\nrequire-approval = false\n[policy.action-due]\nP2 = "3d"\n')
+    monkeypatch.chdir(tmp_path)
+    incident = store(make_document(actions=[ActionItemData(title="Document the rollback", owner="Bo Chen",
+                                                           priority="P2")]))  # fmt: skip
+    published = cli("review", "publish", incident, "--as", "Ann Lee", "--json")
+    assert published.exit_code == 0, published.stderr
+    state = json.loads(published.stdout)
+    assert state["status"] == "published" and state["filled_due_dates"][0].startswith("AI-1 due ")
+    item = json.loads(cli("actions", "list", "--json").stdout)[0]
+    assert item["due"] is not None
+
+
+def test_publishing_needs_an_approval_first(cli, store):
+    incident = store(make_document())
+    result = cli("review", "publish", incident, "--as", "Ann Lee")
+    assert result.exit_code == 4
+    assert "is draft and cannot be published: it needs an approval first" in result.stderr
+
+
+def test_only_a_reviewer_can_approve_and_only_once(cli, store):
+    incident = store(make_document())
+    cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
+    stranger = cli("review", "approve", incident, "--as", "Eve")
+    assert stranger.exit_code == 2 and "Eve is not a reviewer of INC-1 (reviewers: Dana Ross)" in stranger.stderr
+    assert cli("review", "approve", incident, "--as", "Dana Ross").exit_code == 0
+    again = cli("review", "request", incident, "-r", "Eve", "--as", "Ann Lee")
+    assert again.exit_code == 4 and "only a draft can be sent for review" in again.stderr
+
+
+def test_two_approvals_when_the_policy_asks_for_two(cli, store, tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[tool.afteraction.policy]\napprovals = 2\n")
+    monkeypatch.chdir(tmp_path)
+    incident = store(make_document())
+    cli("review", "request", incident, "-r", "Dana Ross", "-r", "Eve Park", "--as", "Ann Lee")
+    first = json.loads(cli("review", "approve", incident, "--as", "Dana Ross", "--json").stdout)
+    assert first["status"] == "in-review" and first["approvals"] == ["Dana Ross"]
+    twice = cli("review", "approve", incident, "--as", "Dana Ross")
+    assert twice.exit_code == 4 and "already approved" in twice.stderr
+    second = json.loads(cli("review", "approve", incident, "--as", "Eve Park", "--json").stdout)
+    assert second["status"] == "approved" and second["approvals"] == ["Dana Ross", "Eve Park"]
+
+
+def test_rejecting_needs_a_comment_and_returns_the_draft(cli, store):
+    incident = store(make_document())
+    cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
+    empty = cli("review", "reject", incident, "--comment", "  ", "--as", "Dana Ross")
+    assert empty.exit_code == 2 and "needs a comment" in empty.stderr
+    rejected = json.loads(
+        cli("review", "reject", incident, "-m", "Name the systemic cause", "--as", "Dana Ross", "--json").stdout
+    )
+    assert rejected["status"] == "draft"
+    assert rejected["history"][-1]["comment"] == "Name the systemic cause"
+
+
+def test_requesting_a_review_needs_a_reviewer(cli, store):
+    incident = store(make_document())
+    result = cli("review", "request", incident, "--as", "Ann Lee")
+    assert result.exit_code == 2 and "has no reviewers" in result.stderr
+
+
+def test_the_acting_user_comes_from_the_environment(cli, store, monkeypatch):
+    monkeypatch.setenv("AFTERACTION_USER", "Ann Lee")
+    incident = store(make_document())
+    state = json.loads(cli("review", "request", incident, "-r", "Dana Ross", "--json").stdout)
+    assert state["history"][0]["actor"] == "Ann Lee"
+
+
+def test_a_published_post_mortem_closes_when_every_item_is_finished(cli, store):
+    incident = store(make_document(actions=[
+        ActionItemData(title="Validate config before push", owner="Bo Chen", due=None, priority="P1", status="done"),
+        ActionItemData(title="Add a config linter", owner="Bo Chen", priority="P3", status="wont-do"),
+    ]))  # fmt: skip
+    cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
+    cli("review", "approve", incident, "--as", "Dana Ross")
+    state = json.loads(cli("review", "publish", incident, "--as", "Ann Lee", "--json").stdout)
+    assert state["status"] == "closed"
+    assert [e["action"] for e in state["history"]][-2:] == ["publish", "close"]
