@@ -51,17 +51,10 @@ def _indent_of(prefix: str) -> int:
     return len(prefix.expandtabs(4))
 
 
-def _is_thematic_break(text: str) -> bool:
-    compact = text.replace(" ", "").replace("\t", "")
-    return len(compact) >= 3 and len(set(compact)) == 1 and compact[0] in "-*_"
-
-
 def bullet(text: str) -> re.Match[str] | None:
     """The list-marker match of a line, or None when the line is not a list item."""
-    match = _BULLET.match(text)
-    if match is None or _is_thematic_break(text):
-        return None
-    return match
+    # "- - -" may be a thematic break to CommonMark, but inside a list section it is an item far more often
+    return _BULLET.match(text)
 
 
 def _starts_block(text: str) -> bool:

@@ -44,7 +44,7 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NEWLINES = re.compile(r"\r\n?")
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _CANONICAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?: \((.*)\))?$")
-_KEY_MARK = re.compile(r"(?:^|\s+)\*\*([A-Za-z][\w-]*)\*\*$")
+_KEY_MARK = re.compile(r"(?:^|\s+)\*\*([^*\s][^*]*?)\*\*$")
 _TEXT_MOMENT = re.compile(
     r"^\*\*(detection|detected|recovery|recovered|mitigation|mitigated|resolution|resolved|start|started|"
     r"trigger|acknowledged|acknowledgement|ack)\s*:?\s*\*\*",
@@ -599,8 +599,11 @@ class _Reader:
         elif "title" in fields:
             self.lines.setdefault("title", self.lines.get("front_matter.title", 1))
         if not fields.get("title"):
-            company = " ".join(str(extra.get(k) or "").strip() for k in ("company", "product")).strip()
-            fields["title"] = company or (Path(self.path).stem if self.path != "<text>" else "Untitled")
+            company, product = (_one_line(str(extra.get(key) or "")) for key in ("company", "product"))
+            if company and product.lower().startswith(company.lower()):
+                company = ""
+            named = f"{company} {product}".strip()
+            fields["title"] = named or (Path(self.path).stem if self.path != "<text>" else "Untitled")
         if not fields.get("external_ref") and not self.has_front_matter and self.path != "<text>":
             name = Path(self.path).name
             stem = re.sub(r"\.(md|markdown|mdown|txt)$", "", name, flags=re.IGNORECASE)
