@@ -30,6 +30,10 @@ class Conflict(AfteractionError):
     exit_code = 4
     http_status = 409
 
+    def __init__(self, message: str, *, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
 
 class InvalidInput(AfteractionError):
     """A value, field, file or line the user gave cannot be understood."""

@@ -7,11 +7,14 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
+from afteraction.accounts.schemas import Principal
+from afteraction.accounts.visibility import can_see, visible_clause
 from afteraction.actions.models import ActionItem
 from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemView
 from afteraction.db import Database, utcnow
-from afteraction.errors import InvalidInput, NotFound
+from afteraction.errors import Conflict, InvalidInput, NotFound
 from afteraction.incidents.models import Incident, Person
 from afteraction.incidents.service import check_choice, get_or_create_person, load_incident, parse_incident_id
 
@@ -49,16 +52,22 @@ def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
     )
 
 
-def _load(session: Session, action_id: str) -> ActionItem:
+def _load(session: Session, action_id: str, viewer: Principal | None = None) -> ActionItem:
     number = parse_action_id(action_id)
     item = session.scalar(
         select(ActionItem)
         .where(ActionItem.id == number)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
     )
-    if item is None:
+    if item is None or not can_see(session, item.incident, viewer):
         raise NotFound(f"no action item AI-{number}")
     return item
+
+
+def get_action(db: Database, *, action_id: str, viewer: Principal | None = None) -> ActionItemView:
+    """One action item by id."""
+    with db.transaction() as session:
+        return view_of(_load(session, action_id, viewer))
 
 
 def add_action(
@@ -70,6 +79,7 @@ def add_action(
     due: date | None = None,
     type: str | None = None,
     priority: str | None = None,
+    viewer: Principal | None = None,
 ) -> ActionItemView:
     """Add an action item to an incident's post-mortem."""
     if not title.strip():
@@ -77,7 +87,7 @@ def add_action(
     type = check_choice(type, ACTION_TYPES, "type") if type else None
     priority = check_choice(priority, PRIORITIES, "priority") if priority else None
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, viewer)
         position = session.scalar(
             select(func.coalesce(func.max(ActionItem.position), -1) + 1).where(
                 ActionItem.incident_id == incident.id
@@ -109,10 +119,44 @@ def update_action(
     type: str | None = None,
     priority: str | None = None,
     reason: str | None = None,
+    expected_version: int | None = None,
+    viewer: Principal | None = None,
 ) -> ActionItemView:
     """Change an action item; closing it (done or wont-do) stamps the time, and wont-do needs a reason."""
+    try:
+        return _update_action(
+            db, action_id, status, owner, due, title, type, priority, reason, expected_version, viewer
+        )
+    except StaleDataError:
+        # Another writer committed between our read and our versioned UPDATE.
+        with db.transaction() as session:
+            current = session.scalar(select(ActionItem.version).where(ActionItem.id == parse_action_id(action_id)))
+        raise Conflict(
+            f"AI-{parse_action_id(action_id)} was changed meanwhile (version {current}, yours {expected_version})",
+            current_version=current,
+        ) from None
+
+
+def _update_action(
+    db: Database,
+    action_id: str,
+    status: str | None,
+    owner: str | None,
+    due: date | None,
+    title: str | None,
+    type: str | None,
+    priority: str | None,
+    reason: str | None,
+    expected_version: int | None,
+    viewer: Principal | None,
+) -> ActionItemView:
     with db.transaction() as session:
-        item = _load(session, action_id)
+        item = _load(session, action_id, viewer)
+        if expected_version is not None and item.version != expected_version:
+            raise Conflict(
+                f"AI-{item.id} was changed meanwhile (version {item.version}, yours {expected_version})",
+                current_version=item.version,
+            )
         if title is not None:
             if not title.strip():
                 raise InvalidInput("the action item title must not be empty", field="title")
@@ -146,14 +190,18 @@ def list_actions(
     overdue: bool = False,
     owner: str | None = None,
     today: date | None = None,
+    viewer: Principal | None = None,
 ) -> list[ActionItemView]:
-    """Action items across incidents, soonest due first; filters combine."""
+    """Action items across incidents, soonest due first; filters combine; private incidents' only for members."""
     today = today or utcnow().date()
     query = select(ActionItem).options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+    visible = visible_clause(viewer)
+    if incident_id or visible is not None:
+        query = query.join(Incident, ActionItem.incident_id == Incident.id)
     if incident_id:
-        query = query.join(Incident, ActionItem.incident_id == Incident.id).where(
-            Incident.number == parse_incident_id(incident_id)
-        )
+        query = query.where(Incident.number == parse_incident_id(incident_id))
+    if visible is not None:
+        query = query.where(visible)
     if open_only or overdue:
         query = query.where(ActionItem.status.in_(OPEN_STATUSES))
     if overdue:

@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
+from afteraction.accounts.models import IncidentMember
+from afteraction.accounts.schemas import Principal
+from afteraction.accounts.visibility import can_see, visible_clause
 from afteraction.actions.models import ActionItem
 from afteraction.db import Database
 from afteraction.errors import Conflict, InvalidInput, NotFound
@@ -49,11 +53,11 @@ def get_or_create_person(session: Session, name: str) -> Person:
     return person
 
 
-def load_incident(session: Session, incident_id: str) -> Incident:
-    """The incident row of an id, or NotFound."""
+def load_incident(session: Session, incident_id: str, viewer: Principal | None = None) -> Incident:
+    """The incident row of an id, or NotFound (also when it is private and the viewer may not see it)."""
     number = parse_incident_id(incident_id)
     incident = session.scalar(select(Incident).where(Incident.number == number).options(selectinload(Incident.labels)))
-    if incident is None:
+    if incident is None or not can_see(session, incident, viewer):
         raise NotFound(f"no incident INC-{number}")
     return incident
 
@@ -123,8 +127,9 @@ def create_incident(
     teams: Sequence[str] = (),
     tags: Sequence[str] = (),
     private: bool = False,
+    members: Sequence[int] = (),
 ) -> IncidentSummary:
-    """Record a new incident (with an empty draft post-mortem) and return it."""
+    """Record a new incident (with an empty draft post-mortem) and return it; `members` are user ids."""
     if not title.strip():
         raise InvalidInput("title must not be empty", field="title")
     kind = check_choice(kind, KINDS, "kind")
@@ -149,6 +154,7 @@ def create_incident(
                 session.add(incident)
                 session.flush()
                 session.add(Postmortem(incident_id=incident.id))
+                session.add_all(IncidentMember(incident_id=incident.id, user_id=uid) for uid in dict.fromkeys(members))
                 return summarise(incident, postmortem_status="draft")
         except IntegrityError:
             # Two writers took the same number at once: take the next one.
@@ -173,10 +179,10 @@ def _summaries(session: Session, incidents: Sequence[Incident]) -> list[Incident
     return [summarise(i, postmortem_status=statuses.get(i.id), open_actions=counts.get(i.id, 0)) for i in incidents]
 
 
-def get_incident(db: Database, *, incident_id: str) -> IncidentSummary:
+def get_incident(db: Database, *, incident_id: str, viewer: Principal | None = None) -> IncidentSummary:
     """One incident by id."""
     with db.transaction() as session:
-        return _summaries(session, [load_incident(session, incident_id)])[0]
+        return _summaries(session, [load_incident(session, incident_id, viewer)])[0]
 
 
 def list_incidents(
@@ -188,9 +194,13 @@ def list_incidents(
     service: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    viewer: Principal | None = None,
 ) -> list[IncidentSummary]:
-    """Incidents, newest first, filtered by kind, severity, status or service."""
+    """Incidents, newest first, filtered by kind, severity, status or service; private ones only for their members."""
     query = select(Incident).options(selectinload(Incident.labels))
+    visible = visible_clause(viewer)
+    if visible is not None:
+        query = query.where(visible)
     if kind:
         query = query.where(Incident.kind == check_choice(kind, KINDS, "kind"))
     if severity:
@@ -234,6 +244,7 @@ def update_incident(
     teams: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
     moments: dict[str, datetime | None] | None = None,
+    viewer: Principal | None = None,
 ) -> IncidentSummary:
     """Change an incident's fields or set its key moments by hand (a hand-set moment wins over derived ones)."""
     changes: dict[str, Any] = {}
@@ -253,16 +264,46 @@ def update_incident(
         if name not in MOMENT_FIELDS:
             raise InvalidInput(f"unknown key moment {name!r}", field=name)
         changes[name] = as_utc(value)
+    try:
+        with db.transaction() as session:
+            incident = load_incident(session, incident_id, viewer)
+            if expected_version is not None and incident.version != expected_version:
+                raise Conflict(
+                    f"{incident.key} was changed meanwhile (version {incident.version}, yours {expected_version})",
+                    current_version=incident.version,
+                )
+            for name, value in changes.items():
+                setattr(incident, name, value)
+            for label_kind, values in (("service", services), ("team", teams), ("tag", tags)):
+                if values is not None:
+                    set_labels(incident, label_kind, values)
+            session.flush()
+            return _summaries(session, [incident])[0]
+    except StaleDataError:
+        # Another writer committed between our read and our versioned UPDATE.
+        raise stale_incident(db, incident_id, expected_version) from None
+
+
+def stale_incident(db: Database, incident_id: str, expected_version: int | None) -> Conflict:
+    """The Conflict for an incident a concurrent writer changed first, with its version now."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        current = session.scalar(select(Incident.version).where(Incident.number == parse_incident_id(incident_id)))
+    return Conflict(
+        f"INC-{parse_incident_id(incident_id)} was changed meanwhile (version {current}, yours {expected_version})",
+        current_version=current,
+    )
+
+
+def delete_incident(
+    db: Database, *, incident_id: str, expected_version: int | None = None, viewer: Principal | None = None
+) -> None:
+    """Delete an incident with its post-mortem, timeline and action items."""
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, viewer)
         if expected_version is not None and incident.version != expected_version:
             raise Conflict(
-                f"{incident.key} was changed meanwhile (version {incident.version}, yours {expected_version})"
+                f"{incident.key} was changed meanwhile (version {incident.version}, yours {expected_version})",
+                current_version=incident.version,
             )
-        for name, value in changes.items():
-            setattr(incident, name, value)
-        for label_kind, values in (("service", services), ("team", teams), ("tag", tags)):
-            if values is not None:
-                set_labels(incident, label_kind, values)
-        session.flush()
-        return _summaries(session, [incident])[0]
+        # The database cascades to labels, events, post-mortem and action items: no rows loaded one by one.
+        session.execute(delete(Incident).where(Incident.id == incident.id))

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, joinedload
 
+from afteraction.accounts.schemas import Principal
 from afteraction.actions.models import ActionItem
 from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemData
 from afteraction.db import Database, utcnow
@@ -42,6 +43,7 @@ from afteraction.reviews.schemas import (
     SectionData,
     WhyNodeData,
 )
+from afteraction.reviews.section_versions import touch_sections
 from afteraction.timeline.service import derive_moments
 
 _INC = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
@@ -191,10 +193,10 @@ def document_of(session: Session, incident: Incident) -> PostmortemDocument:
     )
 
 
-def load_document(db: Database, *, incident_id: str) -> PostmortemDocument:
+def load_document(db: Database, *, incident_id: str, viewer: Principal | None = None) -> PostmortemDocument:
     """The whole post-mortem document of an incident."""
     with db.transaction() as session:
-        return document_of(session, load_incident(session, incident_id))
+        return document_of(session, load_incident(session, incident_id, viewer))
 
 
 # ---------------------------------------------------------------- saving
@@ -389,6 +391,7 @@ def save_document(
     if source_path is not None:
         pm.source_path = source_path
     session.flush()
+    touch_sections(session, pm.id)  # an editor holding an older section version must not overwrite this
 
     for table in (PostmortemPerson, WhyNode, ContributingFactor, Lesson, ExtraSection):
         session.execute(delete(table).where(table.postmortem_id == pm.id))
@@ -463,13 +466,19 @@ def import_files(
 
 
 def export_document(
-    db: Database, *, incident_id: str, fmt: str, template_dir: Path | None = None, browser: str | None = None
+    db: Database,
+    *,
+    incident_id: str,
+    fmt: str,
+    template_dir: Path | None = None,
+    browser: str | None = None,
+    viewer: Principal | None = None,
 ) -> str | bytes:
     """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes."""
     from afteraction.documents import pdf, render
 
     fmt = check_choice(fmt, EXPORT_FORMATS, "format")
-    doc = load_document(db, incident_id=incident_id)
+    doc = load_document(db, incident_id=incident_id, viewer=viewer)
     if fmt == "md":
         return render.render_markdown(doc, template_dir=template_dir)
     if fmt == "html":

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from afteraction.accounts.schemas import Principal
+from afteraction.accounts.visibility import can_see
 from afteraction.analysis.metrics import IncidentMetrics, compute_metrics
 from afteraction.db import Database
 from afteraction.errors import InvalidInput, NotFound
@@ -41,6 +43,7 @@ def add_event(
     kind: str = "note",
     source: str = "manual",
     link: str | None = None,
+    viewer: Principal | None = None,
 ) -> TimelineEntry:
     """Add one event by hand to an incident's timeline."""
     if at.tzinfo is None:
@@ -48,7 +51,7 @@ def add_event(
     if not text.strip():
         raise InvalidInput("the event text must not be empty", field="text")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, viewer)
         position = session.scalar(
             select(func.coalesce(func.max(TimelineEvent.position), -1) + 1).where(
                 TimelineEvent.incident_id == incident.id
@@ -70,10 +73,10 @@ def add_event(
         return entry_of(event)
 
 
-def list_events(db: Database, *, incident_id: str) -> list[TimelineEntry]:
+def list_events(db: Database, *, incident_id: str, viewer: Principal | None = None) -> list[TimelineEntry]:
     """An incident's timeline in time order (events without a readable time stay where the document had them)."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, viewer)
         rows = session.scalars(
             select(TimelineEvent)
             .where(TimelineEvent.incident_id == incident.id)
@@ -166,6 +169,7 @@ def import_timeline(
     fmt: str = "auto",
     options: ImportOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    viewer: Principal | None = None,
 ) -> TimelineImport:
     """Import a source file's events into an incident's timeline in one transaction; re-importing adds nothing."""
     if not path.exists():
@@ -175,7 +179,7 @@ def import_timeline(
     elif fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}: expected auto or one of {', '.join(FORMATS)}", field="format")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, viewer)
         read, added = insert_events(session, incident.id, read_events(path, fmt, options or ImportOptions()), progress)
         return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
 
@@ -187,14 +191,19 @@ PAGING_SOURCES: tuple[str, ...] = ("pagerduty", "opsgenie")
 RECOVERY_KINDS: tuple[str, ...] = ("resolve", "recover")
 
 
-def mark_event(db: Database, *, event_id: int, moment: str | None) -> TimelineEntry:
+def mark_event(
+    db: Database,
+    *,
+    event_id: int,
+    moment: str | None,
+    incident_id: str | None = None,
+    viewer: Principal | None = None,
+) -> TimelineEntry:
     """Mark an event as a key moment (started, detected, acknowledged, mitigated, resolved), or clear the mark."""
     if moment is not None and moment not in KEY_MOMENTS:
         raise InvalidInput(f"invalid key moment {moment!r}: expected one of {', '.join(KEY_MOMENTS)}", field="as")
     with db.transaction() as session:
-        event = session.get(TimelineEvent, event_id)
-        if event is None:
-            raise NotFound(f"no timeline event {event_id}")
+        event = _load_event(session, event_id, incident_id, viewer)
         if moment is not None:
             if event.at is None:
                 raise InvalidInput(f"event {event_id} has no readable time, so it cannot mark a key moment")
@@ -252,11 +261,11 @@ def derive_moments(session: Session, incident: Incident) -> dict[str, tuple[date
     return found
 
 
-def incident_metrics(db: Database, *, incident_id: str) -> IncidentMetrics:
+def incident_metrics(db: Database, *, incident_id: str, viewer: Principal | None = None) -> IncidentMetrics:
     """Key moments (hand-set, marked or derived from the timeline) and the times to detect, acknowledge, mitigate and
     resolve."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, viewer)
         if incident.kind == "milestone":
             return compute_metrics(incident.key, {}, {})
         found = derive_moments(session, incident)
@@ -265,3 +274,61 @@ def incident_metrics(db: Database, *, incident_id: str) -> IncidentMetrics:
             {moment: value[0] for moment, value in found.items()},
             {moment: value[1] for moment, value in found.items()},
         )
+
+
+# ---------------------------------------------------------------- editing single events
+
+
+def _load_event(session: Session, event_id: int, incident_id: str | None, viewer: Principal | None) -> TimelineEvent:
+    """A timeline row by id, of the given incident when one is named, visible to the viewer; else NotFound."""
+    event = session.get(TimelineEvent, event_id)
+    if event is None:
+        raise NotFound(f"no timeline event {event_id}")
+    incident = load_incident(session, incident_id, viewer) if incident_id else session.get(Incident, event.incident_id)
+    if incident is None or event.incident_id != incident.id or not can_see(session, incident, viewer):
+        raise NotFound(f"no timeline event {event_id}")
+    return event
+
+
+_UNSET: Any = object()
+
+
+def update_event(
+    db: Database,
+    *,
+    incident_id: str,
+    event_id: int,
+    at: datetime | None = None,
+    text: str | None = None,
+    actor: str | None = _UNSET,
+    kind: str | None = None,
+    link: str | None = _UNSET,
+    viewer: Principal | None = None,
+) -> TimelineEntry:
+    """Correct one event: its time, text, actor, kind or link (actor and link may be cleared with None)."""
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("the event time needs a zone (e.g. 2026-03-14T10:08:10Z)", field="at")
+    if text is not None and not text.strip():
+        raise InvalidInput("the event text must not be empty", field="text")
+    with db.transaction() as session:
+        event = _load_event(session, event_id, incident_id, viewer)
+        if at is not None:
+            event.at = at
+            event.sort_at = at
+            event.time_text = None
+        if text is not None:
+            event.text = text.strip()
+        if actor is not _UNSET:
+            event.actor = actor
+        if kind is not None:
+            event.kind = kind
+        if link is not _UNSET:
+            event.link = link
+        session.flush()
+        return entry_of(event)
+
+
+def delete_event(db: Database, *, incident_id: str, event_id: int, viewer: Principal | None = None) -> None:
+    """Remove one event from an incident's timeline."""
+    with db.transaction() as session:
+        session.delete(_load_event(session, event_id, incident_id, viewer))
