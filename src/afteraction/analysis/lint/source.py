@@ -1,0 +1,290 @@
+"""The prose of a post-mortem with its exact positions: from the Markdown source, or from the fields of a document.
+
+Markdown syntax is blanked out (replaced by spaces of the same length) rather than removed, so an offset in the
+cleaned text is still the column in the source line.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from afteraction.reviews.schemas import PostmortemDocument, WhyNodeData
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
+_DIRECTIVE = re.compile(r"<!--\s*afteraction\s*:\s*ignore\b(.*?)-->", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->")
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
+_LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:\s+\[[ xX]\])?(?:\s+|$)")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
+_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_MARKUP = re.compile(
+    r"`[^`]*`|!?\[|\]\([^)]*\)|\]\[[^\]]*\]|\]|https?://\S+|<[^>]*>|\*+|(?<![\w])_+|_+(?![\w])|~~|\\(?=[|*_`])"
+)
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_FM_PROSE = re.compile(r"^(title|summary|impact|description|trigger|detection|resolution)\s*:\s*(.*)$")
+_FM_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[^a-z\s])")
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def clean(text: str) -> str:
+    """Markdown inline syntax, code spans, links' targets and HTML blanked out, keeping every offset."""
+    if "<!--" in text:
+        text = _COMMENT.sub(_blank, text)
+    return _MARKUP.sub(_blank, text)
+
+
+@dataclass(slots=True)
+class Block:
+    """A stretch of prose (a paragraph, list item, table cell or field) and where each of its pieces came from."""
+
+    text: str
+    section: str | None
+    starts: list[int] = field(default_factory=list)
+    lines: list[int | None] = field(default_factory=list)
+    columns: list[int | None] = field(default_factory=list)
+
+    def add(self, piece: str, line: int | None, column: int | None) -> None:
+        """Append a piece of text (one source line, or part of one) to the block."""
+        if self.starts:
+            self.text += " "
+        self.starts.append(len(self.text))
+        self.lines.append(line)
+        self.columns.append(column)
+        self.text += piece
+
+    def position(self, offset: int) -> tuple[int | None, int | None]:
+        """The 1-based line and column of an offset in the block's text."""
+        index = max(0, bisect_right(self.starts, offset) - 1)
+        column = self.columns[index]
+        line = self.lines[index]
+        if column is None:
+            return line, None
+        return line, column + (offset - self.starts[index]) + 1
+
+    def sentences(self) -> Iterator[tuple[int, str]]:
+        """Each sentence of the block with its offset."""
+        start = 0
+        for match in _SENTENCE_END.finditer(self.text):
+            yield start, self.text[start : match.start()]
+            start = match.end()
+        if start < len(self.text):
+            yield start, self.text[start:]
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    """An inline `<!-- afteraction: ignore RULES -->`: the rules (all when empty) and the lines it covers."""
+
+    first: int
+    last: int
+    patterns: tuple[str, ...]
+
+    def covers(self, line: int, rule: str) -> bool:
+        """Whether this directive silences a rule on a line."""
+        if not self.first <= line <= self.last:
+            return False
+        if not self.patterns:
+            return True
+        return any(rule == p or rule.startswith(p.rstrip("/*") + "/") for p in self.patterns)
+
+
+@dataclass(slots=True)
+class Prose:
+    """All the prose of one document as blocks, the inline ignores, and the line where each section starts."""
+
+    blocks: list[Block]
+    ignores: list[Ignore]
+    line_count: int = 0
+
+    def ignored(self, line: int | None, rule: str) -> bool:
+        """Whether an inline directive silences a rule on a line."""
+        return line is not None and any(ignore.covers(line, rule) for ignore in self.ignores)
+
+
+def _patterns(text: str) -> tuple[str, ...]:
+    return tuple(p.lower() for p in re.split(r"[\s,]+", text.strip()) if p)
+
+
+def _cells(line: str) -> Iterator[tuple[int, str]]:
+    """The cells of a table row with the column each starts at."""
+    bounds = [m.start() for m in _CELL_SPLIT.finditer(line)]
+    edges = [-1, *bounds, len(line)]
+    for left, right in pairwise(edges):
+        cell = line[left + 1 : right]
+        if cell.strip():
+            yield left + 1, cell
+
+
+def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
+    """The prose of a Markdown post-mortem with exact lines and columns, and its inline ignore directives."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff").split("\n")
+    keys = {line: key for key, line in section_lines.items() if "." not in key and key != "front_matter"}
+    blocks: list[Block] = []
+    ignores: list[Ignore] = []
+    section: str | None = None
+    section_start = 1
+    content_since_heading = False
+    whole_document = True  # before the first section heading (the `#` title does not count)
+    current: Block | None = None
+    pending_next: list[tuple[str, ...]] = []
+    headings: list[tuple[int, int]] = []  # (line, ignore index) of section-wide directives still open
+    fence: str | None = None
+    start = 0
+
+    def close() -> None:
+        nonlocal current
+        if current is not None and current.text.strip():
+            blocks.append(current)
+        current = None
+
+    if lines and lines[0].rstrip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        if end is not None:
+            start = end + 1
+            key: str | None = None
+            for index in range(1, end):
+                raw = lines[index]
+                found = _FM_PROSE.match(raw)
+                if found:
+                    close()
+                    key = found.group(1)
+                    current = Block("", key)
+                    value = found.group(2)
+                    column = raw.index(value, found.start(2)) if value else len(raw)
+                    if value.strip() not in ("|", ">", "|-", ">-", "|+", ">+"):
+                        current.add(re.sub(r"^['\"]|['\"]$", " ", value), index + 1, column)
+                elif key is not None and raw[:1] in (" ", "\t") and current is not None:
+                    indent = len(raw) - len(raw.lstrip())
+                    current.add(raw[indent:], index + 1, indent)
+                elif _FM_KEY.match(raw):
+                    close()
+                    key = None
+            close()
+
+    for index in range(start, len(lines)):
+        no = index + 1
+        raw = lines[index]
+        opened = _FENCE.match(raw)
+        if fence is not None:
+            if opened and raw.strip().startswith(fence) and not raw.strip().strip(fence[0]):
+                fence = None
+            continue
+        if opened:
+            close()
+            fence = opened.group(1)
+            content_since_heading = True
+            continue
+        directive = _DIRECTIVE.search(raw) if "<!--" in raw else None
+        heading = _HEADING.match(raw)
+        if heading and len(heading.group(1)) <= 2:
+            close()
+            for opened_line, at in headings:
+                ignores[at] = Ignore(opened_line, no - 1, ignores[at].patterns)
+            headings = []
+            if len(heading.group(1)) == 2 or not whole_document or keys.get(no) != "title":
+                whole_document = False
+            section = keys.get(no)
+            section_start = no
+            content_since_heading = False
+            if directive:
+                headings.append((no, len(ignores)))
+                ignores.append(Ignore(no, len(lines), _patterns(directive.group(1))))
+            continue
+        stripped = raw.strip()
+        if directive:
+            rest = _COMMENT.sub("", raw).strip()
+            patterns = _patterns(directive.group(1))
+            if rest:
+                ignores.append(Ignore(no, no, patterns))
+            elif not content_since_heading and whole_document:
+                ignores.append(Ignore(1, len(lines), patterns))
+            elif not content_since_heading:
+                # right under a heading: the whole section
+                headings.append((section_start, len(ignores)))
+                ignores.append(Ignore(section_start, len(lines), patterns))
+            else:
+                pending_next.append(patterns)
+            if not rest:
+                continue
+        if not stripped:
+            close()
+            continue
+        if pending_next:
+            for patterns in pending_next:
+                ignores.append(Ignore(no, no, patterns))
+            pending_next = []
+        content_since_heading = True
+        if heading or _DEFINITION.match(raw):
+            close()
+            continue
+        if stripped.startswith("|"):
+            close()
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            if _SEPARATOR.match(raw) or ("-" in following and _SEPARATOR.match(following)):
+                continue  # the separator, or the header row above it
+            for column, cell in _cells(raw):
+                block = Block("", section)
+                block.add(clean(cell), no, column)
+                blocks.append(block)
+            continue
+        body = raw
+        offset = 0
+        quote = _QUOTE.match(body)
+        if quote:
+            offset = quote.end()
+        item = _LIST_ITEM.match(body, offset) if offset else _LIST_ITEM.match(body)
+        if item:
+            close()
+            offset = item.end()
+        if current is None:
+            current = Block("", section)
+        indent = len(body) - len(body[offset:].lstrip())
+        current.add(clean(body[indent:]), no, indent)
+    close()
+    for opened_line, at in headings:
+        ignores[at] = Ignore(opened_line, len(lines), ignores[at].patterns)
+    return Prose(blocks=blocks, ignores=ignores, line_count=len(lines))
+
+
+def _field(blocks: list[Block], text: str, section: str, line: int | None = None) -> None:
+    for paragraph in re.split(r"\n\s*\n", text):
+        if paragraph.strip():
+            block = Block("", section)
+            block.add(clean(" ".join(paragraph.split())), line, None)
+            blocks.append(block)
+
+
+def _whys(blocks: list[Block], nodes: list[WhyNodeData]) -> None:
+    for node in nodes:
+        _field(blocks, node.text, "whys", node.line)
+        _whys(blocks, node.children)
+
+
+def from_document(doc: PostmortemDocument) -> Prose:
+    """The prose of a document that has no source text (from the database), with item lines where known."""
+    blocks: list[Block] = []
+    for name in ("title", "summary", "impact", "trigger", "detection", "resolution"):
+        _field(blocks, getattr(doc, name), name)
+    _field(blocks, doc.timeline_note, "timeline")
+    for entry in doc.timeline:
+        _field(blocks, entry.text, "timeline", entry.line)
+    _field(blocks, doc.problem_statement, "whys")
+    _whys(blocks, doc.whys)
+    for factor in doc.factors:
+        _field(blocks, factor.text, "factors", factor.line)
+    for lesson in doc.lessons:
+        _field(blocks, lesson.text, lesson.kind, lesson.line)
+    for action in doc.actions:
+        _field(blocks, action.title, "actions", action.line)
+    for extra in doc.sections:
+        _field(blocks, extra.body, "sections", extra.line)
+    return Prose(blocks=blocks, ignores=[])

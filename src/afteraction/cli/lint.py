@@ -1,0 +1,151 @@
+"""`afteraction lint`: the blameless review checks over Markdown post-mortems or one incident in the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from afteraction.analysis.lint import (
+    Finding,
+    LintConfig,
+    completeness,
+    has_errors,
+    lint_document,
+    load_lint_config,
+    load_lint_config_file,
+)
+from afteraction.analysis.lint.output import render
+from afteraction.analysis.lint.structure import Completeness
+from afteraction.errors import AfteractionError, InvalidInput
+
+_SUFFIXES = (".md", ".markdown", ".mdown")
+
+
+class LintFormat(StrEnum):
+    """The output formats of `afteraction lint`."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    """The files to lint: the files given, and the Markdown files under the folders given."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InvalidInput(f"{path}: no such file or folder")
+    return found
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"{path}: cannot be read: {error.strerror or error}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from None
+
+
+class _Configs:
+    """The lint configuration of each file: `--config`, else the nearest one above the file (cached per folder)."""
+
+    def __init__(self, explicit: Path | None) -> None:
+        self.explicit = load_lint_config_file(explicit) if explicit is not None else None
+        self.cache: dict[Path, LintConfig] = {}
+
+    def of(self, path: Path) -> LintConfig:
+        if self.explicit is not None:
+            return self.explicit
+        folder = path.parent
+        if folder not in self.cache:
+            self.cache[folder] = load_lint_config(folder)
+        return self.cache[folder]
+
+
+def _lint_files(
+    paths: list[Path], configs: _Configs, today: date
+) -> tuple[list[Finding], list[tuple[str, Completeness]]]:
+    from afteraction.documents.parse import parse_markdown
+
+    findings: list[Finding] = []
+    scores: list[tuple[str, Completeness]] = []
+    for path in _files(paths):
+        text = _read(path)
+        doc = parse_markdown(text, path=str(path))
+        findings.extend(lint_document(doc, source=text, config=configs.of(path), today=today))
+        scores.append((str(path), completeness(doc)))
+    return findings, scores
+
+
+def _lint_incident(
+    ctx: typer.Context, incident_id: str, configs: _Configs, today: date
+) -> tuple[list[Finding], list[tuple[str, Completeness]]]:
+    # Hook for the database face: the root command puts a CliState on ctx.obj; the document comes from the
+    # reviews service and is linted field by field (no Markdown source, so no columns).
+    from afteraction.cli import state_of
+    from afteraction.reviews.service import load_document
+
+    db = state_of(ctx).database()
+    doc = load_document(db, incident_id=incident_id)
+    doc = doc.model_copy(update={"path": incident_id})
+    config = configs.explicit or load_lint_config(Path.cwd())
+    return lint_document(doc, source=None, config=config, today=today), [(incident_id, completeness(doc))]
+
+
+def lint_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="[PATH]...", help="Markdown post-mortems, or folders to search for *.md files.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        LintFormat, typer.Option("--format", "-f", help="text, json, sarif or github.", case_sensitive=False)
+    ] = LintFormat.text,
+    incident: Annotated[
+        str | None,
+        typer.Option("--incident", metavar="ID", help="Lint the post-mortem of an incident in the database."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="A pyproject.toml or .afteraction.toml to read settings from.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check post-mortems for blame, vague action items and missing parts; exit 1 on findings of error level."""
+    today = datetime.now(UTC).date()
+    try:
+        if not paths and incident is None:
+            raise InvalidInput("give at least one PATH or --incident ID")
+        configs = _Configs(config)
+        findings: list[Finding] = []
+        scores: list[tuple[str, Completeness]] = []
+        if paths:
+            findings, scores = _lint_files(paths, configs, today)
+        if incident is not None:
+            more, more_scores = _lint_incident(ctx, incident, configs, today)
+            findings.extend(more)
+            scores.extend(more_scores)
+    except AfteractionError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(2 if isinstance(error, InvalidInput) else error.exit_code) from None
+    typer.echo(render(findings, output_format.value, scores), nl=False)
+    raise typer.Exit(1 if has_errors(findings) else 0)
