@@ -1,4 +1,4 @@
-"""Lenient import of post-mortems written elsewhere: the shared corpus when present, our own fixtures always."""
+"""Lenient import of post-mortems written elsewhere: the shared corpus when present, our fixtures always."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from afteraction.documents.render import normalise, render_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "postmortems"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not beside the repository")
+needs_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the shared corpus is not beside the repository"
+)
 
 
 def _corpus_files() -> list[Path]:
@@ -85,7 +87,9 @@ def test_a_file_without_an_ending_and_long_durations(corpus):
     assert doc.title == "Bad AWS EKS AMI"
     assert doc.extra["stats"]["time_to_detect_s"] == 7 * 3600
     assert doc.extra["stats"]["time_to_recover_s"] == 54 * 3600 + 10 * 60
-    assert doc.actions[0].title.startswith("Improve coverage of readiness/liveness probes: Reach out to teams")
+    assert doc.actions[0].title.startswith(
+        "Improve coverage of readiness/liveness probes: Reach out to teams"
+    )
 
 
 @needs_corpus
@@ -162,7 +166,10 @@ def test_fixture_cet_times_convert_with_daylight_saving(cet):
 def test_fixture_approximate_and_range_times_are_kept_with_their_text(cet):
     approx, ranged = cet.timeline[2], cet.timeline[3]
     assert (approx.at, approx.time_text) == (datetime(2023, 1, 10, 11, 45, tzinfo=UTC), "~2023-01-10 12:45")
-    assert (ranged.at, ranged.time_text) == (datetime(2023, 1, 10, 12, 0, tzinfo=UTC), "2023-01-10 13:00 - 14:00")
+    assert (ranged.at, ranged.time_text) == (
+        datetime(2023, 1, 10, 12, 0, tzinfo=UTC),
+        "2023-01-10 13:00 - 14:00",
+    )
 
 
 def test_fixture_unreadable_times_are_kept_and_warned(cet):
@@ -233,7 +240,9 @@ def test_fixture_front_matter_from_elsewhere():
 
 
 def test_fixture_body_without_sections_becomes_the_summary():
-    doc = parse_markdown("---\nuuid: u-1\ncompany: Acme\nproduct: Acme Cloud\n---\n\nIt broke.\n\nWe fixed it.\n")
+    doc = parse_markdown(
+        "---\nuuid: u-1\ncompany: Acme\nproduct: Acme Cloud\n---\n\nIt broke.\n\nWe fixed it.\n"
+    )
     assert (doc.title, doc.summary, doc.external_ref) == ("Acme Cloud", "It broke.\n\nWe fixed it.", "u-1")
 
 
@@ -256,7 +265,12 @@ def test_fixture_bullet_timeline_numbered_whys_and_action_table_synonyms():
         ("went-wrong", "No idempotency keys."),
     ]
     first, second = doc.actions
-    assert (first.owner, str(first.due), first.status, first.tracker) == ("Dana", "2024-05-15", "done", "FIN-9")
+    assert (first.owner, str(first.due), first.status, first.tracker) == (
+        "Dana",
+        "2024-05-15",
+        "done",
+        "FIN-9",
+    )
     assert (second.due, second.tracker) == (None, None)
     assert doc.supporting_info == "- Runbook: https://example.invalid/runbooks/batch"
     assert doc.sections[0].body == "Some notes before any heading."

@@ -39,7 +39,9 @@ def test_front_matter_fields_are_read(ours):
 def test_text_sections_are_kept_verbatim(ours):
     assert ours.summary.startswith("A cache TTL of `0` shipped")
     assert ours.summary.endswith("\n\nAbout 18% of checkouts failed for 39 minutes.")
-    assert ours.impact == "- 18% of checkout attempts failed between 10:02 and 10:41 UTC.\n- No data was lost."
+    assert (
+        ours.impact == "- 18% of checkout attempts failed between 10:02 and 10:41 UTC.\n- No data was lost."
+    )
     assert ours.trigger == "Config push `cfg-2291` set `cache.ttl` to `0`."
     assert ours.sections[0].heading == "Attendees"
     assert ours.sections[0].body == "Ana, Ben, Chloé"
@@ -76,7 +78,12 @@ def test_every_item_knows_its_line(ours):
 
 def test_timeline_columns_key_moments_and_escapes(ours):
     first, alert, chat, unknown, rollback = ours.timeline
-    assert (first.source, first.actor, first.kind, first.key_moment) == ("git", "Ana Silva", "deploy", "started")
+    assert (first.source, first.actor, first.kind, first.key_moment) == (
+        "git",
+        "Ana Silva",
+        "deploy",
+        "started",
+    )
     assert first.link == "https://git.example/cfg/2291"
     assert first.source_id == "git:abc123"
     assert alert.actor is None
@@ -93,7 +100,10 @@ def test_unreadable_lines_become_warnings_with_their_line(ours):
         (57, "timeline time '??' not understood; kept with no time"),
         (105, "action item due date 'not soon' not understood; left empty"),
     ]
-    assert str(ours.warnings[0]) == f"{FIXTURES / 'ours.md'}:57: timeline time '??' not understood; kept with no time"
+    assert (
+        str(ours.warnings[0])
+        == f"{FIXTURES / 'ours.md'}:57: timeline time '??' not understood; kept with no time"
+    )
 
 
 def test_five_whys_tree_with_several_branches_and_root_causes(ours):
@@ -114,7 +124,12 @@ def test_factors_categories_lessons_and_actions(ours):
     ]
     assert [lesson.kind for lesson in ours.lessons] == ["went-well", "went-wrong", "lucky", "learned"]
     action = ours.actions[0]
-    assert (action.type, action.owner, action.due, action.priority) == ("prevent", "Ana Silva", date(2026, 3, 21), "P1")
+    assert (action.type, action.owner, action.due, action.priority) == (
+        "prevent",
+        "Ana Silva",
+        date(2026, 3, 21),
+        "P1",
+    )
     assert (action.status, action.tracker, action.addresses) == ("in-progress", "PAY-101", "W1.1.1")
     assert ours.actions[2].due is None
 
@@ -138,7 +153,8 @@ def test_front_matter_that_is_not_closed_or_not_a_mapping_is_refused():
 
 def test_front_matter_values_of_the_wrong_shape_are_warned_and_kept_in_extra():
     doc = parse_markdown(
-        "---\ntitle: T\nstarted_at: 2026-03-14\nprivate: maybe\nservices: api, web\nowner: Ana\n---\n", path="x.md"
+        "---\ntitle: T\nstarted_at: 2026-03-14\nprivate: maybe\nservices: api, web\nowner: Ana\n---\n",
+        path="x.md",
     )
     assert doc.started_at is None
     assert doc.extra == {"started_at": "2026-03-14", "private": "maybe", "owner": "Ana"}
@@ -150,7 +166,9 @@ def test_front_matter_values_of_the_wrong_shape_are_warned_and_kept_in_extra():
 
 
 def test_times_in_front_matter_are_converted_to_utc():
-    doc = parse_markdown("---\ntitle: T\nstarted_at: 2026-03-14T12:00:00+02:00\nresolved_at: '2026-03-14 13:00'\n---\n")
+    doc = parse_markdown(
+        "---\ntitle: T\nstarted_at: 2026-03-14T12:00:00+02:00\nresolved_at: '2026-03-14 13:00'\n---\n"
+    )
     assert doc.started_at == datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
     assert doc.resolved_at == datetime(2026, 3, 14, 13, 0, tzinfo=UTC)
 

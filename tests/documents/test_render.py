@@ -1,4 +1,4 @@
-"""Rendering post-mortems: the Markdown format, a self-contained HTML page, JSON and the Mermaid cause tree."""
+"""Rendering post-mortems: the Markdown format, a self-contained HTML page, JSON and the Mermaid tree."""
 
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ def doc() -> PostmortemDocument:
         summary="Search returned **errors** <script>alert(1)</script>",
         timeline_note="All times in UTC.",
         timeline=[
-            TimelineEntry(at=T0, text="Deploy `v2` | canary skipped", kind="deploy", source="git", actor="Ana"),
-            TimelineEntry(at=T0 + timedelta(minutes=6), text="Alert fired", key_moment="detected", source_id="a:1"),
+            TimelineEntry(
+                at=T0, text="Deploy `v2` | canary skipped", kind="deploy", source="git", actor="Ana"
+            ),
+            TimelineEntry(
+                at=T0 + timedelta(minutes=6), text="Alert fired", key_moment="detected", source_id="a:1"
+            ),
         ],
         problem_statement='Search said "500"',
         whys=[

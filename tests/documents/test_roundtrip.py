@@ -27,20 +27,30 @@ FIXTURES = Path(__file__).parent / "fixtures"
 LETTERS = string.ascii_letters + "éüßñøÅЖ日本語"
 ALPHABET = LETTERS + string.digits + " |*`_[](){}#<>-:;.,!?\\/&\"'~=+%@$^" + "😀–—…"
 # time cells a foreign document may hold and that are never a time: kept as text with no `at`
-UNREADABLE_TIMES = ["??", "HH:mm", "--:--", "02022-01-10 10:00", "2019-12-03", "2024-03-13 14:??", "2022-10-?? HH:mm"]
+UNREADABLE_TIMES = [
+    "??",
+    "HH:mm",
+    "--:--",
+    "02022-01-10 10:00",
+    "2019-12-03",
+    "2024-03-13 14:??",
+    "2022-10-?? HH:mm",
+]
 WRITTEN_TIMES = [*UNREADABLE_TIMES, "~2021-03-31 12:06", "2020-10-06 09:00 - 11:00", "12:06 (approx)"]
 
 inline = st.text(ALPHABET, min_size=1, max_size=24).filter(lambda s: s.strip() != "")
 optional = st.none() | inline
 multiline = st.lists(inline, min_size=1, max_size=3).map("\n".join)
 # a block line starts with a letter, so it can never open a heading, list, table or code fence of its own
-block_line = st.builds(lambda first, rest: first + rest, st.sampled_from(LETTERS), st.text(ALPHABET, max_size=30))
+block_line = st.builds(
+    lambda first, rest: first + rest, st.sampled_from(LETTERS), st.text(ALPHABET, max_size=30)
+)
 paragraph = st.lists(block_line, min_size=1, max_size=3).map("\n".join)
 block = st.lists(paragraph, max_size=3).map("\n\n".join)
 slug = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
-times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)).map(
-    lambda at: at.replace(microsecond=0)
-)
+times = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
+).map(lambda at: at.replace(microsecond=0))
 headings = st.text(LETTERS + string.digits + " -.,!?&", min_size=1, max_size=24).filter(
     lambda s: s.strip() != "" and section_key(s) is None and s.strip()[0] not in "-"
 )

@@ -59,7 +59,9 @@ def bullet(text: str) -> re.Match[str] | None:
 
 def _starts_block(text: str) -> bool:
     stripped = text.lstrip()
-    return bool(_FENCE.match(text) or _SUBHEADING.match(text) or stripped.startswith("|") or _DEFINITION.match(text))
+    return bool(
+        _FENCE.match(text) or _SUBHEADING.match(text) or stripped.startswith("|") or _DEFINITION.match(text)
+    )
 
 
 def read_blocks(body: list[tuple[int, str]]) -> list[Block]:
@@ -422,7 +424,7 @@ _FOOTNOTE_REF = re.compile(r"\[\^[^\]]*\]")
 
 
 def parse_duration(text: str) -> tuple[int | None, bool]:
-    """Seconds in "5 minutes", "19 hours 43 minutes.", "11 Days"; (None, True) for N/A or "?", else (None, False)."""
+    """Seconds in "5 minutes", "19 hours 43 minutes."; (None, True) for "N/A"; (None, False) if unreadable."""
     value = _FOOTNOTE_REF.sub("", text).strip().rstrip(".").strip()
     if value.lower() in _UNKNOWN_VALUES:
         return None, True

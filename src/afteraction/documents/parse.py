@@ -1,8 +1,8 @@
 """Parse a post-mortem in the afteraction Markdown format, and leniently documents written elsewhere.
 
-`doc.section_lines` maps keys to the 1-based line of their heading: `title`, `front_matter`, `front_matter.<key>`,
-`summary`, `impact`, `trigger`, `detection`, `resolution`, `timeline`, `whys`, `factors`, `went-well`,
-`went-wrong`, `lucky`, `learned`, `actions`, `supporting_info`, `stats`.
+`doc.section_lines` maps keys to the 1-based line of their heading: `title`, `front_matter`,
+`front_matter.<key>`, `summary`, `impact`, `trigger`, `detection`, `resolution`, `timeline`, `whys`,
+`factors`, `went-well`, `went-wrong`, `lucky`, `learned`, `actions`, `supporting_info`, `stats`.
 """
 
 from __future__ import annotations
@@ -83,7 +83,12 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "whys": ("five whys", "5 whys", "the five whys"),
     "factors": ("contributing factors", "root causes", "root cause", "causes", "contributing causes"),
     "went-well": ("what went well", "things that went well", "went well"),
-    "went-wrong": ("what went wrong", "things that went wrong", "what didn't go well", "what did not go well"),
+    "went-wrong": (
+        "what went wrong",
+        "things that went wrong",
+        "what didn't go well",
+        "what did not go well",
+    ),
     "lucky": ("where we got lucky", "where we were lucky", "what was lucky"),
     "learned": ("lessons learned", "lessons", "learnings", "key takeaways", "takeaways"),
     "actions": (
@@ -102,7 +107,14 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "stats": ("stats", "statistics"),
 }
 SECTION_KEYS: dict[str, str] = {name: key for key, names in _SYNONYMS.items() for name in names}
-TEXT_SECTIONS: tuple[str, ...] = ("summary", "impact", "trigger", "detection", "resolution", "supporting_info")
+TEXT_SECTIONS: tuple[str, ...] = (
+    "summary",
+    "impact",
+    "trigger",
+    "detection",
+    "resolution",
+    "supporting_info",
+)
 LIST_SECTIONS: tuple[str, ...] = ("factors", "went-well", "went-wrong", "lucky", "learned")
 
 _STRING_FIELDS = ("id", "title", "kind", "severity", "status", "incident_status", "external_ref", "summary")
@@ -336,7 +348,9 @@ class _Reader:
             self.fields[key] = f"{previous}\n\n{body}" if previous and body else previous or body
             return
         blocks = read_blocks(section.body)
-        self.definitions.extend(line for block in blocks if block.kind == "definition" for line in block.lines)
+        self.definitions.extend(
+            line for block in blocks if block.kind == "definition" for line in block.lines
+        )
         if key == "timeline":
             self._timeline(section, blocks)
         elif key == "whys":
@@ -369,7 +383,9 @@ class _Reader:
     def _factor(line: int, text: str) -> FactorData:
         prefix = _CATEGORY_PREFIX.match(text)
         if prefix:
-            return FactorData(text=(prefix.group(2) or "").strip(), category=prefix.group(1) or None, line=line)
+            return FactorData(
+                text=(prefix.group(2) or "").strip(), category=prefix.group(1) or None, line=line
+            )
         suffix = _CATEGORY_SUFFIX.match(text)
         if suffix and suffix.group(2).strip():
             return FactorData(text=suffix.group(1), category=suffix.group(2).strip(), line=line)
@@ -463,7 +479,9 @@ class _Reader:
             if parsed.at is not None:
                 time_text = found.group(1) if parsed.keep_text else None
                 return TimelineEntry(at=parsed.at, time_text=time_text, text=found.group(2), line=item.line)
-        self.warn(item.line, f"timeline item {text[:40]!r} has no time that could be understood; kept with no time")
+        self.warn(
+            item.line, f"timeline item {text[:40]!r} has no time that could be understood; kept with no time"
+        )
         return TimelineEntry(text=text, line=item.line)
 
     def _whys(self, section: _Section, blocks: list[Block]) -> None:
@@ -648,7 +666,9 @@ def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
     for section in sections:
         reader.section(section)
     reader.finish(title, preamble)
-    return PostmortemDocument(**reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings)
+    return PostmortemDocument(
+        **reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings
+    )
 
 
 def parse_file(path: Path) -> PostmortemDocument:

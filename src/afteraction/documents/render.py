@@ -1,4 +1,4 @@
-"""Render a post-mortem document as Markdown (the format parse reads back), HTML, JSON or a Mermaid cause tree."""
+"""Render a post-mortem as Markdown (the format parse reads back), HTML, JSON or a Mermaid cause tree."""
 
 from __future__ import annotations
 
@@ -30,7 +30,16 @@ LESSON_HEADINGS: dict[str, str] = {
     "lucky": "Where We Got Lucky",
     "learned": "Lessons Learned",
 }
-ACTION_COLUMNS: tuple[str, ...] = ("Action", "Type", "Owner", "Due", "Priority", "Status", "Tracker", "Addresses")
+ACTION_COLUMNS: tuple[str, ...] = (
+    "Action",
+    "Type",
+    "Owner",
+    "Due",
+    "Priority",
+    "Status",
+    "Tracker",
+    "Addresses",
+)
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME_FIELDS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 _LIST_FIELDS = ("services", "teams", "tags", "categories", "authors", "reviewers")
@@ -84,7 +93,8 @@ def _normal_entry(entry: TimelineEntry) -> TimelineEntry:
 
 def _normal_action(action: ActionItemData) -> ActionItemData:
     update: dict[str, Any] = {
-        name: _optional(getattr(action, name)) for name in ("type", "owner", "priority", "tracker", "addresses")
+        name: _optional(getattr(action, name))
+        for name in ("type", "owner", "priority", "tracker", "addresses")
     }
     update["title"] = _line(action.title)
     update["status"] = _line(action.status) or "open"
@@ -92,7 +102,7 @@ def _normal_action(action: ActionItemData) -> ActionItemData:
 
 
 def normalise(doc: PostmortemDocument) -> PostmortemDocument:
-    """The document as the Markdown format holds it: trimmed text, one-line list items, UTC times to the second."""
+    """The document as the Markdown format holds it: trimmed text, one-line items, UTC times to the second."""
     order = {kind: index for index, kind in enumerate(LESSON_KINDS)}
     lessons = [
         lesson.model_copy(
@@ -126,7 +136,15 @@ def normalise(doc: PostmortemDocument) -> PostmortemDocument:
             for section in doc.sections
         ],
     }
-    for name in ("summary", "impact", "trigger", "detection", "resolution", "problem_statement", "supporting_info"):
+    for name in (
+        "summary",
+        "impact",
+        "trigger",
+        "detection",
+        "resolution",
+        "problem_statement",
+        "supporting_info",
+    ):
         update[name] = _block(getattr(doc, name))
     for name in _LIST_FIELDS:
         update[name] = [text for text in (_line(item) for item in getattr(doc, name)) if text]
@@ -363,7 +381,11 @@ def _duration(seconds: float) -> str:
     minutes = round(seconds / 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins or not minutes else ""]
+    parts = [
+        f"{days} d" if days else "",
+        f"{hours} h" if hours else "",
+        f"{mins} min" if mins or not minutes else "",
+    ]
     return " ".join(part for part in parts if part)
 
 
