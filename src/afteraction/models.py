@@ -7,6 +7,7 @@ from afteraction.actions.followup_models import SentDigest, TrackerLink
 from afteraction.actions.models import ActionItem
 from afteraction.db import Base
 from afteraction.incidents.models import Incident, IncidentLabel, Person, TimelineEvent
+from afteraction.insights.models import FactorCategory, SearchDocument, SearchTerm
 from afteraction.reviews.models import (
     ContributingFactor,
     ExtraSection,
@@ -26,6 +27,7 @@ __all__ = [
     "ApiToken",
     "ContributingFactor",
     "ExtraSection",
+    "FactorCategory",
     "Incident",
     "IncidentLabel",
     "IncidentMember",
@@ -34,6 +36,8 @@ __all__ = [
     "Postmortem",
     "PostmortemPerson",
     "ReviewEvent",
+    "SearchDocument",
+    "SearchTerm",
     "SectionVersion",
     "SentDigest",
     "TimelineEvent",

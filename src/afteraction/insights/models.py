@@ -1,0 +1,66 @@
+"""Tables of insights: the team's factor taxonomy, and the search documents that full-text search indexes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from afteraction.db import Base, UTCDateTime, utcnow
+
+
+class FactorCategory(Base):
+    """One category of the factor taxonomy, as the team edited it (empty table: the built-in taxonomy)."""
+
+    __tablename__ = "factor_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchDocument(Base):
+    """The searchable text of one incident and its post-mortem, kept current by refresh_search_index().
+
+    SQLite indexes it with an FTS5 table (search_fts) through triggers; PostgreSQL with a tsvector column `tsv`
+    and a GIN index. Both are created by migration 0003_insights and are not in this metadata.
+    """
+
+    __tablename__ = "search_documents"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    factors: Mapped[str] = mapped_column(Text, default="")
+    timeline: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SearchTerm(Base):
+    """How many search documents hold a term (PostgreSQL's document frequencies; SQLite reads FTS5's own)."""
+
+    __tablename__ = "search_terms"
+
+    term: Mapped[str] = mapped_column(Text, primary_key=True)
+    df: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Full-text search objects that migration 0003_insights creates per database and that no model describes:
+# SQLite's FTS5 table (with its shadow and vocabulary tables), PostgreSQL's tsvector column and its GIN index.
+_FTS_TABLE_PREFIX = "search_fts"
+_FTS_COLUMNS_AND_INDEXES = frozenset({"tsv", "ix_search_documents_tsv"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic hook: leave the database-specific full-text search objects out of schema comparisons."""
+    if reflected and compare_to is None and name is not None:
+        if type_ == "table" and name.startswith(_FTS_TABLE_PREFIX):
+            return False
+        if type_ in ("column", "index") and name in _FTS_COLUMNS_AND_INDEXES:
+            return False
+    return True
