@@ -162,6 +162,15 @@ def test_html_shows_root_causes_key_moments_and_metrics(doc):
     assert "<h3>What Went Well</h3>" in html
 
 
+def test_html_links_action_items_to_the_cause_they_address(doc):
+    action = ActionItemData(title="Alert on disks", addresses="W1.1")
+    unknown = ActionItemData(title="Other", addresses="W9")
+    html = render_html(doc.model_copy(update={"actions": [action, unknown]}))
+    assert '<a href="#W1.1">W1.1</a>' in html
+    assert '<li id="F1"><span class="path">F1</span>' in html
+    assert "<td>W9</td>" in html
+
+
 def test_json_is_stable_with_utc_times(doc):
     text = render_json(doc)
     data = json.loads(text)

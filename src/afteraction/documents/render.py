@@ -411,6 +411,7 @@ def render_html(doc: PostmortemDocument, *, template_dir: Path | None = None) ->
         doc=doc,
         metrics=_metrics(doc),
         lessons={kind: doc.lessons_of(kind) for kind in LESSON_KINDS},
+        anchors={path for path, _ in why_paths(doc.whys)} | {f"F{i}" for i in range(1, len(doc.factors) + 1)},
         show_source=any(entry.source != "manual" for entry in doc.timeline),
         show_actor=any(entry.actor for entry in doc.timeline),
         mermaid=mermaid_whys(doc) if doc.whys else "",
