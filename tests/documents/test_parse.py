@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from afteraction.documents.parse import parse_file, parse_markdown, section_key
 from afteraction.errors import InvalidInput
@@ -232,3 +234,61 @@ def test_windows_line_endings_give_the_same_document():
 )
 def test_heading_synonyms(heading, key):
     assert section_key(heading) == key
+
+
+MARKDOWNISH = st.lists(
+    st.sampled_from(
+        [
+            "# T",
+            "## Timeline",
+            "## Five Whys",
+            "## Action Items",
+            "## Stats",
+            "## Root Causes",
+            "### Sub",
+            "---",
+            "```",
+            "~~~",
+            "| Time | Event |",
+            "| --- | --- |",
+            "| 2020-01-01 10:00 | x |",
+            "| ?? | y |",
+            "|",
+            "- a",
+            "  - b",
+            "1. c",
+            "- [x] d",
+            "- Time to detection: 5 minutes",
+            "- Category: K",
+            "[r]: u",
+            "",
+            "text",
+            "All times in CET.",
+            "| a \\| b | <br> |",
+            "- **Root cause:** z",
+            "- **[cat]** f",
+            "    - deep",
+        ]
+    )
+    | st.text(max_size=20),
+    max_size=30,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKDOWNISH)
+def test_any_text_parses_without_crashing(text):
+    try:
+        doc = parse_markdown(text, path="fuzz.md")
+    except InvalidInput as error:
+        assert str(error).startswith("fuzz.md:")
+    else:
+        assert doc.title
+        assert all(w.line >= 1 for w in doc.warnings)
+
+
+def test_stats_section_beside_front_matter_stats_that_are_not_a_mapping():
+    doc = parse_markdown(
+        "---\ntitle: T\nextra: {stats: fast}\n---\n## Stats\n\n- Time to recovery: 2 hours\n"
+    )
+    assert doc.extra["stats"] == {"time_to_recover_s": 7200}

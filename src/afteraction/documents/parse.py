@@ -566,7 +566,9 @@ class _Reader:
         return ActionItemData(title=text, status=status, line=line)
 
     def _stats(self, blocks: list[Block]) -> None:
-        stats: dict[str, Any] = self.fields["extra"].setdefault("stats", {})
+        stats = self.fields["extra"].get("stats")
+        if not isinstance(stats, dict):
+            stats = self.fields["extra"]["stats"] = {}
         for line, text in self._list_texts([block for block in blocks if block.kind != "table"]):
             found = _STAT.match(text)
             if not found:
