@@ -158,7 +158,7 @@ def _actions(out: _Collector, doc: PostmortemDocument, lines: list[str] | None, 
                 f'action item "{name}" {problem}',
                 "Set a type: prevent, mitigate, detect, process, repair or learn.",
             )
-        if not (action.addresses or "").strip():
+        if not (action.addresses or "").strip() and is_open(action):
             out.add(
                 "action/unlinked",
                 line,

@@ -31,7 +31,8 @@ _ANCHOR = re.compile(
 )
 _NEVER_AGAIN = re.compile(
     r"\b(?:(?:does not|doesn't|do not|don't|won't|will not|never|cannot|can't) (?:\w+ )?(?:happen|occur|recur|"
-    r"repeat)|(?:happen|occur)s? again|recurrence|in the future|going forward|next time|similar (?:incidents|issues|"
+    r"repeat)|(?:happen|occur|recur)(?:s|ing|red|ed)? again|recurrence|in the future|going forward|next time|"
+    r"similar (?:incidents|issues|"
     r"problems|outages))\b",
     re.I,
 )
@@ -39,14 +40,15 @@ _ATTITUDE = re.compile(
     r"\b(?:be|being|stay|remain) (?:more |extra |very |a bit more )?(?:careful|vigilant|diligent|attentive|aware|"
     r"mindful|proactive|cautious|thorough|rigorous)\b|\bpay (?:more |closer |better )?attention\b|"
     r"\bkeep an eye on\b|\b(?:do|be) (?:a )?better\b|\btake (?:more )?care\b|\bthink (?:about|through|harder)\b|"
-    r"\braise awareness\b|\bdouble[- ]?check\b|\bcommunicate (?:better|more)\b",
+    r"\braise awareness\b|\bdouble[- ]?check\b|\bcommunicate (?:better|more)\b|\bmake (?:sure|certain)\b|"
+    r"\bmake (?:[\w-]+ ){1,4}(?:more|less|better|safer|easier|faster|robust|reliable|resilient|stable|secure)\b",
     re.I,
 )
 _VAGUE_VERBS = words(
     """
     improve improving enhance better increase strengthen optimize optimise revisit review reconsider consider
     investigate look explore evaluate assess analyse analyze discuss research study train educate remind
-    communicate ensure make be pay keep think follow raise do try continue monitor understand learn check avoid
+    communicate ensure be pay keep think follow raise do try continue monitor understand learn check avoid
     prevent more work address handle tackle clarify align sync reduce minimize minimise mitigate harden tighten
     share get have hold streamline formalize formalise rethink reassess reevaluate examine reexamine refine
     socialize socialise spread simplify brainstorm organize organise arrange reflect figure teach identify agree

@@ -377,7 +377,7 @@ def _is_person(toks: list[_Tok], i: int, people: People, *, strong: bool = False
     previous = _bare(toks[i - 1]) if i > 0 else None
     if people.is_name(word, previous):
         return True
-    return strong and word.isalpha() and word not in SENTENCE_WORDS and word not in NOT_PEOPLE
+    return strong and len(word) > 1 and word.isalpha() and word not in SENTENCE_WORDS and word not in NOT_PEOPLE
 
 
 def _subject(toks: list[_Tok], p: int, people: People, *, strong: bool) -> int | None:
@@ -667,7 +667,7 @@ def person_is_subject(text: str, people: People) -> bool:
     if span is None or span[0] > 2:
         return False
     head = span[1]
-    if not _is_person(toks, head, people, strong=True) or _POSSESSIVE.search(toks[head].text):
+    if not _is_person(toks, head, people) or _POSSESSIVE.search(toks[head].text):
         return False
     rest = body[toks[head].end :].lower().strip()
     return not _AFFORDANCE.match(rest)
