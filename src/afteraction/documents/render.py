@@ -40,6 +40,7 @@ ACTION_COLUMNS: tuple[str, ...] = (
     "Tracker",
     "Addresses",
 )
+TIMELINE_COLUMNS: tuple[str, ...] = ("Time", "Event", "Source", "Actor", "Kind", "Link", "Evidence", "ID")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME_FIELDS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 _LIST_FIELDS = ("services", "teams", "tags", "categories", "authors", "reviewers")
@@ -236,9 +237,6 @@ def _timeline_cells(entry: TimelineEntry) -> list[str]:
         entry.evidence or "",
         entry.source_id or "",
     ]
-
-
-TIMELINE_COLUMNS: tuple[str, ...] = ("Time", "Event", "Source", "Actor", "Kind", "Link", "Evidence", "ID")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
