@@ -122,3 +122,73 @@ def list_(
             rows,
         )
     )
+
+
+@app.command("agenda")
+def agenda(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="Only incidents labelled with this team.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Date of the last meeting, YYYY-MM-DD (default: 7 days ago).")
+    ] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the Markdown to this file.")] = None,
+) -> None:
+    """The agenda of a review meeting, in Markdown: open and overdue items by owner, due soon, done, reviews."""
+    from pathlib import Path
+
+    from afteraction.actions.agenda_service import build_agenda, render_agenda
+
+    text = render_agenda(
+        build_agenda(state_of(ctx).database(), team=team, since=parse_date(since, "--since") if since else None)
+    )
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        console().print(f"Wrote the agenda to {output}")
+    else:
+        print(text, end="")
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    tracker: Annotated[
+        str | None, typer.Option("--tracker", help="jira, github or linear (default: the one configured).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; send and write nothing.")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help="Who is recorded closing post-mortems.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a tracker issue for every open action item, push title and due date changes, read status back."""
+    from afteraction.actions.sync_service import sync_actions
+    from afteraction.cli.acting import acting_user, policy_of
+    from afteraction.cli.output import error_console
+    from afteraction.trackers import choose_tracker, make_tracker
+
+    state = state_of(ctx)
+    db = state.database()
+    policy = policy_of(ctx)
+    client = make_tracker(choose_tracker(state.settings, tracker), state.settings)
+    report = sync_actions(
+        db, tracker=client, policy=policy, actor=acting_user(ctx, as_), base_url=state.settings.base_url,
+        dry_run=dry_run,
+    )  # fmt: skip
+    if as_json:
+        print_json({"tracker": report.tracker, "dry_run": report.dry_run, "changes": report.changes,
+                    "closed": report.closed, "aborted": report.aborted})  # fmt: skip
+    else:
+        verb = "Would sync" if dry_run else "Synced"
+        shown = [c for c in report.changes if c.change != "status" or c.detail or dry_run]
+        rows = [(c.action_id, c.incident_id, c.title, c.change, c.key or "", c.detail) for c in shown]
+        console().print(
+            table(f"{verb} with {report.tracker}: {len(report.changes)} items",
+                  ["ID", "Incident", "Action", "Change", "Key", "Detail"], rows)
+        )  # fmt: skip
+        for line in report.closed:
+            console().print(f"Post-mortem {line}")
+    err = error_console()
+    for failure in report.failures:
+        err.print(f"error: {failure.action_id}: {failure.detail}")
+    if report.aborted:
+        err.print(f"error: {report.aborted}; the items not reached are unchanged, the next run completes the work")
+    if report.failures or report.aborted:
+        raise typer.Exit(6)
