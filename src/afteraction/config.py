@@ -70,3 +70,16 @@ class Settings(BaseSettings):
     smtp_from: str | None = Field(default=None, description="Sender address of reminder e-mails.")
     slack_webhook_url: SecretStr | None = Field(default=None, description="Slack incoming webhook for reminders.")
     remind_period: str = Field(default="week", description="How often owners get a digest: day or week.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared secret the Alertmanager, Grafana and Opsgenie webhooks must send; unset: they reject all.",
+    )
+    pagerduty_webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret(s) of PagerDuty v3 webhook subscriptions, comma-separated, for signatures."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest JSON request or webhook body the server accepts (bytes)."
+    )
+    max_upload_bytes: int = Field(
+        default=50 * 1_048_576, ge=1024, description="Largest timeline file upload the server accepts (bytes)."
+    )

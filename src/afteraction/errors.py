@@ -71,3 +71,24 @@ class TrackerAuthError(TrackerError):
     """A tracker or webhook rejected the credentials (401/403): the message names the setting to check."""
 
     exit_code = 2
+
+
+class NotAuthenticated(AfteractionError):
+    """The request carries no valid credentials (a missing, wrong or revoked token or secret)."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDenied(AfteractionError):
+    """The user's role does not allow this (viewers read, editors write, admins manage users and settings)."""
+
+    exit_code = 2
+    http_status = 403
+
+
+class TooLarge(AfteractionError):
+    """A request body or upload is larger than the configured limit."""
+
+    exit_code = 2
+    http_status = 413

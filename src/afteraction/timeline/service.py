@@ -113,11 +113,9 @@ BATCH = 5000
 
 def _sqlite_time(value: datetime) -> str:
     # The exact text SQLAlchemy's SQLite DateTime stores, so that rows written here sort and load like the others.
-    value = value.astimezone(UTC)
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
-    )
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_sql(dialect: str) -> str:
@@ -290,7 +288,7 @@ def _load_event(session: Session, event_id: int, incident_id: str | None, viewer
     return event
 
 
-_UNSET: Any = object()
+UNCHANGED: Any = object()  # for update_event: a field left as it is (None clears it)
 
 
 def update_event(
@@ -300,9 +298,9 @@ def update_event(
     event_id: int,
     at: datetime | None = None,
     text: str | None = None,
-    actor: str | None = _UNSET,
+    actor: str | None = UNCHANGED,
     kind: str | None = None,
-    link: str | None = _UNSET,
+    link: str | None = UNCHANGED,
     viewer: Principal | None = None,
 ) -> TimelineEntry:
     """Correct one event: its time, text, actor, kind or link (actor and link may be cleared with None)."""
@@ -318,11 +316,11 @@ def update_event(
             event.time_text = None
         if text is not None:
             event.text = text.strip()
-        if actor is not _UNSET:
+        if actor is not UNCHANGED:
             event.actor = actor
         if kind is not None:
             event.kind = kind
-        if link is not _UNSET:
+        if link is not UNCHANGED:
             event.link = link
         session.flush()
         return entry_of(event)

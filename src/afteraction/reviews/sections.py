@@ -1,0 +1,243 @@
+"""Use cases of single post-mortem sections: read one with its version, write one only from its current version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.orm import Session
+
+from afteraction.accounts.schemas import Principal
+from afteraction.actions.models import ActionItem
+from afteraction.db import Database, utcnow
+from afteraction.errors import InvalidInput, NotFound
+from afteraction.incidents.models import Incident
+from afteraction.incidents.service import load_incident
+from afteraction.reviews.models import ContributingFactor, Lesson, Postmortem, WhyNode
+from afteraction.reviews.schemas import LESSON_KINDS, FactorData, LessonData, PostmortemDocument, WhyNodeData
+from afteraction.reviews.section_versions import SECTIONS, TEXT_SECTIONS, claim_section, section_versions
+from afteraction.reviews.service import _save_whys, _why_tree, document_of
+
+# Table-level UPDATEs: they leave the rows' own versions alone, so that edits of other sections never clash.
+_POSTMORTEMS = cast(Table, Postmortem.__table__)
+_ACTIONS = cast(Table, ActionItem.__table__)
+
+
+class PostmortemView(PostmortemDocument):
+    """The whole post-mortem with the version of each section (for If-Match on section writes)."""
+
+    section_versions: dict[str, int] = Field(default_factory=dict)
+
+
+class TextSection(BaseModel):
+    """One prose section (summary, impact, trigger, …) and its version."""
+
+    name: str
+    text: str
+    version: int
+
+
+class WhysSection(BaseModel):
+    """The cause tree (five whys, any depth and branches) and its version."""
+
+    nodes: list[WhyNodeData]
+    version: int
+
+
+class FactorsSection(BaseModel):
+    """The contributing factors and their version."""
+
+    items: list[FactorData]
+    version: int
+
+
+class LessonsSection(BaseModel):
+    """The lessons (went well, went wrong, lucky, learned) and their version."""
+
+    items: list[LessonData]
+    version: int
+
+
+def _postmortem(session: Session, incident: Incident) -> Postmortem:
+    pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
+    if pm is None:
+        # Incidents always get one on creation; a row written by hand may lack it.
+        pm = Postmortem(incident_id=incident.id)
+        session.add(pm)
+        session.flush()
+    return pm
+
+
+def _check_name(name: str) -> None:
+    if name not in SECTIONS:
+        raise NotFound(f"no post-mortem section {name!r}: expected one of {', '.join(SECTIONS)}")
+
+
+def get_postmortem(db: Database, *, incident_id: str, viewer: Principal | None = None) -> PostmortemView:
+    """The whole post-mortem document of an incident, with its section versions."""
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, viewer)
+        doc = document_of(session, incident)
+        pm = _postmortem(session, incident)
+        return PostmortemView(**doc.model_dump(), section_versions=section_versions(session, pm.id))
+
+
+def get_text_section(db: Database, *, incident_id: str, name: str, viewer: Principal | None = None) -> TextSection:
+    """One prose section of a post-mortem, with its version."""
+    if name not in TEXT_SECTIONS:
+        raise NotFound(f"no prose section {name!r}: expected one of {', '.join(TEXT_SECTIONS)}")
+    with db.transaction() as session:
+        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        return TextSection(name=name, text=getattr(pm, name) or "", version=section_versions(session, pm.id)[name])
+
+
+def update_text_section(
+    db: Database,
+    *,
+    incident_id: str,
+    name: str,
+    text: str,
+    expected_version: int | None = None,
+    viewer: Principal | None = None,
+) -> TextSection:
+    """Replace one prose section; Conflict when it moved past `expected_version` meanwhile."""
+    if name not in TEXT_SECTIONS:
+        raise NotFound(f"no prose section {name!r}: expected one of {', '.join(TEXT_SECTIONS)}")
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, viewer)
+        pm = _postmortem(session, incident)
+        version = claim_section(session, pm.id, name, expected_version, f"the {name} of {incident.key}")
+        session.execute(update(_POSTMORTEMS).where(Postmortem.id == pm.id).values({name: text, "updated_at": utcnow()}))
+        return TextSection(name=name, text=text, version=version)
+
+
+def get_whys(db: Database, *, incident_id: str, viewer: Principal | None = None) -> WhysSection:
+    """The cause tree of a post-mortem, with its version."""
+    with db.transaction() as session:
+        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        nodes, _paths = _why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
+        return WhysSection(nodes=nodes, version=section_versions(session, pm.id)["whys"])
+
+
+def replace_whys(
+    db: Database,
+    *,
+    incident_id: str,
+    nodes: Sequence[WhyNodeData],
+    expected_version: int | None = None,
+    viewer: Principal | None = None,
+) -> WhysSection:
+    """Replace the cause tree; action items keep pointing at the why with the same path (`1.2`)."""
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, viewer)
+        pm = _postmortem(session, incident)
+        version = claim_section(session, pm.id, "whys", expected_version, f"the whys of {incident.key}")
+        _tree, paths = _why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
+        linked = session.execute(
+            select(ActionItem.id, ActionItem.why_node_id).where(
+                ActionItem.incident_id == incident.id, ActionItem.why_node_id.is_not(None)
+            )
+        ).all()
+        session.execute(delete(WhyNode).where(WhyNode.postmortem_id == pm.id))
+        new_ids = _save_whys(session, pm.id, nodes)
+        for action_id, node_id in linked:
+            path = paths.get(node_id or -1)
+            session.execute(
+                update(_ACTIONS)
+                .where(ActionItem.id == action_id)
+                .values(why_node_id=new_ids.get(path) if path else None)
+            )
+        return WhysSection(nodes=list(nodes), version=version)
+
+
+def get_factors(db: Database, *, incident_id: str, viewer: Principal | None = None) -> FactorsSection:
+    """The contributing factors of a post-mortem, with their version."""
+    with db.transaction() as session:
+        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        rows = session.scalars(
+            select(ContributingFactor)
+            .where(ContributingFactor.postmortem_id == pm.id)
+            .order_by(ContributingFactor.position)
+        )
+        items = [FactorData(text=row.text, category=row.category) for row in rows]
+        return FactorsSection(items=items, version=section_versions(session, pm.id)["factors"])
+
+
+def replace_factors(
+    db: Database,
+    *,
+    incident_id: str,
+    items: Sequence[FactorData],
+    expected_version: int | None = None,
+    viewer: Principal | None = None,
+) -> FactorsSection:
+    """Replace the contributing factors; action items keep pointing at the factor in the same place (F1, F2…)."""
+    for item in items:
+        if not item.text.strip():
+            raise InvalidInput("a contributing factor needs text", field="items")
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, viewer)
+        pm = _postmortem(session, incident)
+        version = claim_section(session, pm.id, "factors", expected_version, f"the factors of {incident.key}")
+        old = session.scalars(
+            select(ContributingFactor.id)
+            .where(ContributingFactor.postmortem_id == pm.id)
+            .order_by(ContributingFactor.position)
+        ).all()
+        place = {factor_id: index for index, factor_id in enumerate(old)}
+        linked = session.execute(
+            select(ActionItem.id, ActionItem.factor_id).where(
+                ActionItem.incident_id == incident.id, ActionItem.factor_id.is_not(None)
+            )
+        ).all()
+        session.execute(delete(ContributingFactor).where(ContributingFactor.postmortem_id == pm.id))
+        rows = [
+            ContributingFactor(postmortem_id=pm.id, text=item.text.strip(), category=item.category, position=index)
+            for index, item in enumerate(items)
+        ]
+        session.add_all(rows)
+        session.flush()
+        for action_id, factor_id in linked:
+            index = place.get(factor_id or -1)
+            new_id = rows[index].id if index is not None and index < len(rows) else None
+            session.execute(update(_ACTIONS).where(ActionItem.id == action_id).values(factor_id=new_id))
+        return FactorsSection(items=list(items), version=version)
+
+
+def get_lessons(db: Database, *, incident_id: str, viewer: Principal | None = None) -> LessonsSection:
+    """The lessons of a post-mortem, with their version."""
+    with db.transaction() as session:
+        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        rows = session.scalars(select(Lesson).where(Lesson.postmortem_id == pm.id).order_by(Lesson.position))
+        items = [LessonData(kind=row.kind, text=row.text) for row in rows]
+        return LessonsSection(items=items, version=section_versions(session, pm.id)["lessons"])
+
+
+def replace_lessons(
+    db: Database,
+    *,
+    incident_id: str,
+    items: Sequence[LessonData],
+    expected_version: int | None = None,
+    viewer: Principal | None = None,
+) -> LessonsSection:
+    """Replace the lessons (went-well, went-wrong, lucky, learned)."""
+    for item in items:
+        if item.kind not in LESSON_KINDS:
+            raise InvalidInput(
+                f"invalid lesson kind {item.kind!r}: expected one of {', '.join(LESSON_KINDS)}", field="kind"
+            )
+        if not item.text.strip():
+            raise InvalidInput("a lesson needs text", field="text")
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, viewer)
+        pm = _postmortem(session, incident)
+        version = claim_section(session, pm.id, "lessons", expected_version, f"the lessons of {incident.key}")
+        session.execute(delete(Lesson).where(Lesson.postmortem_id == pm.id))
+        session.add_all(
+            Lesson(postmortem_id=pm.id, kind=item.kind, text=item.text.strip(), position=index)
+            for index, item in enumerate(items)
+        )
+        return LessonsSection(items=list(items), version=version)

@@ -1,0 +1,116 @@
+"""Action items: list across incidents, list and add on one incident, read and update one (with its version)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from afteraction.actions import service
+from afteraction.actions.schemas import ActionItemView
+from afteraction.web.api.common import Label, QueryText, Text, Version
+from afteraction.web.deps import CurrentIncident, Db, Editor, IfMatch, IncidentId, Viewer, etag, pick_version
+
+router = APIRouter(tags=["action items"])
+
+ActionId = Annotated[str, Path(description="An action item id, e.g. AI-7.", max_length=40)]
+Title = Annotated[Text, Field(min_length=1, max_length=2000)]
+Choice = Annotated[str, Field(max_length=20)]
+
+
+class ActionIn(BaseModel):
+    """A new action item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    owner: Label | None = None
+    due: date | None = None
+    type: Choice | None = None
+    priority: Choice | None = None
+
+
+class ActionPatch(BaseModel):
+    """Changes to an action item; wont-do needs a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    status: Choice | None = None
+    owner: Label | None = None
+    due: date | None = None
+    type: Choice | None = None
+    priority: Choice | None = None
+    reason: Annotated[Text | None, Field(max_length=2000)] = None
+    version: Version | None = None
+
+
+@router.get("/actions", response_model=list[ActionItemView])
+def list_actions(
+    user: Viewer,
+    db: Db,
+    incident: Annotated[str | None, Query(max_length=40, description="Only this incident's items.")] = None,
+    open_only: Annotated[bool, Query(alias="open", description="Only open and in-progress items.")] = False,
+    overdue: Annotated[bool, Query(description="Only open items past their due date.")] = False,
+    owner: QueryText = None,
+) -> list[ActionItemView]:
+    """Action items across the incidents the user may see, soonest due first."""
+    return service.list_actions(
+        db, incident_id=incident, open_only=open_only, overdue=overdue, owner=owner, viewer=user
+    )
+
+
+@router.get("/incidents/{incident_id}/actions", response_model=list[ActionItemView])
+def incident_actions(user: Viewer, incident: CurrentIncident, db: Db) -> list[ActionItemView]:
+    """The action items of one incident."""
+    return service.list_actions(db, incident_id=incident.id, viewer=user)
+
+
+@router.post("/incidents/{incident_id}/actions", response_model=ActionItemView, status_code=status.HTTP_201_CREATED)
+def add_action(incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, response: Response) -> ActionItemView:
+    """Add an action item to the incident's post-mortem."""
+    item = service.add_action(
+        db,
+        incident_id=incident_id,
+        title=body.title,
+        owner=body.owner,
+        due=body.due,
+        type=body.type,
+        priority=body.priority,
+        viewer=user,
+    )
+    response.headers["Location"] = f"/api/v1/actions/{item.id}"
+    response.headers["ETag"] = etag(item.version)
+    return item
+
+
+@router.get("/actions/{action_id}", response_model=ActionItemView)
+def get_action(action_id: ActionId, user: Viewer, db: Db, response: Response) -> ActionItemView:
+    """One action item, with its version as the ETag."""
+    item = service.get_action(db, action_id=action_id, viewer=user)
+    response.headers["ETag"] = etag(item.version)
+    return item
+
+
+@router.patch("/actions/{action_id}", response_model=ActionItemView)
+def update_action(
+    action_id: ActionId, body: ActionPatch, user: Editor, db: Db, if_match: IfMatch, response: Response
+) -> ActionItemView:
+    """Change an action item; 409 with the current version when it changed since yours."""
+    item = service.update_action(
+        db,
+        action_id=action_id,
+        status=body.status,
+        owner=body.owner,
+        due=body.due,
+        title=body.title,
+        type=body.type,
+        priority=body.priority,
+        reason=body.reason,
+        expected_version=pick_version(if_match, body.version),
+        viewer=user,
+    )
+    response.headers["ETag"] = etag(item.version)
+    return item

@@ -1,0 +1,202 @@
+"""Incidents: list with filters and pages, create, read, update, delete; members; metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from afteraction.accounts import service as accounts
+from afteraction.accounts.schemas import UserView
+from afteraction.analysis.metrics import IncidentMetrics
+from afteraction.incidents import service
+from afteraction.incidents.schemas import IncidentSummary
+from afteraction.timeline.service import incident_metrics
+from afteraction.web.api.common import Label, Name, Page, QueryText, UserName, UtcTime, Version, page_of
+from afteraction.web.deps import (
+    Admin,
+    AppSettings,
+    CurrentIncident,
+    Db,
+    Editor,
+    IfMatch,
+    IncidentId,
+    Viewer,
+    etag,
+    pick_version,
+)
+
+router = APIRouter(tags=["incidents"])
+
+
+class IncidentCreate(BaseModel):
+    """A new incident; severity is required unless the kind is `milestone`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Name
+    severity: Annotated[str | None, Field(max_length=20)] = None
+    kind: Annotated[str, Field(max_length=20)] = "incident"
+    started_at: UtcTime | None = None
+    services: Annotated[list[Label], Field(max_length=50)] = []
+    teams: Annotated[list[Label], Field(max_length=50)] = []
+    tags: Annotated[list[Label], Field(max_length=50)] = []
+    private: bool = False
+
+    @model_validator(mode="after")
+    def _severity(self) -> IncidentCreate:
+        if self.severity is None and self.kind != "milestone":
+            raise ValueError("severity is required unless kind is milestone")
+        return self
+
+
+class IncidentUpdate(BaseModel):
+    """Fields to change; a key moment given as null is cleared, one left out stays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Name | None = None
+    severity: Annotated[str | None, Field(max_length=20)] = None
+    kind: Annotated[str | None, Field(max_length=20)] = None
+    status: Annotated[str | None, Field(max_length=20)] = None
+    private: bool | None = None
+    services: Annotated[list[Label] | None, Field(max_length=50)] = None
+    teams: Annotated[list[Label] | None, Field(max_length=50)] = None
+    tags: Annotated[list[Label] | None, Field(max_length=50)] = None
+    started_at: UtcTime | None = None
+    detected_at: UtcTime | None = None
+    acknowledged_at: UtcTime | None = None
+    mitigated_at: UtcTime | None = None
+    resolved_at: UtcTime | None = None
+    version: Version | None = None
+
+
+class IncidentPage(Page):
+    """A page of incidents, newest first."""
+
+    items: list[IncidentSummary]
+
+
+@router.get("/incidents", response_model=IncidentPage)
+def list_incidents(
+    user: Viewer,
+    db: Db,
+    kind: QueryText = None,
+    severity: QueryText = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    service_: Annotated[str | None, Query(alias="service", max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> IncidentPage:
+    """Incidents newest first, filtered by kind, severity, status and service; private ones only for members."""
+    found = service.list_incidents(
+        db,
+        kind=kind,
+        severity=severity,
+        status=status_,
+        service=service_,
+        limit=limit + 1,
+        offset=offset,
+        viewer=user,
+    )
+    items, next_offset = page_of(found, limit, offset)
+    return IncidentPage(items=items, limit=limit, offset=offset, next_offset=next_offset)
+
+
+@router.post("/incidents", response_model=IncidentSummary, status_code=status.HTTP_201_CREATED)
+def create_incident(
+    body: IncidentCreate, user: Editor, db: Db, settings: AppSettings, response: Response
+) -> IncidentSummary:
+    """Record a new incident with an empty draft post-mortem; its creator becomes a member."""
+    incident = service.create_incident(
+        db,
+        title=body.title,
+        severity=body.severity,
+        allowed_severities=settings.severities,
+        kind=body.kind,
+        started_at=body.started_at,
+        services=body.services,
+        teams=body.teams,
+        tags=body.tags,
+        private=body.private,
+        members=[user.user_id],
+    )
+    response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
+    response.headers["ETag"] = etag(incident.version)
+    return incident
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentSummary)
+async def get_incident(user: Viewer, incident: CurrentIncident, response: Response) -> IncidentSummary:
+    """One incident, with its version as the ETag."""
+    response.headers["ETag"] = etag(incident.version)
+    return incident
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentSummary)
+def update_incident(
+    incident_id: IncidentId,
+    body: IncidentUpdate,
+    user: Editor,
+    db: Db,
+    settings: AppSettings,
+    if_match: IfMatch,
+    response: Response,
+) -> IncidentSummary:
+    """Change an incident or set its key moments by hand; 409 when it changed since the version given."""
+    moments: dict[str, datetime | None] = {
+        name: getattr(body, name) for name in service.MOMENT_FIELDS if name in body.model_fields_set
+    }
+    incident = service.update_incident(
+        db,
+        incident_id=incident_id,
+        allowed_severities=settings.severities,
+        expected_version=pick_version(if_match, body.version),
+        title=body.title,
+        severity=body.severity,
+        kind=body.kind,
+        status=body.status,
+        private=body.private,
+        services=body.services,
+        teams=body.teams,
+        tags=body.tags,
+        moments=moments or None,
+        viewer=user,
+    )
+    response.headers["ETag"] = etag(incident.version)
+    return incident
+
+
+@router.delete("/incidents/{incident_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_incident(incident_id: IncidentId, user: Admin, db: Db, if_match: IfMatch) -> Response:
+    """Delete an incident with its post-mortem, timeline and action items (admins only)."""
+    service.delete_incident(db, incident_id=incident_id, expected_version=if_match, viewer=user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/incidents/{incident_id}/metrics", response_model=IncidentMetrics)
+def get_metrics(incident_id: IncidentId, user: Viewer, db: Db) -> IncidentMetrics:
+    """Key moments (hand-set, marked or derived from the timeline) and the times to detect, acknowledge, mitigate
+    and resolve."""
+    return incident_metrics(db, incident_id=incident_id, viewer=user)
+
+
+@router.get("/incidents/{incident_id}/members", response_model=list[UserView])
+def list_members(incident_id: IncidentId, user: Viewer, db: Db) -> list[UserView]:
+    """Who belongs to the incident (and so sees it while it is private)."""
+    return accounts.list_members(db, incident_id=incident_id, viewer=user)
+
+
+@router.put("/incidents/{incident_id}/members/{name}", response_model=UserView)
+def add_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> UserView:
+    """Make a user a member of the incident; doing it twice changes nothing."""
+    return accounts.add_member(db, incident_id=incident_id, user=name, viewer=user)
+
+
+@router.delete("/incidents/{incident_id}/members/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> Response:
+    """Take a user off the incident's members."""
+    accounts.remove_member(db, incident_id=incident_id, user=name, viewer=user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,137 @@
+"""Dependencies of the routes: the database, the user of a request and their role, and the incident in the path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.params import Depends as DependsParam
+
+from afteraction.accounts import service as accounts
+from afteraction.accounts.schemas import Principal
+from afteraction.config import Settings
+from afteraction.db import Database
+from afteraction.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from afteraction.incidents import service as incidents
+from afteraction.incidents.schemas import IncidentSummary
+
+Authenticator = Callable[[Request, Database], Principal | None]
+
+
+async def get_db(request: Request) -> Database:
+    """The app's database."""
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Db = Annotated[Database, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def bearer_token(request: Request, db: Database) -> Principal | None:
+    """The user of an `Authorization: Bearer TOKEN` header; None without the header, 401 for a bad token."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("expected an `Authorization: Bearer TOKEN` header")
+    principal = accounts.authenticate_token(db, token=token.strip())
+    if principal is None:
+        raise NotAuthenticated("the token is not valid (unknown, revoked, or its user is deactivated)")
+    return principal
+
+
+def optional_user(request: Request, db: Db) -> Principal | None:
+    """The user of the request by the first authenticator that knows them, or None."""
+    authenticators: list[Authenticator] = request.app.state.authenticators
+    for authenticate in authenticators:
+        principal = authenticate(request, db)
+        if principal is not None:
+            return principal
+    return None
+
+
+async def current_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
+    """The signed-in user, or 401."""
+    if principal is None:
+        raise NotAuthenticated("sign in: send an `Authorization: Bearer TOKEN` header")
+    return principal
+
+
+def require(role: str) -> Callable[..., Any]:
+    """A dependency that answers 401 without a user and 403 when their role is below `role`."""
+
+    async def check(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+        if not principal.can(role):
+            raise PermissionDenied(f"this needs the {role} role; {principal.name} is {principal.role}")
+        return principal
+
+    check.authorization = role  # type: ignore[attr-defined]
+    check.__name__ = f"require_{role}"
+    return check
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+Editor = Annotated[Principal, Depends(require("editor"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+
+
+async def _public() -> None:
+    """Marks a route anyone may call (health checks, sign-in)."""
+
+
+async def _secret() -> None:
+    """Marks a route that checks a shared secret or signature instead of a user (webhooks)."""
+
+
+_public.authorization = "public"  # type: ignore[attr-defined]
+_secret.authorization = "secret"  # type: ignore[attr-defined]
+public: DependsParam = Depends(_public)
+secret: DependsParam = Depends(_secret)
+
+IncidentId = Annotated[str, Path(description="An incident id, e.g. INC-12.", max_length=40)]
+
+
+def visible_incident(
+    incident_id: IncidentId, principal: Annotated[Principal, Depends(current_user)], db: Db
+) -> IncidentSummary:
+    """The incident of the path, or 404 when it does not exist or is private and the user is not a member."""
+    return incidents.get_incident(db, incident_id=incident_id, viewer=principal)
+
+
+CurrentIncident = Annotated[IncidentSummary, Depends(visible_incident)]
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None, Header(description='The version the change is based on, as the ETag gave it ("3").')
+    ] = None,
+) -> int | None:
+    """The version of an `If-Match` header (`"3"`, `W/"3"` or `3`); None for no header or `*`."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    first = if_match.split(",")[0].strip().removeprefix("W/").strip('"')
+    if not first.isdigit():
+        raise InvalidInput(f'If-Match: {if_match!r} is not a version such as "3"', field="If-Match")
+    return int(first)
+
+
+IfMatch = Annotated[int | None, Depends(expected_version)]
+
+
+def etag(version: int) -> str:
+    """The ETag of a version."""
+    return f'"{version}"'
+
+
+def pick_version(header: int | None, body: int | None) -> int | None:
+    """The version a write is based on: the If-Match header, else the body's `version` field."""
+    return header if header is not None else body

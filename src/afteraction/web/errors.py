@@ -1,0 +1,119 @@
+"""The error tree as RFC 7807 problem responses (application/problem+json); a traceback never reaches a client."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from afteraction.errors import AfteractionError, Conflict, InvalidInput
+
+log = logging.getLogger("afteraction.web")
+PROBLEM = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    """One invalid field of a request and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 7807 problem: `status` and `title` from HTTP, `detail` says what went wrong in one line."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    current_version: int | None = None
+    errors: list[FieldError] | None = None
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_response(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = Problem(title=_title(status), status=status, detail=detail, **extra)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    # Drop where the value came from ("body", "query", "path", "header"): users name the field.
+    parts = [str(part) for part in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else list(loc)
+    return ".".join(str(part) for part in parts) or str(loc[0] if loc else "body")
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AfteractionError)
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(exc, InvalidInput) and exc.field:
+        extra["field"] = exc.field
+    if isinstance(exc, Conflict) and exc.current_version is not None:
+        extra["current_version"] = exc.current_version
+        headers["ETag"] = f'"{exc.current_version}"'
+    if exc.http_status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="afteraction"'
+    if exc.http_status >= 500:
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.message)
+    return problem_response(exc.http_status, exc.message, headers or None, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Only where and what: the rejected input itself is never echoed (it may be a password).
+    errors = [
+        FieldError(field=_loc(tuple(e.get("loc", ()))), message=str(e.get("msg", "invalid"))) for e in exc.errors()
+    ]
+    first = errors[0] if errors else FieldError(field="body", message="invalid request")
+    return problem_response(
+        422, f"{first.field}: {first.message}", field=first.field, errors=[e.model_dump() for e in errors]
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)
+    return problem_response(exc.status_code, detail, dict(exc.headers) if exc.headers else None)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem_response(500, "internal server error: the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to a problem response."""
+    app.add_exception_handler(AfteractionError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problem statuses a route may answer."""
+    descriptions = {
+        401: "No valid bearer token (or webhook secret).",
+        403: "The user's role does not allow this.",
+        404: "Not found (or a private incident the user may not see).",
+        409: "Changed meanwhile: the problem carries `current_version`.",
+        413: "The body or upload is larger than the limit.",
+        422: "A field is invalid: the problem names it in `field`.",
+    }
+    return {
+        status: {"model": Problem, "description": descriptions.get(status, _title(status)), "content": {PROBLEM: {}}}
+        for status in statuses
+    }
