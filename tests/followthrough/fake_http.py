@@ -45,6 +45,7 @@ class Fault:
     drop: bool = False
     after: bool = False
     times: int = 1
+    skip: int = 0
 
 
 def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
@@ -105,6 +106,9 @@ class FakeService:
         with self.lock:
             for fault in self.faults:
                 if fault.method == method and path.startswith(fault.path_prefix):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)

@@ -80,9 +80,9 @@ class LinearTracker:
         require(settings, "linear", "linear_token", "linear_team")
         assert settings.linear_token and settings.linear_team
         self.team = settings.linear_team.strip()
+        self.endpoint = settings.linear_api_url
         self.http = HttpClient(
             "Linear",
-            base_url=settings.linear_api_url,
             headers={"Authorization": settings.linear_token.get_secret_value(), "Content-Type": "application/json"},
             timeout=settings.tracker_timeout,
             max_wait=settings.tracker_max_wait,
@@ -95,7 +95,7 @@ class LinearTracker:
 
     def _graphql(self, query: str, variables: dict[str, Any], *, missing_ok: bool = False) -> dict[str, Any] | None:
         response = self.http.request(
-            "POST", "", json_body={"query": query, "variables": variables}, accept_errors=(400,)
+            "POST", self.endpoint, json_body={"query": query, "variables": variables}, accept_errors=(400,)
         )
         body = self.http.json(response)
         errors = body.get("errors") if isinstance(body, dict) else None

@@ -1,0 +1,112 @@
+"""What a team sees running `actions sync` against GitHub Issues (a real local HTTP server)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+import pytest
+
+from afteraction.actions.schemas import ActionItemData
+from tests.followthrough.conftest import make_document
+from tests.followthrough.fake_github import FakeGitHub
+
+ITEMS = [
+    ActionItemData(title="Validate config before push", owner="Bo Chen", due=date(2030, 4, 1), priority="P1"),
+    ActionItemData(title="Write the rollback runbook", owner="Ann Lee", due=date(2030, 4, 15)),
+]
+
+
+@pytest.fixture
+def github(monkeypatch, tmp_path):
+    fake = FakeGitHub().start()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afteraction.toml").write_text('[people."Bo Chen"]\ngithub = "bochen"\n')
+    for name, value in {"GITHUB_API_URL": fake.url, "GITHUB_TOKEN": "ghp_test", "GITHUB_REPO": "acme/shop",
+                        "TRACKER": "github", "TRACKER_MAX_WAIT": "30"}.items():  # fmt: skip
+        monkeypatch.setenv(f"AFTERACTION_{name}", value)
+    yield fake
+    fake.stop()
+
+
+def test_sync_creates_github_issues_with_labels_and_assignees_once(cli, store, github):
+    store(make_document(actions=ITEMS))
+    first = cli("actions", "sync", "--tracker", "github", "--json")
+    assert first.exit_code == 0, first.stderr
+    assert [(c["change"], c["key"]) for c in json.loads(first.stdout)["changes"]] == [
+        ("created", "acme/shop#1"), ("created", "acme/shop#2")]  # fmt: skip
+    issue = github.issues[1]
+    assert [label["name"] for label in issue["labels"]] == ["postmortem", "INC-1", "P1"]
+    assert issue["assignees"] == [{"login": "bochen"}] and github.issues[2]["assignees"] == []
+    assert "- Due: 2030-04-01" in issue["body"]
+    assert cli("actions", "sync").exit_code == 0
+    assert len(github.calls("POST")) == 2
+
+
+def test_closed_is_done_and_not_planned_is_wont_do(cli, store, github):
+    store(make_document(actions=ITEMS))
+    cli("actions", "sync")
+    github.close_issue(1)
+    github.close_issue(2, "not_planned")
+    assert cli("actions", "sync").exit_code == 0
+    items = json.loads(cli("actions", "list", "--json").stdout)
+    assert [i["status"] for i in items] == ["done", "wont-do"]
+    assert items[1]["status_reason"] == "closed (not_planned) in GitHub (acme/shop#2)"
+
+
+def test_title_and_due_changes_are_pushed(cli, store, github):
+    store(make_document(actions=ITEMS[:1]))
+    cli("actions", "sync")
+    cli("actions", "update", "AI-1", "--due", "2030-06-30")
+    assert cli("actions", "sync").exit_code == 0
+    assert "- Due: 2030-06-30" in github.issues[1]["body"]
+    assert len(github.calls("PATCH")) == 1
+
+
+def test_a_secondary_rate_limit_is_waited_out(cli, store, github):
+    store(make_document(actions=ITEMS[:1]))
+    github.fail_next(
+        "POST",
+        "/repos/acme/shop/issues",
+        status=403,
+        headers={"Retry-After": "1"},
+        body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes."},
+    )
+    github.fail_next("POST", "/repos/acme/shop/issues", status=403,
+                     headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()))},
+                     body={"message": "API rate limit exceeded for user ID 1."})  # fmt: skip
+    result = cli("actions", "sync")
+    assert result.exit_code == 0, result.stderr
+    assert len(github.calls("POST")) == 3 and list(github.issues) == [1]
+
+
+def test_bad_credentials_name_the_token_setting(cli, store, github, monkeypatch):
+    store(make_document(actions=ITEMS))
+    monkeypatch.setenv("AFTERACTION_GITHUB_TOKEN", "ghp_wrong")
+    result = cli("actions", "sync")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: GitHub refused the credentials (401 Bad credentials): check AFTERACTION_GITHUB_TOKEN "
+        "(it needs Issues read and write on AFTERACTION_GITHUB_REPO)"
+    )
+    assert "ghp_wrong" not in result.stderr + result.stdout
+
+
+def test_a_network_failure_leaves_the_items_as_they_were(cli, store, github):
+    store(make_document(actions=ITEMS))
+    github.fail_next("POST", "/repos/acme/shop/issues", drop=True)
+    failed = cli("actions", "sync")
+    assert failed.exit_code == 6 and "cannot reach GitHub" in failed.stderr
+    assert github.issues == {}
+    assert [i["tracker"] for i in json.loads(cli("actions", "list", "--json").stdout)] == [None, None]
+    assert cli("actions", "sync").exit_code == 0
+    assert sorted(github.issues) == [1, 2]
+    assert len(github.calls("GET", "/search/issues")) == 1  # the item whose create was attempted is looked up first
+
+
+def test_the_tracker_is_unreachable(cli, store, github):
+    store(make_document(actions=ITEMS))
+    github.stop()
+    result = cli("actions", "sync")
+    assert result.exit_code == 6 and "cannot reach GitHub: ConnectError" in result.stderr
