@@ -101,6 +101,11 @@ def _register() -> None:
 
     app.add_typer(review.app, name="review")
     app.add_typer(policy.app, name="policy")
+    from afteraction.cli import server, users
+
+    app.command("serve")(server.serve)
+    app.add_typer(users.user_app, name="user")
+    app.add_typer(users.token_app, name="token")
     try:
         from afteraction.cli.lint import lint_command
     except ImportError:  # pragma: no cover - lint lands separately
