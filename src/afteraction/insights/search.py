@@ -89,8 +89,11 @@ class SearchIndex(Protocol):
 
 
 def _run(session: Session, sql: str, ids: Sequence[int] | None = None) -> None:
-    statement = text(sql).bindparams(bindparam("now", type_=UTCDateTime()))
-    params: dict[str, object] = {"now": utcnow()}
+    statement = text(sql)
+    params: dict[str, object] = {}
+    if ":now" in sql:
+        statement = statement.bindparams(bindparam("now", type_=UTCDateTime()))
+        params["now"] = utcnow()
     if ids is not None:
         statement = statement.bindparams(bindparam("ids", expanding=True))
         params["ids"] = list(ids)

@@ -1,0 +1,175 @@
+"""Use cases of similarity: past post-mortems like an incident or a text, and the recurrences an author should see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from afteraction.analysis.similarity import Scored, blend, top_k
+from afteraction.db import Database
+from afteraction.errors import InvalidInput
+from afteraction.incidents.models import Incident
+from afteraction.incidents.service import load_incident
+from afteraction.insights.models import SearchDocument
+from afteraction.insights.schemas import Recurrence, SimilarIncident
+from afteraction.insights.search import rebuild_search_index, refresh_search_index, search_index_for
+from afteraction.reviews.models import Postmortem
+
+REFRESH_CHUNK = 500
+
+
+def ensure_index(session: Session) -> int:
+    """Index the incidents that have no search document yet (imported before insights existed); returns how many."""
+    documents = session.scalar(select(func.count()).select_from(SearchDocument)) or 0
+    incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
+    if documents >= incidents:
+        return 0
+    missing = list(session.scalars(select(Incident.id).where(Incident.id.not_in(select(SearchDocument.incident_id)))))
+    for start in range(0, len(missing), REFRESH_CHUNK):
+        refresh_search_index(session, missing[start : start + REFRESH_CHUNK])
+    return len(missing)
+
+
+def reindex(db: Database) -> int:
+    """Rebuild the whole search index; returns the number of documents indexed."""
+    with db.transaction() as session:
+        rebuild_search_index(session)
+        return int(session.scalar(select(func.count()).select_from(SearchDocument)) or 0)
+
+
+def document_text(session: Session, incident: Incident) -> str:
+    """The searchable text of an incident: title, factors, summary and timeline."""
+    doc = session.get(SearchDocument, incident.id)
+    if doc is None:
+        refresh_search_index(session, [incident.id])
+        doc = session.get(SearchDocument, incident.id)
+    if doc is None:
+        return incident.title
+    return "\n".join((doc.title, doc.factors, doc.summary, doc.timeline))
+
+
+def _semantic_scores(session: Session, query: str, candidates: Sequence[int]) -> list[Scored]:
+    """Embedding similarity of the candidates to the query, when the semantic extra is installed."""
+    from afteraction.insights.semantic import semantic_scores
+
+    if not candidates:
+        return []
+    docs = session.execute(
+        select(SearchDocument.incident_id, SearchDocument.title, SearchDocument.factors, SearchDocument.summary).where(
+            SearchDocument.incident_id.in_(list(candidates))
+        )
+    ).all()
+    texts = {int(i): f"{t}\n{f}\n{s}" for i, t, f, s in docs}
+    return semantic_scores(query, texts)
+
+
+def rank(
+    session: Session,
+    query: str,
+    *,
+    top: int,
+    exclude: Sequence[int] = (),
+    semantic: bool = False,
+    semantic_weight: float = 0.5,
+    pool: int = 30,
+) -> list[Scored]:
+    """Incidents ranked for a query: BM25, blended with embeddings of the BM25 pool when asked."""
+    private = list(session.scalars(select(Incident.id).where(Incident.private.is_(True))))
+    hits = search_index_for(session).search(
+        session, query, limit=max(top, pool if semantic else top), exclude=[*exclude, *private]
+    )
+    if semantic:
+        hits = blend(hits, _semantic_scores(session, query, [h.incident_id for h in hits]), weight=semantic_weight)
+    return top_k(hits, top)
+
+
+def _views(session: Session, scored: Sequence[Scored]) -> list[SimilarIncident]:
+    ids = [s.incident_id for s in scored]
+    rows = {
+        i.id: (i, status)
+        for i, status in session.execute(
+            select(Incident, Postmortem.status)
+            .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
+            .where(Incident.id.in_(ids))
+        )
+    }
+    out = []
+    for s in scored:
+        incident, status = rows[s.incident_id]
+        out.append(
+            SimilarIncident(
+                id=incident.key,
+                title=incident.title,
+                score=round(s.score, 4),
+                severity=incident.severity,
+                started_at=incident.started_at,
+                postmortem_status=status,
+            )
+        )
+    return out
+
+
+def similar_incidents(
+    db: Database,
+    *,
+    incident_id: str | None = None,
+    text: str | None = None,
+    top: int = 5,
+    semantic: bool = False,
+    semantic_weight: float = 0.5,
+) -> list[SimilarIncident]:
+    """Past post-mortems ranked by relevance of title, summary, factors and timeline to an incident or a text."""
+    if (incident_id is None) == (not text or not text.strip()):
+        raise InvalidInput("give either an incident id or --text, not both", field="text")
+    if top < 1:
+        raise InvalidInput("--top must be at least 1", field="top")
+    with db.transaction() as session:
+        ensure_index(session)
+        exclude: list[int] = []
+        if incident_id is not None:
+            incident = load_incident(session, incident_id)
+            query = document_text(session, incident)
+            exclude.append(incident.id)
+        else:
+            query = text or ""
+        scored = rank(session, query, top=top, exclude=exclude, semantic=semantic, semantic_weight=semantic_weight)
+        return _views(session, scored)
+
+
+def find_recurrences(db: Database, *, incident_id: str, top: int = 3, min_share: float = 0.5) -> list[Recurrence]:
+    """Earlier incidents that the given one resembles (text and shared factors), with what became of their fixes.
+
+    What the post-mortem editor shows while the author writes: the best text matches among earlier incidents whose
+    score is at least min_share of the best one.
+    """
+    from afteraction.insights.service import describe_recurrence
+    from afteraction.insights.taxonomy import load_taxonomy
+
+    with db.transaction() as session:
+        ensure_index(session)
+        incident = load_incident(session, incident_id)
+        refresh_search_index(session, [incident.id])
+        pool = rank(session, document_text(session, incident), top=top + 50, exclude=[incident.id])
+        starts = dict(
+            session.execute(
+                select(Incident.id, func.coalesce(Incident.started_at, Incident.created_at)).where(
+                    Incident.id.in_([h.incident_id for h in pool])
+                )
+            ).all()
+        )
+        mine = incident.started_at or incident.created_at
+        hits = [h for h in pool if mine is None or starts[h.incident_id] is None or starts[h.incident_id] < mine][:top]
+        if not hits:
+            return []
+        best = hits[0].score
+        taxonomy = load_taxonomy(session)
+        out = []
+        for hit in hits:
+            if best > 0 and hit.score < min_share * best:
+                continue
+            earlier = session.get(Incident, hit.incident_id)
+            if earlier is not None:
+                out.append(describe_recurrence(session, incident, earlier, taxonomy, score=round(hit.score, 4)))
+        return out
