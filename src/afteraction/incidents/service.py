@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -179,10 +179,66 @@ def _summaries(session: Session, incidents: Sequence[Incident]) -> list[Incident
     return [summarise(i, postmortem_status=statuses.get(i.id), open_actions=counts.get(i.id, 0)) for i in incidents]
 
 
+_INCIDENTS = cast(Table, Incident.__table__)
+_LABELS = cast(Table, IncidentLabel.__table__)
+_MEMBERS = cast(Table, IncidentMember.__table__)
+_POSTMORTEMS = cast(Table, Postmortem.__table__)
+_ACTIONS = cast(Table, ActionItem.__table__)
+# The hot path of the API (GET /incidents/{id}): Core statements built once, two round trips, no ORM objects.
+_ONE_INCIDENT = select(
+    _INCIDENTS,
+    select(_POSTMORTEMS.c.status).where(_POSTMORTEMS.c.incident_id == _INCIDENTS.c.id).scalar_subquery(),
+    select(func.count())
+    .where(_ACTIONS.c.incident_id == _INCIDENTS.c.id, _ACTIONS.c.status.in_(("open", "in-progress")))
+    .scalar_subquery(),
+).where(_INCIDENTS.c.number == bindparam("number"))
+_ITS_LABELS = (
+    select(_LABELS.c.kind, _LABELS.c.value)
+    .where(_LABELS.c.incident_id == bindparam("incident_id"))
+    .order_by(_LABELS.c.position, _LABELS.c.id)
+)
+_IS_MEMBER = select(_MEMBERS.c.id).where(
+    _MEMBERS.c.incident_id == bindparam("incident_id"), _MEMBERS.c.user_id == bindparam("user_id")
+)
+
+
 def get_incident(db: Database, *, incident_id: str, viewer: Principal | None = None) -> IncidentSummary:
     """One incident by id."""
+    number = parse_incident_id(incident_id)
     with db.transaction() as session:
-        return _summaries(session, [load_incident(session, incident_id, viewer)])[0]
+        row = session.execute(_ONE_INCIDENT, {"number": number}).first()
+        if row is None:
+            raise NotFound(f"no incident INC-{number}")
+        data = row._mapping
+        if viewer is not None and not viewer.is_admin and data["private"]:
+            member = session.execute(_IS_MEMBER, {"incident_id": data["id"], "user_id": viewer.user_id}).first()
+            if member is None:
+                raise NotFound(f"no incident INC-{number}")
+        labels: dict[str, list[str]] = {kind: [] for kind in LABEL_KINDS}
+        for kind, value in session.execute(_ITS_LABELS, {"incident_id": data["id"]}):
+            labels.setdefault(kind, []).append(value)
+        return IncidentSummary(
+            id=f"INC-{number}",
+            title=data["title"],
+            kind=data["kind"],
+            severity=data["severity"],
+            status=data["status"],
+            private=data["private"],
+            services=labels["service"],
+            teams=labels["team"],
+            tags=labels["tag"],
+            categories=labels["category"],
+            started_at=data["started_at"],
+            detected_at=data["detected_at"],
+            acknowledged_at=data["acknowledged_at"],
+            mitigated_at=data["mitigated_at"],
+            resolved_at=data["resolved_at"],
+            postmortem_status=row[-2],
+            action_items_open=row[-1] or 0,
+            extra=dict(data["extra"] or {}),
+            version=data["version"],
+            created_at=data["created_at"],
+        )
 
 
 def list_incidents(
