@@ -46,11 +46,10 @@ _TOOL_SOURCES = frozenset({"alertmanager", "grafana", "git", "github"})
 
 
 def _people(doc: PostmortemDocument, known_names: Iterable[str]) -> People:
-    names = [*known_names, *doc.authors, *doc.reviewers]
-    names.extend(a.owner for a in doc.actions if a.owner)
-    names.extend(
-        e.actor for e in doc.timeline if e.actor and e.source not in _TOOL_SOURCES and not _TOOL_ACTOR.search(e.actor)
-    )
+    names = {*known_names, *doc.authors, *doc.reviewers}
+    names.update(a.owner for a in doc.actions if a.owner)
+    actors = {e.actor for e in doc.timeline if e.actor and e.source not in _TOOL_SOURCES}
+    names.update(actor for actor in actors if actor not in names and not _TOOL_ACTOR.search(actor))
     return People(names)
 
 

@@ -321,7 +321,7 @@ class People:
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         tokens: set[str] = set()
-        for name in names:
+        for name in set(names):
             for part in re.split(r"[\s,/()]+", name.strip()):
                 part = part.strip(".'\"@")
                 if len(part) >= 2 and part[0].isupper() and part not in SENTENCE_WORDS and part.lower() not in _ROLES:
@@ -476,8 +476,15 @@ def _clause_subject(toks: list[_Tok], p: int, people: People) -> int | None:
     return None
 
 
-def _person_as_cause(text: str, low: str, toks: list[_Tok], people: People, words: set[str]) -> list[Hit]:
+def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> list[Hit]:
     hits: list[Hit] = []
+    cache: list[list[_Tok]] = []
+
+    def tokens() -> list[_Tok]:
+        # tokenising costs more than every pattern together: only once a pattern matched
+        if not cache:
+            cache.append(_tokens(text))
+        return cache[0]
 
     def add(start: int, end: int, what: str) -> None:
         hits.append(Hit(PERSON_AS_CAUSE, start, end, what))
@@ -487,6 +494,7 @@ def _person_as_cause(text: str, low: str, toks: list[_Tok], people: People, word
         if not words & needed:
             continue
         for match in pattern.finditer(low):
+            toks = tokens()
             p = _token_at(toks, match.start())
             if p is None:
                 continue
@@ -494,22 +502,26 @@ def _person_as_cause(text: str, low: str, toks: list[_Tok], people: People, word
             if who is not None:
                 add(toks[who].start, match.end(), "presents a person as the cause")
     for match in _WRONG.finditer(low) if "wrong" in words else ():
+        toks = tokens()
         p = _token_at(toks, match.start(1))
         if p is not None and match.group(1) not in ("to", "of", "in", "on", "at", "for", "from", "with", "into"):
             who = _subject(toks, p, people, strong=False)
             if who is not None:
                 add(toks[who].start, match.end(), "presents a person's action as the cause")
     for match in _ACCIDENTAL.finditer(low) if words & _ACCIDENTAL_WORDS else ():
+        toks = tokens()
         p = _token_at(toks, match.start())
         who = _subject(toks, p, people, strong=False) if p is not None else None
         if who is not None:
             add(toks[who].start, match.end(), "presents a person's action as the cause")
     for match in _BY_MISTAKE.finditer(low) if "by" in words else ():
+        toks = tokens()
         p = _token_at(toks, match.start())
         who = _clause_subject(toks, p, people) if p is not None else None
         if who is not None:
             add(toks[who].start, match.end(), "presents a person's action as the cause")
     for match in _BAD_OUTCOME_BECAUSE.finditer(low) if words & {"because", "since", "as"} else ():
+        toks = tokens()
         q = _token_after(toks, match.end())
         who = _person_phrase(toks, q, people)
         span = _noun_phrase(toks, q)
@@ -518,11 +530,13 @@ def _person_as_cause(text: str, low: str, toks: list[_Tok], people: People, word
             if following not in _STOP or following in ("on", "who", "from", "in"):
                 add(toks[q].start, toks[who].end, "gives a person's action as the cause")
     for match in _CAUSE.finditer(low) if words & _CAUSE_OPENERS else ():
+        toks = tokens()
         q = _token_after(toks, match.end())
         who = _person_phrase(toks, q, people)
         if who is not None:
             add(match.start(), toks[who].end, "names a person as the cause")
     for match in _PASSIVE.finditer(low) if "by" in words else ():
+        toks = tokens()
         q = _token_after(toks, match.end())
         who = _person_phrase(toks, q, people)
         if who is not None:
@@ -530,14 +544,17 @@ def _person_as_cause(text: str, low: str, toks: list[_Tok], people: People, word
     possessive = "'" in text or "’" in text
     for pattern in (_POSSESSED_MISTAKE, _POSSESSED_ARTIFACT) if possessive else ():
         for match in pattern.finditer(text):
+            toks = tokens()
             k = _token_at(toks, match.start(1))
             if k is not None and _is_person(toks, k, people):
                 add(match.start(), match.end(), "attributes the failure to a person")
     for match in _NOBODY.finditer(low) if words & {"nobody", "no-one", "one"} else ():
+        toks = tokens()
         before = low[: match.start()].rstrip()
         if not before.endswith(("that", "which", "whom")):
             add(match.start(), match.end(), "presents people's omission as the cause")
     for match in _WITHOUT.finditer(low) if "without" in words else ():
+        toks = tokens()
         w = _token_at(toks, match.start())
         if w is None:
             continue
@@ -628,9 +645,11 @@ def analyse_sentence(text: str, people: People) -> list[Hit]:
     """Every blame finding in one sentence, in order of position: the first phrase of each rule."""
     low = text.lower()
     words = set(_WORDS.findall(low))
+    if len(words) < 2:
+        return []
     hits: list[Hit] = []
     if words & _CAUSE_WORDS and (words & _PEOPLE_WORDS or people.mentioned(text)):
-        hits.extend(_person_as_cause(text, low, _tokens(text), people, words))
+        hits.extend(_person_as_cause(text, low, people, words))
     if words & _HUMAN_ERROR_WORDS or "layer" in words:
         hits.extend(_human_error(low))
     if words & _JUDGMENT_WORDS:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from afteraction.analysis.lint.names import words
 from afteraction.reviews.schemas import PostmortemDocument, WhyNodeData
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -25,6 +26,8 @@ _QUOTE = re.compile(r"^\s*(?:>\s?)+")
 _MARKUP = re.compile(
     r"`[^`]*`|!?\[|\]\([^)]*\)|\]\[[^\]]*\]|\]|https?://\S+|<[^>]*>|\*+|(?<![\w])_+|_+(?![\w])|~~|\\(?=[|*_`])"
 )
+_MARKUP_HINT = re.compile(r"[`\[\]*_<~\\]|https?:")
+_ITEM_STARTS = frozenset("-*+0123456789")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _FM_PROSE = re.compile(r"^(title|summary|impact|description|trigger|detection|resolution)\s*:\s*(.*)$")
 _FM_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
@@ -39,6 +42,8 @@ def clean(text: str) -> str:
     """Markdown inline syntax, code spans, links' targets and HTML blanked out, keeping every offset."""
     if "<!--" in text:
         text = _COMMENT.sub(_blank, text)
+    if not _MARKUP_HINT.search(text):
+        return text
     return _MARKUP.sub(_blank, text)
 
 
@@ -114,14 +119,49 @@ def _patterns(text: str) -> tuple[str, ...]:
     return tuple(p.lower() for p in re.split(r"[\s,]+", text.strip()) if p)
 
 
-def _cells(line: str) -> Iterator[tuple[int, str]]:
-    """The cells of a table row with the column each starts at."""
+def _cells(line: str, *, keep_empty: bool = False) -> Iterator[tuple[int, str]]:
+    """The cells of a table row (between its pipes) with the column each starts at."""
+    if "\\" not in line:
+        # no escaped pipes: a plain split, keeping track of where each cell starts
+        parts = line.split("|")
+        starts = [0]
+        for part in parts[:-1]:
+            starts.append(starts[-1] + len(part) + 1)
+        first, last = 0, len(parts)
+        if not parts[0].strip():
+            first = 1
+        if last - first > 1 and not parts[-1].strip():
+            last -= 1
+        for i in range(first, last):
+            if keep_empty or parts[i].strip():
+                yield starts[i], parts[i]
+        return
     bounds = [m.start() for m in _CELL_SPLIT.finditer(line)]
-    edges = [-1, *bounds, len(line)]
+    if line.lstrip().startswith("|"):
+        bounds = bounds[1:]
+        edges = [line.index("|"), *bounds]
+    else:
+        edges = [-1, *bounds]
+    if not line.rstrip().endswith("|") or len(edges) == 1:
+        edges.append(len(line))
     for left, right in pairwise(edges):
         cell = line[left + 1 : right]
-        if cell.strip():
+        if keep_empty or cell.strip():
             yield left + 1, cell
+
+
+_DATA_COLUMNS = words(
+    """
+    time date when at source actor who person author kind type owner assignee responsible due deadline priority
+    status state tracker ticket issue jira link url evidence id addresses cause
+    """
+)
+
+
+def _is_data(header: str) -> bool:
+    """Whether a table column holds data (times, names, kinds, links) rather than prose."""
+    words = re.sub(r"[^a-z ]", " ", header.lower()).split()
+    return bool(words) and (words[0] in _DATA_COLUMNS or "time" in words or "date" in words)
 
 
 def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
@@ -170,10 +210,13 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
                     key = None
             close()
 
+    skip: set[int] = set()
     for index in range(start, len(lines)):
         no = index + 1
         raw = lines[index]
-        opened = _FENCE.match(raw)
+        stripped = raw.strip()
+        first = stripped[:1]
+        opened = _FENCE.match(raw) if first in ("`", "~") else None
         if fence is not None:
             if opened and raw.strip().startswith(fence) and not raw.strip().strip(fence[0]):
                 fence = None
@@ -184,7 +227,7 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
             content_since_heading = True
             continue
         directive = _DIRECTIVE.search(raw) if "<!--" in raw else None
-        heading = _HEADING.match(raw)
+        heading = _HEADING.match(raw) if first == "#" else None
         if heading and len(heading.group(1)) <= 2:
             close()
             for opened_line, at in headings:
@@ -193,13 +236,16 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
             if len(heading.group(1)) == 2 or not whole_document or keys.get(no) != "title":
                 whole_document = False
             section = keys.get(no)
+            if section == "title":
+                title = Block("", "title")
+                title.add(clean(raw[heading.end() :]), no, heading.end())
+                blocks.append(title)
             section_start = no
             content_since_heading = False
             if directive:
                 headings.append((no, len(ignores)))
                 ignores.append(Ignore(no, len(lines), _patterns(directive.group(1))))
             continue
-        stripped = raw.strip()
         if directive:
             rest = _COMMENT.sub("", raw).strip()
             patterns = _patterns(directive.group(1))
@@ -223,25 +269,32 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
                 ignores.append(Ignore(no, no, patterns))
             pending_next = []
         content_since_heading = True
-        if heading or _DEFINITION.match(raw):
+        if heading or (first == "[" and _DEFINITION.match(raw)):
             close()
             continue
-        if stripped.startswith("|"):
+        if first == "|":
             close()
             following = lines[index + 1] if index + 1 < len(lines) else ""
-            if _SEPARATOR.match(raw) or ("-" in following and _SEPARATOR.match(following)):
-                continue  # the separator, or the header row above it
-            for column, cell in _cells(raw):
+            if "-" in following and _SEPARATOR.match(following) and not _SEPARATOR.match(raw):
+                # the header row: columns of times, names, kinds and links hold no prose to check
+                skip = {n for n, (_, cell) in enumerate(_cells(raw, keep_empty=True)) if _is_data(cell)}
+                continue
+            if _SEPARATOR.match(raw):
+                continue
+            for n, (column, cell) in enumerate(_cells(raw, keep_empty=True)):
+                if n in skip or not cell.strip():
+                    continue
                 block = Block("", section)
                 block.add(clean(cell), no, column)
                 blocks.append(block)
             continue
         body = raw
         offset = 0
-        quote = _QUOTE.match(body)
+        quote = _QUOTE.match(body) if first == ">" else None
         if quote:
             offset = quote.end()
-        item = _LIST_ITEM.match(body, offset) if offset else _LIST_ITEM.match(body)
+            first = body[offset:].lstrip()[:1]
+        item = _LIST_ITEM.match(body, offset) if first in _ITEM_STARTS else None
         if item:
             close()
             offset = item.end()
