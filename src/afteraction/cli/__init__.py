@@ -97,10 +97,11 @@ def _register() -> None:
     app.command("import")(documents.import_command)
     app.command("export")(documents.export_command)
     app.command("metrics")(metrics.metrics_command)
-    from afteraction.cli import policy, review
+    from afteraction.cli import policy, remind, review
 
     app.add_typer(review.app, name="review")
     app.add_typer(policy.app, name="policy")
+    app.command("remind")(remind.remind_command)
     from afteraction.cli import server, users
 
     app.command("serve")(server.serve)

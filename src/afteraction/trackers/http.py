@@ -105,19 +105,21 @@ class HttpClient:
         params: Mapping[str, str] | None = None,
         expect: tuple[int, ...] = (200, 201, 204),
         accept_errors: tuple[int, ...] = (),
+        shown: str | None = None,
     ) -> httpx.Response:
-        """Send one request; waits out rate limits, retries idempotent requests after a 5xx, raises TrackerError."""
+        """Send one request; waits out rate limits, retries idempotent requests after a 5xx, raises TrackerError.
+
+        `shown` replaces the path in messages when the path itself is a secret (a webhook URL)."""
+        where = f"{method} {path if shown is None else shown}".strip()
         server_errors = 0
         while True:
             try:
                 response = self.client.request(method, path, json=json_body, params=params)
             except httpx.TimeoutException:
-                raise TrackerUnreachable(f"{self.service} did not answer in time ({method} {path})") from None
+                raise TrackerUnreachable(f"{self.service} did not answer in time ({where})") from None
             except httpx.TransportError as exc:
-                raise TrackerUnreachable(
-                    f"cannot reach {self.service}: {type(exc).__name__} ({method} {path})"
-                ) from None
-            log.debug("%s %s %s -> %s", self.service, method, path, response.status_code)
+                raise TrackerUnreachable(f"cannot reach {self.service}: {type(exc).__name__} ({where})") from None
+            log.debug("%s %s -> %s", self.service, where, response.status_code)
             wait = self.rate_limit(response)
             if wait is not None:
                 if self.waited + wait > self.max_wait:
@@ -139,9 +141,7 @@ class HttpClient:
                 self.sleep(float(2**server_errors))
                 continue
             if response.status_code not in expect and response.status_code not in accept_errors:
-                raise TrackerError(
-                    f"{self.service} answered {response.status_code} to {method} {path}: {error_text(response)}"
-                )
+                raise TrackerError(f"{self.service} answered {response.status_code} to {where}: {error_text(response)}")
             return response
 
     def json(self, response: httpx.Response) -> Any:

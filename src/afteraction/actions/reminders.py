@@ -1,0 +1,142 @@
+"""Reminder digests: their text, and delivery by e-mail (SMTP, STARTTLS, login) and to a Slack incoming webhook.
+
+Passwords and the webhook URL (which is itself a secret) never appear in a message or a log line."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+
+from afteraction.actions.schemas import ActionItemView
+from afteraction.config import Settings
+from afteraction.errors import ConfigurationError, TrackerAuthError, TrackerError
+from afteraction.trackers.http import HttpClient
+
+
+@dataclass
+class Digest:
+    """One owner's open and overdue action items for one period."""
+
+    owner: str
+    period: str
+    today: date
+    items: list[ActionItemView] = field(default_factory=list)
+    email: str | None = None
+    slack: str | None = None
+
+    @property
+    def overdue(self) -> list[ActionItemView]:
+        """The items past their due date."""
+        return [item for item in self.items if item.overdue]
+
+
+def _item_line(item: ActionItemView, today: date, base_url: str | None) -> str:
+    due = "no due date" if item.due is None else f"due {item.due.isoformat()}"
+    if item.overdue and item.due is not None:
+        due += f", {(today - item.due).days} days overdue"
+    extra = ", ".join(p for p in (item.priority, item.tracker) if p)
+    where = f"{item.incident_id} {item.incident_title or ''}".strip()
+    link = f" {base_url.rstrip('/')}/incidents/{item.incident_id}" if base_url else ""
+    return f"- {item.id} {item.title} ({where}) — {due}" + (f" — {extra}" if extra else "") + link
+
+
+def subject(digest: Digest) -> str:
+    """The subject line of a digest."""
+    overdue = f", {len(digest.overdue)} overdue" if digest.overdue else ""
+    plural = "s" if len(digest.items) != 1 else ""
+    return f"[afteraction] {len(digest.items)} open action item{plural} for {digest.owner}{overdue}"
+
+
+def digest_text(digest: Digest, base_url: str | None = None) -> str:
+    """The plain-text body of a digest."""
+    lines = [f"Hello {digest.owner},", "", f"Your open post-mortem action items ({digest.period}):", ""]
+    overdue = digest.overdue
+    rest = [item for item in digest.items if not item.overdue]
+    if overdue:
+        lines += ["Overdue:"] + [_item_line(i, digest.today, base_url) for i in overdue] + [""]
+    if rest:
+        lines += ["Open:"] + [_item_line(i, digest.today, base_url) for i in rest] + [""]
+    lines += [
+        "When one is done: afteraction actions update AI-<n> --status done",
+        "If it will not be done: afteraction actions update AI-<n> --status wont-do --reason '…'",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def email_message(digest: Digest, *, sender: str, base_url: str | None = None) -> EmailMessage:
+    """The e-mail of a digest."""
+    assert digest.email
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = digest.email
+    message["Subject"] = subject(digest)
+    message["X-Afteraction-Period"] = digest.period
+    message.set_content(digest_text(digest, base_url))
+    return message
+
+
+def send_email(settings: Settings, message: EmailMessage) -> None:
+    """Send one message through the configured SMTP server; STARTTLS when offered, and required before a login."""
+    if not settings.smtp_host:
+        raise ConfigurationError("e-mail is not configured: set AFTERACTION_SMTP_HOST")
+    where = f"{settings.smtp_host}:{settings.smtp_port}"
+    login = settings.smtp_username is not None
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.tracker_timeout) as smtp:
+            smtp.ehlo()
+            offered = smtp.has_extn("starttls")
+            if settings.smtp_starttls or (settings.smtp_starttls is None and offered):
+                if not offered:
+                    raise TrackerError(f"the SMTP server {where} does not offer STARTTLS (AFTERACTION_SMTP_STARTTLS)")
+                cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+                smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+                smtp.ehlo()
+            elif login and settings.smtp_starttls is None:
+                raise TrackerError(
+                    f"the SMTP server {where} offers no STARTTLS: refusing to send the password unencrypted "
+                    "(set AFTERACTION_SMTP_STARTTLS=false to allow it)"
+                )
+            if login:
+                password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+                smtp.login(str(settings.smtp_username), password)
+            smtp.send_message(message)
+    except smtplib.SMTPAuthenticationError:
+        raise TrackerAuthError(
+            f"the SMTP server {where} refused the login: check AFTERACTION_SMTP_USERNAME and AFTERACTION_SMTP_PASSWORD"
+        ) from None
+    except ssl.SSLError as exc:
+        raise TrackerError(
+            f"TLS with the SMTP server {where} failed: {exc.reason or exc} (AFTERACTION_SMTP_CA_FILE)"
+        ) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TrackerError(f"cannot send e-mail through {where}: {exc}") from None
+
+
+def slack_payload(digest: Digest, base_url: str | None = None) -> dict[str, str]:
+    """The Slack message of a digest (mrkdwn), mentioning the owner when their member id is known."""
+    who = f"<@{digest.slack}>" if digest.slack else f"*{digest.owner}*"
+    lines = [f"{who}: {subject(digest).removeprefix('[afteraction] ')}"]
+    for item in digest.items:
+        line = _item_line(item, digest.today, base_url).removeprefix("- ")
+        lines.append(("• :warning: " if item.overdue else "• ") + line)
+    return {"text": "\n".join(lines)}
+
+
+def post_slack(settings: Settings, payload: dict[str, str]) -> None:
+    """Post one message to the Slack incoming webhook."""
+    if not settings.slack_webhook_url:
+        raise ConfigurationError("Slack is not configured: set AFTERACTION_SLACK_WEBHOOK_URL")
+    client = HttpClient(
+        "Slack",
+        timeout=settings.tracker_timeout,
+        max_wait=settings.tracker_max_wait,
+        auth_hint="AFTERACTION_SLACK_WEBHOOK_URL",
+    )
+    try:
+        client.request("POST", settings.slack_webhook_url.get_secret_value(), json_body=payload, expect=(200,),
+                       shown="to the webhook")  # fmt: skip
+    finally:
+        client.close()
