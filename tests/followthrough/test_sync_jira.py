@@ -151,3 +151,41 @@ def test_missing_settings_are_named(cli, store, monkeypatch):
     assert "Jira is not configured: set AFTERACTION_JIRA_EMAIL, AFTERACTION_JIRA_TOKEN, AFTERACTION_JIRA_PROJECT" in (
         result.stderr
     )
+
+
+def test_two_syncs_at_once_create_each_issue_once(db, database_url, store, jira):
+    import threading
+
+    from afteraction.actions.sync_service import sync_actions
+    from afteraction.config import Settings
+    from afteraction.db import Database
+    from afteraction.reviews.policy import Policy
+    from afteraction.trackers import make_tracker
+
+    store(make_document(actions=ITEMS))
+    original = jira.handle
+
+    def slow(request):
+        if request.method == "POST":
+            time.sleep(0.3)  # both runs are under way while the first creates are in flight
+        return original(request)
+
+    jira.handle = slow
+    reports = []
+
+    def run():
+        database = Database(database_url)
+        try:
+            reports.append(sync_actions(database, tracker=make_tracker("jira", Settings()), policy=Policy(),
+                                        actor="cron"))  # fmt: skip
+        finally:
+            database.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(jira.issues) == ["OPS-1", "OPS-2"]
+    created = sorted(c.action_id for r in reports for c in r.changes if c.change == "created")
+    assert created == ["AI-1", "AI-2"]
