@@ -107,6 +107,12 @@ def _register() -> None:
     app.command("serve")(server.serve)
     app.add_typer(users.user_app, name="user")
     app.add_typer(users.token_app, name="token")
+    from afteraction.cli import insights
+
+    app.command("insights")(insights.insights_command)
+    app.command("similar")(insights.similar_command)
+    app.command("themes")(insights.themes_command)
+    app.add_typer(insights.categories_app, name="categories")
     try:
         from afteraction.cli.lint import lint_command
     except ImportError:  # pragma: no cover - lint lands separately

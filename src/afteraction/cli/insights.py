@@ -1,0 +1,279 @@
+"""`afteraction insights`, `similar`, `themes` and `categories …`: what the whole history of post-mortems shows."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from afteraction.cli import state_of
+from afteraction.cli.output import console, fmt_duration, print_json, table
+from afteraction.cli.params import parse_date
+from afteraction.errors import InvalidInput
+from afteraction.insights import similar as similar_service
+from afteraction.insights import taxonomy as taxonomy_service
+from afteraction.insights.schemas import InsightsReport
+from afteraction.insights.service import compute_insights
+from afteraction.reviews.policy import load_policy
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+Since = Annotated[str | None, typer.Option("--since", help="Only incidents that started on or after DATE.")]
+Until = Annotated[str | None, typer.Option("--until", help="Only incidents that started on or before DATE.")]
+Team = Annotated[str | None, typer.Option("--team", help="Only incidents of this team.")]
+Service = Annotated[str | None, typer.Option("--service", help="Only incidents of this service.")]
+
+categories_app = typer.Typer(help="The factor taxonomy: list, edit, suggest.", no_args_is_help=True)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    return parse_date(value, option) if value else None
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _print_report(report: InsightsReport) -> None:
+    out = console()
+    inc = report.incidents
+    out.print(f"[bold]{inc.total} incidents[/bold]")
+    for title, counts in (
+        ("By severity", inc.by_severity),
+        ("By kind", inc.by_kind),
+        ("By service", inc.by_service[:10]),
+        ("By team", inc.by_team[:10]),
+    ):
+        if counts:
+            out.print(f"{title}: " + ", ".join(f"{c.key} {c.count}" for c in counts))
+    if inc.by_month:
+        out.print("By month: " + ", ".join(f"{c.key} {c.count}" for c in inc.by_month[-12:]))
+    rows = []
+    for metric, figures in report.durations.items():
+        rows.append((metric.replace("_", " "), figures.overall.n, fmt_duration(figures.overall.median),
+                     fmt_duration(figures.overall.p90)))  # fmt: skip
+        for spread in figures.by_severity:
+            rows.append((f"  {spread.key}", spread.n, fmt_duration(spread.median), fmt_duration(spread.p90)))
+    out.print(table("Time to … (recorded key moments)", ["Metric", "n", "Median", "p90"], rows))
+    pm = report.postmortems
+    out.print(
+        f"Post-mortems needed by policy: {pm.needed}; done {pm.done} ({_pct(pm.done_share)}); "
+        f"late {pm.late} of {pm.with_due_date} with a due date ({_pct(pm.late_share)}); "
+        f"median days to publish {pm.days_to_publish.median if pm.days_to_publish.median is not None else '—'}"
+    )
+    ai = report.actions
+    out.print(
+        f"Action items: {ai.total}; done {ai.done} (completion {_pct(ai.completion_rate)}), open {ai.open}, "
+        f"overdue {ai.overdue}; median days to close "
+        f"{ai.days_to_close.median if ai.days_to_close.median is not None else '—'}"
+    )
+    if ai.by_owner:
+        out.print(
+            table(
+                "Action items by owner",
+                ["Owner", "Total", "Done", "Open", "Overdue", "Completion"],
+                [(o.key, o.total, o.done, o.open, o.overdue, _pct(o.completion_rate)) for o in ai.by_owner[:10]],
+            )
+        )
+    if report.categories:
+        out.print(
+            table(
+                "Recurring factor categories",
+                ["Category", "Incidents", "Services most in them"],
+                [
+                    (c.name, c.incidents, ", ".join(f"{s.key} ({s.count})" for s in c.services))
+                    for c in report.categories
+                ],
+            )
+        )
+    if report.recurrences:
+        out.print("[bold]Recurrences[/bold]")
+        for r in report.recurrences:
+            out.print(f"{r.incident_id} {r.title}: {r.message}")
+
+
+def insights_command(
+    ctx: typer.Context,
+    since: Since = None,
+    until: Until = None,
+    team: Team = None,
+    service: Service = None,
+    recurrences: Annotated[int, typer.Option("--recurrences", help="List at most N recurrences.", min=0)] = 10,
+    as_json: JsonFlag = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML report to FILE.")
+    ] = None,
+) -> None:
+    """Figures across post-mortems: incidents, time to detect/acknowledge/mitigate/resolve, completion, recurrences."""
+    state = state_of(ctx)
+    report = compute_insights(
+        state.database(),
+        policy=load_policy(state.settings.policy_file),
+        severities=state.settings.severities,
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+        team=team,
+        service=service,
+        recurrences=recurrences,
+    )
+    if html is not None:
+        from afteraction.insights.report import render_html
+
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(report), encoding="utf-8")
+    if as_json:
+        print_json(report)
+    else:
+        _print_report(report)
+        if html is not None:
+            console().print(f"HTML report: {html.resolve()}")
+
+
+def similar_command(
+    ctx: typer.Context,
+    incident_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The incident, e.g. INC-12.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Describe an incident in words instead of an ID.")] = None,
+    top: Annotated[int, typer.Option("--top", help="How many to list.", min=1)] = 5,
+    semantic: Annotated[
+        bool, typer.Option("--semantic", help="Blend in sentence embeddings (needs afteraction[semantic]).")
+    ] = False,
+    reindex: Annotated[bool, typer.Option("--reindex", help="Rebuild the search index first.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Past post-mortems ranked by relevance of title, summary, factors and timeline (BM25 full-text search)."""
+    db = state_of(ctx).database()
+    if reindex:
+        count = similar_service.reindex(db)
+        if incident_id is None and not text:
+            console().print(f"Indexed {count} post-mortems.")
+            return
+    if incident_id is None and not text:
+        raise InvalidInput('give an incident id (afteraction similar INC-12) or --text "…"')
+    hits = similar_service.similar_incidents(db, incident_id=incident_id, text=text, top=top, semantic=semantic)
+    if as_json:
+        print_json(hits)
+        return
+    if not hits:
+        console().print("No similar post-mortems found.")
+        return
+    rows = [(h.id, f"{h.score:.3f}", h.severity or "", h.title, h.postmortem_status or "") for h in hits]
+    console().print(table("Similar post-mortems", ["ID", "Score", "Sev", "Title", "Post-mortem"], rows))
+
+
+def themes_command(
+    ctx: typer.Context,
+    since: Since = None,
+    until: Until = None,
+    team: Team = None,
+    service: Service = None,
+    limit: Annotated[int, typer.Option("--limit", help="Cluster the factors of at most N recent post-mortems.")] = 2000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Themes: the contributing factors of all post-mortems clustered, with incidents, services and action items."""
+    from afteraction.insights.themes import compute_themes
+
+    themes = compute_themes(
+        state_of(ctx).database(),
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+        team=team,
+        service=service,
+        limit=limit,
+    )
+    if as_json:
+        print_json(themes)
+        return
+    if not themes:
+        console().print("No contributing factors to cluster yet.")
+        return
+    rows = [
+        (
+            t.title,
+            len(t.incidents),
+            ", ".join(s.key for s in t.services[:3]),
+            f"{t.actions_done} done, {t.actions_open} open, {t.actions_overdue} overdue",
+        )
+        for t in themes
+    ]
+    console().print(table(f"{len(themes)} themes", ["Title", "Incidents", "Services", "Action items"], rows))
+
+
+@categories_app.command("list")
+def categories_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The categories of the factor taxonomy with their keywords."""
+    cats = taxonomy_service.list_categories(state_of(ctx).database())
+    if as_json:
+        print_json(cats)
+        return
+    rows = [(c.slug, c.name, ", ".join(c.keywords[:8]) + (" …" if len(c.keywords) > 8 else "")) for c in cats]
+    console().print(table("Factor taxonomy", ["Slug", "Name", "Keywords"], rows))
+
+
+@categories_app.command("set")
+def categories_set(
+    ctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The category, e.g. config-change (a new slug adds one).")],
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="What it covers.")] = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option("--keyword", help="A word or phrase that suggests it (repeatable; adds).")
+    ] = None,
+    replace_keywords: Annotated[
+        bool, typer.Option("--replace-keywords", help="Replace the keywords instead of adding to them.")
+    ] = False,
+    alias: Annotated[
+        list[str] | None, typer.Option("--alias", help="Another name stored factors use (repeatable; replaces).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a category to the taxonomy or change one."""
+    view = taxonomy_service.set_category(
+        state_of(ctx).database(),
+        slug=slug,
+        name=name,
+        description=description,
+        keywords=(keyword or []) if replace_keywords else None,
+        add_keywords=() if replace_keywords else (keyword or []),
+        aliases=alias,
+    )
+    if as_json:
+        print_json(view)
+    else:
+        console().print(f"Category [bold]{view.slug}[/bold] ({view.name}): {len(view.keywords)} keywords.")
+
+
+@categories_app.command("remove")
+def categories_remove(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="The category.")]) -> None:
+    """Take a category out of the taxonomy."""
+    taxonomy_service.remove_category(state_of(ctx).database(), slug=slug)
+    console().print(f"Removed category {slug}.")
+
+
+@categories_app.command("reset")
+def categories_reset(ctx: typer.Context) -> None:
+    """Go back to the built-in taxonomy."""
+    taxonomy_service.reset_taxonomy(state_of(ctx).database())
+    console().print("The taxonomy is the built-in one again.")
+
+
+@categories_app.command("suggest")
+def categories_suggest(
+    ctx: typer.Context,
+    incident_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The incident, e.g. INC-12.")] = None,
+    text: Annotated[str | None, typer.Option("--text", help="A description to categorise instead.")] = None,
+    learn: Annotated[
+        bool, typer.Option("--learn", help="Also learn from the incidents that already carry categories.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Propose factor categories for an incident from its text."""
+    found = taxonomy_service.suggest_for(state_of(ctx).database(), incident_id=incident_id, text=text, learn=learn)
+    if as_json:
+        print_json(found)
+        return
+    if not found:
+        console().print("No category suggested.")
+        return
+    rows = [(s.slug, f"{s.score:.2f}", ", ".join(s.evidence)) for s in found]
+    console().print(table("Suggested categories", ["Category", "Score", "Because of"], rows))

@@ -1,0 +1,124 @@
+"""Use case of themes: cluster the contributing factors of the post-mortems in a scope, with their incidents,
+services and the state of the action items that address them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+
+from afteraction.actions.models import ActionItem
+from afteraction.analysis.categories import normalise_category
+from afteraction.analysis.themes import FactorText, cluster_factors
+from afteraction.db import Database, utcnow
+from afteraction.incidents.models import Incident, IncidentLabel
+from afteraction.insights.schemas import ActionRef, Count, Theme
+from afteraction.insights.sql import scope_conditions
+from afteraction.insights.taxonomy import load_taxonomy
+from afteraction.reviews.models import ContributingFactor, Postmortem
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s")
+
+
+def compute_themes(
+    db: Database,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    team: str | None = None,
+    service: str | None = None,
+    limit: int = 2000,
+    today: date | None = None,
+) -> list[Theme]:
+    """Themes across the factors of the most recent `limit` post-mortems of a scope, biggest first.
+
+    A post-mortem without a Contributing Factors section takes part with the first sentence of its summary. Action
+    items address a theme when they name one of its factors; items of its incidents that name no factor count too.
+    """
+    today = today or utcnow().date()
+    scope = scope_conditions(since=since, until=until, team=team, service=service)
+    with db.transaction() as session:
+        taxonomy = load_taxonomy(session)
+        names = {c.slug: c.name for c in taxonomy}
+        recent = session.execute(
+            select(Incident.id, Postmortem.id, Postmortem.summary, Incident.number)
+            .join(Postmortem, Postmortem.incident_id == Incident.id)
+            .where(*scope)
+            .order_by(func.coalesce(Incident.started_at, Incident.created_at).desc(), Incident.id.desc())
+            .limit(limit)
+        ).all()
+        by_pm = {int(pm): (int(iid), summary or "", int(number)) for iid, pm, summary, number in recent}
+        keys = {iid: f"INC-{number}" for iid, _summary, number in by_pm.values()}
+        factors: list[FactorText] = []
+        with_factors: set[int] = set()
+        pm_ids = list(by_pm)
+        for start in range(0, len(pm_ids), 500):
+            rows = session.execute(
+                select(ContributingFactor.id, ContributingFactor.postmortem_id, ContributingFactor.text,
+                       ContributingFactor.category)
+                .where(ContributingFactor.postmortem_id.in_(pm_ids[start : start + 500]))
+                .order_by(ContributingFactor.postmortem_id, ContributingFactor.position)
+            )  # fmt: skip
+            for fid, pm, text, category in rows:
+                with_factors.add(int(pm))
+                factors.append(FactorText(int(fid), by_pm[int(pm)][0], text, normalise_category(category, taxonomy)))
+        for pm, (iid, summary, _number) in by_pm.items():
+            if pm not in with_factors and summary.strip():
+                first = _SENTENCE.split(summary.strip(), maxsplit=1)[0][:400]
+                factors.append(FactorText(-pm, iid, first, None))
+        clusters = cluster_factors(factors, taxonomy)
+        incident_ids = sorted({i for c in clusters for i in c.incidents})
+        services: dict[int, list[str]] = {}
+        items: dict[int, list[ActionItem]] = {}
+        for start in range(0, len(incident_ids), 500):
+            chunk = incident_ids[start : start + 500]
+            for iid, value in session.execute(
+                select(IncidentLabel.incident_id, IncidentLabel.value).where(
+                    IncidentLabel.incident_id.in_(chunk), IncidentLabel.kind == "service"
+                )
+            ):
+                services.setdefault(int(iid), []).append(str(value))
+            for item in session.scalars(select(ActionItem).where(ActionItem.incident_id.in_(chunk))):
+                items.setdefault(item.incident_id, []).append(item)
+        themes = []
+        for cluster in clusters:
+            factor_ids = {m.key for m in cluster.members}
+            addressing = [
+                item
+                for iid in cluster.incidents
+                for item in items.get(iid, [])
+                if item.factor_id in factor_ids or item.factor_id is None
+            ]
+            counts: dict[str, int] = {}
+            for iid in cluster.incidents:
+                for name in services.get(iid, []):
+                    counts[name] = counts.get(name, 0) + 1
+            open_items = [i for i in addressing if i.status in ("open", "in-progress")]
+            themes.append(
+                Theme(
+                    title=f"{names.get(cluster.category, cluster.category)}: {', '.join(cluster.top_terms[:3])}",
+                    category=cluster.category,
+                    terms=cluster.top_terms,
+                    factors=[m.text for m in cluster.members][:20],
+                    incidents=[keys[i] for i in cluster.incidents],
+                    services=sorted(
+                        (Count(key=k, count=n) for k, n in counts.items()), key=lambda c: (-c.count, c.key)
+                    ),
+                    actions_open=len(open_items),
+                    actions_done=sum(1 for i in addressing if i.status == "done"),
+                    actions_overdue=sum(1 for i in open_items if i.due_date is not None and i.due_date < today),
+                    actions=[
+                        ActionRef(
+                            id=f"AI-{i.id}",
+                            title=i.title,
+                            type=i.type,
+                            status=i.status,
+                            closed_at=i.closed_at,
+                            due=i.due_date,
+                        )
+                        for i in addressing[:20]
+                    ],
+                )
+            )
+        return themes
