@@ -77,6 +77,10 @@ class Block:
 
     def sentences(self) -> Iterator[tuple[int, str]]:
         """Each sentence of the block with its offset."""
+        text = self.text
+        if "." not in text and "!" not in text and "?" not in text:
+            yield 0, text
+            return
         start = 0
         for match in _SENTENCE_END.finditer(self.text):
             yield start, self.text[start : match.start()]
@@ -210,7 +214,7 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
                     key = None
             close()
 
-    skip: set[int] = set()
+    prose: list[int] | None = None  # the prose columns of the table being read
     for index in range(start, len(lines)):
         no = index + 1
         raw = lines[index]
@@ -263,6 +267,7 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
                 continue
         if not stripped:
             close()
+            prose = None
             continue
         if pending_next:
             for patterns in pending_next:
@@ -272,18 +277,22 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
         if heading or (first == "[" and _DEFINITION.match(raw)):
             close()
             continue
-        if first == "|":
+        if first != "|":
+            prose = None
+        else:
             close()
             following = lines[index + 1] if index + 1 < len(lines) else ""
             if "-" in following and _SEPARATOR.match(following) and not _SEPARATOR.match(raw):
                 # the header row: columns of times, names, kinds and links hold no prose to check
-                skip = {n for n, (_, cell) in enumerate(_cells(raw, keep_empty=True)) if _is_data(cell)}
+                prose = [n for n, (_, cell) in enumerate(_cells(raw, keep_empty=True)) if not _is_data(cell)]
                 continue
             if _SEPARATOR.match(raw):
                 continue
-            for n, (column, cell) in enumerate(_cells(raw, keep_empty=True)):
-                if n in skip or not cell.strip():
+            cells = list(_cells(raw, keep_empty=True))
+            for n in prose if prose is not None else range(len(cells)):
+                if n >= len(cells) or not cells[n][1].strip():
                     continue
+                column, cell = cells[n]
                 block = Block("", section)
                 block.add(clean(cell), no, column)
                 blocks.append(block)
