@@ -41,7 +41,8 @@ _ATTITUDE = re.compile(
     r"mindful|proactive|cautious|thorough|rigorous)\b|\bpay (?:more |closer |better )?attention\b|"
     r"\bkeep an eye on\b|\b(?:do|be) (?:a )?better\b|\btake (?:more )?care\b|\bthink (?:about|through|harder)\b|"
     r"\braise awareness\b|\bdouble[- ]?check\b|\bcommunicate (?:better|more)\b|\bmake (?:sure|certain)\b|"
-    r"\bmake (?:[\w-]+ ){1,4}(?:more|less|better|safer|easier|faster|robust|reliable|resilient|stable|secure)\b",
+    r"\bmake (?:[\w-]+ ){1,4}(?:more|less|better|safer|easier|faster|robust|reliable|resilient|stable|secure|"
+    r"smoother|clearer|simpler|quicker|stronger|tighter|cleaner|sturdier)\b",
     re.I,
 )
 _VAGUE_VERBS = words(

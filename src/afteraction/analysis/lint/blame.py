@@ -62,19 +62,25 @@ _ROLES = words(
     teams squad staff employee employees person someone somebody nobody no-one everyone everybody anyone anybody
     manager managers commander reviewer reviewers author approver approvers ops devops qa colleague colleagues
     member members lead architect architects analyst analysts tester testers programmer programmers technician
-    technicians coworker coworkers co-worker teammate teammates human humans
+    technicians coworker coworkers co-worker teammate teammates human humans agent agents
     """
 )
 # Role words that also name software ("the Prometheus operator", "the cluster manager").
-_AMBIGUOUS_ROLES = frozenset({"operator", "operators", "manager", "managers", "admin", "admins", "lead"})
+_AMBIGUOUS_ROLES = frozenset(
+    {"operator", "operators", "manager", "managers", "admin", "admins", "lead", "agent", "agents"}
+)
 _TECH_MODIFIERS = words(
     """
     cluster package secrets secret node certificate cert window task process connection resource config configuration
     session state lock memory entity device volume service traffic api key password kubernetes k8s prometheus kafka
     database postgres mysql redis helm flux argo storage network dns load ingress job queue workflow deployment
+    monitoring build ci telemetry ssm logging metrics backup sync proxy user
     """
 )
-_PRONOUNS = frozenset({"he", "she", "we", "i", "someone", "somebody", "nobody", "no-one", "everyone", "anyone"})
+_PRONOUNS = frozenset(
+    {"he", "she", "we", "i", "someone", "somebody", "nobody", "no-one", "everyone", "anyone", "whoever"}
+)
+_SHIFTS = frozenset({"night", "day", "morning", "evening", "late", "early", "weekend", "on-call"})
 _DETERMINERS = words(
     """
     the a an our their his her my your this that these those one another some two three several each every any its
@@ -163,6 +169,12 @@ _WEAK = re.compile(
     r"(?:to blame|at fault|the (?:root )?cause|the culprit|responsible for (?:(?:the|this|that|an?) )?(?:\w+ )?"
     r"(?:outage|incident|failure|error|bug|mistake|problem|downtime|issue|data loss|breakage|regression)s?)\b)"
 )
+# Omissions only people make: with these, "they" and an unknown capitalised subject are people too.
+_HUMAN_OMISSION = re.compile(
+    r"\b(?:did not|didn't|never|had not|hadn't|has not|hasn't|have not|haven't) (?:even |properly |actually )?"
+    r"(?:test|verif|read|review|notic|escalat|consider|realis|realiz|communicat|ask|think|thought|double[- ]?check|"
+    r"follow)\w*"
+)
 _WRONG = re.compile(r"\b([a-z]+) (?:the|a) wrong\b")
 _ACCIDENTAL = re.compile(
     r"\b(?:accidentally|mistakenly|inadvertently|unintentionally|wrongly|erroneously|incorrectly|unknowingly)\b"
@@ -178,7 +190,8 @@ _PASSIVE = re.compile(
 )
 _CAUSE = re.compile(
     r"\b(?:caused by|due to|because of|as a result of|the result of|blame (?:lies|lay|rests|rested|falls|fell|is|was) "
-    r"(?:with|on)|blamed on|blame on|attributed to|fault of|(?:mistake|error|oversight|typo|blunder|slip|lapse|"
+    r"(?:with|on)|blamed on|blame on|attributed to|attributable to|ascribed to|fault of|"
+    r"(?:mistake|error|oversight|typo|blunder|slip|lapse|"
     r"negligence|carelessness)s? (?:was |were )?(?:made |committed )?(?:by|on the part of)|on the part of|"
     r"stemmed from|stems from|came down to|comes down to|boils down to|boiled down to|traced (?:back )?to|"
     r"introduced by|triggered by|broken by|"
@@ -285,6 +298,7 @@ _CAUSE_WORDS = words(
     misconfigured mishandled misjudged misread mistyped caused broke introduced triggered shipped pushed merged
     deployed took brought knocked responsible blame blamed fault culprit cause wrong accidentally mistakenly
     inadvertently unintentionally wrongly erroneously incorrectly unknowingly mistake accident because since as due
+    attributable ascribed
     result attributed part stemmed stems came comes boils boiled traced broken root by nobody no-one one without
     mistake mistakes error errors oversight typo blunder slip lapse negligence carelessness judgment judgement
     """
@@ -305,7 +319,8 @@ _ACCIDENTAL_WORDS = words(
 )
 _CAUSE_OPENERS = words(
     """
-    caused due because result blame blamed attributed fault part stemmed stems came comes boils boiled traced
+    caused due because result blame blamed attributed attributable ascribed fault
+    part stemmed stems came comes boils boiled traced
     introduced triggered broken root culprit mistake mistakes error errors oversight typo blunder slip lapse
     negligence carelessness
     """
@@ -365,6 +380,8 @@ def _is_person(toks: list[_Tok], i: int, people: People, *, strong: bool = False
         return True
     if low == "one" and i > 0 and toks[i - 1].low == "no":
         return True
+    if low in ("shift", "shifts") and i > 0 and toks[i - 1].low in _SHIFTS:
+        return True  # "the night shift" is the people on it
     if low in _ROLES:
         if low in _AMBIGUOUS_ROLES and i > 0:
             before = toks[i - 1]
@@ -404,6 +421,8 @@ def _subject(toks: list[_Tok], p: int, people: People, *, strong: bool) -> int |
             return None
         if low == "who" and _is_person(toks, k - 1, people, strong=strong):
             return k - 1
+        if low == "whoever":
+            return k
     return None
 
 
@@ -489,7 +508,7 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
     def add(start: int, end: int, what: str) -> None:
         hits.append(Hit(PERSON_AS_CAUSE, start, end, what))
 
-    predicates = ((_STRONG, True, _STRONG_WORDS), (_WEAK, False, _WEAK_WORDS))
+    predicates = ((_STRONG, True, _STRONG_WORDS), (_HUMAN_OMISSION, True, _WEAK_WORDS), (_WEAK, False, _WEAK_WORDS))
     for pattern, strong, needed in predicates:
         if not words & needed:
             continue
@@ -504,10 +523,14 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
     for match in _WRONG.finditer(low) if "wrong" in words else ():
         toks = tokens()
         p = _token_at(toks, match.start(1))
-        if p is not None and match.group(1) not in ("to", "of", "in", "on", "at", "for", "from", "with", "into"):
+        if p is None:
+            continue
+        if match.group(1) in ("to", "of", "in", "on", "at", "for", "from", "with", "into", "against"):
+            who = _clause_subject(toks, p, people)  # "typed the command against the wrong region"
+        else:
             who = _subject(toks, p, people, strong=False)
-            if who is not None:
-                add(toks[who].start, match.end(), "presents a person's action as the cause")
+        if who is not None:
+            add(toks[who].start, match.end(), "presents a person's action as the cause")
     for match in _ACCIDENTAL.finditer(low) if words & _ACCIDENTAL_WORDS else ():
         toks = tokens()
         p = _token_at(toks, match.start())
