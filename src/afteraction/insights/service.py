@@ -231,7 +231,7 @@ def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bo
 
     entered_month = sql.date_month(sql.day_after(ActionItem.due_date))
     left_month = sql.date_month(sql.later_date(sql.day_after(ActionItem.due_date), ActionItem.closed_at))
-    has_due = ActionItem.due_date.is_not(None)
+    has_due = ActionItem.due_date < today  # not yet due items are in no backlog, this month's included
     entered = {
         c.key: c.count
         for c in _counts(

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
 from sqlalchemy import Date, Float, Integer, Select, case, cast, exists, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from afteraction.analysis.categories import Category
@@ -132,12 +132,16 @@ def scope_conditions(
         conditions.append(when < datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
     for kind, value in (("team", team), ("service", service)):
         if value:
+            # An alias, so that queries which join incident_labels themselves keep their own.
+            label = aliased(IncidentLabel)
             conditions.append(
-                exists().where(
-                    IncidentLabel.incident_id == Incident.id,
-                    IncidentLabel.kind == kind,
-                    func.lower(IncidentLabel.value) == value.strip().lower(),
+                exists()
+                .where(
+                    label.incident_id == Incident.id,
+                    label.kind == kind,
+                    func.lower(label.value) == value.strip().lower(),
                 )
+                .correlate(Incident)
             )
     return conditions
 

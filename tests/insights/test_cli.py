@@ -1,0 +1,89 @@
+"""What a user sees from `afteraction insights`, `similar`, `themes` and `categories`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import corpus_path
+from tests.insights.conftest import build_history
+
+
+@pytest.fixture
+def filled(cli, db):
+    build_history(db)
+    return cli
+
+
+def test_insights_json_and_table(filled):
+    data = json.loads(filled("insights", "--json").stdout)
+    assert data["incidents"]["total"] == 3
+    assert data["durations"]["time_to_detect"]["overall"]["median"] == 1200.0
+    assert data["recurrences"][0]["resembles"] == "INC-1"
+    assert data["generated_at"].endswith("Z")
+    text = filled("insights", "--service", "checkout").stdout
+    assert "2 incidents" in text and "Recurring factor categories" in text and "resembles INC-1" in text
+
+
+def test_insights_html_is_one_self_contained_file(filled, tmp_path):
+    out = tmp_path / "report" / "insights.html"
+    result = filled("insights", "--html", str(out), "--since", "2026-01-01", "--until", "2026-12-31")
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text()
+    assert html.startswith("<!doctype html>") and html.count("<svg") >= 5
+    assert "<script" not in html and "http" not in html
+    assert f"HTML report: {out.resolve()}" in result.stdout
+
+
+def test_insights_rejects_a_bad_date(filled):
+    result = filled("insights", "--since", "last week")
+    assert result.exit_code == 2 and "--since" in result.stderr
+
+
+def test_similar_by_id_and_by_text(filled):
+    hits = json.loads(filled("similar", "INC-2", "--json", "--top", "1").stdout)
+    assert [h["id"] for h in hits] == ["INC-1"]
+    table = filled("similar", "--text", "connection pool config change").stdout
+    assert "Similar post-mortems" in table and "INC-1" in table
+    assert "No similar post-mortems found." in filled("similar", "--text", "qwertyuiop").stdout
+    assert filled("similar").exit_code == 2
+    assert "Indexed 3 post-mortems." in filled("similar", "--reindex").stdout
+
+
+def test_similar_semantic_without_the_extra_says_what_to_install(filled):
+    from afteraction.insights import semantic
+
+    if semantic.available():
+        pytest.skip("the semantic extra is installed")
+    result = filled("similar", "--text", "pool", "--semantic")
+    assert result.exit_code == 2 and "afteraction[semantic]" in result.stderr
+
+
+def test_themes(filled):
+    themes = json.loads(filled("themes", "--json").stdout)
+    assert any(t["incidents"] == ["INC-1", "INC-2"] for t in themes)
+    assert "themes" in filled("themes").stdout
+
+
+def test_categories_commands(filled):
+    assert "config-change" in filled("categories", "list").stdout
+    assert "Category dns (DNS): 2 keywords." in filled("categories", "set", "dns", "--name", "DNS", "--keyword",
+                                                        "dns", "--keyword", "resolver").stdout  # fmt: skip
+    listed = json.loads(filled("categories", "list", "--json").stdout)
+    assert listed[-1]["slug"] == "dns"
+    assert "Removed category dns." in filled("categories", "remove", "dns").stdout
+    assert filled("categories", "remove", "dns").exit_code == 3
+    assert "built-in" in filled("categories", "reset").stdout
+    found = json.loads(filled("categories", "suggest", "--text", "the certificate expired", "--json").stdout)
+    assert found[0]["slug"] == "time" and "certificate" in found[0]["evidence"]
+    assert "Suggested categories" in filled("categories", "suggest", "INC-1").stdout
+
+
+def test_similar_finds_corpus_postmortems_by_paraphrase(cli):
+    folder = corpus_path("postmortems", "dfds")
+    files = sorted(str(p) for p in Path(folder).glob("PM20*"))
+    assert cli("import", *files).exit_code == 0
+    hits = json.loads(cli("similar", "--text", "DNS pods kept crashing after we upgraded the cluster", "--json").stdout)
+    assert hits[0]["title"] == "CoreDNS upgrade issue"

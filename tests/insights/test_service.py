@@ -1,0 +1,169 @@
+"""What the insights, similar, recurrence, themes and taxonomy services return for a small history."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from afteraction.errors import InvalidInput, NotFound
+from afteraction.incidents.models import Incident
+from afteraction.insights.models import SearchDocument
+from afteraction.insights.search import rebuild_search_index, refresh_search_index, search_index_for
+from afteraction.insights.service import compute_insights
+from afteraction.insights.similar import find_recurrences, reindex, similar_incidents
+from afteraction.insights.taxonomy import list_categories, remove_category, reset_taxonomy, set_category, suggest_for
+from afteraction.insights.themes import compute_themes
+from afteraction.reviews.policy import Policy
+from afteraction.reviews.schemas import FactorData, PostmortemDocument
+from afteraction.reviews.service import store_document
+from tests.insights.conftest import NOW, SEVERITIES
+
+
+def report(db, **kw):
+    return compute_insights(db, policy=Policy(), severities=SEVERITIES, now=NOW, **kw)
+
+
+def counts(items):
+    return {c.key: c.count for c in items}
+
+
+def test_incident_counts_by_month_severity_kind_service_team(history):
+    inc = report(history).incidents
+    assert inc.total == 3
+    assert counts(inc.by_month) == {"2026-01": 1, "2026-02": 2}
+    assert counts(inc.by_severity) == {"SEV1": 1, "SEV2": 1, "SEV3": 1}
+    assert counts(inc.by_kind) == {"incident": 3}
+    assert counts(inc.by_service) == {"checkout": 2, "search": 1}
+    assert counts(inc.by_team) == {"payments": 2, "discovery": 1}
+
+
+def test_durations_are_median_and_p90_per_month_and_severity(history):
+    durations = report(history).durations
+    detect = durations["time_to_detect"]
+    assert (detect.overall.n, detect.overall.median, detect.overall.p90) == (2, 1200.0, 1680.0)
+    assert {s.key: s.median for s in detect.by_severity} == {"SEV1": 600.0, "SEV2": 1800.0}
+    assert {s.key: s.n for s in detect.by_month} == {"2026-01": 1, "2026-02": 1}
+    assert durations["time_to_resolve"].overall.median == 10800.0
+    assert durations["time_to_acknowledge"].overall.median == 300.0
+    assert durations["time_to_mitigate"].overall.n == 1
+
+
+def test_postmortem_completion_and_lateness_by_policy(history):
+    pm = report(history).postmortems
+    assert (pm.needed, pm.done, pm.done_share) == (2, 1, 0.5)
+    # INC-1 published two days after resolution (due in 3); INC-2 is a draft past its five business days.
+    assert (pm.with_due_date, pm.late, pm.late_share) == (2, 1, 0.5)
+    assert pm.days_to_publish.n == 1 and pm.days_to_publish.median == pytest.approx(1.92, abs=0.01)
+
+
+def test_action_items_completion_backlog_and_owners(history):
+    ai = report(history).actions
+    assert (ai.total, ai.done, ai.open, ai.overdue, ai.completion_rate) == (3, 1, 2, 1, 0.3333)
+    assert ai.days_to_close.median == 14.0
+    assert counts(ai.overdue_by_month) == {"2026-01": 1, "2026-02": 1, "2026-03": 1}
+    owners = {o.key: (o.total, o.done, o.overdue) for o in ai.by_owner}
+    assert owners == {"Bob": (2, 0, 1), "Alice": (1, 1, 0)}
+    assert [(t.key, t.total) for t in ai.by_team] == [("payments", 3)]
+
+
+def test_recurring_categories_with_their_services(history):
+    cats = {c.category: c for c in report(history).categories}
+    assert cats["config-change"].incidents == 2 and counts(cats["config-change"].services) == {"checkout": 2}
+    assert cats["dependency"].incidents == 1 and counts(cats["dependency"].services) == {"search": 1}
+    assert cats["monitoring-gap"].incidents == 1
+
+
+def test_recurrence_says_the_earlier_fix_may_not_have_worked(history):
+    recurrences = report(history).recurrences
+    assert [(r.incident_id, r.resembles) for r in recurrences] == [("INC-2", "INC-1")]
+    assert recurrences[0].message.startswith("resembles INC-1 (shared factors: config-change, service checkout); ")
+    assert "its prevent item AI-" in recurrences[0].message and "was closed on 2026-01-20" in recurrences[0].message
+
+
+def test_scope_filters(history):
+    assert report(history, service="search").incidents.total == 1
+    assert report(history, team="payments").actions.total == 3
+    from datetime import date
+
+    scoped = report(history, since=date(2026, 2, 1), until=date(2026, 2, 5))
+    assert scoped.incidents.total == 1 and scoped.postmortems.needed == 1
+
+
+def test_empty_database_gives_empty_figures(db):
+    empty = report(db)
+    assert empty.incidents.total == 0 and empty.durations["time_to_detect"].overall.median is None
+    assert empty.actions.completion_rate is None and empty.recurrences == []
+
+
+def test_similar_ranks_the_matching_postmortem_first(history):
+    hits = similar_incidents(history, text="connection pool exhausted after a config change", top=2)
+    assert {h.id for h in hits} == {"INC-1", "INC-2"}
+    assert similar_incidents(history, incident_id="INC-2", top=1)[0].id == "INC-1"
+    with pytest.raises(InvalidInput):
+        similar_incidents(history)
+    with pytest.raises(NotFound):
+        similar_incidents(history, incident_id="INC-99")
+
+
+def test_search_index_follows_saved_postmortems(history):
+    store_document(
+        history,
+        severities=SEVERITIES,
+        doc=PostmortemDocument(id="INC-3", title="Search index lag", factors=[FactorData(text="zookeeper quorum")]),
+    )
+    with history.transaction() as session:
+        index = search_index_for(session)
+        assert index.search(session, "zookeeper", limit=3) == []
+        refresh_search_index(session, [session.scalar(select(Incident.id).where(Incident.number == 3))])
+        hits = index.search(session, "zookeeper quorum", limit=3)
+        assert len(hits) == 1
+        session.execute(delete(Incident).where(Incident.number == 3))
+        assert index.search(session, "zookeeper", limit=3) == []
+    assert reindex(history) == 2
+    with history.transaction() as session:
+        rebuild_search_index(session)
+        assert session.scalar(select(func.count()).select_from(SearchDocument)) == 2
+
+
+def test_private_incidents_are_never_similar(history):
+    from afteraction.incidents.service import update_incident
+
+    update_incident(history, incident_id="INC-1", allowed_severities=SEVERITIES, private=True)
+    assert "INC-1" not in {h.id for h in similar_incidents(history, text="connection pool config change")}
+
+
+def test_recurrences_for_the_editor(history):
+    found = find_recurrences(history, incident_id="INC-2")
+    assert [r.resembles for r in found] == ["INC-1"]
+    assert "config-change" in found[0].shared_categories and found[0].shared_services == ["checkout"]
+    assert find_recurrences(history, incident_id="INC-1") == []
+
+
+def test_themes_cluster_factors_with_incidents_services_and_actions(history):
+    themes = compute_themes(history, today=NOW.date())
+    pool = next(t for t in themes if t.category == "config-change")
+    assert pool.incidents == ["INC-1", "INC-2"] and counts(pool.services) == {"checkout": 2}
+    assert pool.actions_done == 1 and pool.actions_open == 1
+
+
+def test_taxonomy_is_editable(db):
+    assert [c.slug for c in list_categories(db)][:2] == ["config-change", "deploy"]
+    view = set_category(db, slug="dns", name="DNS", add_keywords=["resolver", "dns"])
+    assert view.keywords == ["resolver", "dns"]
+    assert set_category(db, slug="dns", keywords=["nxdomain"]).keywords == ["nxdomain"]
+    assert [c.slug for c in list_categories(db)][-1] == "dns"
+    remove_category(db, slug="dns")
+    with pytest.raises(NotFound):
+        remove_category(db, slug="dns")
+    with pytest.raises(InvalidInput):
+        set_category(db, slug="two words")
+    reset_taxonomy(db)
+    assert len(list_categories(db)) == 11
+
+
+def test_suggestions_for_an_incident_and_a_text(history):
+    assert suggest_for(history, text="The TLS certificate expired")[0].slug == "time"
+    slugs = [s.slug for s in suggest_for(history, incident_id="INC-1")]
+    assert "config-change" in slugs
+    with pytest.raises(InvalidInput):
+        suggest_for(history)
