@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from afteraction.incidents.models import Incident, TimelineEvent
 from afteraction.incidents.schemas import KEY_MOMENTS, TimelineEntry
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
-from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format, read_events
+from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
+from afteraction.timeline.pipeline import Row, import_batches, row_batches
 
 EVENT_KINDS: tuple[str, ...] = (
     "alert", "page", "acknowledge", "message", "deploy", "rollback", "change", "decision",
@@ -108,14 +109,6 @@ _IMPORT_COLUMNS = (
     "incident_id", "at", "sort_at", "source", "actor", "kind", "text", "link", "source_id",
     "parent_source_id", "position",
 )  # fmt: skip
-BATCH = 5000
-
-
-def _sqlite_time(value: datetime) -> str:
-    # The exact text SQLAlchemy's SQLite DateTime stores, so that rows written here sort and load like the others.
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _insert_sql(dialect: str) -> str:
@@ -126,37 +119,30 @@ def _insert_sql(dialect: str) -> str:
     )
 
 
-def insert_events(
-    session: Session, incident_row_id: int, events: Iterable[ImportedEvent], progress: Callable[[int], None] | None
+def insert_batches(
+    session: Session, incident_row_id: int, batches: Iterable[list[Row]], progress: Callable[[int], None] | None
 ) -> tuple[int, int]:
-    """Insert streamed events in batches, skipping ones already present; returns (read, added)."""
+    """Insert row batches (see timeline.pipeline), skipping events already present; returns (read, added)."""
     connection = session.connection()
-    dialect = connection.dialect.name
-    sql = _insert_sql(dialect)
-    as_time: Callable[[datetime], Any] = _sqlite_time if dialect == "sqlite" else (lambda value: value)
+    sql = _insert_sql(connection.dialect.name)
     count = select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident_row_id)
     before = session.scalar(count) or 0
     read = 0
-    batch: list[tuple[Any, ...]] = []
-    for event in events:
-        at = as_time(event.at)
-        batch.append(
-            (incident_row_id, at, at, event.source, event.actor, event.kind, event.text, event.link,
-             event.source_id, event.parent_id, 0)
-        )  # fmt: skip
-        if len(batch) >= BATCH:
-            connection.exec_driver_sql(sql, batch)
-            read += len(batch)
-            batch = []
-            if progress:
-                progress(read)
-    if batch:
+    for batch in batches:
         connection.exec_driver_sql(sql, batch)
         read += len(batch)
         if progress:
             progress(read)
     after = session.scalar(count) or 0
     return read, after - before
+
+
+def insert_events(
+    session: Session, incident_row_id: int, events: Iterable[ImportedEvent], progress: Callable[[int], None] | None
+) -> tuple[int, int]:
+    """Insert streamed events in batches, skipping ones already present; returns (read, added)."""
+    sqlite = session.connection().dialect.name == "sqlite"
+    return insert_batches(session, incident_row_id, row_batches(events, incident_row_id, sqlite), progress)
 
 
 def import_timeline(
@@ -178,7 +164,9 @@ def import_timeline(
         raise InvalidInput(f"unknown format {fmt!r}: expected auto or one of {', '.join(FORMATS)}", field="format")
     with db.transaction() as session:
         incident = load_incident(session, incident_id, viewer)
-        read, added = insert_events(session, incident.id, read_events(path, fmt, options or ImportOptions()), progress)
+        sqlite = session.connection().dialect.name == "sqlite"
+        batches = import_batches(path, fmt, options or ImportOptions(), incident.id, sqlite=sqlite)
+        read, added = insert_batches(session, incident.id, batches, progress)
         return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
 
 

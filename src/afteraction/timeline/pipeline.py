@@ -1,0 +1,107 @@
+"""Turning streamed events into insert-ready row batches, in this process or in a parsing worker process.
+
+Parsing a large export costs about a third of what inserting its rows costs, so for large inputs a worker process
+parses while this process inserts: the import then runs at nearly the speed of the inserts alone. No SQL here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from afteraction.errors import AfteractionError, InvalidInput
+from afteraction.timeline.events import ImportedEvent
+from afteraction.timeline.importers import ImportOptions, read_events
+
+Row = tuple[Any, ...]
+BATCH = 5000
+# Below this much input, starting a worker costs more than it saves.
+WORKER_THRESHOLD_BYTES = 8 * 1024 * 1024
+
+
+def sqlite_time(value: datetime) -> str:
+    """The exact text SQLAlchemy's SQLite DateTime stores, so rows written in bulk sort and load like the others."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def row_batches(events: Iterable[ImportedEvent], incident_row_id: int, sqlite: bool) -> Iterator[list[Row]]:
+    """Rows for `timeline_events` (in the column order of the bulk insert), BATCH at a time."""
+    as_time: Callable[[datetime], Any] = sqlite_time if sqlite else (lambda value: value)
+    batch: list[Row] = []
+    for event in events:
+        at = as_time(event.at)
+        batch.append(
+            (incident_row_id, at, at, event.source, event.actor, event.kind, event.text, event.link,
+             event.source_id, event.parent_id, 0)
+        )  # fmt: skip
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def input_size(path: Path) -> int:
+    """Bytes of a file, or of every file below a folder."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum((Path(root) / name).stat().st_size for root, _dirs, names in os.walk(path) for name in names)
+
+
+def _produce(sender: Any, path: Path, fmt: str, options: ImportOptions, incident_row_id: int, sqlite: bool) -> None:
+    """Worker: parse and send row batches, then None; a user error is sent as its message."""
+    try:
+        for batch in row_batches(read_events(path, fmt, options), incident_row_id, sqlite):
+            sender.send(batch)
+        sender.send(None)
+    except AfteractionError as exc:
+        sender.send(exc.message)
+    except Exception as exc:  # the parent re-raises it as one line; the worker must not die silently
+        sender.send(f"{path}: {type(exc).__name__}: {exc}")
+    finally:
+        sender.close()
+
+
+def _from_worker(
+    path: Path, fmt: str, options: ImportOptions, incident_row_id: int, sqlite: bool
+) -> Iterator[list[Row]]:
+    # fork is fast and the worker only parses; elsewhere spawn re-imports the package.
+    context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_produce, args=(sender, path, fmt, options, incident_row_id, sqlite), daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                item = receiver.recv()
+            except EOFError:
+                raise InvalidInput(f"{path}: the parsing worker stopped unexpectedly") from None
+            if item is None:
+                return
+            if isinstance(item, str):
+                raise InvalidInput(item)
+            yield item
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def import_batches(
+    path: Path, fmt: str, options: ImportOptions, incident_row_id: int, *, sqlite: bool, parallel: bool | None = None
+) -> Iterator[list[Row]]:
+    """Row batches of a source file; large inputs are parsed in a worker process while the caller inserts."""
+    if parallel is None:
+        parallel = input_size(path) >= WORKER_THRESHOLD_BYTES
+    if parallel:
+        return _from_worker(path, fmt, options, incident_row_id, sqlite)
+    return row_batches(read_events(path, fmt, options), incident_row_id, sqlite)
