@@ -133,3 +133,18 @@ def test_a_published_post_mortem_closes_when_every_item_is_finished(cli, store):
     state = json.loads(cli("review", "publish", incident, "--as", "Ann Lee", "--json").stdout)
     assert state["status"] == "closed"
     assert [e["action"] for e in state["history"]][-2:] == ["publish", "close"]
+
+
+def test_policy_check_closes_a_published_post_mortem_once_its_items_are_done_by_hand(cli, store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    incident = store(make_document())
+    cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
+    cli("review", "approve", incident, "--as", "Dana Ross")
+    assert json.loads(cli("review", "publish", incident, "--as", "Ann Lee", "--json").stdout)["status"] == "published"
+    cli("actions", "update", "AI-1", "--status", "done")
+    checked = json.loads(cli("policy", "check", "--json").stdout)
+    assert checked["closed"] == ["INC-1 closed"]
+    state = json.loads(cli("review", "show", incident, "--json").stdout)
+    assert state["status"] == "closed" and state["history"][-1]["action"] == "close"
+    cli("actions", "update", "AI-1", "--status", "open")
+    assert json.loads(cli("policy", "check", "--json").stdout)["closed"] == ["INC-1 published"]

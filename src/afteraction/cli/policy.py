@@ -7,10 +7,11 @@ from typing import Annotated
 import typer
 
 from afteraction.cli import state_of
-from afteraction.cli.acting import policy_of
+from afteraction.cli.acting import acting_user, policy_of
 from afteraction.cli.output import console, print_json, table
 from afteraction.cli.params import parse_date
 from afteraction.reviews import workflow_service as service
+from afteraction.reviews.workflow_service import FindingKind
 
 app = typer.Typer(
     help="Check incidents, post-mortems and action items against the team's policy.", no_args_is_help=True
@@ -24,35 +25,29 @@ def check(
     today: Annotated[str | None, typer.Option("--today", help="Check as of this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """List incidents missing a post-mortem, late post-mortems and overdue action items; exit 1 if any."""
-    report = service.policy_check(
-        state_of(ctx).database(), policy=policy_of(ctx), today=parse_date(today, "--today") if today else None
-    )
+    db = state_of(ctx).database()
+    # A cron job runs this: it is also where post-mortems whose items were all finished by hand get closed.
+    closed = service.close_finished(db, actor=acting_user(ctx, None))
+    report = service.policy_check(db, policy=policy_of(ctx), today=parse_date(today, "--today") if today else None)
+    kinds: tuple[FindingKind, ...] = ("missing-postmortem", "late-postmortem", "overdue-action")
     if as_json:
-        print_json(
-            {
-                "today": report.today,
-                "policy_file": report.policy_file,
-                "counts": {
-                    kind: report.count(kind) for kind in ("missing-postmortem", "late-postmortem", "overdue-action")
-                },
-                "findings": report.findings,
-            }
-        )
-    elif not report.findings:
-        console().print(f"Nothing missing or late on {report.today.isoformat()}.")
+        print_json({"today": report.today, "policy_file": report.policy_file,
+                    "counts": {kind: report.count(kind) for kind in kinds}, "findings": report.findings,
+                    "closed": closed})  # fmt: skip
     else:
-        rows = [
-            (f.kind, f.action_id or f.incident_id, f.title, f.owner or "", f.due.isoformat() if f.due else "—",
-             f"{f.days_late}d" if f.days_late else "", f.status)
-            for f in report.findings
-        ]  # fmt: skip
-        console().print(
-            table(
-                f"{len(report.findings)} findings on {report.today.isoformat()}",
-                ["Finding", "ID", "Title", "Owner", "Due", "Late", "Status"],
-                rows,
-            )
-        )
+        out = console()
+        for line in closed:
+            out.print(f"Post-mortem {line}: every action item is finished.")
+        if not report.findings:
+            out.print(f"Nothing missing or late on {report.today.isoformat()}.")
+        else:
+            rows = [
+                (f.kind, f.action_id or f.incident_id, f.title, f.owner or "", f.due.isoformat() if f.due else "—",
+                 f"{f.days_late}d" if f.days_late else "", f.status)
+                for f in report.findings
+            ]  # fmt: skip
+            out.print(table(f"{len(report.findings)} findings on {report.today.isoformat()}",
+                            ["Finding", "ID", "Title", "Owner", "Due", "Late", "Status"], rows))  # fmt: skip
     if report.findings:
         raise typer.Exit(1)
 
