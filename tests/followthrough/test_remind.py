@@ -206,3 +206,12 @@ def test_owners_without_an_address_are_named_and_dry_run_sends_nothing(cli, stor
 def test_remind_without_a_channel_says_what_to_set(cli, store, people):
     result = cli("remind")
     assert result.exit_code == 2 and "AFTERACTION_SMTP_HOST" in result.stderr
+
+
+def test_the_webhook_url_never_reaches_the_logs(cli, store, slack, caplog):
+    import logging
+
+    store(make_document(actions=ITEMS))
+    with caplog.at_level(logging.DEBUG):
+        assert cli("remind", "--today", TODAY, "--channel", "slack").exit_code == 0
+    assert "[redacted]" in caplog.text and "B000/XXXXXXXX" not in caplog.text

@@ -110,3 +110,20 @@ def test_the_tracker_is_unreachable(cli, store, github):
     github.stop()
     result = cli("actions", "sync")
     assert result.exit_code == 6 and "cannot reach GitHub: ConnectError" in result.stderr
+
+
+def test_the_token_never_reaches_the_logs_or_the_database(cli, store, github, caplog, db):
+    import logging
+
+    from sqlalchemy import text
+
+    store(make_document(actions=ITEMS))
+    with caplog.at_level(logging.DEBUG):
+        assert cli("actions", "sync").exit_code == 0
+    assert caplog.records and "ghp_test" not in caplog.text
+    with db.engine.connect() as conn:
+        rows = (
+            conn.execute(text("SELECT * FROM tracker_links")).all()
+            + conn.execute(text("SELECT * FROM action_items")).all()
+        )
+    assert rows and not any("ghp_test" in str(row) for row in rows)

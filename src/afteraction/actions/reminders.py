@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from afteraction.actions.schemas import ActionItemView
 from afteraction.config import Settings
 from afteraction.errors import ConfigurationError, TrackerAuthError, TrackerError
-from afteraction.trackers.http import HttpClient
+from afteraction.trackers.http import HttpClient, redacted
 
 
 @dataclass
@@ -135,8 +135,9 @@ def post_slack(settings: Settings, payload: dict[str, str]) -> None:
         max_wait=settings.tracker_max_wait,
         auth_hint="AFTERACTION_SLACK_WEBHOOK_URL",
     )
+    url = settings.slack_webhook_url.get_secret_value()
     try:
-        client.request("POST", settings.slack_webhook_url.get_secret_value(), json_body=payload, expect=(200,),
-                       shown="to the webhook")  # fmt: skip
+        with redacted(url):
+            client.request("POST", url, json_body=payload, expect=(200,), shown="to the webhook")
     finally:
         client.close()

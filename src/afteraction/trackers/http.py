@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -19,6 +20,33 @@ from afteraction.trackers import Sleep, TrackerUnreachable
 log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD"})
 RateLimitRule = Callable[[httpx.Response], float | None]
+
+
+class Redact(logging.Filter):
+    """Hides a secret (a webhook URL) in the log records of httpx, which logs every URL it requests."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the secret in the record's message."""
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "[redacted]"), None
+        return True
+
+
+@contextmanager
+def redacted(secret: str) -> Iterator[None]:
+    """While inside, httpx's log lines show `[redacted]` instead of the secret."""
+    target = logging.getLogger("httpx")
+    rule = Redact(secret)
+    target.addFilter(rule)
+    try:
+        yield
+    finally:
+        target.removeFilter(rule)
 
 
 def retry_after(response: httpx.Response) -> float | None:
