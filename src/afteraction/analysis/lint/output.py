@@ -57,7 +57,9 @@ def _uri(path: str) -> str:
     candidate = Path(path)
     with contextlib.suppress(ValueError, OSError):
         candidate = candidate.resolve().relative_to(Path.cwd().resolve())
-    return quote(candidate.as_posix(), safe="/:")
+    if candidate.is_absolute():
+        return candidate.as_uri()  # outside the working folder: a file:// URI
+    return quote(candidate.as_posix(), safe="/")
 
 
 def format_sarif(findings: Sequence[Finding], *, version: str = "0.1.0") -> str:
