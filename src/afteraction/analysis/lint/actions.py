@@ -33,8 +33,7 @@ _NEVER_AGAIN = re.compile(
     r"\b(?:(?:does not|doesn't|do not|don't|won't|will not|never|cannot|can't) (?:\w+ )?(?:happen|occur|recur|"
     r"repeat)|(?:happen|occur|recur)(?:s|ing|red|ed)? again|recurrence|in the future|going forward|next time|"
     r"similar (?:incidents|issues|"
-    r"problems|outages))\b",
-    re.I,
+    r"problems|outages))\b"
 )
 _ATTITUDE = re.compile(
     r"\b(?:be|being|stay|remain) (?:more |extra |very |a bit more )?(?:careful|vigilant|diligent|attentive|aware|"
@@ -42,8 +41,7 @@ _ATTITUDE = re.compile(
     r"\bkeep an eye on\b|\b(?:do|be) (?:a )?better\b|\btake (?:more )?care\b|\bthink (?:about|through|harder)\b|"
     r"\braise awareness\b|\bdouble[- ]?check\b|\bcommunicate (?:better|more)\b|\bmake (?:sure|certain)\b|"
     r"\bmake (?:[\w-]+ ){1,4}(?:more|less|better|safer|easier|faster|robust|reliable|resilient|stable|secure|"
-    r"smoother|clearer|simpler|quicker|stronger|tighter|cleaner|sturdier)\b",
-    re.I,
+    r"smoother|clearer|simpler|quicker|stronger|tighter|cleaner|sturdier)\b"
 )
 _VAGUE_VERBS = words(
     """
@@ -62,19 +60,17 @@ _SECONDARY = re.compile(
     r"pinning|pin|implementing|implement|automating|automate|deploying|deploy|migrating|migrate|moving|move|"
     r"limiting|limit|requiring|require|blocking|block|alerting|alert|paging|page|running|run|scheduling|schedule|"
     r"documenting|document|publishing|publish|deleting|delete|raising|raise|lowering|lower|capping|cap)\b"
-    r"(?:\s+(?:a|an|the|one|its|their))?\s+(\S+)",
-    re.I,
+    r"(?:\s+(?:a|an|the|one|its|their))?\s+(\S+)"
 )
-_FORMAT = re.compile(r"\b(?:session|workshop|drill|game[- ]?day|exercise|course|walkthrough|tabletop)s?\b", re.I)
+_FORMAT = re.compile(r"\b(?:session|workshop|drill|game[- ]?day|exercise|course|walkthrough|tabletop)s?\b")
 _END_STATE = re.compile(
     r"\b(?:is|are|be|gets?|been)\s+(?:\w+ly\s+)?(?:configured|set|enabled|disabled|pinned|routed|limited|required|"
     r"blocked|added|created|removed|deleted|replaced|rotated|automated|scheduled|documented|tagged|labell?ed|sent|"
-    r"broadcast|exported|paged|excluded|restricted|protected|encrypted|backed up|versioned|locked)\b",
-    re.I,
+    r"broadcast|exported|paged|excluded|restricted|protected|encrypted|backed up|versioned|locked)\b"
 )
 # Verbs of inspection that become concrete when their object is named precisely ("Monitor 5xx codes of the API").
 _SOFT_VERBS = frozenset({"monitor", "review", "check", "audit"})
-_TARGET = re.compile(r"\b(?:to|at|from|by|under|below|above|within|every|before|after)\s+(?:~|about\s+)?\d", re.I)
+_TARGET = re.compile(r"\b(?:to|at|from|by|under|below|above|within|every|before|after)\s+(?:~|about\s+)?\d")
 _GENERIC = words(
     """
     monitoring alerting alerts alert tests test testing coverage process processes procedure procedures documentation
@@ -124,23 +120,24 @@ def vague_reason(title: str) -> Vague | None:
     words = _WORD.findall(head)
     if not words:
         return Vague("has no words", title.strip()[:40])
+    low = head.lower()
     verb = re.sub(r"^re-(?=\w)", "re", words[0].lower())
     concrete = (
-        any(_specific_object([m.group(1)]) for m in _SECONDARY.finditer(head))
-        or bool(_TARGET.search(head))
-        or bool(_END_STATE.search(head))
+        any(_specific_object([m.group(1)]) for m in _SECONDARY.finditer(low))
+        or bool(_TARGET.search(low))
+        or bool(_END_STATE.search(low))
     )
-    attitude = _ATTITUDE.search(head)
+    attitude = _ATTITUDE.search(low)
     if attitude and not concrete:
-        return Vague("asks for an attitude, not a change", attitude.group())
-    wish = _NEVER_AGAIN.search(head)
+        return Vague("asks for an attitude, not a change", head[attitude.start() : attitude.end()])
+    wish = _NEVER_AGAIN.search(low)
     if wish and not concrete and not _ANCHOR.search(head):
-        return Vague("states a wish, not a change", wish.group())
+        return Vague("states a wish, not a change", head[wish.start() : wish.end()])
     rest = words[1:]
     if verb in ("look", "follow", "make", "keep", "think", "work") and rest:
         rest = rest[1:]  # "look into", "follow up", "make sure"
     if verb in _VAGUE_VERBS:
-        if concrete or (verb in ("train", "educate", "teach", "learn") and _FORMAT.search(head)):
+        if concrete or (verb in ("train", "educate", "teach", "learn") and _FORMAT.search(low)):
             return None
         if verb in _SOFT_VERBS and _ANCHOR.search(head[len(words[0]) :]):
             return None
