@@ -15,12 +15,14 @@ from afteraction.reviews.schemas import FactorData, LessonData, PostmortemDocume
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzÉéüß日本ABC0123456789", min_size=1, max_size=10)
+# A line starts with a letter: "1. x" or "- x" at the start of a paragraph is Markdown list syntax (see docs/format.md).
+FIRST = st.text(alphabet="abcdefghijklmnopqrstuvwxyzÉéüß日本ABC", min_size=1, max_size=10)
 PUNCT = st.sampled_from([" ", " ", " ", ", ", ". ", " | ", " *", "` ", " (", ") ", " — ", ": "])
 
 
 @st.composite
 def line(draw: st.DrawFn, max_words: int = 8) -> str:
-    words = draw(st.lists(WORD, min_size=1, max_size=max_words))
+    words = [draw(FIRST), *draw(st.lists(WORD, max_size=max_words - 1))]
     out = words[0]
     for word in words[1:]:
         out += draw(PUNCT) + word

@@ -166,6 +166,12 @@ def split_row(line: str) -> list[str]:
     text = line.strip()
     if text.startswith("|"):
         text = text[1:]
+    if "\\" not in text:
+        # Fast path: without backslashes every pipe separates cells.
+        parts = text.split("|")
+        if not parts[-1].strip():
+            parts.pop()
+        return parts
     cells: list[str] = []
     current: list[str] = []
     backslashes = 0
@@ -184,6 +190,8 @@ def split_row(line: str) -> list[str]:
 
 def unescape_cell(cell: str) -> str:
     """The text of a table cell: `\\|` is a pipe, `<br>` a newline, `\\<br>` a literal `<br>`."""
+    if "\\" not in cell and "<" not in cell:
+        return cell.strip()
     out: list[str] = []
     i, n = 0, len(cell)
     while i < n:
