@@ -20,7 +20,7 @@ from afteraction.analysis.lint import (
 )
 from afteraction.analysis.lint.output import render
 from afteraction.analysis.lint.structure import Completeness
-from afteraction.errors import AfteractionError, InvalidInput
+from afteraction.errors import AfteractionError, DatabaseUnavailable, InvalidInput
 
 _SUFFIXES = (".md", ".markdown", ".mdown")
 
@@ -75,8 +75,26 @@ class _Configs:
         return self.cache[folder]
 
 
+def _database_names(ctx: typer.Context, wanted: bool) -> list[str]:
+    """People's names from the database, when one is in play (--incident, or a database URL set explicitly)."""
+    from afteraction.cli import CliState
+    from afteraction.incidents.service import person_names
+
+    state = ctx.find_root().obj
+    if not isinstance(state, CliState):
+        return []
+    if not wanted and "database_url" not in state.settings.model_fields_set:
+        return []
+    try:
+        return person_names(state.database())
+    except DatabaseUnavailable:
+        if wanted:
+            raise
+        return []  # a pre-commit run without a database still lints with the document's own names
+
+
 def _lint_files(
-    paths: list[Path], configs: _Configs, today: date
+    paths: list[Path], configs: _Configs, today: date, names: list[str]
 ) -> tuple[list[Finding], list[tuple[str, Completeness]]]:
     from afteraction.documents.parse import parse_markdown
 
@@ -85,13 +103,13 @@ def _lint_files(
     for path in _files(paths):
         text = _read(path)
         doc = parse_markdown(text, path=str(path))
-        findings.extend(lint_document(doc, source=text, config=configs.of(path), today=today))
+        findings.extend(lint_document(doc, source=text, config=configs.of(path), today=today, known_names=names))
         scores.append((str(path), completeness(doc)))
     return findings, scores
 
 
 def _lint_incident(
-    ctx: typer.Context, incident_id: str, configs: _Configs, today: date
+    ctx: typer.Context, incident_id: str, configs: _Configs, today: date, names: list[str]
 ) -> tuple[list[Finding], list[tuple[str, Completeness]]]:
     # Hook for the database face: the root command puts a CliState on ctx.obj; the document comes from the
     # reviews service and is linted field by field (no Markdown source, so no columns).
@@ -102,7 +120,8 @@ def _lint_incident(
     doc = load_document(db, incident_id=incident_id)
     doc = doc.model_copy(update={"path": incident_id})
     config = configs.explicit or load_lint_config(Path.cwd())
-    return lint_document(doc, source=None, config=config, today=today), [(incident_id, completeness(doc))]
+    found = lint_document(doc, source=None, config=config, today=today, known_names=names)
+    return found, [(incident_id, completeness(doc))]
 
 
 def lint_command(
@@ -138,10 +157,11 @@ def lint_command(
         configs = _Configs(config)
         findings: list[Finding] = []
         scores: list[tuple[str, Completeness]] = []
+        names = _database_names(ctx, incident is not None)
         if paths:
-            findings, scores = _lint_files(paths, configs, today)
+            findings, scores = _lint_files(paths, configs, today, names)
         if incident is not None:
-            more, more_scores = _lint_incident(ctx, incident, configs, today)
+            more, more_scores = _lint_incident(ctx, incident, configs, today, names)
             findings.extend(more)
             scores.extend(more_scores)
     except AfteractionError as error:

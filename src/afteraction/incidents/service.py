@@ -363,3 +363,9 @@ def delete_incident(
             )
         # The database cascades to labels, events, post-mortem and action items: no rows loaded one by one.
         session.execute(delete(Incident).where(Incident.id == incident.id))
+
+
+def person_names(db: Database) -> list[str]:
+    """The names of every person the database knows (authors, reviewers, owners), for the blame rules."""
+    with db.transaction() as session:
+        return list(session.scalars(select(Person.name).order_by(Person.name)))
