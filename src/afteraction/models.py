@@ -7,7 +7,7 @@ from afteraction.actions.followup_models import SentDigest, TrackerLink
 from afteraction.actions.models import ActionItem
 from afteraction.db import Base
 from afteraction.incidents.models import Incident, IncidentLabel, Person, TimelineEvent
-from afteraction.insights.models import FactorCategory, SearchDocument, SearchTerm
+from afteraction.insights.models import FactorCategory, InsightCategory, SearchDocument, SearchTerm
 from afteraction.reviews.models import (
     ContributingFactor,
     ExtraSection,
@@ -31,6 +31,7 @@ __all__ = [
     "Incident",
     "IncidentLabel",
     "IncidentMember",
+    "InsightCategory",
     "Lesson",
     "Person",
     "Postmortem",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from afteraction.db import Base, UTCDateTime, utcnow
+from afteraction.incidents.models import Incident
 
 
 class FactorCategory(Base):
@@ -41,6 +42,24 @@ class SearchDocument(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class InsightCategory(Base):
+    """A category an incident carries (from its factors or its category labels), lower-cased as stored.
+
+    Kept by refresh_search_index() beside the search document, so that counting categories across 100,000
+    incidents reads one narrow table; the taxonomy maps these values to its slugs at query time.
+    """
+
+    __tablename__ = "insight_categories"
+    __table_args__ = (Index("ix_insight_categories_value", "value", "incident_id"),)
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+# Insights reads the latest incidents (recurrences) and date ranges (--since/--until) by start.
+Index("ix_incidents_started_at", Incident.started_at)
+
+
 class SearchTerm(Base):
     """How many search documents hold a term (PostgreSQL's document frequencies; SQLite reads FTS5's own)."""
 
@@ -52,8 +71,10 @@ class SearchTerm(Base):
 
 # Full-text search objects that migration 0003_insights creates per database and that no model describes:
 # SQLite's FTS5 table (with its shadow and vocabulary tables), PostgreSQL's tsvector column and its GIN index.
+# And SQLite's expression indexes of the durations that insights ranks (prefix ix_insights_).
 _FTS_TABLE_PREFIX = "search_fts"
 _FTS_COLUMNS_AND_INDEXES = frozenset({"tsv", "ix_search_documents_tsv"})
+_EXPRESSION_INDEX_PREFIX = "ix_insights_"
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
@@ -62,5 +83,7 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
         if type_ == "table" and name.startswith(_FTS_TABLE_PREFIX):
             return False
         if type_ in ("column", "index") and name in _FTS_COLUMNS_AND_INDEXES:
+            return False
+        if type_ == "index" and name.startswith(_EXPRESSION_INDEX_PREFIX):
             return False
     return True

@@ -75,6 +75,32 @@ def _documents_select(dialect: str, *, only_ids: bool) -> str:
 _COLUMNS = "incident_id, title, summary, factors, timeline, updated_at"
 
 
+def _categories_sql(only_ids: bool) -> str:
+    """INSERT of each incident's distinct categories (from its factors and category labels), lower-cased."""
+    pm_where = "AND p.incident_id IN :ids" if only_ids else ""
+    label_where = "AND l.incident_id IN :ids" if only_ids else ""
+    return f"""
+        INSERT INTO insight_categories (incident_id, value)
+        SELECT incident_id, value FROM (
+          SELECT p.incident_id AS incident_id, lower(trim(f.category)) AS value
+          FROM contributing_factors f JOIN postmortems p ON p.id = f.postmortem_id
+          WHERE f.category IS NOT NULL {pm_where}
+          UNION
+          SELECT l.incident_id, lower(trim(l.value)) FROM incident_labels l WHERE l.kind = 'category' {label_where}
+        ) c WHERE value <> ''
+    """
+
+
+def refresh_categories(session: Session, ids: Sequence[int] | None) -> None:
+    """Rewrite insight_categories for these incidents (every incident when ids is None)."""
+    if ids is None:
+        session.execute(text("DELETE FROM insight_categories"))
+        _run(session, _categories_sql(only_ids=False))
+        return
+    _run(session, "DELETE FROM insight_categories WHERE incident_id IN :ids", ids)
+    _run(session, _categories_sql(only_ids=True), ids)
+
+
 class SearchIndex(Protocol):
     """Full-text search of post-mortems; one implementation per database."""
 
@@ -110,12 +136,14 @@ class SqliteSearch:
             return
         _run(session, "DELETE FROM search_documents WHERE incident_id IN :ids", ids)
         _run(session, f"INSERT INTO search_documents ({_COLUMNS}) {_documents_select('sqlite', only_ids=True)}", ids)
+        refresh_categories(session, ids)
 
     def rebuild(self, session: Session) -> None:
         """Refill search_documents and rebuild the FTS5 index in one pass."""
         session.execute(text("DELETE FROM search_documents"))
         _run(session, f"INSERT INTO search_documents ({_COLUMNS}) {_documents_select('sqlite', only_ids=False)}")
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+        refresh_categories(session, None)
 
     def _stems(self, session: Session, query: str) -> tuple[dict[str, int], dict[str, str]]:
         """Each stem of the query (FTS5's own porter tokenizer) with its count, and a word of the query that has it."""
@@ -207,6 +235,7 @@ class PostgresSearch:
         _run(session, f"INSERT INTO search_documents ({_COLUMNS}) {select}", ids)
         _run(session, f"UPDATE search_documents SET tsv = {_PG_TSV} WHERE incident_id IN :ids", ids)
         self._count_terms(session, ids, "+")
+        refresh_categories(session, ids)
 
     def rebuild(self, session: Session) -> None:
         """Refill search_documents, their tsvectors and the document frequencies (ts_stat) in one pass each."""
@@ -224,6 +253,7 @@ class PostgresSearch:
                 "UNION ALL SELECT '', count(*) FROM search_documents"
             )
         )
+        refresh_categories(session, None)
 
     def search(self, session: Session, query: str, *, limit: int, exclude: Sequence[int] = ()) -> list[Scored]:
         """Σ over the chosen lexemes of idf · ts_rank, divided by 1 + ln(document length)."""

@@ -7,16 +7,16 @@ a timeline would derive, so that 100,000 incidents take one pass each.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from afteraction.actions.models import ActionItem
-from afteraction.analysis.categories import Category
+from afteraction.analysis.categories import Category, taxonomy_index
 from afteraction.analysis.insights import (
     DONE_POSTMORTEM,
     DURATION_METRICS,
@@ -31,6 +31,7 @@ from afteraction.analysis.insights import (
 from afteraction.db import Database, utcnow
 from afteraction.incidents.models import Incident, IncidentLabel, Person
 from afteraction.incidents.schemas import KINDS
+from afteraction.insights.models import InsightCategory
 from afteraction.insights.schemas import (
     ActionFigures,
     ActionRef,
@@ -44,8 +45,16 @@ from afteraction.insights.schemas import (
     Recurrence,
     Spread,
 )
-from afteraction.insights.sql import AnySelect, Dialect, category_slug, scope_conditions
-from afteraction.reviews.models import ContributingFactor, Postmortem
+from afteraction.insights.sql import (
+    SQLITE_GROUPS,
+    SQLITE_SECONDS,
+    AnySelect,
+    Dialect,
+    overall_spread,
+    scope_conditions,
+    sqlite_ranked,
+)
+from afteraction.reviews.models import Postmortem
 from afteraction.reviews.policy import Policy
 
 OPEN_ITEM = ("open", "in-progress")
@@ -65,12 +74,11 @@ def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[
     severity = func.coalesce(Incident.severity, "none")
     by_label = {}
     for kind in ("service", "team"):
-        query = (
-            select(IncidentLabel.value, func.count(distinct(IncidentLabel.incident_id)))
-            .join(Incident, Incident.id == IncidentLabel.incident_id)
-            .where(IncidentLabel.kind == kind, *scope)
-            .group_by(IncidentLabel.value)
-        )
+        # (incident, kind, value) is unique, so count(*) counts incidents.
+        query = select(IncidentLabel.value, func.count()).where(IncidentLabel.kind == kind)
+        if scope:
+            query = query.join(Incident, Incident.id == IncidentLabel.incident_id).where(*scope)
+        query = query.group_by(IncidentLabel.value)
         by_label[kind] = _counts(session, query)[:TOP]
     return IncidentFigures(
         total=sum(c.count for c in by_month),
@@ -85,27 +93,50 @@ def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[
 
 
 def _duration_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bool]]) -> dict[str, DurationFigures]:
-    """Median and p90 of each time-to metric, per month and per severity, in one windowed pass per metric."""
+    """Median and p90 of each time-to metric, overall, per month and per severity.
+
+    On SQLite the whole history is ranked through the expression indexes of migration 0003 (no sort at all); a
+    scoped report numbers the rows of its scope with window functions; PostgreSQL uses percentile_cont.
+    """
     out: dict[str, DurationFigures] = {}
     month = sql.month(func.coalesce(Incident.started_at, Incident.created_at))
     severity = func.coalesce(Incident.severity, "none")
     for metric in DURATION_METRICS:
-        start, end = (getattr(Incident, name) for name in METRIC_MOMENTS[metric])
+        start_name, end_name = METRIC_MOMENTS[metric]
+        if sql.sqlite and not scope:
+            value_sql = SQLITE_SECONDS.format(start=start_name, end=end_name)
+            # INDEXED BY: the planner would otherwise count through another metric's index and read every row.
+            index = "incidents INDEXED BY ix_insights_" + metric.removeprefix("time_to_") + "_{}"
+            by_sev = sqlite_ranked(session, table=index.format("sev"), value=value_sql, group=SQLITE_GROUPS["sev"])
+            ranked = {
+                "sev": by_sev,
+                "month": sqlite_ranked(
+                    session, table=index.format("month"), value=value_sql, group=SQLITE_GROUPS["month"]
+                ),
+                "all": sqlite_ranked(
+                    session,
+                    table=index.format("all"),
+                    value=value_sql,
+                    counts={"all": sum(s.n for s in by_sev.values())},
+                ),
+            }
+            out[metric] = DurationFigures(
+                overall=ranked["all"].get("all", Spread(key="all", n=0)),
+                by_month=sorted(ranked["month"].values(), key=lambda s: s.key),
+                by_severity=sorted(ranked["sev"].values(), key=lambda s: s.key),
+            )
+            continue
+        start, end = getattr(Incident, start_name), getattr(Incident, end_name)
         value = sql.seconds(start, end)
-        base = and_(start.is_not(None), end.is_not(None), Incident.kind != "milestone", *scope)
-        grouped = union_all(
-            select(literal("all").label("grp"), value.label("value")).where(base),
-            select(("m:" + month).label("grp"), value.label("value")).where(base),
-            select(("s:" + severity).label("grp"), value.label("value")).where(base),
+        base = and_(start.is_not(None), end.is_not(None), *scope)
+        overall = overall_spread(session, sql, select(value.label("value")).where(base))
+        by_month = sql.percentiles(session, select(month.label("grp"), value.label("value")).where(base))
+        by_sev = sql.percentiles(session, select(severity.label("grp"), value.label("value")).where(base))
+        out[metric] = DurationFigures(
+            overall=overall,
+            by_month=sorted(by_month.values(), key=lambda s: s.key),
+            by_severity=sorted(by_sev.values(), key=lambda s: s.key),
         )
-        spreads = sql.percentiles(session, select(grouped.subquery()))
-        overall = spreads.pop("all", Spread(key="all", n=0))
-
-        def part(prefix: str, spreads: dict[str, Spread] = spreads) -> list[Spread]:
-            items = [s.model_copy(update={"key": k[2:]}) for k, s in spreads.items() if k.startswith(prefix)]
-            return sorted(items, key=lambda s: s.key)
-
-        out[metric] = DurationFigures(overall=overall, by_month=part("m:"), by_severity=part("s:"))
     return out
 
 
@@ -126,7 +157,7 @@ def _policy_cases(
                 needs.append(match)
             allowed = allowed_days(policy, kind=kind, severity=severity)
             if allowed is not None:
-                by_day = case(*((weekday == d, n) for d, n in enumerate(allowed)), else_=allowed[1])
+                by_day = case(dict(enumerate(allowed)), value=weekday, else_=allowed[1])
                 days.append((match, by_day))
     return (or_(*needs) if needs else literal(False)), (case(*days, else_=None) if days else literal(None))
 
@@ -153,20 +184,23 @@ def _postmortem_figures(
             func.sum(case((done, 1), else_=0)),
             func.sum(case((budget.is_not(None), 1), else_=0)),
             func.sum(case((late, 1), else_=0)),
+            func.sum(case((Postmortem.published_at.is_not(None), 1), else_=0)),
         )
         .select_from(Incident)
         .join(Postmortem, Postmortem.incident_id == Incident.id)
         .where(Incident.resolved_at.is_not(None), needs, *scope)
     ).one()
-    needed, done_n, with_due, late_n = (int(x or 0) for x in row)
+    needed, done_n, with_due, late_n, published = (int(x or 0) for x in row)
     days = sql.seconds(Incident.resolved_at, Postmortem.published_at) / 86400.0
-    spread = sql.percentiles(
+    spread = overall_spread(
         session,
-        select(literal("all").label("grp"), days.label("value"))
+        sql,
+        select(days.label("value"))
         .select_from(Incident)
         .join(Postmortem, Postmortem.incident_id == Incident.id)
-        .where(Incident.resolved_at.is_not(None), Postmortem.published_at.is_not(None), *scope),
-    ).get("all", Spread(key="all", n=0))
+        .where(Incident.resolved_at.is_not(None), Postmortem.published_at.is_not(None), needs, *scope),
+        n=published,
+    )
     return PostmortemFigures(
         needed=needed,
         done=done_n,
@@ -207,64 +241,81 @@ def _owner_rows(session: Session, key: Any, joins: Any, today: date) -> list[Own
     return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.key))[:TOP]
 
 
+def _scoped_items(query: AnySelect, scope: list[ColumnElement[bool]]) -> AnySelect:
+    """Action items of the incidents in scope (no join at all for the whole history)."""
+    query = query.select_from(ActionItem)
+    return query.join(Incident, Incident.id == ActionItem.incident_id).where(*scope) if scope else query
+
+
+def _backlog(session: Session, sql: Dialect, scope: list[ColumnElement[bool]], today: date) -> list[Count]:
+    """Open overdue items at each month's end, from per-day counts of items becoming overdue and leaving."""
+    past_due = ActionItem.due_date < today
+    entered: dict[str, int] = {}
+    for day, n in session.execute(
+        _scoped_items(select(ActionItem.due_date, func.count()), scope).where(past_due).group_by(ActionItem.due_date)
+    ):
+        key = month_of(_as_date(day) + timedelta(days=1))
+        entered[key] = entered.get(key, 0) + int(n)
+    # On SQLite, compare an expression rather than the indexed column: reading most rows through the (status,
+    # due_date) index would fetch each row in random order; one scan of the table is faster.
+    due_expr = func.coalesce(ActionItem.due_date, ActionItem.due_date) if sql.sqlite else ActionItem.due_date
+    closed_day = sql.date_of(ActionItem.closed_at)
+    after_due = closed_day > ActionItem.due_date
+    left_day = case((after_due, closed_day), else_=ActionItem.due_date)
+    plus_one = case((after_due, 0), else_=1)
+    left: dict[str, int] = {}
+    for day, extra, n in session.execute(
+        _scoped_items(select(left_day, plus_one, func.count()), scope)
+        .where(due_expr < today, ActionItem.closed_at.is_not(None))
+        .group_by(left_day, plus_one)
+    ):
+        key = month_of(_as_date(day) + timedelta(days=int(extra)))
+        left[key] = left.get(key, 0) + int(n)
+    if not entered:
+        return []
+    first = min(entered)
+    months = months_between(first, max(month_of(today), first))
+    return [Count(key=m, count=n) for m, n in overdue_backlog(entered, left, months)]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bool]], today: date) -> ActionFigures:
     """Completion, days to close, the overdue backlog at each month's end, and the split by owner and team."""
     is_open = ActionItem.status.in_(OPEN_ITEM)
-    scoped = select().select_from(ActionItem).join(Incident, Incident.id == ActionItem.incident_id).where(*scope)
     total, done, dropped, open_, late = (
         int(x or 0)
         for x in session.execute(
-            scoped.add_columns(
-                func.count(),
-                func.sum(case((ActionItem.status == "done", 1), else_=0)),
-                func.sum(case((ActionItem.status == "wont-do", 1), else_=0)),
-                func.sum(case((is_open, 1), else_=0)),
-                func.sum(case((and_(is_open, ActionItem.due_date < today), 1), else_=0)),
+            _scoped_items(
+                select(
+                    func.count(),
+                    func.sum(case((ActionItem.status == "done", 1), else_=0)),
+                    func.sum(case((ActionItem.status == "wont-do", 1), else_=0)),
+                    func.sum(case((is_open, 1), else_=0)),
+                    func.sum(case((and_(is_open, ActionItem.due_date < today), 1), else_=0)),
+                ),
+                scope,
             )
         ).one()
     )
-    days = sql.seconds(ActionItem.opened_at, ActionItem.closed_at) / 86400.0
-    close = sql.percentiles(
-        session,
-        scoped.add_columns(literal("all").label("grp"), days.label("value")).where(ActionItem.status == "done"),
-    ).get("all", Spread(key="all", n=0))
-
-    entered_month = sql.date_month(sql.day_after(ActionItem.due_date))
-    left_month = sql.date_month(sql.later_date(sql.day_after(ActionItem.due_date), ActionItem.closed_at))
-    has_due = ActionItem.due_date < today  # not yet due items are in no backlog, this month's included
-    entered = {
-        c.key: c.count
-        for c in _counts(
-            session, scoped.add_columns(entered_month, func.count()).where(has_due).group_by(entered_month)
+    if sql.sqlite and not scope:
+        value = SQLITE_SECONDS.format(start="opened_at", end="closed_at")
+        table = "action_items INDEXED BY ix_insights_close"
+        close = sqlite_ranked(session, table=table, value=value, where="status = 'done'").get(
+            "all", Spread(key="all", n=0)
         )
-    }
-    closed = ActionItem.closed_at.is_not(None)
-    left = {
-        c.key: c.count
-        for c in _counts(
-            session, scoped.add_columns(left_month, func.count()).where(has_due, closed).group_by(left_month)
+        close = close.model_copy(
+            update={
+                "median": None if close.median is None else round(close.median / 86400.0, 2),
+                "p90": None if close.p90 is None else round(close.p90 / 86400.0, 2),
+            }
         )
-    }
-    backlog: list[Count] = []
-    if entered:
-        first = min(entered)
-        last = max(month_of(today), first)
-        backlog = [Count(key=m, count=n) for m, n in overdue_backlog(entered, left, months_between(first, last))]
-
-    def by_owner(query: AnySelect) -> AnySelect:
-        return (
-            query.select_from(ActionItem)
-            .join(Incident, Incident.id == ActionItem.incident_id)
-            .outerjoin(Person, Person.id == ActionItem.owner_id)
-            .where(*scope)
-        )
-
-    def by_team(query: AnySelect) -> AnySelect:
-        return (
-            query.select_from(ActionItem)
-            .join(Incident, Incident.id == ActionItem.incident_id)
-            .join(IncidentLabel, and_(IncidentLabel.incident_id == Incident.id, IncidentLabel.kind == "team"))
-            .where(*scope)
+    else:
+        days = sql.seconds(ActionItem.opened_at, ActionItem.closed_at) / 86400.0
+        close = overall_spread(
+            session, sql, _scoped_items(select(days.label("value")), scope).where(ActionItem.status == "done")
         )
 
     return ActionFigures(
@@ -275,45 +326,70 @@ def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bo
         overdue=late,
         completion_rate=share(done, total - dropped),
         days_to_close=close,
-        overdue_by_month=backlog,
-        by_owner=_owner_rows(session, Person.name, by_owner, today),
-        by_team=_owner_rows(session, IncidentLabel.value, by_team, today),
+        overdue_by_month=_backlog(session, sql, scope, today),
     )
 
 
-def incident_categories(taxonomy: Sequence[Category]) -> AnySelect:
-    """(incident_id, category slug) of every incident: its factors' categories and its category labels."""
-    factor_slug = category_slug(ContributingFactor.category, taxonomy)
-    label_slug = category_slug(IncidentLabel.value, taxonomy)
-    union = union_all(
-        select(Postmortem.incident_id.label("incident_id"), factor_slug.label("slug"))
-        .join(ContributingFactor, ContributingFactor.postmortem_id == Postmortem.id)
-        .where(ContributingFactor.category.is_not(None)),
-        select(IncidentLabel.incident_id.label("incident_id"), label_slug.label("slug")).where(
-            IncidentLabel.kind == "category"
-        ),
-    ).subquery()
-    return select(union.c.incident_id, union.c.slug).where(union.c.slug.is_not(None)).distinct()
+def _action_people(
+    session: Session, scope: list[ColumnElement[bool]], today: date
+) -> tuple[list[OwnerFigures], list[OwnerFigures]]:
+    """Action items by owner and by team of their incident."""
+
+    def by_owner(query: AnySelect) -> AnySelect:
+        return _scoped_items(query, scope).outerjoin(Person, Person.id == ActionItem.owner_id)
+
+    def by_team(query: AnySelect) -> AnySelect:
+        return _scoped_items(query, scope).join(
+            IncidentLabel, and_(IncidentLabel.incident_id == ActionItem.incident_id, IncidentLabel.kind == "team")
+        )
+
+    return _owner_rows(session, Person.name, by_owner, today), _owner_rows(session, IncidentLabel.value, by_team, today)
+
+
+def category_mapping(session: Session, taxonomy: Sequence[Category]) -> dict[str, str]:
+    """The stored category values (few) that the taxonomy knows, each with its slug."""
+    index = taxonomy_index(taxonomy)
+    present = session.scalars(select(InsightCategory.value).distinct()).all()
+    return {value: index[value] for value in present if value in index}
+
+
+def incident_categories(
+    session: Session, taxonomy: Sequence[Category], mapping: dict[str, str] | None = None
+) -> AnySelect:
+    """(incident_id, slug) of every incident's categories that the taxonomy knows (by slug, name or alias).
+
+    The stored values are few, so they are mapped to slugs here and the database gets a short CASE over them.
+    """
+    mapping = category_mapping(session, taxonomy) if mapping is None else mapping
+    slug: ColumnElement[Any] = (
+        case(mapping, value=InsightCategory.value, else_=None) if mapping else literal(None, type_=String)
+    )
+    return select(InsightCategory.incident_id.label("incident_id"), slug.label("slug")).where(
+        InsightCategory.value.in_(list(mapping) or [""])
+    )
 
 
 def _category_figures(
     session: Session, scope: list[ColumnElement[bool]], taxonomy: Sequence[Category]
 ) -> list[CategoryFigures]:
     """Categories by the number of incidents they recur in, each with its most frequent services."""
-    cats = incident_categories(taxonomy).subquery()
-    counts = session.execute(
-        select(cats.c.slug, func.count())
-        .join(Incident, Incident.id == cats.c.incident_id)
-        .where(*scope)
-        .group_by(cats.c.slug)
-    ).all()
+    mapping = category_mapping(session, taxonomy)
+    cats = incident_categories(session, taxonomy, mapping).subquery()
+    # Each (incident, stored value) is one row: only when two stored values mean one slug can an incident repeat.
+    collapses = len(set(mapping.values())) < len(mapping)
+    incidents = func.count(distinct(cats.c.incident_id)) if collapses else func.count()
+
+    def scoped(query: AnySelect) -> AnySelect:
+        return query.join(Incident, Incident.id == cats.c.incident_id).where(*scope) if scope else query
+
+    counts = session.execute(scoped(select(cats.c.slug, incidents).select_from(cats)).group_by(cats.c.slug)).all()
     services: dict[str, list[Count]] = {}
     for slug, value, n in session.execute(
-        select(cats.c.slug, IncidentLabel.value, func.count())
-        .join(Incident, Incident.id == cats.c.incident_id)
-        .join(IncidentLabel, and_(IncidentLabel.incident_id == Incident.id, IncidentLabel.kind == "service"))
-        .where(*scope)
-        .group_by(cats.c.slug, IncidentLabel.value)
+        scoped(
+            select(cats.c.slug, IncidentLabel.value, incidents)
+            .select_from(cats)
+            .join(IncidentLabel, and_(IncidentLabel.incident_id == cats.c.incident_id, IncidentLabel.kind == "service"))
+        ).group_by(cats.c.slug, IncidentLabel.value)
     ):
         services.setdefault(str(slug), []).append(Count(key=str(value), count=int(n)))
     names = {c.slug: c.name for c in taxonomy}
@@ -365,9 +441,10 @@ def describe_recurrence(
     earlier: Incident,
     taxonomy: Sequence[Category],
     score: float | None = None,
+    mapping: dict[str, str] | None = None,
 ) -> Recurrence:
     """The evidence that `later` resembles `earlier`: shared categories and services, the fate of earlier fixes."""
-    cats = incident_categories(taxonomy).subquery()
+    cats = incident_categories(session, taxonomy, mapping).subquery()
     by_incident: dict[int, set[str]] = {}
     for incident_id, slug in session.execute(
         select(cats.c.incident_id, cats.c.slug).where(cats.c.incident_id.in_([later.id, earlier.id]))
@@ -400,41 +477,60 @@ def describe_recurrence(
     )
 
 
+RECENT = 2000  # recurrences are looked for among this many latest incidents of the scope
+
+
 def _recurrences(
     session: Session, scope: list[ColumnElement[bool]], taxonomy: Sequence[Category], limit: int
 ) -> list[Recurrence]:
-    """The latest incidents in scope whose service and factor category an earlier incident shared.
+    """The latest incidents whose service and factor category an earlier incident shared, among the RECENT latest.
 
-    For each (service, category) the incidents are ordered by start, and LAG() gives each one the incident before it:
+    For each (service, category) the incidents are ordered by start and LAG() gives each one the incident before it:
     one sort of the pairs, not a comparison of every incident with every other.
     """
-    cats = incident_categories(taxonomy).subquery()
-    pairs = (
-        select(
-            Incident.id.label("later"),
-            Incident.started_at.label("started_at"),
-            func.lag(Incident.id)
-            .over(partition_by=(IncidentLabel.value, cats.c.slug), order_by=(Incident.started_at, Incident.id))
-            .label("earlier"),
-        )
-        .join(cats, cats.c.incident_id == Incident.id)
-        .join(IncidentLabel, and_(IncidentLabel.incident_id == Incident.id, IncidentLabel.kind == "service"))
-        .where(Incident.started_at.is_not(None), Incident.private.is_(False))
+    mapping = category_mapping(session, taxonomy)
+    if not mapping:
+        return []
+    recent = (
+        select(Incident.id.label("id"), Incident.started_at.label("started_at"))
+        .where(Incident.started_at.is_not(None), Incident.private.is_(False), *scope)
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        .limit(RECENT)
         .subquery()
     )
-    scoped_ids = select(Incident.id).where(*scope)
-    rows = session.execute(
-        select(pairs.c.later, func.max(pairs.c.earlier))
-        .where(pairs.c.earlier.is_not(None), pairs.c.later.in_(scoped_ids))
-        .group_by(pairs.c.later, pairs.c.started_at)
-        .order_by(pairs.c.started_at.desc(), pairs.c.later.desc())
-        .limit(limit)
-    ).all()
-    if not rows:
+    slug = case(mapping, value=InsightCategory.value, else_=None)
+    partition = (IncidentLabel.value, slug)
+    order = (recent.c.started_at, recent.c.id)
+    pairs = (
+        select(
+            recent.c.id.label("later"),
+            recent.c.started_at.label("started_at"),
+            func.lag(recent.c.id).over(partition_by=partition, order_by=order).label("earlier"),
+            func.lag(recent.c.started_at).over(partition_by=partition, order_by=order).label("earlier_at"),
+        )
+        .join(InsightCategory, InsightCategory.incident_id == recent.c.id)
+        .join(IncidentLabel, and_(IncidentLabel.incident_id == recent.c.id, IncidentLabel.kind == "service"))
+        .where(InsightCategory.value.in_(list(mapping)))
+        .subquery()
+    )
+    best: dict[int, tuple[Any, Any, int]] = {}
+    for later, started, earlier, earlier_at in session.execute(
+        select(pairs.c.later, pairs.c.started_at, pairs.c.earlier, pairs.c.earlier_at).where(
+            pairs.c.earlier.is_not(None)
+        )
+    ):
+        current = best.get(int(later))
+        if current is None or (earlier_at, earlier) > (current[1], current[2]):
+            best[int(later)] = (started, earlier_at, int(earlier))
+    chosen = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]), reverse=True)[:limit]
+    if not chosen:
         return []
-    wanted = {int(a) for a, _ in rows} | {int(b) for _, b in rows}
+    wanted = {later for later, _ in chosen} | {earlier for _, (_, _, earlier) in chosen}
     incidents = {i.id: i for i in session.scalars(select(Incident).where(Incident.id.in_(wanted)))}
-    return [describe_recurrence(session, incidents[int(a)], incidents[int(b)], taxonomy) for a, b in rows]
+    return [
+        describe_recurrence(session, incidents[later], incidents[earlier], taxonomy, mapping=mapping)
+        for later, (_, _, earlier) in chosen
+    ]
 
 
 def compute_insights(
@@ -451,23 +547,44 @@ def compute_insights(
     now: datetime | None = None,
 ) -> InsightsReport:
     """Every figure across the post-mortems of a scope (dates of start, a team, a service)."""
+    from afteraction.insights.similar import ensure_index
     from afteraction.insights.taxonomy import load_taxonomy
 
     now = now or utcnow()
     scope = scope_conditions(since=since, until=until, team=team, service=service)
     with db.transaction() as session:
-        sql = Dialect(session)
+        ensure_index(session)
         categories = list(taxonomy) if taxonomy is not None else load_taxonomy(session)
-        return InsightsReport(
-            since=since,
-            until=until,
-            team=team,
-            service=service,
-            generated_at=now,
-            incidents=_incident_figures(session, sql, scope),
-            durations=_duration_figures(session, sql, scope),
-            postmortems=_postmortem_figures(session, sql, scope, policy, severities, now),
-            actions=_action_figures(session, sql, scope, now.date()),
-            categories=_category_figures(session, scope, categories),
-            recurrences=_recurrences(session, scope, categories, recurrences) if recurrences else [],
-        )
+
+    parts: dict[str, Callable[[Session, Dialect], Any]] = {
+        "durations": lambda session, sql: _duration_figures(session, sql, scope),
+        "actions": lambda session, sql: _action_figures(session, sql, scope, now.date()),
+        "people": lambda session, sql: _action_people(session, scope, now.date()),
+        "categories": lambda session, sql: (
+            _category_figures(session, scope, categories),
+            _recurrences(session, scope, categories, recurrences) if recurrences else [],
+        ),
+        "incidents": lambda session, sql: (
+            _incident_figures(session, sql, scope),
+            _postmortem_figures(session, sql, scope, policy, severities, now),
+        ),
+    }
+    with db.transaction() as session:
+        sql = Dialect(session)
+        done = {name: part(session, sql) for name, part in parts.items()}
+    incident_figures, postmortem_figures = done["incidents"]
+    category_figures, recurrence_list = done["categories"]
+    by_owner, by_team = done["people"]
+    return InsightsReport(
+        since=since,
+        until=until,
+        team=team,
+        service=service,
+        generated_at=now,
+        incidents=incident_figures,
+        durations=done["durations"],
+        postmortems=postmortem_figures,
+        actions=done["actions"].model_copy(update={"by_owner": by_owner, "by_team": by_team}),
+        categories=category_figures,
+        recurrences=recurrence_list,
+    )

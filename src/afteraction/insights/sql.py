@@ -51,7 +51,7 @@ class Dialect:
     def day_number(self, column: Any) -> ColumnElement[float]:
         """A whole day count of a UTC time's date (only differences mean anything)."""
         if self.sqlite:
-            return cast(func.julianday(func.date(column)), Float)
+            return cast(func.julianday(func.substr(column, 1, 10)), Float)
         return cast(func.floor(func.extract("epoch", column) / 86400.0), Float)
 
     def weekday(self, column: Any) -> ColumnElement[int]:
@@ -69,6 +69,10 @@ class Dialect:
         if self.sqlite:
             return func.max(a, func.coalesce(func.date(b), a))
         return func.greatest(a, func.coalesce(cast(func.timezone("UTC", b), Date), a))
+
+    def date_of(self, column: Any) -> ColumnElement[Any]:
+        """The UTC date of a time, as the dialect compares it with a date column."""
+        return func.substr(column, 1, 10) if self.sqlite else cast(func.timezone("UTC", column), Date)
 
     def agg_text(self, column: Any) -> ColumnElement[str]:
         """Texts of a group joined by a unit separator."""
@@ -114,6 +118,91 @@ class Dialect:
             key = "" if row[0] is None else str(row[0])
             out[key] = Spread(key=key, n=int(row[1]), median=_round(row[2]), p90=_round(row[3]))
         return out
+
+
+# SQLite expressions that migration 0003_insights indexes (ix_insights_*): the text must stay identical to be used.
+SQLITE_SECONDS = "((julianday({end}) - julianday({start})) * 86400.0)"
+SQLITE_GROUPS = {
+    "all": None,
+    "sev": "coalesce(severity, 'none')",
+    "month": "strftime('%Y-%m', coalesce(started_at, created_at))",
+}
+
+
+def _interpolate(low: float, high: float | None, frac: float) -> float:
+    return low if high is None or frac == 0 else low + (high - low) * frac
+
+
+def sqlite_ranked(
+    session: Session,
+    *,
+    table: str,
+    value: str,
+    where: str = "",
+    group: str | None = None,
+    counts: dict[str, int] | None = None,
+    qs: Sequence[float] = (0.5, 0.9),
+) -> dict[str, Spread]:
+    """Percentiles per group by walking to the k-th value (ORDER BY … LIMIT 2 OFFSET k), which an index on
+    (group, value) answers without sorting. Many small statements: they go straight to the sqlite3 cursor."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cond = f"{value} IS NOT NULL" + (f" AND {where}" if where else "")
+    if counts is None:
+        if group is None:
+            counts = {"all": int(cursor.execute(f"SELECT count(*) FROM {table} WHERE {cond}").fetchone()[0])}
+        else:
+            sql = f"SELECT {group}, count(*) FROM {table} WHERE {cond} GROUP BY 1"
+            counts = {str(k): int(n) for k, n in cursor.execute(sql).fetchall()}
+    if group is None:
+        walk = f"SELECT {value} FROM {table} WHERE {cond} ORDER BY {value} LIMIT 2 OFFSET ?"
+    else:
+        walk = f"SELECT {value} FROM {table} WHERE {group} = ? AND {cond} ORDER BY {value} LIMIT 2 OFFSET ?"
+    out: dict[str, Spread] = {}
+    for key, n in counts.items():
+        if n == 0:
+            continue
+        values: list[float] = []
+        for q in qs:
+            pos = q * (n - 1)
+            lo = int(pos)
+            rows = cursor.execute(walk, (lo,) if group is None else (key, lo)).fetchall()
+            values.append(_interpolate(float(rows[0][0]), float(rows[1][0]) if len(rows) > 1 else None, pos - lo))
+        out[key] = Spread(key=key, n=n, median=_round(values[0]), p90=_round(values[1]))
+    cursor.close()
+    return out
+
+
+def overall_spread(
+    session: Session, dialect: Dialect, values: AnySelect, qs: Sequence[float] = (0.5, 0.9), n: int | None = None
+) -> Spread:
+    """Median and p90 of the `value` column of a SELECT, as one group: percentile_cont, or on SQLite a walk to the
+    k-th value of the sorted values (one sort each, cheaper than numbering every row)."""
+    sub = values.subquery()
+    value = sub.c.value
+    if not dialect.sqlite:
+        row = session.execute(
+            select(func.count(), *(func.percentile_cont(q).within_group(value) for q in qs)).where(value.is_not(None))
+        ).one()
+        return Spread(key="all", n=int(row[0]), median=_round(row[1]), p90=_round(row[2]))
+    if n is None:
+        n = int(session.scalar(select(func.count()).where(value.is_not(None))) or 0)
+    if n == 0:
+        return Spread(key="all", n=0)
+    # One sort: read the sorted values from the lowest needed rank to the highest, and pick the ranks.
+    positions = [q * (n - 1) for q in qs]
+    first = int(min(positions))
+    last = min(int(max(positions)) + 1, n - 1)
+    rows = [
+        float(v)
+        for (v,) in session.execute(
+            select(value).where(value.is_not(None)).order_by(value).limit(last - first + 1).offset(first)
+        )
+    ]
+    found = []
+    for pos in positions:
+        lo = int(pos) - first
+        found.append(_interpolate(rows[lo], rows[lo + 1] if lo + 1 < len(rows) else None, pos - int(pos)))
+    return Spread(key="all", n=n, median=_round(found[0]), p90=_round(found[1]))
 
 
 def _round(value: Any) -> float | None:
