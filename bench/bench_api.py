@@ -84,11 +84,11 @@ def populate(url: str, count: int) -> str:
     return token
 
 
-def serve(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(target: str, port: int, workers: int, env: dict[str, str], extra: list[str]) -> subprocess.Popen[bytes]:
     """Start uvicorn on loopback and wait until it answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log", *extra],
         env=env, cwd=BENCH,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -122,7 +122,7 @@ def wrk(port: int, script: Path, duration: int, connections: int) -> tuple[float
 
 def measure(name: str, target: str, env: dict[str, str], args: argparse.Namespace, script: Path) -> tuple[float, float]:
     port = free_port()
-    process = serve(target, port, args.workers, env)
+    process = serve(target, port, args.workers, env, ["--loop", "asyncio", "--http", "h11"] if args.plain else [])
     try:
         wrk(port, script, 3, args.connections)  # warm up
         rps, p99 = wrk(port, script, args.duration, args.connections)
@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--plain", action="store_true", help="asyncio and h11 instead of uvloop and httptools")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
