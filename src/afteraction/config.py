@@ -83,3 +83,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=50 * 1_048_576, ge=1024, description="Largest timeline file upload the server accepts (bytes)."
     )
+
+    # The web app: sign-in sessions live in signed cookies, so every server process must share this key.
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies (32+ characters); unset: one is generated and kept in the database.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 90, description="How long a web sign-in lasts (hours).")

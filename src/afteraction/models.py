@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from afteraction.accounts.models import ApiToken, IncidentMember, User
+from afteraction.accounts.session_models import WebSecret
 from afteraction.actions.followup_models import SentDigest, TrackerLink
 from afteraction.actions.models import ActionItem
 from afteraction.db import Base
@@ -44,6 +45,7 @@ __all__ = [
     "TimelineEvent",
     "TrackerLink",
     "User",
+    "WebSecret",
     "WebhookDelivery",
     "WhyNode",
     "metadata",

@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health_router)
     app.include_router(api_router, prefix="/api/v1")
+    from afteraction.web.pages import install_pages
+
+    install_pages(app)  # last: the pages answer every path the routes above leave (but /api/…)
     return app
 
 

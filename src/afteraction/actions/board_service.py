@@ -1,0 +1,104 @@
+"""Use cases of the action-item board of the web app: the open items across incidents with their tracker links."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from afteraction.accounts.schemas import Principal
+from afteraction.accounts.visibility import visible_clause
+from afteraction.actions.models import ActionItem
+from afteraction.actions.schemas import ActionItemView
+from afteraction.actions.service import OPEN_STATUSES, view_of
+from afteraction.db import Database, utcnow
+from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.service import check_choice
+
+
+class BoardItem(ActionItemView):
+    """An action item on the board: its view and the address of its tracker issue once synced."""
+
+    tracker_url: str | None = None
+    days_overdue: int = 0
+
+
+def action_board(
+    db: Database,
+    *,
+    owner: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    incident_id: str | None = None,
+    limit: int = 500,
+    today: date | None = None,
+    viewer: Principal | None = None,
+) -> list[BoardItem]:
+    """Open (or in-progress) action items across the incidents the viewer may see, soonest due first."""
+    today = today or utcnow().date()
+    query = (
+        select(ActionItem)
+        .join(Incident, ActionItem.incident_id == Incident.id)
+        .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+    )
+    visible = visible_clause(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    statuses = (check_choice(status, OPEN_STATUSES, "status"),) if status else OPEN_STATUSES
+    query = query.where(ActionItem.status.in_(statuses))
+    if overdue:
+        query = query.where(ActionItem.due_date < today)
+    if owner:
+        if owner == "-":
+            query = query.where(ActionItem.owner_id.is_(None))
+        else:
+            query = query.join(Person, ActionItem.owner_id == Person.id).where(
+                func.lower(Person.name) == owner.strip().lower()
+            )
+    if incident_id:
+        from afteraction.incidents.service import parse_incident_id
+
+        query = query.where(Incident.number == parse_incident_id(incident_id))
+    query = query.order_by(ActionItem.due_date.asc().nulls_last(), Incident.number, ActionItem.position).limit(limit)
+    with db.transaction() as session:
+        items = []
+        for row in session.scalars(query):
+            view = view_of(row, today=today)
+            late = (today - row.due_date).days if view.overdue and row.due_date is not None else 0
+            items.append(BoardItem(**view.model_dump(), tracker_url=row.tracker_url, days_overdue=late))
+        return items
+
+
+def board_owners(db: Database, *, viewer: Principal | None = None) -> list[str]:
+    """The owners of open action items the viewer may see, for the board's filter."""
+    query = (
+        select(Person.name)
+        .join(ActionItem, ActionItem.owner_id == Person.id)
+        .join(Incident, ActionItem.incident_id == Incident.id)
+        .where(ActionItem.status.in_(OPEN_STATUSES))
+        .distinct()
+    )
+    visible = visible_clause(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    with db.transaction() as session:
+        return sorted(session.scalars(query), key=str.lower)
+
+
+def board_counts(db: Database, *, today: date | None = None, viewer: Principal | None = None) -> tuple[int, int]:
+    """How many action items the viewer may see are open, and how many of those are overdue (counted in SQL)."""
+    today = today or utcnow().date()
+    overdue = func.count().filter(ActionItem.due_date < today)
+    query = (
+        select(func.count(), overdue)
+        .select_from(ActionItem)
+        .join(Incident, ActionItem.incident_id == Incident.id)
+        .where(ActionItem.status.in_(OPEN_STATUSES))
+    )
+    visible = visible_clause(viewer)
+    if visible is not None:
+        query = query.where(visible)
+    with db.transaction() as session:
+        row = session.execute(query).one()
+        return int(row[0] or 0), int(row[1] or 0)

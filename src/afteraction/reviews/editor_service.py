@@ -1,0 +1,165 @@
+"""Use cases behind the web app's post-mortem editor and review page: everything one screen shows, and the lint
+findings placed beside the section, why or action item they concern."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from afteraction.accounts import service as accounts
+from afteraction.accounts.schemas import Principal, UserView
+from afteraction.actions import service as actions
+from afteraction.actions.schemas import ActionItemView
+from afteraction.analysis.lint import Completeness, Finding, LintConfig, completeness, lint_document
+from afteraction.db import Database
+from afteraction.incidents import service as incidents
+from afteraction.incidents.schemas import IncidentSummary
+from afteraction.insights.taxonomy import list_categories
+from afteraction.reviews import sections
+from afteraction.reviews import workflow_service as workflow
+from afteraction.reviews.policy import Policy
+from afteraction.reviews.schemas import PostmortemDocument
+from afteraction.reviews.whytree import why_paths
+
+# Where each heading of the Markdown format is edited on the editor page.
+EDITOR_SECTION: dict[str, str] = {
+    "summary": "summary",
+    "impact": "impact",
+    "trigger": "trigger",
+    "detection": "detection",
+    "resolution": "resolution",
+    "timeline": "timeline",
+    "whys": "whys",
+    "factors": "factors",
+    "went-well": "lessons",
+    "went-wrong": "lessons",
+    "lucky": "lessons",
+    "learned": "lessons",
+    "actions": "actions",
+    "supporting_info": "supporting_info",
+}
+# The prose fields and the editor section their text appears in.
+PROSE_SECTION: dict[str, str] = {
+    "summary": "summary",
+    "impact": "impact",
+    "trigger": "trigger",
+    "detection": "detection",
+    "resolution": "resolution",
+    "problem_statement": "whys",
+    "supporting_info": "supporting_info",
+    "timeline_note": "timeline",
+}
+
+
+@dataclass
+class PlacedFindings:
+    """Lint findings by the editor section, action item (`AI-3`) or why (`1.2`) they concern."""
+
+    by_section: dict[str, list[Finding]] = field(default_factory=dict)
+    by_action: dict[str, list[Finding]] = field(default_factory=dict)
+    by_why: dict[str, list[Finding]] = field(default_factory=dict)
+    total: int = 0
+    errors: int = 0
+
+    def section(self, name: str) -> list[Finding]:
+        """The findings of one section that no single item carries."""
+        return self.by_section.get(name, [])
+
+
+def _lint_markdown(doc: PostmortemDocument, config: LintConfig, today: date, names: Iterable[str]) -> tuple[
+    PostmortemDocument, list[Finding]
+]:  # fmt: skip
+    """Lint the document through its Markdown form, so that every finding has a line to place it by."""
+    from afteraction.documents.parse import parse_markdown
+    from afteraction.documents.render import render_markdown
+
+    source = render_markdown(doc)
+    parsed = parse_markdown(source, path=doc.id or "post-mortem")
+    return parsed, lint_document(parsed, source=source, config=config, today=today, known_names=names)
+
+
+def _section_at(parsed: PostmortemDocument, line: int | None) -> str:
+    starts = sorted(
+        (start, key) for key, start in parsed.section_lines.items() if key in EDITOR_SECTION and start is not None
+    )
+    found = "document"
+    for start, key in starts:
+        if line is not None and start <= line:
+            found = EDITOR_SECTION[key]
+    return found
+
+
+def place_findings(
+    doc: PostmortemDocument, *, config: LintConfig, today: date, known_names: Iterable[str] = ()
+) -> PlacedFindings:
+    """Every finding of the document, each beside the section, action item or why it concerns."""
+    parsed, findings = _lint_markdown(doc, config, today, known_names)
+    action_at = {item.line: stored.id for item, stored in zip(parsed.actions, doc.actions, strict=False) if item.line}
+    why_at = {node.line: path for path, _depth, node in why_paths(parsed.whys) if node.line}
+    placed = PlacedFindings(total=len(findings), errors=sum(1 for f in findings if f.severity == "error"))
+    for finding in findings:
+        line = finding.line or 0
+        action = action_at.get(line) if finding.rule.startswith("action/") else None
+        why = why_at.get(line) if finding.rule.startswith(("whys/", "blame/")) else None
+        if action:
+            placed.by_action.setdefault(action, []).append(finding)
+        elif why:
+            placed.by_why.setdefault(why, []).append(finding)
+        else:
+            placed.by_section.setdefault(_section_at(parsed, finding.line), []).append(finding)
+    return placed
+
+
+def draft_findings(doc: PostmortemDocument, *, name: str, text: str, config: LintConfig, today: date) -> list[Finding]:
+    """The findings of a prose section's unsaved text, as they would be once it is saved."""
+    section = PROSE_SECTION.get(name, name)
+    placed = place_findings(doc.model_copy(update={name: text}), config=config, today=today)
+    return [f for f in placed.section(section) if f.rule.startswith("blame/") or f.rule == "structure/missing-section"]
+
+
+@dataclass
+class EditorView:
+    """What the editor shows: the post-mortem with section versions, its items, findings, score and choices."""
+
+    incident: IncidentSummary
+    postmortem: sections.PostmortemView
+    actions: list[ActionItemView]
+    findings: PlacedFindings
+    completeness: Completeness
+    categories: list[str]
+
+
+def editor_view(
+    db: Database, *, incident_id: str, config: LintConfig, today: date, viewer: Principal | None = None
+) -> EditorView:
+    """The post-mortem of an incident as its editor shows it, with lint findings and the completeness score."""
+    incident = incidents.get_incident(db, incident_id=incident_id, viewer=viewer)
+    postmortem = sections.get_postmortem(db, incident_id=incident.id, viewer=viewer)
+    return EditorView(
+        incident=incident,
+        postmortem=postmortem,
+        actions=actions.list_actions(db, incident_id=incident.id, viewer=viewer),
+        findings=place_findings(postmortem, config=config, today=today),
+        completeness=completeness(postmortem),
+        categories=[category.name for category in list_categories(db)],
+    )
+
+
+@dataclass
+class ReviewPage:
+    """What the review page shows: the incident, its review state and history, and the users one may ask."""
+
+    incident: IncidentSummary
+    state: workflow.ReviewState
+    users: list[UserView]
+
+
+def review_page(db: Database, *, incident_id: str, policy: Policy, viewer: Principal | None = None) -> ReviewPage:
+    """The review state of a post-mortem the viewer may see, and the active users who could review it."""
+    incident = incidents.get_incident(db, incident_id=incident_id, viewer=viewer)
+    return ReviewPage(
+        incident=incident,
+        state=workflow.review_state(db, incident_id=incident.id, policy=policy),
+        users=[user for user in accounts.list_users(db) if user.active],
+    )

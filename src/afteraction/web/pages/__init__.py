@@ -1,0 +1,48 @@
+"""The web app: server-rendered pages (Jinja2 with a little JavaScript on top) on the same service functions as the
+CLI and the REST API. `install_pages(app)` mounts them and the static files on the app of `create_app`."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from afteraction.web.pages import actions, auth, dashboard, incidents, postmortem, review
+from afteraction.web.pages.rendering import install_page_errors
+from afteraction.web.pages.session import SessionSigner, check_csrf, session_cookie, session_middleware
+
+__all__ = ["create_pages", "install_pages"]
+
+PAGE_ROUTERS = (auth.router, dashboard.router, incidents.router, postmortem.router, review.router, actions.router)
+
+
+class PagesMount(Mount):
+    """The pages at the root of the site for every path but the REST API's, which keeps its own 404 and 405."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path: str = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def create_pages(app: FastAPI) -> FastAPI:
+    """The pages as an app of their own: HTML error pages, the session middleware and CSRF checks on every form."""
+    pages = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, dependencies=[Depends(check_csrf)])
+    pages.state.parent = app
+    pages.state.settings = app.state.settings
+    pages.state.session_signer = app.state.session_signer
+    pages.middleware("http")(session_middleware)
+    install_page_errors(pages)
+    for router in PAGE_ROUTERS:
+        pages.include_router(router)
+    return pages
+
+
+def install_pages(app: FastAPI) -> None:
+    """Mount the pages and /static on the app, and let the REST API know a signed-in browser by its cookie."""
+    app.state.session_signer = SessionSigner(app.state.settings, lambda: app.state.db)
+    app.state.authenticators.append(session_cookie)
+    app.mount("/static", StaticFiles(packages=[("afteraction", "web/static")]), name="static")
+    app.router.routes.append(PagesMount("", app=create_pages(app), name="pages"))

@@ -1,0 +1,41 @@
+"""Reading the values of HTML forms: UTC times from `datetime-local` fields, dates, lists, optional text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from afteraction.errors import InvalidInput
+
+
+def utc_time(value: str | None, field: str) -> datetime | None:
+    """A time typed in a form, read as UTC unless it names its own zone; None when left empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1).removesuffix("UTC").strip())
+    except ValueError:
+        raise InvalidInput(f"{field}: {text!r} is not a time such as 2026-03-14T10:08:10 (UTC)", field=field) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def day(value: str | None, field: str) -> date | None:
+    """A date typed in a form (YYYY-MM-DD); None when left empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{field}: {text!r} is not a date such as 2026-03-14", field=field) from None
+
+
+def words(value: str | None) -> list[str]:
+    """A comma-separated list typed in a form, trimmed, without empty entries."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def optional(value: str | None) -> str | None:
+    """Text of a form field, or None when it is empty."""
+    text = (value or "").strip()
+    return text or None

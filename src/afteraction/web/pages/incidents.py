@@ -1,0 +1,273 @@
+"""Incident pages: the list with filters and search, a new incident, and one incident with its key moments,
+metrics and timeline (add, edit, delete, mark, import a file)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from afteraction.errors import Conflict, InvalidInput, TooLarge
+from afteraction.incidents import browse_service, service
+from afteraction.incidents.schemas import INCIDENT_STATUSES, KEY_MOMENTS, KINDS
+from afteraction.reviews.schemas import POSTMORTEM_STATUSES
+from afteraction.timeline import service as timeline
+from afteraction.timeline.importers import FORMATS, ImportOptions
+from afteraction.web.api.common import RowId
+from afteraction.web.deps import AppSettings, IncidentId
+from afteraction.web.pages.forms import optional, utc_time, words
+from afteraction.web.pages.rendering import redirect, render
+from afteraction.web.pages.session import PageDb, User, Writer
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+Filter = Annotated[str | None, Query(max_length=200)]
+Short = Annotated[str, Form(max_length=200)]
+OptionalShort = Annotated[str | None, Form(max_length=200)]
+EVENT_KINDS = timeline.EVENT_KINDS
+
+
+@router.get("/incidents")
+def incident_list(
+    request: Request,
+    user: User,
+    db: PageDb,
+    settings: AppSettings,
+    q: Filter = None,
+    severity: Filter = None,
+    status: Filter = None,
+    service_: Annotated[str | None, Query(alias="service", max_length=200)] = None,
+    kind: Filter = None,
+    pm: Filter = None,
+    overdue: Annotated[bool, Query()] = False,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    """Incidents newest first, filtered and searched."""
+    filters = {"q": q, "severity": severity, "status": status, "service": service_, "kind": kind, "pm": pm,
+               "overdue": overdue}  # fmt: skip
+    found = browse_service.browse_incidents(
+        db, kind=kind, severity=severity, status=status, service=service_, postmortem_status=pm, overdue=overdue,
+        text=q, limit=PAGE_SIZE + 1, offset=offset, viewer=user,
+    )  # fmt: skip
+    return render(
+        request,
+        "incidents.html",
+        incidents=found[:PAGE_SIZE],
+        more=len(found) > PAGE_SIZE,
+        offset=offset,
+        page_size=PAGE_SIZE,
+        filters=filters,
+        filtered=any(value for value in filters.values()),
+        services=browse_service.known_services(db, viewer=user),
+        severities=settings.severities,
+        statuses=INCIDENT_STATUSES,
+        kinds=KINDS,
+        pm_statuses=POSTMORTEM_STATUSES,
+    )
+
+
+@router.get("/incidents/new")
+def new_incident_page(request: Request, user: Writer, settings: AppSettings) -> Response:
+    """The form of a new incident."""
+    return render(request, "incident_new.html", severities=settings.severities, kinds=KINDS)
+
+
+@router.post("/incidents")
+def create_incident(
+    request: Request,
+    user: Writer,
+    db: PageDb,
+    settings: AppSettings,
+    title: Short,
+    severity: OptionalShort = None,
+    kind: Short = "incident",
+    started_at: OptionalShort = None,
+    services: OptionalShort = None,
+    teams: OptionalShort = None,
+    private: Annotated[bool, Form()] = False,
+) -> Response:
+    """Record a new incident with an empty draft post-mortem; its creator becomes a member."""
+    try:
+        incident = service.create_incident(
+            db, title=title, severity=optional(severity), allowed_severities=settings.severities, kind=kind,
+            started_at=utc_time(started_at, "started_at"), services=words(services), teams=words(teams),
+            private=private, members=[user.user_id],
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, "/incidents/new", error=exc.message)
+    return redirect(request, f"/incidents/{incident.id}", ok=f"Created {incident.id}.")
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: IncidentId, user: User, db: PageDb, settings: AppSettings) -> Response:
+    """An incident: key moments and metrics, the timeline, links to its post-mortem."""
+    overview = browse_service.incident_overview(db, incident_id=incident_id, viewer=user)
+    return render(
+        request,
+        "incident.html",
+        incident=overview.incident,
+        metrics=overview.metrics,
+        timeline=overview.timeline,
+        moments=KEY_MOMENTS,
+        sources=sorted({event.source for event in overview.timeline}),
+        severities=settings.severities,
+        statuses=INCIDENT_STATUSES,
+        kinds=KINDS,
+        formats=FORMATS,
+        event_kinds=EVENT_KINDS,
+    )
+
+
+@router.post("/incidents/{incident_id}")
+def update_incident(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    settings: AppSettings,
+    version: Annotated[int, Form(ge=1)],
+    title: Short,
+    severity: OptionalShort = None,
+    kind: Short = "incident",
+    status: Short = "open",
+    services: OptionalShort = None,
+    teams: OptionalShort = None,
+    private: Annotated[bool, Form()] = False,
+    started_at: OptionalShort = None,
+    detected_at: OptionalShort = None,
+    acknowledged_at: OptionalShort = None,
+    mitigated_at: OptionalShort = None,
+    resolved_at: OptionalShort = None,
+) -> Response:
+    """Change an incident and its hand-set key moments; a stale form changes nothing and says so."""
+    back = f"/incidents/{incident_id}"
+    typed = {"started_at": started_at, "detected_at": detected_at, "acknowledged_at": acknowledged_at,
+             "mitigated_at": mitigated_at, "resolved_at": resolved_at}  # fmt: skip
+    try:
+        moments = {name: utc_time(value, name) for name, value in typed.items()}
+        service.update_incident(
+            db, incident_id=incident_id, allowed_severities=settings.severities, expected_version=version,
+            title=title, severity=optional(severity), kind=kind, status=status, private=private,
+            services=words(services), teams=words(teams), moments=moments, viewer=user,
+        )  # fmt: skip
+    except Conflict:
+        return redirect(
+            request, back, error="Someone changed this incident while you were editing it: your changes were not "
+            "saved. The page now shows their version; make your changes again.",
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok="Saved the incident.")
+
+
+@router.post("/incidents/{incident_id}/timeline")
+def add_event(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    at: Short,
+    text: Annotated[str, Form(max_length=100_000)],
+    actor: OptionalShort = None,
+    kind: Short = "note",
+    link: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Add an event by hand."""
+    back = f"/incidents/{incident_id}#timeline"
+    try:
+        moment = utc_time(at, "at")
+        if moment is None:
+            raise InvalidInput("the event needs a time", field="at")
+        timeline.add_event(
+            db, incident_id=incident_id, at=moment, text=text, actor=optional(actor), kind=kind or "note",
+            link=optional(link), viewer=user,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok="Added the event.")
+
+
+@router.post("/incidents/{incident_id}/timeline/import")
+def import_file(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    settings: AppSettings,
+    file: Annotated[UploadFile, File()],
+    format: Annotated[str, Form(max_length=20)] = "auto",
+    channel: OptionalShort = None,
+) -> Response:
+    """Import an uploaded export (Slack, PagerDuty, Alertmanager, …) with its format detected."""
+    back = f"/incidents/{incident_id}#timeline"
+    with tempfile.TemporaryDirectory(prefix="afteraction-upload-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, 1024 * 1024)
+        try:
+            if path.stat().st_size == 0:
+                raise InvalidInput("choose a file to import: the upload was empty", field="file")
+            if path.stat().st_size > settings.max_upload_bytes:
+                raise TooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
+            result = timeline.import_timeline(
+                db, incident_id=incident_id, path=path, fmt=format or "auto",
+                options=ImportOptions(channels=words(channel) or None), viewer=user,
+            )  # fmt: skip
+        except (InvalidInput, TooLarge) as exc:
+            name = file.filename or "the file"
+            return redirect(request, back, error=exc.message.replace(str(path), name))
+    detected = " (format detected)" if (format or "auto") == "auto" else ""
+    return redirect(
+        request, back, ok=f"Imported {file.filename or 'the file'} as {result.format}{detected}: "
+        f"{result.added} new events, {result.duplicates} already in the timeline.",
+    )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/timeline/{event_id}")
+def edit_event(
+    request: Request,
+    incident_id: IncidentId,
+    event_id: RowId,
+    user: Writer,
+    db: PageDb,
+    at: Short,
+    text: Annotated[str, Form(max_length=100_000)],
+    actor: OptionalShort = None,
+    kind: Short = "note",
+    link: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Correct an event's time, text, actor, kind or link."""
+    back = f"/incidents/{incident_id}#event-{event_id}"
+    try:
+        timeline.update_event(
+            db, incident_id=incident_id, event_id=event_id, at=utc_time(at, "at"), text=text,
+            actor=optional(actor), kind=kind or "note", link=optional(link), viewer=user,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok="Saved the event.")
+
+
+@router.post("/incidents/{incident_id}/timeline/{event_id}/delete")
+def delete_event(request: Request, incident_id: IncidentId, event_id: RowId, user: Writer, db: PageDb) -> Response:
+    """Remove an event from the timeline."""
+    timeline.delete_event(db, incident_id=incident_id, event_id=event_id, viewer=user)
+    return redirect(request, f"/incidents/{incident_id}#timeline", ok="Deleted the event.")
+
+
+@router.post("/incidents/{incident_id}/timeline/{event_id}/moment")
+def mark_event(
+    request: Request, incident_id: IncidentId, event_id: RowId, user: Writer, db: PageDb, moment: Short = ""
+) -> Response:
+    """Mark an event as a key moment, or clear its mark."""
+    back = f"/incidents/{incident_id}#event-{event_id}"
+    try:
+        timeline.mark_event(db, event_id=event_id, moment=moment or None, incident_id=incident_id, viewer=user)
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok=f"Marked the event as {moment}." if moment else "Cleared the key moment.")

@@ -1,0 +1,387 @@
+"""The post-mortem editor: prose sections edited in place with a preview and lint findings, the five-whys tree,
+contributing factors, lessons and action items. A stale save shows both versions instead of overwriting."""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from afteraction.actions import service as actions
+from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES
+from afteraction.analysis.lint import LintConfig, load_lint_config
+from afteraction.db import utcnow
+from afteraction.errors import Conflict, InvalidInput
+from afteraction.reviews import editor_service, sections, whytree
+from afteraction.reviews.schemas import LESSON_KINDS, FactorData, LessonData
+from afteraction.web.deps import IncidentId
+from afteraction.web.pages.forms import day, optional
+from afteraction.web.pages.rendering import environment, markdown_html, redirect, render
+from afteraction.web.pages.session import PageDb, User, Writer, safe_next
+
+router = APIRouter()
+
+ProseName = Literal["summary", "impact", "trigger", "detection", "resolution", "problem_statement", "supporting_info"]
+PROSE_TITLES: dict[str, str] = {
+    "summary": "Summary",
+    "impact": "Impact",
+    "trigger": "Trigger",
+    "detection": "Detection",
+    "resolution": "Resolution",
+    "problem_statement": "Problem statement",
+    "supporting_info": "Supporting information",
+}
+PROSE_HINTS: dict[str, str] = {
+    "summary": "What happened, in a few sentences a newcomer understands.",
+    "impact": "Who and what was affected, for how long, and how much.",
+    "trigger": "The change or event that set it off (kept apart from the root causes).",
+    "detection": "How it was noticed, and how it could have been noticed sooner.",
+    "resolution": "What was done to mitigate and to resolve it.",
+    "problem_statement": "The problem the whys start from.",
+    "supporting_info": "Links to dashboards, logs, tickets and documents.",
+}
+LESSON_TITLES: dict[str, str] = {
+    "went-well": "What went well",
+    "went-wrong": "What went wrong",
+    "lucky": "Where we got lucky",
+    "learned": "Lessons learned",
+}
+LongText = Annotated[str, Form(max_length=200_000)]
+ShortText = Annotated[str, Form(max_length=10_000)]
+Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
+Index = Annotated[int, Form(ge=0, le=10_000)]
+
+
+def _lint_config() -> LintConfig:
+    return load_lint_config(FilePath.cwd())
+
+
+def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int = 200, **editing: Any) -> Response:
+    view = editor_service.editor_view(
+        db, incident_id=incident_id, config=_lint_config(), today=utcnow().date(), viewer=user
+    )
+    return render(
+        request,
+        "postmortem.html",
+        status=status,
+        view=view,
+        incident=view.incident,
+        pm=view.postmortem,
+        prose_titles=PROSE_TITLES,
+        prose_hints=PROSE_HINTS,
+        lesson_titles=LESSON_TITLES,
+        lesson_kinds=LESSON_KINDS,
+        whys=whytree.why_paths(view.postmortem.whys),
+        action_types=ACTION_TYPES,
+        priorities=PRIORITIES,
+        action_statuses=ACTION_STATUSES,
+        editing=editing or None,
+    )
+
+
+@router.get("/incidents/{incident_id}/postmortem")
+def editor_page(request: Request, incident_id: IncidentId, user: User, db: PageDb) -> Response:
+    """The post-mortem with its lint findings and completeness score; editors get the edit controls."""
+    return _editor(request, db, incident_id, user)
+
+
+@router.post("/incidents/{incident_id}/postmortem/sections/{name}")
+def save_section(
+    request: Request,
+    incident_id: IncidentId,
+    name: ProseName,
+    user: Writer,
+    db: PageDb,
+    text: LongText,
+    version: Version,
+    action: Annotated[Literal["save", "preview"], Form()] = "save",
+) -> Response:
+    """Save a prose section from the version it was edited from; a preview (or a conflict) shows the page again."""
+    text = text.replace("\r\n", "\n")
+    if action == "preview":
+        return _with_draft(request, db, incident_id, user, name, text, version, conflict=None)
+    try:
+        sections.update_text_section(
+            db, incident_id=incident_id, name=name, text=text, expected_version=version, viewer=user
+        )
+    except Conflict:
+        current = sections.get_text_section(db, incident_id=incident_id, name=name, viewer=user)
+        return _with_draft(request, db, incident_id, user, name, text, current.version, conflict=current, status=409)
+    return redirect(
+        request, f"/incidents/{incident_id}/postmortem#{name}", ok=f"Saved the {PROSE_TITLES[name].lower()}."
+    )
+
+
+def _with_draft(
+    request: Request,
+    db: Any,
+    incident_id: str,
+    user: Any,
+    name: str,
+    text: str,
+    version: int,
+    conflict: sections.TextSection | None,
+    status: int = 200,
+) -> Response:
+    from afteraction.reviews.sections import get_postmortem
+
+    doc = get_postmortem(db, incident_id=incident_id, viewer=user)
+    findings = editor_service.draft_findings(doc, name=name, text=text, config=_lint_config(), today=utcnow().date())
+    return _editor(
+        request, db, incident_id, user, status=status,
+        name=name, text=text, version=version, preview=markdown_html(text), findings=findings, conflict=conflict,
+    )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/postmortem/sections/{name}/live")
+def live_section(
+    request: Request, incident_id: IncidentId, name: ProseName, user: Writer, db: PageDb, text: LongText
+) -> Response:
+    """The preview and the lint findings of unsaved text, as an HTML fragment the editor's script shows."""
+    doc = sections.get_postmortem(db, incident_id=incident_id, viewer=user)
+    findings = editor_service.draft_findings(
+        doc, name=name, text=text.replace("\r\n", "\n"), config=_lint_config(), today=utcnow().date()
+    )
+    html = environment().get_template("_live.html").render(preview=markdown_html(text), findings=findings)
+    return HTMLResponse(html)
+
+
+# ---------------------------------------------------------------- the five whys
+
+
+def _whys_back(request: Request, incident_id: str, ok: str) -> Response:
+    return redirect(request, f"/incidents/{incident_id}/postmortem#whys", ok=ok)
+
+
+def _replace_whys(
+    request: Request, db: Any, incident_id: str, user: Any, version: int, change: Any, done: str, attempted: str
+) -> Response:
+    current = sections.get_whys(db, incident_id=incident_id, viewer=user)
+    try:
+        if current.version != version:
+            raise Conflict("stale", current_version=current.version)
+        sections.replace_whys(
+            db, incident_id=incident_id, nodes=change(current.nodes), expected_version=version, viewer=user
+        )
+    except Conflict:
+        return redirect(
+            request, f"/incidents/{incident_id}/postmortem#whys",
+            error=f"Someone changed the five whys meanwhile, so this was not applied: {attempted}. "
+            "The page shows their tree now; make the change again.",
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, f"/incidents/{incident_id}/postmortem#whys", error=exc.message)
+    return _whys_back(request, incident_id, done)
+
+
+@router.post("/incidents/{incident_id}/postmortem/whys/add")
+def add_why(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    text: ShortText,
+    parent: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Add a why under a why (`parent` 1.2), or a new branch from the problem (no parent)."""
+    where = f"under W{parent}" if parent else "as a new branch"
+    return _replace_whys(
+        request, db, incident_id, user, version,
+        lambda nodes: whytree.add_why(nodes, parent=parent or None, text=text),
+        f"Added a why {where}.", f'add "{text.strip()}" {where}',
+    )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/postmortem/whys/edit")
+def edit_why(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    path: Annotated[str, Form(max_length=200)],
+    text: ShortText,
+) -> Response:
+    """Change the text of a why."""
+    return _replace_whys(
+        request, db, incident_id, user, version, lambda nodes: whytree.edit_why(nodes, path=path, text=text),
+        f"Saved W{path}.", f'change W{path} to "{text.strip()}"',
+    )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/postmortem/whys/root")
+def mark_root(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    path: Annotated[str, Form(max_length=200)],
+    root_cause: Annotated[bool, Form()] = False,
+) -> Response:
+    """Mark a why as a root cause, or take the mark away."""
+    what = "marked as a root cause" if root_cause else "no longer a root cause"
+    return _replace_whys(
+        request, db, incident_id, user, version,
+        lambda nodes: whytree.mark_root_cause(nodes, path=path, root_cause=root_cause),
+        f"W{path} is {what}.", f"W{path} {what}",
+    )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/postmortem/whys/delete")
+def delete_why(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    path: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Remove a why and the whys below it."""
+    return _replace_whys(
+        request, db, incident_id, user, version, lambda nodes: whytree.remove_why(nodes, path=path),
+        f"Removed W{path} and the whys below it.", f"remove W{path}",
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- factors and lessons
+
+
+def _stale(request: Request, incident_id: str, anchor: str, what: str) -> Response:
+    return redirect(
+        request, f"/incidents/{incident_id}/postmortem#{anchor}",
+        error=f"Someone changed the {what} meanwhile, so your change was not applied. The page shows theirs now.",
+    )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/postmortem/factors")
+def change_factors(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    op: Annotated[Literal["add", "edit", "delete"], Form()],
+    index: Index = 0,
+    text: ShortText = "",
+    category: Annotated[str, Form(max_length=60)] = "",
+) -> Response:
+    """Add, change or remove a contributing factor (with its category)."""
+    current = sections.get_factors(db, incident_id=incident_id, viewer=user)
+    items = list(current.items)
+    try:
+        if op == "add":
+            items.append(FactorData(text=text.strip(), category=optional(category)))
+        elif index >= len(items):
+            raise Conflict("stale")
+        elif op == "edit":
+            items[index] = FactorData(text=text.strip(), category=optional(category))
+        else:
+            items.pop(index)
+        if current.version != version:
+            raise Conflict("stale")
+        sections.replace_factors(db, incident_id=incident_id, items=items, expected_version=version, viewer=user)
+    except Conflict:
+        return _stale(request, incident_id, "factors", "contributing factors")
+    except InvalidInput as exc:
+        return redirect(request, f"/incidents/{incident_id}/postmortem#factors", error=exc.message)
+    done = {"add": "Added the factor.", "edit": f"Saved F{index + 1}.", "delete": f"Removed F{index + 1}."}[op]
+    return redirect(request, f"/incidents/{incident_id}/postmortem#factors", ok=done)
+
+
+@router.post("/incidents/{incident_id}/postmortem/lessons")
+def change_lessons(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    op: Annotated[Literal["add", "edit", "delete"], Form()],
+    index: Index = 0,
+    kind: Annotated[str, Form(max_length=20)] = "learned",
+    text: ShortText = "",
+) -> Response:
+    """Add, change or remove a lesson (went well, went wrong, lucky, learned)."""
+    current = sections.get_lessons(db, incident_id=incident_id, viewer=user)
+    items = list(current.items)
+    try:
+        if op == "add":
+            items.append(LessonData(kind=kind, text=text.strip()))
+        elif index >= len(items):
+            raise Conflict("stale")
+        elif op == "edit":
+            items[index] = LessonData(kind=kind, text=text.strip())
+        else:
+            items.pop(index)
+        if current.version != version:
+            raise Conflict("stale")
+        sections.replace_lessons(db, incident_id=incident_id, items=items, expected_version=version, viewer=user)
+    except Conflict:
+        return _stale(request, incident_id, "lessons", "lessons")
+    except InvalidInput as exc:
+        return redirect(request, f"/incidents/{incident_id}/postmortem#lessons", error=exc.message)
+    return redirect(request, f"/incidents/{incident_id}/postmortem#lessons", ok="Saved the lessons.")
+
+
+# ---------------------------------------------------------------- action items
+
+
+@router.post("/incidents/{incident_id}/postmortem/actions")
+def add_action(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    title: Annotated[str, Form(max_length=2000)],
+    owner: Annotated[str, Form(max_length=200)] = "",
+    due: Annotated[str, Form(max_length=20)] = "",
+    type: Annotated[str, Form(max_length=20)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Add an action item to the post-mortem."""
+    back = f"/incidents/{incident_id}/postmortem#actions"
+    try:
+        item = actions.add_action(
+            db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
+            type=optional(type), priority=optional(priority), viewer=user,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok=f"Added {item.id}.")
+
+
+@router.post("/actions/{action_id}")
+def update_action(
+    request: Request,
+    action_id: Annotated[str, Path(max_length=40)],
+    user: Writer,
+    db: PageDb,
+    version: Version,
+    back: Annotated[str, Form(max_length=2000)] = "/actions",
+    title: Annotated[str | None, Form(max_length=2000)] = None,
+    status: Annotated[str | None, Form(max_length=20)] = None,
+    owner: Annotated[str | None, Form(max_length=200)] = None,
+    due: Annotated[str | None, Form(max_length=20)] = None,
+    type: Annotated[str | None, Form(max_length=20)] = None,
+    priority: Annotated[str | None, Form(max_length=20)] = None,
+    reason: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Change an action item from the version shown; a stale form changes nothing and says so."""
+    target = safe_next(back)
+    try:
+        item = actions.update_action(
+            db, action_id=action_id, title=optional(title), status=optional(status), owner=owner,
+            due=day(due, "due"), type=optional(type), priority=optional(priority), reason=optional(reason),
+            expected_version=version, viewer=user,
+        )  # fmt: skip
+    except Conflict:
+        return redirect(
+            request, target, error=f"Someone changed {action_id} meanwhile, so your change was not applied. "
+            "The page shows theirs now.",
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return redirect(request, target, error=exc.message)
+    return redirect(request, target, ok=f"Saved {item.id}.")

@@ -1,0 +1,140 @@
+"""The review of a post-mortem (request from named reviewers, approve or reject with a comment, publish, the
+history of states) and its exports (Markdown, HTML, PDF, JSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from afteraction.errors import Conflict, InvalidInput
+from afteraction.incidents.service import get_incident
+from afteraction.reviews import editor_service
+from afteraction.reviews import workflow_service as workflow
+from afteraction.reviews.policy import load_policy
+from afteraction.reviews.service import export_document
+from afteraction.web.deps import AppSettings, IncidentId
+from afteraction.web.pages.forms import words
+from afteraction.web.pages.rendering import redirect, render
+from afteraction.web.pages.session import PageDb, User, Writer
+
+router = APIRouter()
+
+Comment = Annotated[str, Form(max_length=10_000)]
+EXPORT_TYPES = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "json": "application/json",
+    "pdf": "application/pdf",
+}
+
+
+@router.get("/incidents/{incident_id}/review")
+def review_page(request: Request, incident_id: IncidentId, user: User, db: PageDb, settings: AppSettings) -> Response:
+    """Where the post-mortem stands in review, what blocks publishing, and its history."""
+    page = editor_service.review_page(
+        db, incident_id=incident_id, policy=load_policy(settings.policy_file), viewer=user
+    )
+    state = page.state
+    return render(
+        request,
+        "review.html",
+        incident=page.incident,
+        state=state,
+        users=[u for u in page.users if u.name.lower() not in {r.lower() for r in state.reviewers}],
+        is_reviewer=user.name.lower() in {r.lower() for r in state.reviewers},
+        has_approved=user.name.lower() in {a.lower() for a in state.approvals},
+    )
+
+
+def _act(request: Request, incident_id: str, step: Literal["request", "approve", "reject", "publish"],
+         run: object) -> Response:  # fmt: skip
+    back = f"/incidents/{incident_id}/review"
+    try:
+        state = run() if callable(run) else None
+    except workflow.PublishRefused as exc:
+        return redirect(request, back, error="Not published yet: " + "; ".join(exc.reasons) + ".")
+    except (Conflict, InvalidInput) as exc:
+        return redirect(request, back, error=exc.message[:1].upper() + exc.message[1:] + ".")
+    assert isinstance(state, workflow.ReviewState)
+    done = {
+        "request": f"Review requested from {', '.join(state.reviewers)}.",
+        "approve": "Approved." + (" The post-mortem is approved." if state.status == "approved" else ""),
+        "reject": "Sent back to draft with your comment.",
+        "publish": "Published." + (" Every action item is finished, so it is closed." if state.status == "closed"
+                                   else ""),
+    }[step]  # fmt: skip
+    if state.filled_due_dates:
+        done += " Due dates from the policy: " + ", ".join(state.filled_due_dates) + "."
+    return redirect(request, back, ok=done)
+
+
+@router.post("/incidents/{incident_id}/review/request")
+def request_review(
+    request: Request,
+    incident_id: IncidentId,
+    user: Writer,
+    db: PageDb,
+    settings: AppSettings,
+    reviewer: Annotated[list[str] | None, Form(max_length=100)] = None,
+    others: Annotated[str, Form(max_length=1000)] = "",
+    comment: Comment = "",
+) -> Response:
+    """Send the draft for review to the reviewers named (added to those it has)."""
+    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    names = [*(reviewer or []), *words(others)]
+    return _act(request, incident.id, "request", lambda: workflow.request_review(
+        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), reviewers=names,
+        comment=comment or None,
+    ))  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/review/approve")
+def approve(
+    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
+) -> Response:
+    """Approve as one of the reviewers."""
+    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    return _act(request, incident.id, "approve", lambda: workflow.approve_review(
+        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=comment or None
+    ))  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/review/reject")
+def reject(
+    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
+) -> Response:
+    """Send the post-mortem back to draft, saying what must change."""
+    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    return _act(request, incident.id, "reject", lambda: workflow.reject_review(
+        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=comment
+    ))  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/review/publish")
+def publish(
+    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
+) -> Response:
+    """Publish the approved post-mortem; refused, with every reason, while the policy's checks fail."""
+    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    return _act(request, incident.id, "publish", lambda: workflow.publish_review(
+        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=comment or None
+    ))  # fmt: skip
+
+
+@router.get("/incidents/{incident_id}/export/{fmt}")
+def export(
+    incident_id: IncidentId, fmt: Literal["md", "html", "pdf", "json"], user: User, db: PageDb, settings: AppSettings
+) -> Response:
+    """The post-mortem as a file to download: Markdown, HTML, PDF (printed by Chromium) or JSON."""
+    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    content = export_document(
+        db, incident_id=incident.id, fmt=fmt, template_dir=settings.template_dir, browser=settings.chromium_path,
+        viewer=user,
+    )  # fmt: skip
+    return Response(
+        content,
+        media_type=EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{incident.id}-postmortem.{fmt}"'},
+    )
