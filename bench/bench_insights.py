@@ -46,8 +46,21 @@ CAUSES = ["a config change lowered the limit", "a deploy shipped a regression", 
           "retries overloaded the backend", "the runbook was out of date"]  # fmt: skip
 SYMPTOMS = ["returned 502s", "timed out", "lagged by an hour", "dropped messages", "served stale data",
             "rejected logins", "was unavailable", "ran out of memory", "crash looped", "slowed to a crawl"]  # fmt: skip
-VOCAB = [f"{a}{b}" for a in ("zor", "kel", "mab", "tiv", "pun", "rag", "sol", "vex", "dum", "fip")
-         for b in ("ax", "en", "ol", "ur", "ik", "om", "ep", "ad", "ys", "ub")]  # fmt: skip
+# Names of hosts, jobs, error codes and products: 8,000 made-up words drawn with Zipf's law, as real post-mortems
+# mix a few common words with many rare, telling ones.
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+VOCAB = [
+    a + b + c
+    for a in _SYLLABLES[:40]
+    for b in _SYLLABLES[:20]
+    for c in ("x", "n", "r", "l", "s", "k", "m", "t", "d", "p")
+]
+_ZIPF = list(__import__("itertools").accumulate(1.0 / (rank + 1) for rank in range(len(VOCAB))))
+
+
+def words(rng: random.Random, k: int) -> list[str]:
+    """k words of the made-up vocabulary."""
+    return rng.choices(VOCAB, cum_weights=_ZIPF, k=k)
 
 
 def _ts(value: datetime | None, sqlite: bool) -> Any:
@@ -76,7 +89,7 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
         resolved = mitigated + timedelta(seconds=rng.lognormvariate(8, 1))
         comp, cause, symptom = rng.choice(COMPONENTS), rng.randrange(len(CAUSES)), rng.choice(SYMPTOMS)
         services = rng.sample(SERVICES, rng.choice((1, 1, 2)))
-        title = f"{services[0]} {symptom}: {comp} {rng.choice(VOCAB)}"
+        title = f"{services[0]} {symptom}: {comp} {words(rng, 1)[0]}"
         rows["incidents"].append((i, i, None, title, "incident", sev, "resolved", False, _ts(started, sqlite),
             _ts(detected, sqlite), _ts(acked, sqlite), _ts(mitigated, sqlite), _ts(resolved, sqlite), "{}", 1,
             _ts(started, sqlite), _ts(started, sqlite)))  # fmt: skip
@@ -85,8 +98,8 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
             rows["incident_labels"].append((label_id, i, kind, value, pos))
         published = resolved + timedelta(days=rng.lognormvariate(1.5, 0.8)) if rng.random() < 0.7 else None
         status = "published" if published else rng.choice(["draft", "in-review"])
-        words = " ".join(rng.choices(VOCAB, k=12))
-        summary = f"The {comp} {symptom} because {CAUSES[cause]}. {words}"
+        detail = " ".join(words(rng, 12))
+        summary = f"The {comp} {symptom} because {CAUSES[cause]}. {detail}"
         rows["postmortems"].append((i, i, status, summary, "", "", "", "", "", "", "", None, _ts(published, sqlite),
                                     1, _ts(started, sqlite), _ts(started, sqlite)))  # fmt: skip
         factors = []
@@ -95,14 +108,14 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
             c = cause if pos == 0 else rng.randrange(len(CAUSES))
             factors.append(factor_id)
             rows["contributing_factors"].append(
-                (factor_id, i, f"{CAUSES[c].capitalize()} on the {comp} {rng.choice(VOCAB)}", CATEGORIES[c], pos)
+                (factor_id, i, f"{CAUSES[c].capitalize()} on the {comp} {words(rng, 1)[0]}", CATEGORIES[c], pos)
             )
         for pos in range(5):
             event_id += 1
             at = started + timedelta(minutes=7 * pos)
             rows["timeline_events"].append((event_id, i, _ts(at, sqlite), _ts(at, sqlite), "manual", "note",
                 f"{rng.choice(['Alert fired for', 'Paged on-call about', 'Rolled back', 'Scaled up', 'Resolved'])} "
-                f"{comp} {' '.join(rng.choices(VOCAB, k=4))}", pos))  # fmt: skip
+                f"{comp} {' '.join(words(rng, 4))}", pos))  # fmt: skip
         for pos in range(rng.choice((1, 2, 2, 3))):
             item_id += 1
             opened = resolved + timedelta(days=1)
@@ -111,7 +124,7 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
             closed = opened + timedelta(days=rng.lognormvariate(2.5, 0.8)) if done else None
             if closed and closed > now:
                 closed, done = None, False
-            rows["action_items"].append((item_id, i, f"Fix {comp} {rng.choice(VOCAB)}",
+            rows["action_items"].append((item_id, i, f"Fix {comp} {words(rng, 1)[0]}",
                 rng.choice(["prevent", "detect", "mitigate", "process"]), rng.choice(["P1", "P2"]),
                 rng.randrange(1, 301), due if not sqlite else due.isoformat(), "done" if done else "open",
                 rng.choice(factors), pos, _ts(opened, sqlite), _ts(closed, sqlite), 1,

@@ -27,7 +27,8 @@ _PG_TSV = (
     "setweight(to_tsvector('english', coalesce(summary, '')), 'C') || "
     "setweight(to_tsvector('english', coalesce(timeline, '')), 'D')"
 )
-_N_DOCS_KEY = ""  # search_terms row that counts the documents (PostgreSQL)
+_N_DOCS_KEY = ""  # search_terms row that counts the documents
+PG_POSTINGS_BUDGET = 800
 
 
 def _agg(dialect: str, expr: str) -> str:
@@ -113,6 +114,9 @@ class SearchIndex(Protocol):
     def search(self, session: Session, query: str, *, limit: int, exclude: Sequence[int] = ()) -> list[Scored]:
         """Incidents ranked by BM25 relevance to a text, best first."""
 
+    def document_count(self, session: Session) -> int:
+        """How many incidents the index holds (cheaply: no scan of the documents)."""
+
 
 def _run(session: Session, sql: str, ids: Sequence[int] | None = None) -> None:
     statement = text(sql)
@@ -127,22 +131,70 @@ def _run(session: Session, sql: str, ids: Sequence[int] | None = None) -> None:
 
 
 class SqliteSearch:
-    """FTS5 with its bm25() ranking; the index follows search_documents through triggers."""
+    """FTS5 with its bm25() ranking; the index follows search_documents through triggers.
+
+    Document frequencies for choosing query terms are kept in search_terms: FTS5's vocabulary table would walk a
+    term's whole posting list to count it, a millisecond per common term on a large history.
+    """
+
+    _BATCH = (
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_batch USING fts5(title, summary, factors, timeline, "
+        "tokenize='porter unicode61 remove_diacritics 2')",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_batch_terms USING fts5vocab(temp, search_batch, row)",
+        "DELETE FROM temp.search_batch",
+    )
+
+    def _count_terms(self, session: Session, ids: Sequence[int], sign: str) -> None:
+        """Add (+) or subtract (−) the terms of these incidents' current documents to the document frequencies."""
+        for statement in self._BATCH:
+            session.execute(text(statement))
+        _run(
+            session,
+            "INSERT INTO temp.search_batch (title, summary, factors, timeline) "
+            "SELECT title, summary, factors, timeline FROM search_documents WHERE incident_id IN :ids",
+            ids,
+        )
+        batch = (
+            "SELECT term, doc AS n FROM temp.search_batch_terms UNION ALL SELECT '', count(*) FROM temp.search_batch"
+        )
+        if sign == "+":
+            session.execute(
+                text(
+                    f"INSERT INTO search_terms (term, df) SELECT term, n FROM ({batch}) WHERE true "
+                    "ON CONFLICT (term) DO UPDATE SET df = search_terms.df + excluded.df"
+                )
+            )
+        else:
+            session.execute(
+                text(
+                    f"UPDATE search_terms SET df = search_terms.df - c.n FROM ({batch}) AS c "
+                    "WHERE search_terms.term = c.term"
+                )
+            )
 
     def refresh(self, session: Session, incident_ids: Sequence[int]) -> None:
         """Delete and re-insert the documents of these incidents (the FTS5 triggers update the index)."""
         ids = sorted(set(incident_ids))
         if not ids:
             return
+        self._count_terms(session, ids, "-")
         _run(session, "DELETE FROM search_documents WHERE incident_id IN :ids", ids)
         _run(session, f"INSERT INTO search_documents ({_COLUMNS}) {_documents_select('sqlite', only_ids=True)}", ids)
+        self._count_terms(session, ids, "+")
         refresh_categories(session, ids)
 
     def rebuild(self, session: Session) -> None:
-        """Refill search_documents and rebuild the FTS5 index in one pass."""
+        """Refill search_documents, rebuild the FTS5 index and take the document frequencies from its vocabulary."""
         session.execute(text("DELETE FROM search_documents"))
+        session.execute(text("DELETE FROM search_terms"))
         _run(session, f"INSERT INTO search_documents ({_COLUMNS}) {_documents_select('sqlite', only_ids=False)}")
         session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+        session.execute(
+            text(
+                "INSERT INTO search_terms (term, df) SELECT term, doc FROM search_fts_vocab "
+                "UNION ALL SELECT '', count(*) FROM search_fts_docsize"
+            )
+        )
         refresh_categories(session, None)
 
     def _stems(self, session: Session, query: str) -> tuple[dict[str, int], dict[str, str]]:
@@ -181,9 +233,8 @@ class SqliteSearch:
         tf, surface = self._stems(session, query)
         if not tf:
             return []
-        lookup = text("SELECT doc FROM search_fts_vocab WHERE term = :term")
-        df = {term: int(session.scalar(lookup, {"term": term}) or 0) for term in tf}
-        n_docs = int(session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
+        df = _document_frequencies(session, list(tf))
+        n_docs = df.pop(_N_DOCS_KEY, 0)
         terms = choose_query_terms(tf, df, n_docs)
         if not terms:
             return []
@@ -195,6 +246,10 @@ class SqliteSearch:
         ).bindparams(bindparam("exclude", expanding=True))
         rows = session.execute(statement, {"match": match, "exclude": list(exclude) or [-1], "limit": limit})
         return [Scored(int(rowid), -float(rank)) for rowid, rank in rows]
+
+    def document_count(self, session: Session) -> int:
+        """FTS5's own table of document sizes has one small row per document."""
+        return int(session.scalar(text("SELECT count(*) FROM search_fts_docsize")) or 0)
 
 
 class PostgresSearch:
@@ -237,6 +292,10 @@ class PostgresSearch:
         self._count_terms(session, ids, "+")
         refresh_categories(session, ids)
 
+    def document_count(self, session: Session) -> int:
+        """The document count kept in search_terms under the empty term."""
+        return _pg_document_count(session)
+
     def rebuild(self, session: Session) -> None:
         """Refill search_documents, their tsvectors and the document frequencies (ts_stat) in one pass each."""
         session.execute(text("DELETE FROM search_documents"))
@@ -275,36 +334,47 @@ class PostgresSearch:
             tf[str(lexeme)] = int(count or 1)
         if not tf:
             return []
-        statement = text("SELECT term, df FROM search_terms WHERE term IN :terms").bindparams(
-            bindparam("terms", expanding=True)
-        )
-        df = {str(t): int(n) for t, n in session.execute(statement, {"terms": [*tf, _N_DOCS_KEY]})}
+        df = _document_frequencies(session, list(tf))
         n_docs = df.pop(_N_DOCS_KEY, 0)
-        terms = choose_query_terms(tf, df, n_docs)
+        # ts_rank reads each candidate's tsvector: a smaller budget than SQLite's keeps the candidates few.
+        terms = choose_query_terms(tf, df, n_docs, postings_budget=PG_POSTINGS_BUDGET)
         if not terms:
             return []
         weights = [idf(df[t], n_docs) for t in terms]
-        ranked = text(
-            f"""SELECT incident_id, score FROM (
-                  SELECT d.incident_id, (SELECT sum(u.w * ts_rank('{_PG_WEIGHTS}', d.tsv, u.t::tsquery, 0))
-                                         FROM unnest(CAST(:terms AS text[]), CAST(:weights AS float8[])) u(t, w))
-                         / (1 + ln(greatest(length(d.tsv), 1))) AS score
-                  FROM search_documents d
-                  WHERE d.tsv @@ CAST(:match AS tsquery) AND d.incident_id NOT IN :exclude) s
-                ORDER BY score DESC, incident_id LIMIT :limit"""
-        ).bindparams(bindparam("exclude", expanding=True))
         quoted = [_tsquery_literal(t) for t in terms]
-        rows = session.execute(
-            ranked,
-            {
-                "terms": quoted,
-                "weights": weights,
-                "match": " | ".join(quoted),
-                "exclude": list(exclude) or [-1],
-                "limit": limit,
-            },
+        # One ts_rank per chosen term, spelled out: cheaper per row than a correlated unnest.
+        parts = " + ".join(
+            f"CAST(:w{i} AS float8) * ts_rank('{_PG_WEIGHTS}', d.tsv, CAST(:t{i} AS tsquery), 0)"
+            for i in range(len(terms))
         )
+        ranked = text(
+            f"""SELECT d.incident_id, ({parts}) / (1 + ln(greatest(length(d.tsv), 1))) AS score
+                FROM search_documents d
+                WHERE d.tsv @@ CAST(:match AS tsquery) AND d.incident_id NOT IN :exclude
+                ORDER BY score DESC, d.incident_id LIMIT :limit"""
+        ).bindparams(bindparam("exclude", expanding=True))
+        params: dict[str, object] = {
+            "match": " | ".join(quoted),
+            "exclude": list(exclude) or [-1],
+            "limit": limit,
+        }
+        for i, (term, weight) in enumerate(zip(quoted, weights, strict=True)):
+            params[f"t{i}"] = term
+            params[f"w{i}"] = weight
+        rows = session.execute(ranked, params)
         return [Scored(int(i), float(s)) for i, s in rows]
+
+
+def _document_frequencies(session: Session, terms: list[str]) -> dict[str, int]:
+    """Document frequencies of terms from search_terms, with the document count under the empty term."""
+    statement = text("SELECT term, df FROM search_terms WHERE term IN :terms").bindparams(
+        bindparam("terms", expanding=True)
+    )
+    return {str(t): int(n) for t, n in session.execute(statement, {"terms": [*terms, _N_DOCS_KEY]})}
+
+
+def _pg_document_count(session: Session) -> int:
+    return int(session.scalar(text("SELECT df FROM search_terms WHERE term = ''")) or 0)
 
 
 def _tsquery_literal(lexeme: str) -> str:

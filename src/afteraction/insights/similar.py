@@ -22,7 +22,12 @@ REFRESH_CHUNK = 500
 
 def ensure_index(session: Session) -> int:
     """Index the incidents that have no search document yet (imported before insights existed); returns how many."""
-    documents = session.scalar(select(func.count()).select_from(SearchDocument)) or 0
+    # Cheap test first (two index lookups): when the newest incident has its document, the others have theirs
+    # unless they were never indexed at all, which the counts then tell.
+    newest = session.scalar(select(func.max(Incident.id)))
+    if newest is None or session.get(SearchDocument, newest) is not None:
+        return 0
+    documents = search_index_for(session).document_count(session)
     incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
     if documents >= incidents:
         return 0
@@ -76,10 +81,15 @@ def rank(
     pool: int = 30,
 ) -> list[Scored]:
     """Incidents ranked for a query: BM25, blended with embeddings of the BM25 pool when asked."""
-    private = list(session.scalars(select(Incident.id).where(Incident.private.is_(True))))
-    hits = search_index_for(session).search(
-        session, query, limit=max(top, pool if semantic else top), exclude=[*exclude, *private]
+    wanted = max(top, pool if semantic else top)
+    hits = search_index_for(session).search(session, query, limit=wanted + 10, exclude=exclude)
+    # Private incidents are never shown: drop them from the hits (reading only the hits, not every incident).
+    private = set(
+        session.scalars(
+            select(Incident.id).where(Incident.id.in_([h.incident_id for h in hits]), Incident.private.is_(True))
+        )
     )
+    hits = [h for h in hits if h.incident_id not in private][:wanted]
     if semantic:
         hits = blend(hits, _semantic_scores(session, query, [h.incident_id for h in hits]), weight=semantic_weight)
     return top_k(hits, top)

@@ -1,0 +1,151 @@
+# ruff: noqa: E501
+"""Ranking quality of `similar`: paraphrased queries, each describing one corpus post-mortem in other words.
+
+Imports the 281 corpus post-mortems (dfds and icco) into a fresh database, asks `similar --text` for each
+paraphrase and reports top-1 and top-3 hit rates and the mean reciprocal rank: plain BM25, and BM25 blended with
+sentence embeddings when the `afteraction[semantic]` extra is installed.
+
+Run: .venv/bin/python bench/bench_similar_quality.py [--pg postgresql+psycopg://…]
+Target: every paraphrase's post-mortem in the top 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from afteraction.db import Database
+from afteraction.insights import semantic
+from afteraction.insights.similar import similar_incidents
+from afteraction.reviews.service import import_files
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "postmortems"
+SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
+
+# (title of the post-mortem, a description of it in other words)
+PARAPHRASES: list[tuple[str, str]] = [
+    ("CoreDNS upgrade issue",
+     "after moving the managed cluster to a newer version the internal name resolution pods kept restarting"),
+    ("Kubernetes network infrastructure IP starvation",
+     "the subnets ran out of free addresses once we added more worker machines and the load balancer could not grow"),
+    ("Inotify file watches exhaustion",
+     "machines hit the kernel limit on watched files and containers could not start"),
+    ("Log4Shell investigations", "a critical remote code execution hole in the Java logging library forced us to patch every app"),
+    ("Hellman Kubernetes cluster node deletion", "worker machines of the production cluster were removed by mistake"),
+    ("Linux kernel leap second deadlock crash on New Year's 2008-2009",
+     "inserting an extra second at new year made the kernel lock up while it logged the event"),
+    ("Datadog Infrastructure Connectivity Issue March 2023",
+     "an automatic operating system update wiped the network policy rules on every cluster and cut connectivity for a day"),
+    ("Foursquare MongoDB memory exhaustion outage",
+     "the document database fell over when its data no longer fit in RAM because check-in reads had poor locality"),
+    ("GitHub Actions and Pages impacted by scoped token INT32 overflow",
+     "a 32-bit integer key on the token table reached its maximum and CI jobs and static sites started failing"),
+    ("Amazon EC2 and EBS Issues in Tokyo (AP-NORTHEAST-1) on August 23, 2019",
+     "the datacenter cooling control system stopped responding after a failover bug and servers overheated in Japan"),
+    ("Amazon Kinesis US-EAST-1 outage November 2020",
+     "adding capacity to the front-end fleet pushed every server over the operating system thread limit"),
+    ("Swedish warship Vasa sinks on maiden voyage",
+     "a seventeenth century ship capsized on its first trip because it was top-heavy and unstable"),
+    ("Mars Pathfinder system resets due to priority inversion",
+     "the spacecraft on another planet kept rebooting because a low priority task held a lock a high priority one needed"),
+    ("Cloudflare outage on June 21, 2022",
+     "withdrawing route announcements in the wrong order took nineteen points of presence offline"),
+    ("ARPANET network-wide outage of October 1980",
+     "a faulty router of the early network spread corrupted routing updates that every node accepted"),
+    ("Zerodha Order Management System overload on August 29, 2019",
+     "a huge order for an illiquid penny share split into a hundred thousand trades and brought down the broker's platform"),
+    ("Incident.io intermittent database connection pool timeouts",
+     "requests waited many seconds to get a connection from the Go sql pool, spread across many endpoints"),
+    ("GitHub background job system degraded availability October 2020",
+     "replacing coordination servers too quickly elected a second leader and a message broker joined the wrong cluster"),
+    ("Global Google Cloud API outage due to Service Control null pointer exception",
+     "a policy with empty fields crashed the API management control plane in code that no feature flag protected"),
+    ("AWS Sydney Region EC2 and EBS power disruption",
+     "severe storms cut electricity at an Australian facility and many virtual machines in one zone went dark"),
+    ("Tarsnap outage 2016-07-24",
+     "a cleanup batch job wrote its log to local disk until the disk was full and the backup service stopped"),
+    ("Stackdriver Intelligent Monitoring application outage on October 23, 2013",
+     "the Cassandra cluster crashed and the failure spread back through the message bus to the monitoring product"),
+    ("Malicious packages reported in JCenter",
+     "attackers published look-alike Java libraries to a public artifact repository and Android apps shipped malware"),
+    ("NPM Fastly VCL misconfiguration outage on 2014-01-28",
+     "an edge configuration change at the CDN sent package registry requests to the wrong backend"),
+    ("Kubernetes ingress controller Traefik v2 configuration caused outage",
+     "new settings on the cluster's edge router took every website down"),
+    ("ADFS Outage", "the federated single sign-on service stopped, so nobody could log in"),
+    ("Bad AWS EKS AMI", "a broken machine image for the managed cluster's nodes made workloads fail"),
+    ("India NEW grid blackouts",
+     "the northern power grid drew too much electricity from its neighbours, breakers tripped and millions lost power"),
+    ("Unavailable Guilds & Connection Issues",
+     "the cloud provider live-migrated the primary Redis node, it dropped out and chat servers became unavailable"),
+    ("incident.io incident ID sequence jump",
+     "after a database failover the per-customer ticket numbers skipped ahead by 32 because sequences pre-allocate values"),
+]  # fmt: skip
+
+
+def measure(db: Database, *, semantic_blend: bool) -> tuple[float, float, float, list[str]]:
+    """Top-1 and top-3 hit rates, mean reciprocal rank (within the top 10) and the misses."""
+    top1 = top3 = 0
+    rr = 0.0
+    misses = []
+    for title, query in PARAPHRASES:
+        hits = [h.title for h in similar_incidents(db, text=query, top=10, semantic=semantic_blend)]
+        lowered = [h.lower() for h in hits]
+        rank = lowered.index(title.lower()) + 1 if title.lower() in lowered else None
+        top1 += rank == 1
+        top3 += rank is not None and rank <= 3
+        rr += 1.0 / rank if rank else 0.0
+        if rank is None or rank > 3:
+            misses.append(f"  rank {rank or '>10'}: {title}  <-  {query!r} (got {hits[:3]})")
+    n = len(PARAPHRASES)
+    return top1 / n, top3 / n, rr / n, misses
+
+
+def run(label: str, url: str) -> None:
+    db = Database(url)
+    db.migrate()
+    files = sorted(CORPUS.glob("dfds/PM20*")) + sorted(CORPUS.glob("icco/data/*.md"))
+    import_files(db, paths=files, severities=SEVERITIES)
+    modes = [("BM25", False)] + ([("BM25 + embeddings", True)] if semantic.available() else [])
+    print(f"\n== {label}: {len(files)} post-mortems, {len(PARAPHRASES)} paraphrased queries")
+    for name, blend in modes:
+        top1, top3, mrr, misses = measure(db, semantic_blend=blend)
+        print(f"{name:18} top-1 {top1:.0%}  top-3 {top3:.0%}  MRR {mrr:.3f}")
+        for miss in misses:
+            print(miss)
+    if not semantic.available():
+        print("(BM25 + embeddings: not measured, the semantic extra is not installed)")
+    db.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default="")
+    args = parser.parse_args()
+    if not CORPUS.exists():
+        print(f"corpus not found: {CORPUS}")
+        return 0
+    with tempfile.TemporaryDirectory() as folder:
+        run("SQLite", f"sqlite:///{Path(folder) / 'quality.db'}")
+    if args.pg:
+        schema = f"aa_quality_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.pg)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in args.pg else "?"
+        try:
+            run("PostgreSQL", f"{args.pg}{sep}options=-csearch_path%3D{schema}")
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
