@@ -179,9 +179,17 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def shared_app() -> Any:
+    """The app under test; its database is swapped for each cell."""
+    return create_app(make_settings("sqlite://"))
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize(("key", "route"), ROUTES, ids=[key for key, _ in ROUTES])
-def test_authorization_matrix(key: str, route: APIRoute, persona: str, template: Path, tmp_path: Path):
+def test_authorization_matrix(
+    key: str, route: APIRoute, persona: str, template: Path, tmp_path: Path, shared_app: Any
+) -> None:
     example = dict(EXAMPLES[key])
     method, path = key.split(" ", 1)
     values = {"incident_id": "INC-1", "event_id": "1", "action_id": "AI-1", "token_id": str(SPARE_TOKEN[persona])}
@@ -201,20 +209,17 @@ def test_authorization_matrix(key: str, route: APIRoute, persona: str, template:
         expected = success
 
     shutil.copy(template, tmp_path / "db.sqlite")
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    # One app for the whole matrix; each cell gets its own copy of the database.
+    shared_app.state.db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     headers = {}
     if persona != "anonymous":
-        headers["Authorization"] = f"Bearer {_token_of(app, persona, tmp_path)}"
+        headers["Authorization"] = f"Bearer {accounts.create_token(shared_app.state.db, user=persona).token}"
     try:
-        client = TestClient(app, raise_server_exceptions=False)
-        response = client.request(method, url, headers=headers, **example)
+        response = TestClient(shared_app, raise_server_exceptions=False).request(
+            method, url, headers=headers, **example
+        )
     finally:
-        app.state.db.dispose()
+        shared_app.state.db.dispose()
     assert response.status_code == expected, f"{key} as {persona}: {response.status_code} {response.text[:300]}"
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/problem+json"
-
-
-def _token_of(app: Any, persona: str, tmp_path: Path) -> str:
-    """A fresh token of the persona in this test's copy of the database."""
-    return accounts.create_token(app.state.db, user=persona, name="matrix").token
