@@ -87,3 +87,17 @@ def test_similar_finds_corpus_postmortems_by_paraphrase(cli):
     assert cli("import", *files).exit_code == 0
     hits = json.loads(cli("similar", "--text", "DNS pods kept crashing after we upgraded the cluster", "--json").stdout)
     assert hits[0]["title"] == "CoreDNS upgrade issue"
+
+
+def test_semantic_blend_when_the_extra_is_installed(filled):
+    from afteraction.insights import semantic
+
+    if not semantic.available():
+        pytest.skip("the semantic extra is not installed")
+    vectors = semantic.embed(["certificate expired", "the TLS cert ran out", "lunch"])
+    assert all(abs(sum(x * x for x in v) - 1.0) < 1e-4 for v in vectors)
+    close = sum(a * b for a, b in zip(vectors[0], vectors[1], strict=True))
+    far = sum(a * b for a, b in zip(vectors[0], vectors[2], strict=True))
+    assert close > far
+    hits = json.loads(filled("similar", "--text", "database connections ran out", "--semantic", "--json").stdout)
+    assert hits and hits[0]["id"] in {"INC-1", "INC-2"}
