@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+
 from tests.conftest import corpus_path
 
 FOREIGN = """# Search cluster ran out of disk
