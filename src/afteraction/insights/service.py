@@ -71,8 +71,16 @@ def _counts(session: Session, query: AnySelect) -> list[Count]:
 def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bool]]) -> IncidentFigures:
     when = func.coalesce(Incident.started_at, Incident.created_at)
     month = sql.month(when)
-    by_month = sorted(_counts(session, select(month, func.count()).where(*scope).group_by(month)), key=lambda c: c.key)
     severity = func.coalesce(Incident.severity, "none")
+    # One scan for three splits: the (month, severity, kind) groups are few, Python adds them up.
+    months: dict[str, int] = {}
+    severities: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    for m, sev, kind, n in session.execute(
+        select(month, severity, Incident.kind, func.count()).where(*scope).group_by(month, severity, Incident.kind)
+    ):
+        for table, key in ((months, m), (severities, sev), (kinds, kind)):
+            table[str(key)] = table.get(str(key), 0) + int(n)
     by_label = {}
     for kind in ("service", "team"):
         # (incident, kind, value) is unique, so count(*) counts incidents.
@@ -82,12 +90,10 @@ def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[
         query = query.group_by(IncidentLabel.value)
         by_label[kind] = _counts(session, query)[:TOP]
     return IncidentFigures(
-        total=sum(c.count for c in by_month),
-        by_month=by_month,
-        by_severity=sorted(
-            _counts(session, select(severity, func.count()).where(*scope).group_by(severity)), key=lambda c: c.key
-        ),
-        by_kind=_counts(session, select(Incident.kind, func.count()).where(*scope).group_by(Incident.kind)),
+        total=sum(months.values()),
+        by_month=[Count(key=k, count=n) for k, n in sorted(months.items())],
+        by_severity=[Count(key=k, count=n) for k, n in sorted(severities.items())],
+        by_kind=sorted((Count(key=k, count=n) for k, n in kinds.items()), key=lambda c: (-c.count, c.key)),
         by_service=by_label["service"],
         by_team=by_label["team"],
     )
@@ -518,6 +524,7 @@ def describe_recurrence(
     )
 
 
+WORKERS = 3
 RECENT = 2000  # recurrences are looked for among this many latest incidents of the scope
 
 
@@ -610,19 +617,16 @@ def compute_insights(
             _postmortem_figures(session, sql, scope, policy, severities, now),
         ),
     }
-    if db.engine.dialect.name == "sqlite":
-        with db.transaction() as session:
-            sql = Dialect(session)
-            done = {name: part(session, sql) for name, part in parts.items()}
-    else:
-        # PostgreSQL runs each part in a server process of its own: on several cores they overlap.
-        def run(part: Callable[[Session, Dialect], Any]) -> Any:
-            with db.transaction() as session:
-                return part(session, Dialect(session))
 
-        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-            futures = {name: pool.submit(run, part) for name, part in parts.items()}
-            done = {name: future.result() for name, future in futures.items()}
+    # The parts read independent figures, each in a transaction of its own, side by side: PostgreSQL runs them in
+    # separate server processes, SQLite releases the GIL while it steps a statement.
+    def run(part: Callable[[Session, Dialect], Any]) -> Any:
+        with db.transaction() as session:
+            return part(session, Dialect(session))
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {name: pool.submit(run, part) for name, part in parts.items()}
+        done = {name: future.result() for name, future in futures.items()}
     incident_figures, postmortem_figures = done["incidents"]
     category_figures, recurrence_list = done["categories"]
     by_owner, by_team = done["people"]
