@@ -1,9 +1,11 @@
-# `make run` sets everything up and loads the demo; `make test` sets up and runs the checks and the tests.
+# `make run` sets everything up, loads the demo and serves the web app; `make test` sets up and runs the checks and the tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RUN_DB ?= sqlite:///$(CURDIR)/out/afteraction.db
+RUN_HOST ?= 127.0.0.1
+RUN_PORT ?= 8000
 
 .PHONY: setup run test lint typecheck pytest bench clean
 
@@ -18,7 +20,9 @@ setup: $(STAMP)
 run: setup
 	mkdir -p out
 	AFTERACTION_DATABASE_URL=$(RUN_DB) $(BIN)/afteraction init
-	AFTERACTION_DATABASE_URL=$(RUN_DB) $(BIN)/afteraction demo --markdown out/demo-postmortem.md
+	AFTERACTION_DATABASE_URL=$(RUN_DB) $(BIN)/afteraction demo --quiet --markdown out/demo-postmortem.md --user demo
+	@echo "Open http://$(RUN_HOST):$(RUN_PORT)/ and sign in with the user and password above."
+	AFTERACTION_DATABASE_URL=$(RUN_DB) $(BIN)/afteraction serve --host $(RUN_HOST) --port $(RUN_PORT)
 
 lint: setup
 	$(BIN)/ruff check src tests bench

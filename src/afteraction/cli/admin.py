@@ -29,6 +29,10 @@ def demo(
         typer.Option("--markdown", "-o", help="Also write the demo post-mortem as Markdown here."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the post-mortem.")] = False,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Also create (or reset) this web sign-in, an editor, and print its new password."),
+    ] = None,
 ) -> None:
     """Load a complete sample incident and post-mortem (creates the database if needed)."""
     state = state_of(ctx)
@@ -49,3 +53,11 @@ def demo(
         markdown.parent.mkdir(parents=True, exist_ok=True)
         markdown.write_text(text, encoding="utf-8")
         out.print(f"Markdown file: {markdown.resolve()}")
+    if user is not None:
+        import secrets
+
+        from afteraction.accounts.session_service import reset_demo_user
+
+        password = secrets.token_urlsafe(9)
+        account = reset_demo_user(db, name=user, password=password)
+        out.print(f"Web sign-in: user [bold]{account.name}[/bold], password [bold]{password}[/bold] ({account.role})")

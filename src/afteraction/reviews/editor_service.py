@@ -20,6 +20,7 @@ from afteraction.reviews import sections
 from afteraction.reviews import workflow_service as workflow
 from afteraction.reviews.policy import Policy
 from afteraction.reviews.schemas import PostmortemDocument
+from afteraction.reviews.service import load_document
 from afteraction.reviews.whytree import why_paths
 
 # Where each heading of the Markdown format is edited on the editor page.
@@ -136,12 +137,16 @@ def editor_view(
     """The post-mortem of an incident as its editor shows it, with lint findings and the completeness score."""
     incident = incidents.get_incident(db, incident_id=incident_id, viewer=viewer)
     postmortem = sections.get_postmortem(db, incident_id=incident.id, viewer=viewer)
+    # The document as loaded keeps the ids of its action items (the view's JSON form drops them).
+    document = load_document(db, incident_id=incident.id, viewer=viewer)
+    place = {item.id: index for index, item in enumerate(document.actions)}
+    items = actions.list_actions(db, incident_id=incident.id, viewer=viewer)
     return EditorView(
         incident=incident,
         postmortem=postmortem,
-        actions=actions.list_actions(db, incident_id=incident.id, viewer=viewer),
-        findings=place_findings(postmortem, config=config, today=today),
-        completeness=completeness(postmortem),
+        actions=sorted(items, key=lambda item: place.get(item.id, len(place))),
+        findings=place_findings(document, config=config, today=today),
+        completeness=completeness(document),
         categories=[category.name for category in list_categories(db)],
     )
 

@@ -9,7 +9,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 30, 36
 COLOURS = ("#2f5fb3", "#c2410c", "#15803d")
 
 
@@ -53,7 +53,9 @@ def line_chart(title: str, months: Sequence[str], series: Sequence[Series], unit
     for index, month in enumerate(months):
         if index % 2 == 0 or index == len(months) - 1:
             x = _x(index, len(months))
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(month[2:])}</text>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(month_label(month))}</text>'
+            )
     for number, line in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
         points = [(i, v) for i, v in enumerate(line.values) if v is not None]
@@ -66,8 +68,8 @@ def line_chart(title: str, months: Sequence[str], series: Sequence[Series], unit
                 f"<title>{escape(line.name)} {escape(months[i])}: {v:.0f} {escape(unit)}</title></circle>"
             )
         parts.append(
-            f'<rect x="{LEFT + 8 + number * 170}" y="2" width="12" height="4" fill="{colour}"/>'
-            f'<text x="{LEFT + 24 + number * 170}" y="8">{escape(line.name)}</text>'
+            f'<rect x="{LEFT + 8 + number * 170}" y="7" width="14" height="4" fill="{colour}"/>'
+            f'<text x="{LEFT + 26 + number * 170}" y="13">{escape(line.name)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # every text in it is escaped
@@ -92,11 +94,16 @@ def bar_chart(title: str, months: Sequence[str], counts: Sequence[int]) -> Marku
             f'fill="{COLOURS[0]}"><title>{escape(month)}: {count}</title></rect>'
         )
         if index % 2 == 0 or index == len(months) - 1:
-            parts.append(
-                f'<text x="{x + span * 0.35:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(month[2:])}</text>'
-            )
+            label = escape(month_label(month))
+            parts.append(f'<text x="{x + span * 0.35:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{label}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # every text in it is escaped
+
+
+def month_label(month: str) -> str:
+    """`2026-03` as `Mar 26`."""
+    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    return f"{names[int(month[5:7]) - 1]} {month[2:4]}"
 
 
 def _id(title: str) -> str:

@@ -83,6 +83,11 @@ def format_utc(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def format_clock(value: datetime | None) -> str:
+    """A time as `2026-03-14 10:08:10`, for tables whose heading says UTC."""
+    return format_utc(value).removesuffix(" UTC")
+
+
 def input_time(value: datetime | None) -> str:
     """A time as the value of a `datetime-local` field, in UTC."""
     if value is None:
@@ -138,6 +143,7 @@ def environment() -> Environment:
     )
     env.filters["markdown"] = markdown_html
     env.filters["utc"] = format_utc
+    env.filters["clock"] = format_clock
     env.filters["input_time"] = input_time
     env.filters["duration"] = format_duration
     env.filters["day"] = format_date

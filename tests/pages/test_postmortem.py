@@ -1,0 +1,263 @@
+"""The post-mortem editor: sections with preview and lint beside them, stale saves, the whys tree, factors,
+lessons and action items, the completeness score, and Markdown from users rendered harmless."""
+
+from __future__ import annotations
+
+import re
+
+from afteraction.reviews.sections import get_whys, update_text_section
+from tests.pages.conftest import Site, new_incident, text_of
+
+BLAMEFUL = "The outage happened because the on-call engineer was careless and skipped the checklist."
+
+
+def section_html(html: str, anchor: str) -> str:
+    """The HTML of one block of the editor, from its anchor to the next block."""
+    start = html.index(f'id="{anchor}"')
+    end = html.find('<div class="pm-block', start + 1)
+    return html[start : end if end > 0 else None]
+
+
+def test_an_editor_writes_the_summary_and_sees_it_rendered(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    page = editor.get(f"/incidents/{incident}/postmortem")
+    assert 'for="t-summary"' in page.text and "Not written yet." in text_of(page)
+    saved = editor.post(
+        f"/incidents/{incident}/postmortem/sections/summary",
+        {"text": "Checkout failed for **23 minutes**.\r\n\r\n- one\r\n- two", "version": "1", "action": "save"},
+    )
+    assert saved.url.path.endswith("/postmortem") and "Saved the summary." in text_of(saved)
+    assert "<strong>23 minutes</strong>" in saved.text and "<li>one</li>" in saved.text
+
+
+def test_a_blameful_sentence_shows_a_finding_beside_the_section_until_it_is_fixed(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    saved = editor.post(
+        f"/incidents/{incident}/postmortem/sections/summary", {"text": BLAMEFUL, "version": "1", "action": "save"}
+    )
+    block = section_html(saved.text, "summary")
+    assert "blame/judgment" in block and '"careless" judges people' in text_of(saved)
+    assert "Describe what people did" in block  # the suggestion
+    fixed = editor.post(
+        f"/incidents/{incident}/postmortem/sections/summary",
+        {
+            "text": "The deploy checklist had no step for the pool size, so the change went out unchecked.",
+            "version": "2",
+            "action": "save",
+        },
+    )
+    assert "blame/" not in section_html(fixed.text, "summary")
+
+
+def test_preview_shows_the_text_and_its_findings_without_saving(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    preview = editor.post(
+        f"/incidents/{incident}/postmortem/sections/impact",
+        {"text": f"*Big* impact. {BLAMEFUL}", "version": "1", "action": "preview"},
+    )
+    assert preview.status_code == 200
+    block = section_html(preview.text, "impact")
+    assert '<details class="edit" open>' in block and "<em>Big</em> impact." in block
+    assert "blame/judgment" in block and BLAMEFUL in block  # the draft stays in the text area
+    assert "Not written yet." in text_of(editor.get(f"/incidents/{incident}/postmortem"))
+
+
+def test_the_live_lint_answers_a_fragment_for_the_text_being_typed(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    live = editor.client.post(
+        f"/incidents/{incident}/postmortem/sections/summary/live",
+        data={"text": BLAMEFUL},
+        headers={"X-CSRF-Token": editor.csrf},
+    )
+    assert live.status_code == 200 and "<html" not in live.text
+    assert "blame/judgment" in live.text and "Preview" in live.text
+    clean = editor.client.post(
+        f"/incidents/{incident}/postmortem/sections/summary/live",
+        data={"text": "A config default changed."},
+        headers={"X-CSRF-Token": editor.csrf},
+    )
+    assert "No lint findings in this text." in clean.text
+    assert (
+        editor.client.post(f"/incidents/{incident}/postmortem/sections/summary/live", data={"text": "x"}).status_code
+        == 403
+    )
+
+
+def test_a_stale_save_shows_the_conflict_and_both_versions_instead_of_overwriting(site: Site):
+    incident = new_incident(site)
+    site.browser("outsider")
+    from afteraction.accounts.service import add_member
+
+    add_member(site.db, incident_id=incident, user="outsider")
+    alice, bob = site.browser("editor"), site.browser("outsider")
+    alice.get(f"/incidents/{incident}/postmortem")
+    bob.get(f"/incidents/{incident}/postmortem")
+    alice.post(
+        f"/incidents/{incident}/postmortem/sections/summary",
+        {"text": "Alice: the pool ran dry.", "version": "1", "action": "save"},
+    )
+    clash = bob.post(
+        f"/incidents/{incident}/postmortem/sections/summary",
+        {"text": "Bob: connections were exhausted.", "version": "1", "action": "save"},
+    )
+    assert clash.status_code == 409
+    shown = text_of(clash)
+    assert "Someone saved the summary while you were editing it" in shown
+    assert "Their version (saved) Alice: the pool ran dry." in shown
+    assert "Your version (not saved) Bob: connections were exhausted." in shown
+    assert "Save mine over theirs" in shown
+    version = re.search(r'action="[^"]*/sections/summary"[\s\S]*?name="version" value="(\d+)"', clash.text)
+    assert version and version.group(1) == "2"
+    assert "Alice: the pool ran dry." in text_of(alice.get(f"/incidents/{incident}/postmortem"))
+    over = bob.post(
+        f"/incidents/{incident}/postmortem/sections/summary",
+        {"text": "Bob: connections were exhausted.", "version": "2", "action": "save"},
+    )
+    assert "Saved the summary." in text_of(over)
+
+
+def test_the_whys_tree_grows_branches_and_marks_root_causes(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    url = f"/incidents/{incident}/postmortem/whys"
+    editor.post(f"{url}/add", {"version": "1", "text": "Pods ran out of DB connections"})
+    editor.post(f"{url}/add", {"version": "2", "parent": "1", "text": "The pool size fell to 5"})
+    editor.post(f"{url}/add", {"version": "3", "parent": "1.1", "text": "Shared config defaults were unreviewed"})
+    editor.post(f"{url}/add", {"version": "4", "text": "The canary missed it"})
+    marked = editor.post(f"{url}/root", {"version": "5", "path": "1.1.1", "root_cause": "true"})
+    shown = text_of(marked)
+    assert "W1.1.1 is marked as a root cause." in shown
+    assert "W1 Pods ran out" in shown and "W1.1 The pool size" in shown and "W2 The canary missed it" in shown
+    assert re.search(r'id="why-1\.1\.1" class="why root"', marked.text)
+    tree = get_whys(site.db, incident_id=incident)
+    assert tree.nodes[0].children[0].children[0].root_cause and tree.version == 6
+    editor.post(f"{url}/edit", {"version": "6", "path": "2", "text": "Canary traffic is too low to fill the pool"})
+    removed = editor.post(f"{url}/delete", {"version": "7", "path": "1.1"})
+    assert "Removed W1.1 and the whys below it." in text_of(removed)
+    assert [n.text for n in get_whys(site.db, incident_id=incident).nodes] == [
+        "Pods ran out of DB connections",
+        "Canary traffic is too low to fill the pool",
+    ]
+    stale = editor.post(f"{url}/add", {"version": "3", "parent": "1", "text": "Late why"})
+    assert "Someone changed the five whys meanwhile" in text_of(stale) and 'add "Late why" under W1' in text_of(stale)
+    nowhere = editor.post(f"{url}/add", {"version": "8", "parent": "4.2", "text": "x"})
+    assert "there is no why W4.2" in text_of(nowhere)
+
+
+def test_factors_with_categories_and_lessons_are_added_changed_and_removed(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    page = editor.get(f"/incidents/{incident}/postmortem")
+    assert '<datalist id="categories">' in page.text
+    url = f"/incidents/{incident}/postmortem"
+    editor.post(
+        f"{url}/factors", {"version": "1", "op": "add", "text": "No alert on pool usage", "category": "monitoring gap"}
+    )
+    editor.post(f"{url}/factors", {"version": "2", "op": "add", "text": "Deploy at peak", "category": ""})
+    edited = editor.post(
+        f"{url}/factors",
+        {"version": "3", "op": "edit", "index": "1", "text": "Deploy at peak traffic", "category": "process"},
+    )
+    shown = text_of(edited)
+    assert "F1 monitoring gap No alert on pool usage" in shown and "F2 process Deploy at peak traffic" in shown
+    removed = editor.post(f"{url}/factors", {"version": "4", "op": "delete", "index": "0"})
+    assert "Removed F1." in text_of(removed) and "No alert on pool usage" not in text_of(removed)
+    editor.post(f"{url}/lessons", {"version": "1", "op": "add", "kind": "went-well", "text": "Paging was fast"})
+    lessons = editor.post(f"{url}/lessons", {"version": "2", "op": "add", "kind": "lucky", "text": "Low traffic"})
+    shown = text_of(lessons)
+    assert "What went well Paging was fast" in shown and "Where we got lucky Low traffic" in shown
+    gone = editor.post(f"{url}/lessons", {"version": "3", "op": "delete", "index": "0"})
+    assert "Paging was fast" not in text_of(gone)
+    stale = editor.post(f"{url}/lessons", {"version": "1", "op": "add", "kind": "learned", "text": "Late"})
+    assert "Someone changed the lessons meanwhile" in text_of(stale)
+
+
+def test_action_items_are_added_and_updated_with_their_findings_beside_them(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    added = editor.post(f"/incidents/{incident}/postmortem/actions", {"title": "Improve monitoring"})
+    assert "Added AI-1." in text_of(added)
+    block = added.text[added.text.index('id="AI-1"') :]
+    assert "action/vague" in block and "action/missing-owner" in block and "action/missing-due" in block
+    updated = editor.post(
+        "/actions/AI-1",
+        {
+            "version": "1",
+            "back": f"/incidents/{incident}/postmortem#AI-1",
+            "title": "Alert when pool usage > 80%",
+            "owner": "Ana",
+            "due": "2099-01-31",
+            "type": "detect",
+            "priority": "P1",
+            "status": "in-progress",
+        },
+    )
+    shown = text_of(updated)
+    assert "Saved AI-1." in shown and "Owner: Ana" in shown and "Due: 2099-01-31" in shown and "in-progress" in shown
+    block = updated.text[updated.text.index('id="AI-1"') :]
+    assert "action/missing-owner" not in block and "action/vague" not in block
+    stale = editor.post("/actions/AI-1", {"version": "1", "back": f"/incidents/{incident}/postmortem", "owner": "Bo"})
+    assert "Someone changed AI-1 meanwhile" in text_of(stale)
+    version = re.search(r'action="/actions/AI-1"[\s\S]*?name="version" value="(\d+)"', stale.text)
+    assert version
+    wont = editor.post(
+        "/actions/AI-1", {"version": version.group(1), "status": "wont-do", "back": "https://evil.example/"}
+    )
+    assert wont.url.path == "/dashboard" and "needs a reason" in text_of(wont)
+
+
+def test_the_completeness_score_rises_as_the_post_mortem_fills_up(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    empty = editor.get(f"/incidents/{incident}/postmortem")
+    before = int(re.search(r"<strong class=\"score-value\">(\d+)/100", empty.text).group(1))  # type: ignore[union-attr]
+    assert "What is missing" in text_of(empty) and "a summary" in text_of(empty)
+    editor.post(
+        f"/incidents/{incident}/postmortem/sections/summary",
+        {"text": "Checkout failed.", "version": "1", "action": "save"},
+    )
+    after = editor.get(f"/incidents/{incident}/postmortem")
+    score = int(re.search(r"<strong class=\"score-value\">(\d+)/100", after.text).group(1))  # type: ignore[union-attr]
+    assert score > before and '<meter id="completeness"' in after.text
+
+
+XSS = """<script>document.title = "pwned"</script>
+
+<img src=x onerror="document.title='pwned'">
+
+[click me](javascript:alert(1)) and [fine](https://example.org/runbook)
+
+<a href="javascript:alert(2)" onclick="alert(3)">raw link</a> <svg onload=alert(4)></svg>
+"""
+
+
+def test_markdown_from_users_is_rendered_without_scripts_handlers_or_javascript_links(site: Site):
+    incident = new_incident(site)
+    update_text_section(site.db, incident_id=incident, name="summary", text=XSS)
+    update_text_section(site.db, incident_id=incident, name="impact", text="[x](JaVaScRiPt:alert(5)) <iframe src=x>")
+    page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
+    body = page.text.lower()
+    assert "<script>document" not in body and "<img" not in body and "<svg onload" not in body
+    assert "<iframe" not in body
+    assert not re.search(r"<[^>]+\son\w+\s*=", body), "an event handler attribute got through"
+    assert not re.search(r"<a\b[^>]*href=\"?\s*javascript", body), "a javascript: link got through"
+    assert '<a href="https://example.org/runbook" rel="noopener noreferrer nofollow">fine</a>' in page.text
+    assert "&lt;script&gt;" in page.text  # shown as text, so the author sees what they wrote
+    live = site.browser("editor")
+    live.get(f"/incidents/{incident}/postmortem")
+    fragment = live.client.post(
+        f"/incidents/{incident}/postmortem/sections/summary/live",
+        data={"text": XSS},
+        headers={"X-CSRF-Token": live.csrf},
+    ).text.lower()
+    assert "<script>document" not in fragment and not re.search(r"<a\b[^>]*href=\"?\s*javascript", fragment)
+    assert not re.search(r"<[^>]+\son\w+\s*=", fragment)
