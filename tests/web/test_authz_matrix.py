@@ -92,6 +92,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "POST /api/v1/webhooks/grafana": {"content": ALERTS},
     "POST /api/v1/webhooks/opsgenie": {"content": b"{}"},
     "POST /api/v1/webhooks/pagerduty": {"content": b"{}"},
+    "GET /api/v1/insights": {},
+    "GET /api/v1/similar": {"params": {"text": "leaked keys"}},
+    "GET /api/v1/incidents/{incident_id}/similar": {},
+    "GET /api/v1/incidents/{incident_id}/recurrences": {},
 }  # fmt: skip
 
 
