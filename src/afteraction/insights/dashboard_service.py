@@ -1,0 +1,110 @@
+"""Use case of the web app's dashboard: open and overdue action items, post-mortems due or late by policy,
+incidents this month, and the monthly trend of time to detect and to resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from afteraction.accounts.schemas import Principal
+from afteraction.actions.board_service import BoardItem, action_board, board_counts
+from afteraction.analysis.insights import month_of, months_between
+from afteraction.db import Database, utcnow
+from afteraction.errors import NotFound
+from afteraction.incidents.service import get_incident
+from afteraction.insights.schemas import Count, Spread
+from afteraction.insights.service import compute_insights
+from afteraction.reviews.policy import Policy
+from afteraction.reviews.workflow_service import PolicyFinding, policy_check
+
+MONTHS = 12
+LISTED = 10
+
+
+@dataclass
+class Dashboard:
+    """The figures and short lists of the dashboard; counts and trends cover every incident, lists only visible ones."""
+
+    today: date
+    months: list[str]
+    open_items: int
+    overdue_items: int
+    overdue: list[BoardItem] = field(default_factory=list)
+    due_soon: list[BoardItem] = field(default_factory=list)
+    postmortems: list[PolicyFinding] = field(default_factory=list)
+    postmortems_missing: int = 0
+    postmortems_late: int = 0
+    incidents_this_month: int = 0
+    incidents_by_month: list[Count] = field(default_factory=list)
+    time_to_detect: list[Spread] = field(default_factory=list)
+    time_to_resolve: list[Spread] = field(default_factory=list)
+
+
+def _first_of_month_back(today: date, months: int) -> date:
+    year, month = today.year, today.month - (months - 1)
+    while month < 1:
+        year, month = year - 1, month + 12
+    return date(year, month, 1)
+
+
+def _by_month(months: Sequence[str], values: Sequence[Spread]) -> list[Spread]:
+    found = {value.key: value for value in values}
+    return [found.get(month, Spread(key=month, n=0)) for month in months]
+
+
+def _visible(db: Database, findings: Sequence[PolicyFinding], viewer: Principal | None) -> list[PolicyFinding]:
+    """The findings about incidents the viewer may see, at most LISTED of them."""
+    shown: list[PolicyFinding] = []
+    seen: dict[str, bool] = {}
+    for finding in findings:
+        if finding.incident_id not in seen:
+            try:
+                get_incident(db, incident_id=finding.incident_id, viewer=viewer)
+                seen[finding.incident_id] = True
+            except NotFound:
+                seen[finding.incident_id] = False
+        if seen[finding.incident_id]:
+            shown.append(finding)
+            if len(shown) == LISTED:
+                break
+    return shown
+
+
+def dashboard(
+    db: Database,
+    *,
+    policy: Policy,
+    severities: Sequence[str],
+    now: datetime | None = None,
+    viewer: Principal | None = None,
+) -> Dashboard:
+    """The dashboard as of `now`: the last twelve months of trends and today's open work."""
+    now = now or utcnow()
+    today = now.date()
+    since = _first_of_month_back(today, MONTHS)
+    months = months_between(month_of(since), month_of(today))
+    report = compute_insights(db, policy=policy, severities=severities, since=since, recurrences=0, now=now)
+    open_items, overdue_items = board_counts(db, today=today, viewer=viewer)
+    items = action_board(db, today=today, viewer=viewer, limit=200)
+    check = policy_check(db, policy=policy, today=today)
+    postmortem_findings = [f for f in check.findings if f.kind != "overdue-action"]
+    per_month = {count.key: count.count for count in report.incidents.by_month}
+    durations = report.durations
+    return Dashboard(
+        today=today,
+        months=months,
+        open_items=open_items,
+        overdue_items=overdue_items,
+        overdue=[item for item in items if item.overdue][:LISTED],
+        due_soon=[item for item in items if not item.overdue and item.due and (item.due - today).days <= 7][:LISTED],
+        postmortems=_visible(db, sorted(postmortem_findings, key=lambda f: -f.days_late), viewer),
+        postmortems_missing=check.count("missing-postmortem"),
+        postmortems_late=check.count("late-postmortem"),
+        incidents_this_month=per_month.get(month_of(today), 0),
+        incidents_by_month=[Count(key=month, count=per_month.get(month, 0)) for month in months],
+        time_to_detect=_by_month(months, durations["time_to_detect"].by_month if "time_to_detect" in durations else []),
+        time_to_resolve=_by_month(
+            months, durations["time_to_resolve"].by_month if "time_to_resolve" in durations else []
+        ),
+    )
