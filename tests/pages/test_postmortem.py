@@ -18,6 +18,13 @@ def section_html(html: str, anchor: str) -> str:
     return html[start : end if end > 0 else None]
 
 
+def action_version(html: str, action: str = "AI-1") -> str:
+    """The version an action item's edit form carries."""
+    found = re.search(rf'action="/actions/{action}"[\s\S]*?name="version" value="(\d+)"', html)
+    assert found, f"no edit form of {action}"
+    return found.group(1)
+
+
 def test_an_editor_writes_the_summary_and_sees_it_rendered(site: Site):
     incident = new_incident(site)
     editor = site.browser("editor")
@@ -261,3 +268,32 @@ def test_markdown_from_users_is_rendered_without_scripts_handlers_or_javascript_
     ).text.lower()
     assert "<script>document" not in fragment and not re.search(r"<a\b[^>]*href=\"?\s*javascript", fragment)
     assert not re.search(r"<[^>]+\son\w+\s*=", fragment)
+
+
+def test_an_action_item_says_which_why_or_factor_it_addresses(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    url = f"/incidents/{incident}/postmortem"
+    editor.post(f"{url}/whys/add", {"version": "1", "text": "The pool ran dry"})
+    editor.post(f"{url}/whys/add", {"version": "2", "parent": "1", "text": "Defaults are unreviewed"})
+    editor.post(f"{url}/whys/root", {"version": "3", "path": "1.1", "root_cause": "true"})
+    page = editor.post(f"{url}/factors", {"version": "1", "op": "add", "text": "No pool alert"})
+    choices = re.findall(r'<option value="([WF][\d.]+)">', page.text[page.text.index('id="n-a-addr"') :])
+    assert choices[:3] == ["W1.1", "W1", "F1"]  # root causes first
+    added = editor.post(f"{url}/actions", {"title": "Review shared config defaults per service", "addresses": "W1.1"})
+    block = added.text[added.text.index('id="AI-1"') :]
+    assert 'Addresses: <a href="#why-1.1">W1.1</a>' in block and "action/unlinked" not in block
+    moved = editor.post("/actions/AI-1", {"version": action_version(added.text), "addresses": "F1", "back": url})
+    assert 'Addresses: <a href="#factor-1">F1</a>' in moved.text
+    wrong = editor.post("/actions/AI-1", {"version": action_version(moved.text), "addresses": "W9", "back": url})
+    assert "W9 names no why" in text_of(wrong)
+    bad = editor.post(f"{url}/actions", {"title": "Another item", "addresses": "W9"})
+    assert "W9 names no why" in text_of(bad)
+
+
+def test_a_missing_required_section_is_flagged_beside_that_section(site: Site):
+    incident = new_incident(site)
+    page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
+    assert "no Impact section" in section_html(page.text, "impact")
+    assert "no Summary section" in section_html(page.text, "summary")

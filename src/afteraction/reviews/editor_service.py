@@ -7,20 +7,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
+
 from afteraction.accounts import service as accounts
 from afteraction.accounts.schemas import Principal, UserView
 from afteraction.actions import service as actions
 from afteraction.actions.schemas import ActionItemView
 from afteraction.analysis.lint import Completeness, Finding, LintConfig, completeness, lint_document
+from afteraction.analysis.lint.structure import SECTION_LABELS
 from afteraction.db import Database
+from afteraction.errors import InvalidInput
 from afteraction.incidents import service as incidents
 from afteraction.incidents.schemas import IncidentSummary
 from afteraction.insights.taxonomy import list_categories
 from afteraction.reviews import sections
 from afteraction.reviews import workflow_service as workflow
+from afteraction.reviews.models import ContributingFactor, Postmortem, WhyNode
 from afteraction.reviews.policy import Policy
 from afteraction.reviews.schemas import PostmortemDocument
-from afteraction.reviews.service import load_document
+from afteraction.reviews.service import _ADDRESS, _why_tree, load_document
 from afteraction.reviews.whytree import why_paths
 
 # Where each heading of the Markdown format is edited on the editor page.
@@ -80,6 +85,16 @@ def _lint_markdown(doc: PostmortemDocument, config: LintConfig, today: date, nam
     return parsed, lint_document(parsed, source=source, config=config, today=today, known_names=names)
 
 
+def _missing_section(finding: Finding) -> str | None:
+    """The editor section a missing-section finding names (its message says `no Impact section`)."""
+    if finding.rule != "structure/missing-section":
+        return None
+    for key, label in SECTION_LABELS.items():
+        if f" {label} section" in finding.message:
+            return EDITOR_SECTION.get(key)
+    return None
+
+
 def _section_at(parsed: PostmortemDocument, line: int | None) -> str:
     starts = sorted(
         (start, key) for key, start in parsed.section_lines.items() if key in EDITOR_SECTION and start is not None
@@ -108,7 +123,8 @@ def place_findings(
         elif why:
             placed.by_why.setdefault(why, []).append(finding)
         else:
-            placed.by_section.setdefault(_section_at(parsed, finding.line), []).append(finding)
+            where = _missing_section(finding) or _section_at(parsed, finding.line)
+            placed.by_section.setdefault(where, []).append(finding)
     return placed
 
 
@@ -129,6 +145,8 @@ class EditorView:
     findings: PlacedFindings
     completeness: Completeness
     categories: list[str]
+    addresses: dict[str, str] = field(default_factory=dict)
+    causes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def editor_view(
@@ -148,7 +166,49 @@ def editor_view(
         findings=place_findings(document, config=config, today=today),
         completeness=completeness(document),
         categories=[category.name for category in list_categories(db)],
+        addresses={item.id: item.addresses for item in document.actions if item.id and item.addresses},
+        causes=cause_choices(document),
     )
+
+
+def cause_choices(doc: PostmortemDocument) -> list[tuple[str, str]]:
+    """What an action item can address: each why (`W1.2`, root causes first) and each factor (`F1`), with its text."""
+    whys = why_paths(doc.whys)
+    ordered = [w for w in whys if w[2].root_cause] + [w for w in whys if not w[2].root_cause]
+    choices = [(f"W{path}", node.text) for path, _depth, node in ordered]
+    return choices + [(f"F{index}", factor.text) for index, factor in enumerate(doc.factors, 1)]
+
+
+def link_action(
+    db: Database, *, action_id: str, addresses: str | None, viewer: Principal | None = None
+) -> ActionItemView:
+    """Say which why (`W1.2`) or contributing factor (`F1`) an action item addresses; None or "" unlinks it."""
+    wanted = (addresses or "").strip().upper()
+    with db.transaction() as session:
+        item = actions._load(session, action_id, viewer)
+        pm = session.scalar(select(Postmortem.id).where(Postmortem.incident_id == item.incident_id))
+        factor_id = why_id = None
+        if wanted:
+            match = _ADDRESS.match(wanted)
+            factors = session.scalars(
+                select(ContributingFactor.id)
+                .where(ContributingFactor.postmortem_id == pm)
+                .order_by(ContributingFactor.position)
+            ).all()
+            _tree, paths = _why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm)).all())
+            by_path = {path: node_id for node_id, path in paths.items()}
+            if match and match.group(1) and 0 < int(match.group(1)) <= len(factors):
+                factor_id = factors[int(match.group(1)) - 1]
+            elif match and match.group(2) and match.group(2) in by_path:
+                why_id = by_path[match.group(2)]
+            else:
+                raise InvalidInput(
+                    f"{wanted} names no why (W1.2…) or factor (F1…) of this post-mortem", field="addresses"
+                )
+        if (item.factor_id, item.why_node_id) != (factor_id, why_id):
+            item.factor_id, item.why_node_id = factor_id, why_id
+            session.flush()
+        return actions.view_of(item)
 
 
 @dataclass

@@ -340,14 +340,17 @@ def add_action(
     due: Annotated[str, Form(max_length=20)] = "",
     type: Annotated[str, Form(max_length=20)] = "",
     priority: Annotated[str, Form(max_length=20)] = "",
+    addresses: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Add an action item to the post-mortem."""
+    """Add an action item to the post-mortem, with the why or factor it addresses."""
     back = f"/incidents/{incident_id}/postmortem#actions"
     try:
         item = actions.add_action(
             db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
             type=optional(type), priority=optional(priority), viewer=user,
         )  # fmt: skip
+        if addresses.strip():
+            editor_service.link_action(db, action_id=item.id or "", addresses=addresses, viewer=user)
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok=f"Added {item.id}.")
@@ -368,6 +371,7 @@ def update_action(
     type: Annotated[str | None, Form(max_length=20)] = None,
     priority: Annotated[str | None, Form(max_length=20)] = None,
     reason: Annotated[str | None, Form(max_length=2000)] = None,
+    addresses: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
     """Change an action item from the version shown; a stale form changes nothing and says so."""
     target = safe_next(back)
@@ -377,6 +381,8 @@ def update_action(
             due=day(due, "due"), type=optional(type), priority=optional(priority), reason=optional(reason),
             expected_version=version, viewer=user,
         )  # fmt: skip
+        if addresses is not None:
+            item = editor_service.link_action(db, action_id=item.id or action_id, addresses=addresses, viewer=user)
     except Conflict:
         return redirect(
             request, target, error=f"Someone changed {action_id} meanwhile, so your change was not applied. "
