@@ -29,6 +29,7 @@ _PG_TSV = (
 )
 _N_DOCS_KEY = ""  # search_terms row that counts the documents
 PG_POSTINGS_BUDGET = 800
+PG_CANDIDATES = 3000
 
 
 def _agg(dialect: str, expr: str) -> str:
@@ -349,14 +350,17 @@ class PostgresSearch:
         )
         ranked = text(
             f"""SELECT d.incident_id, ({parts}) / (1 + ln(greatest(length(d.tsv), 1))) AS score
-                FROM search_documents d
-                WHERE d.tsv @@ CAST(:match AS tsquery) AND d.incident_id NOT IN :exclude
+                FROM (SELECT incident_id, tsv FROM search_documents
+                      WHERE tsv @@ CAST(:match AS tsquery) AND incident_id NOT IN :exclude LIMIT :cap) d
                 ORDER BY score DESC, d.incident_id LIMIT :limit"""
         ).bindparams(bindparam("exclude", expanding=True))
         params: dict[str, object] = {
             "match": " | ".join(quoted),
             "exclude": list(exclude) or [-1],
             "limit": limit,
+            # Only a query whose best term is in most documents reaches this: such a term says little, and scoring
+            # a sample of its documents keeps the search fast.
+            "cap": PG_CANDIDATES,
         }
         for i, (term, weight) in enumerate(zip(quoted, weights, strict=True)):
             params[f"t{i}"] = term
