@@ -15,6 +15,7 @@ from afteraction.incidents.service import create_incident
 from afteraction.reviews.schemas import FactorData, WhyNodeData
 from afteraction.reviews.sections import replace_factors, replace_whys, update_text_section
 from afteraction.timeline.service import add_event
+from tests.e2e.conftest import PASSWORD as PASSWORD_FOR_KEYBOARD
 from tests.e2e.conftest import Server, screenshot, sign_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "timeline" / "fixtures"
@@ -41,7 +42,7 @@ def test_a_new_team_writes_reviews_publishes_and_exports_a_post_mortem(chromium,
     author.get_by_role("link", name="New incident").click()
     author.get_by_label("Title").fill("Checkout returned 502s after a config change")
     author.get_by_label("Severity").select_option("SEV2")
-    author.get_by_label("Started at (UTC)").fill("2024-03-14T09:58:00")
+    author.get_by_label("Started at (UTC)").fill("2024-03-14T09:45:00")
     author.get_by_label("Services").fill("checkout-api")
     author.get_by_role("button", name="Create incident").click()
     author.wait_for_url(re.compile(r"/incidents/INC-\d+$"))
@@ -210,3 +211,48 @@ def test_script_and_event_handler_payloads_in_a_post_mortem_never_run(chromium, 
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []
     page.context.close()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(el => !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def test_with_the_keyboard_only_and_javascript_off_a_person_signs_in_reads_and_edits(chromium, server: Server):
+    db = server.app.state.db
+    incident = create_incident(db, title="Search latency", severity="SEV3", allowed_severities=["SEV3"]).id
+    update_text_section(db, incident_id=incident, name="summary", text="Search was **slow** for an hour.")
+    add_event(db, incident_id=incident, at=datetime(2024, 3, 14, 10, tzinfo=UTC), text="Alert fired", kind="alert")
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(server.url + "/")
+    assert page.evaluate("document.activeElement.id") == "username"  # the sign-in form starts in its first field
+    page.keyboard.type("author")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD_FOR_KEYBOARD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dashboard")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    for path in (
+        "/dashboard",
+        "/incidents",
+        f"/incidents/{incident}",
+        f"/incidents/{incident}/postmortem",
+        f"/incidents/{incident}/review",
+        "/actions",
+        "/incidents/new",
+    ):
+        page.goto(server.url + path)
+        assert page.evaluate(UNLABELLED) == [], f"{path} has a field without a label"
+    page.goto(f"{server.url}/incidents/{incident}/postmortem")
+    assert page.locator("#summary .prose strong").inner_text() == "slow"
+    page.get_by_text("Edit the impact").click()
+    page.get_by_label("Impact (Markdown)").fill("Searches took *9 seconds*.")
+    page.locator("#impact").get_by_role("button", name="Preview").click()
+    assert page.locator("#impact .preview em").inner_text() == "9 seconds"  # the preview, without any script
+    page.locator("#impact").get_by_role("button", name="Save").click()
+    assert "Saved the impact." in page.locator(".flash-ok").inner_text()
+    context.close()
