@@ -259,7 +259,7 @@ def _postmortem_figures(
     )
 
 
-def _owner_rows(session: Session, key: Any, joins: Any, today: date) -> list[OwnerFigures]:
+def _owner_rows(session: Session, key: Any, joins: Any, today: date, top: int | None = TOP) -> list[OwnerFigures]:
     """Totals, done, open and overdue action items per owner or team."""
     is_open = ActionItem.status.in_(OPEN_ITEM)
     overdue = and_(is_open, ActionItem.due_date < today)
@@ -277,7 +277,7 @@ def _owner_rows(session: Session, key: Any, joins: Any, today: date) -> list[Own
     for name, total, done, open_, late, dropped in session.execute(query):
         rows.append(
             OwnerFigures(
-                key=name or "(nobody)",
+                key="" if name is None else str(name) if top is None else str(name or "(nobody)"),
                 total=int(total),
                 done=int(done or 0),
                 open=int(open_ or 0),
@@ -285,7 +285,8 @@ def _owner_rows(session: Session, key: Any, joins: Any, today: date) -> list[Own
                 completion_rate=share(int(done or 0), int(total) - int(dropped or 0)),
             )
         )
-    return sorted(rows, key=lambda r: (-r.overdue, -r.open, r.key))[:TOP]
+    ordered = sorted(rows, key=lambda r: (-r.overdue, -r.open, r.key))
+    return ordered if top is None else ordered[:top]
 
 
 def _scoped_items(query: AnySelect, scope: list[ColumnElement[bool]]) -> AnySelect:
@@ -381,16 +382,22 @@ def _action_people(
     session: Session, scope: list[ColumnElement[bool]], today: date
 ) -> tuple[list[OwnerFigures], list[OwnerFigures]]:
     """Action items by owner and by team of their incident."""
-
-    def by_owner(query: AnySelect) -> AnySelect:
-        return _scoped_items(query, scope).outerjoin(Person, Person.id == ActionItem.owner_id)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # Group by the owner's id and name the few owners afterwards. On SQLite the id is wrapped so that the planner
+    # scans the table once instead of reading every row in owner order through the index.
+    owner_key = func.coalesce(ActionItem.owner_id, 0) if sqlite else ActionItem.owner_id
+    owners = _owner_rows(session, owner_key, lambda query: _scoped_items(query, scope), today, top=None)
+    ids = [int(o.key) if o.key else 0 for o in owners]
+    names = {int(i): str(n) for i, n in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
+    by_owner = [o.model_copy(update={"key": names.get(i, "(nobody)")}) for o, i in zip(owners, ids, strict=True)]
+    by_owner = sorted(by_owner, key=lambda r: (-r.overdue, -r.open, r.key))[:TOP]
 
     def by_team(query: AnySelect) -> AnySelect:
         return _scoped_items(query, scope).join(
             IncidentLabel, and_(IncidentLabel.incident_id == ActionItem.incident_id, IncidentLabel.kind == "team")
         )
 
-    return _owner_rows(session, Person.name, by_owner, today), _owner_rows(session, IncidentLabel.value, by_team, today)
+    return by_owner, _owner_rows(session, IncidentLabel.value, by_team, today)
 
 
 def category_mapping(session: Session, taxonomy: Sequence[Category]) -> dict[str, str]:
