@@ -22,7 +22,12 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """The stemmed content words of a text."""
-    return [stem(t) for t in tokenize(text) if t not in STOPWORDS and len(t) > 2 and not t.isdigit()]
+    return [stem(t) for t in content_words(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a text that carry meaning (no stopwords, numbers or two-letter words)."""
+    return [t for t in tokenize(text) if t not in STOPWORDS and len(t) > 2 and not t.isdigit()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,5 +117,14 @@ def cluster_factors(
         best.centroid = {k: v / norm for k, v in merged.items()}
     out = [c for group in clusters.values() for c in group if len(c.incidents) >= min_incidents]
     for cluster in out:
-        cluster.top_terms = [w for w, _ in sorted(cluster.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:4]]
+        # Show each top stem as the word the factors use most for it (`deploy` for deploys, deployed, deploying).
+        spelled: dict[str, dict[str, int]] = {}
+        for member in cluster.members:
+            for word in content_words(member.text):
+                forms = spelled.setdefault(stem(word), {})
+                forms[word] = forms.get(word, 0) + 1
+        top = [w for w, _ in sorted(cluster.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:4]]
+        cluster.top_terms = [
+            max(spelled[t], key=lambda w: (spelled[t][w], -len(w), w)) if t in spelled else t for t in top
+        ]
     return sorted(out, key=lambda c: (-len(c.incidents), -len(c.members), c.category, c.top_terms))

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from afteraction.actions.models import ActionItem
-from afteraction.analysis.categories import normalise_category
+from afteraction.analysis.categories import Lexicon, lexicon_score, normalise_category
 from afteraction.analysis.themes import FactorText, cluster_factors
 from afteraction.db import Database, utcnow
 from afteraction.incidents.models import Incident, IncidentLabel
@@ -63,10 +63,29 @@ def compute_themes(
             for fid, pm, text, category in rows:
                 with_factors.add(int(pm))
                 factors.append(FactorText(int(fid), by_pm[int(pm)][0], text, normalise_category(category, taxonomy)))
-        for pm, (iid, summary, _number) in by_pm.items():
-            if pm not in with_factors and summary.strip():
-                first = _SENTENCE.split(summary.strip(), maxsplit=1)[0][:400]
-                factors.append(FactorText(-pm, iid, first, None))
+        stand_ins = {pm: iid for pm, (iid, summary, _n) in by_pm.items() if pm not in with_factors and summary.strip()}
+        labelled: dict[int, list[str]] = {}
+        ids = list(stand_ins.values())
+        for start in range(0, len(ids), 500):
+            for iid, value in session.execute(
+                select(IncidentLabel.incident_id, IncidentLabel.value)
+                .where(IncidentLabel.incident_id.in_(ids[start : start + 500]), IncidentLabel.kind == "category")
+                .order_by(IncidentLabel.incident_id, IncidentLabel.position)
+            ):
+                slug = normalise_category(value, taxonomy)
+                if slug:
+                    labelled.setdefault(int(iid), []).append(slug)
+        lexicon = Lexicon.of(taxonomy)
+        for pm, iid in stand_ins.items():
+            # A summary stands in for missing factors, under the one of the incident's own categories that its words
+            # point to most (else the one the words point to, else its first).
+            first = _SENTENCE.split(by_pm[pm][1].strip(), maxsplit=1)[0][:400]
+            own = labelled.get(iid, [])
+            scores = {slug: lexicon_score(h) for slug, h in lexicon.hits(first).items() if h}
+            chosen = max(own, key=lambda slug: scores.get(slug, 0.0)) if own else None
+            if chosen is None or not scores.get(chosen):
+                chosen = max(scores, key=lambda slug: (scores[slug], slug)) if scores else (own[0] if own else None)
+            factors.append(FactorText(-pm, iid, first, chosen))
         clusters = cluster_factors(factors, taxonomy)
         incident_ids = sorted({i for c in clusters for i in c.incidents})
         services: dict[int, list[str]] = {}
@@ -97,7 +116,7 @@ def compute_themes(
             open_items = [i for i in addressing if i.status in ("open", "in-progress")]
             themes.append(
                 Theme(
-                    title=f"{names.get(cluster.category, cluster.category)}: {', '.join(cluster.top_terms[:3])}",
+                    title=f"{names.get(cluster.category, 'Other')}: {', '.join(cluster.top_terms[:3])}",
                     category=cluster.category,
                     terms=cluster.top_terms,
                     factors=[m.text for m in cluster.members][:20],
