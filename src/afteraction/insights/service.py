@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, distinct, func, literal, or_, select, tuple_
+from sqlalchemy import String, and_, case, distinct, func, literal, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -532,6 +532,7 @@ def describe_recurrence(
 
 
 WORKERS = 3
+SQLITE_MMAP = 1 << 30
 RECENT = 2000  # recurrences are looked for among this many latest incidents of the scope
 
 
@@ -629,7 +630,12 @@ def compute_insights(
     # separate server processes, SQLite releases the GIL while it steps a statement.
     def run(part: Callable[[Session, Dialect], Any]) -> Any:
         with db.transaction() as session:
-            return part(session, Dialect(session))
+            sql = Dialect(session)
+            if sql.sqlite:
+                # Read the file through a memory map: a fresh connection's page cache is small and cold, and these
+                # queries read most of several tables once.
+                session.execute(text(f"PRAGMA mmap_size={SQLITE_MMAP}"))
+            return part(session, sql)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         futures = {name: pool.submit(run, part) for name, part in parts.items()}
