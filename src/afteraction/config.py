@@ -87,6 +87,6 @@ class Settings(BaseSettings):
     # The web app: sign-in sessions live in signed cookies, so every server process must share this key.
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that signs session cookies (32+ characters); unset: one is generated and kept in the database.",
+        description="Key that signs session cookies (32+ characters); unset: one is made and kept in the database.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90, description="How long a web sign-in lasts (hours).")
