@@ -197,6 +197,8 @@ class SqliteSearch:
             )
         )
         refresh_categories(session, None)
+        for table in ("search_documents", "search_terms", "insight_categories"):
+            session.execute(text(f"ANALYZE {table}"))
 
     def _stems(self, session: Session, query: str) -> tuple[dict[str, int], dict[str, str]]:
         """Each stem of the query (FTS5's own porter tokenizer) with its count, and a word of the query that has it."""
@@ -314,6 +316,8 @@ class PostgresSearch:
             )
         )
         refresh_categories(session, None)
+        # Fresh statistics, or the planner takes these freshly filled tables for empty ones.
+        session.execute(text("ANALYZE search_documents, search_terms, insight_categories"))
 
     def search(self, session: Session, query: str, *, limit: int, exclude: Sequence[int] = ()) -> list[Scored]:
         """Σ over the chosen lexemes of idf · ts_rank, divided by 1 + ln(document length)."""
