@@ -297,3 +297,13 @@ def test_a_missing_required_section_is_flagged_beside_that_section(site: Site):
     page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
     assert "no Impact section" in section_html(page.text, "impact")
     assert "no Summary section" in section_html(page.text, "summary")
+
+
+def test_the_creator_is_the_first_author_and_editors_change_the_authors(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    page = editor.get(f"/incidents/{incident}/postmortem")
+    assert "Authors: editor" in text_of(page)
+    saved = editor.post(f"/incidents/{incident}/postmortem/authors", {"authors": "Dave Okafor, editor, Dave Okafor"})
+    assert "Authors: Dave Okafor, editor." in text_of(saved)
+    assert "Authors Dave Okafor, editor" in text_of(site.browser("viewer").get(f"/incidents/{incident}/review"))

@@ -3,11 +3,11 @@ findings placed beside the section, why or action item they concern."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from afteraction.accounts import service as accounts
 from afteraction.accounts.schemas import Principal, UserView
@@ -22,7 +22,7 @@ from afteraction.incidents.schemas import IncidentSummary
 from afteraction.insights.taxonomy import list_categories
 from afteraction.reviews import sections
 from afteraction.reviews import workflow_service as workflow
-from afteraction.reviews.models import ContributingFactor, Postmortem, WhyNode
+from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, WhyNode
 from afteraction.reviews.policy import Policy
 from afteraction.reviews.schemas import PostmortemDocument
 from afteraction.reviews.service import _ADDRESS, _why_tree, load_document
@@ -228,3 +228,25 @@ def review_page(db: Database, *, incident_id: str, policy: Policy, viewer: Princ
         state=workflow.review_state(db, incident_id=incident.id, policy=policy),
         users=[user for user in accounts.list_users(db) if user.active],
     )
+
+
+def set_authors(db: Database, *, incident_id: str, names: Sequence[str], viewer: Principal | None = None) -> list[str]:
+    """Replace the authors of a post-mortem (names in order, each once); returns them."""
+    wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    for name in wanted:
+        if len(name) > 200:
+            raise InvalidInput("an author's name is at most 200 characters", field="authors")
+    with db.transaction() as session:
+        incident = incidents.load_incident(session, incident_id, viewer)
+        pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
+        if pm is None:
+            pm = Postmortem(incident_id=incident.id)
+            session.add(pm)
+            session.flush()
+        session.execute(
+            delete(PostmortemPerson).where(PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == "author")
+        )
+        for position, name in enumerate(wanted):
+            person = incidents.get_or_create_person(session, name)
+            session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="author", position=position))
+        return wanted

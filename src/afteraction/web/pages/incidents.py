@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from afteraction.errors import Conflict, InvalidInput, TooLarge
 from afteraction.incidents import browse_service, service
 from afteraction.incidents.schemas import INCIDENT_STATUSES, KEY_MOMENTS, KINDS
+from afteraction.reviews.editor_service import set_authors
 from afteraction.reviews.schemas import POSTMORTEM_STATUSES
 from afteraction.timeline import service as timeline
 from afteraction.timeline.importers import FORMATS, ImportOptions
@@ -98,6 +99,8 @@ def create_incident(
             started_at=utc_time(started_at, "started_at"), services=words(services), teams=words(teams),
             private=private, members=[user.user_id],
         )  # fmt: skip
+        # Whoever records the incident starts as the author of its post-mortem (the editor page changes that).
+        set_authors(db, incident_id=incident.id, names=[user.name], viewer=user)
     except InvalidInput as exc:
         return redirect(request, "/incidents/new", error=exc.message)
     return redirect(request, f"/incidents/{incident.id}", ok=f"Created {incident.id}.")

@@ -17,7 +17,7 @@ from afteraction.errors import Conflict, InvalidInput
 from afteraction.reviews import editor_service, sections, whytree
 from afteraction.reviews.schemas import LESSON_KINDS, FactorData, LessonData
 from afteraction.web.deps import IncidentId
-from afteraction.web.pages.forms import day, optional
+from afteraction.web.pages.forms import day, optional, words
 from afteraction.web.pages.rendering import environment, markdown_html, redirect, render
 from afteraction.web.pages.session import PageDb, User, Writer, safe_next
 
@@ -146,6 +146,19 @@ def live_section(
     )
     html = environment().get_template("_live.html").render(preview=markdown_html(text), findings=findings)
     return HTMLResponse(html)
+
+
+@router.post("/incidents/{incident_id}/postmortem/authors")
+def save_authors(
+    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, authors: Annotated[str, Form(max_length=2000)]
+) -> Response:
+    """Replace the post-mortem's authors (comma-separated names)."""
+    back = f"/incidents/{incident_id}/postmortem"
+    try:
+        names = editor_service.set_authors(db, incident_id=incident_id, names=words(authors), viewer=user)
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok="Authors: " + (", ".join(names) or "none") + ".")
 
 
 # ---------------------------------------------------------------- the five whys
