@@ -77,7 +77,8 @@ def _lines(series: dict[str, Sequence[Spread]], *, width: int = 1000, height: in
         out.append(f'<text x="{60 + n * 150}" y="12" style="fill:{colour}">■ {escape(name)}</text>')
     out.append(f'<text x="0" y="30">{top:.1f} h</text><text x="0" y="{height - 25}">0</text>')
     for i in sorted({0, len(months) // 2, len(months) - 1}):
-        out.append(f'<text x="{40 + i * step:.1f}" y="{height - 5}">{escape(months[i])}</text>')
+        anchor = "end" if i == len(months) - 1 and i else "start"
+        out.append(f'<text x="{40 + i * step:.1f}" y="{height - 5}" text-anchor="{anchor}">{escape(months[i])}</text>')
     return f'<svg width="{width}" height="{height}" role="img">{"".join(out)}</svg>'
 
 
