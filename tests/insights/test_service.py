@@ -167,3 +167,15 @@ def test_suggestions_for_an_incident_and_a_text(history):
     assert "config-change" in slugs
     with pytest.raises(InvalidInput):
         suggest_for(history)
+
+
+def test_an_alias_added_to_the_taxonomy_counts_stored_categories(history):
+    store_document(
+        history,
+        severities=SEVERITIES,
+        doc=PostmortemDocument(id="INC-4", title="Disk array failed", categories=["storage"], services=["search"]),
+    )
+    assert "hardware" not in {c.category for c in report(history).categories}
+    set_category(history, slug="hardware", aliases=["storage", "physical"])
+    cats = {c.category: c.incidents for c in report(history).categories}
+    assert cats["hardware"] == 1
