@@ -6,6 +6,9 @@ parses while this process inserts: the import then runs at nearly the speed of t
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import marshal
 import multiprocessing
 import os
 import sys
@@ -19,6 +22,7 @@ from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import ImportOptions, read_events
 
 Row = tuple[Any, ...]
+F_SETPIPE_SZ = 1031  # Linux fcntl: resize a pipe
 BATCH = 5000
 # Below this much input, starting a worker costs more than it saves.
 WORKER_THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -28,7 +32,8 @@ def sqlite_time(value: datetime) -> str:
     """The exact text SQLAlchemy's SQLite DateTime stores, so rows written in bulk sort and load like the others."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # "2024-03-14 10:08:10.000100+00:00" without its offset: cheaper than replace(tzinfo=None) per event.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def row_batches(events: Iterable[ImportedEvent], incident_row_id: int, sqlite: bool) -> Iterator[list[Row]]:
@@ -55,16 +60,24 @@ def input_size(path: Path) -> int:
     return sum((Path(root) / name).stat().st_size for root, _dirs, names in os.walk(path) for name in names)
 
 
+def _widen(pipe_end: Any) -> None:
+    # A 1 MiB pipe instead of 64 KiB: a batch then crosses in one or two writes, not dozens of wake-ups.
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe_end.fileno(), F_SETPIPE_SZ, 1 << 20)
+
+
 def _produce(sender: Any, path: Path, fmt: str, options: ImportOptions, incident_row_id: int, sqlite: bool) -> None:
-    """Worker: parse and send row batches, then None; a user error is sent as its message."""
+    """Worker: parse and send row batches (marshalled: rows hold only str, int and None), then an empty message."""
+    _widen(sender)
     try:
         for batch in row_batches(read_events(path, fmt, options), incident_row_id, sqlite):
-            sender.send(batch)
-        sender.send(None)
+            sender.send_bytes(marshal.dumps(batch))
+        sender.send_bytes(b"")
     except AfteractionError as exc:
-        sender.send(exc.message)
+        sender.send_bytes(b"E" + exc.message.encode())
     except Exception as exc:  # the parent re-raises it as one line; the worker must not die silently
-        sender.send(f"{path}: {type(exc).__name__}: {exc}")
+        sender.send_bytes(b"E" + f"{path}: {type(exc).__name__}: {exc}".encode())
     finally:
         sender.close()
 
@@ -81,14 +94,14 @@ def _from_worker(
     try:
         while True:
             try:
-                item = receiver.recv()
+                message = receiver.recv_bytes()
             except EOFError:
                 raise InvalidInput(f"{path}: the parsing worker stopped unexpectedly") from None
-            if item is None:
+            if not message:
                 return
-            if isinstance(item, str):
-                raise InvalidInput(item)
-            yield item
+            if message[:1] == b"E":
+                raise InvalidInput(message[1:].decode())
+            yield marshal.loads(message)
     finally:
         receiver.close()
         if worker.is_alive():
