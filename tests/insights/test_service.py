@@ -113,7 +113,7 @@ def test_search_index_follows_saved_postmortems(history):
     )
     with history.transaction() as session:
         index = search_index_for(session)
-        assert index.search(session, "zookeeper", limit=3) == []
+        assert len(index.search(session, "zookeeper", limit=3)) == 1  # saving a post-mortem indexes it
         refresh_search_index(session, [session.scalar(select(Incident.id).where(Incident.number == 3))])
         hits = index.search(session, "zookeeper quorum", limit=3)
         assert len(hits) == 1

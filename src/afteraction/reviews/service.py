@@ -26,6 +26,7 @@ from afteraction.incidents.service import (
     next_number,
     set_labels,
 )
+from afteraction.insights.search import refresh_search_index
 from afteraction.reviews.models import (
     ContributingFactor,
     ExtraSection,
@@ -426,6 +427,7 @@ def store_document(
     """Create or update one post-mortem from a document, in one transaction."""
     with db.transaction() as session:
         incident, created = save_document(session, doc, severities=severities, source_path=source_path)
+        refresh_search_index(session, [incident.id])
         return ImportResult(
             path=source_path or "", incident_id=incident.key, title=incident.title, created=created,
             warnings=list(doc.warnings),
@@ -451,8 +453,10 @@ def import_files(
             progress(path)
     report = ImportReport()
     with db.transaction() as session:
+        saved: list[int] = []
         for path, doc in docs:
             incident, created = save_document(session, doc, severities=severities, source_path=str(path.resolve()))
+            saved.append(incident.id)
             report.results.append(
                 ImportResult(
                     path=str(path),
@@ -462,6 +466,8 @@ def import_files(
                     warnings=list(doc.warnings),
                 )
             )
+        # One refresh for the whole batch: per document it would double the import time.
+        refresh_search_index(session, saved)
     return report
 
 
