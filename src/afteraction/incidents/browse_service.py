@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from afteraction.accounts.schemas import Principal
@@ -15,8 +14,8 @@ from afteraction.actions.models import ActionItem
 from afteraction.analysis.metrics import IncidentMetrics
 from afteraction.db import Database, utcnow
 from afteraction.incidents.models import Incident, IncidentLabel
-from afteraction.incidents.schemas import INCIDENT_STATUSES, KINDS, IncidentSummary, TimelineEntry
-from afteraction.incidents.service import _KEY, _summaries, check_choice, get_incident
+from afteraction.incidents.schemas import IncidentSummary, TimelineEntry
+from afteraction.incidents.service import _KEY, _summaries, check_choice, get_incident, incidents_query
 from afteraction.reviews.models import Postmortem
 from afteraction.reviews.schemas import POSTMORTEM_STATUSES
 
@@ -47,22 +46,7 @@ def browse_incidents(
     """Incidents newest first by kind, severity, status, service, post-mortem state, overdue items and a search of
     the id, title and summary; private ones only for their members."""
     today = today or utcnow().date()
-    query = select(Incident).options(selectinload(Incident.labels))
-    visible = visible_clause(viewer)
-    if visible is not None:
-        query = query.where(visible)
-    if kind:
-        query = query.where(Incident.kind == check_choice(kind, KINDS, "kind"))
-    if severity:
-        query = query.where(func.upper(Incident.severity) == severity.upper())
-    if status:
-        query = query.where(Incident.status == check_choice(status, INCIDENT_STATUSES, "status"))
-    if service:
-        query = query.where(
-            Incident.id.in_(
-                select(IncidentLabel.incident_id).where(IncidentLabel.kind == "service", IncidentLabel.value == service)
-            )
-        )
+    query = incidents_query(kind=kind, severity=severity, status=status, service=service, viewer=viewer)
     if postmortem_status:
         wanted = check_choice(postmortem_status, POSTMORTEM_STATUSES, "post-mortem status")
         query = query.where(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import Select, Table, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -241,18 +241,15 @@ def get_incident(db: Database, *, incident_id: str, viewer: Principal | None = N
         )
 
 
-def list_incidents(
-    db: Database,
+def incidents_query(
     *,
     kind: str | None = None,
     severity: str | None = None,
     status: str | None = None,
     service: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
     viewer: Principal | None = None,
-) -> list[IncidentSummary]:
-    """Incidents, newest first, filtered by kind, severity, status or service; private ones only for their members."""
+) -> Select[Incident]:
+    """The incidents a viewer may see, filtered by kind, severity, status and service (labels loaded with them)."""
     query = select(Incident).options(selectinload(Incident.labels))
     visible = visible_clause(viewer)
     if visible is not None:
@@ -269,6 +266,22 @@ def list_incidents(
                 select(IncidentLabel.incident_id).where(IncidentLabel.kind == "service", IncidentLabel.value == service)
             )
         )
+    return query
+
+
+def list_incidents(
+    db: Database,
+    *,
+    kind: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    viewer: Principal | None = None,
+) -> list[IncidentSummary]:
+    """Incidents, newest first, filtered by kind, severity, status or service; private ones only for their members."""
+    query = incidents_query(kind=kind, severity=severity, status=status, service=service, viewer=viewer)
     query = query.order_by(Incident.number.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
