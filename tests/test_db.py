@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
@@ -14,6 +15,7 @@ from afteraction.insights.models import include_object
 from afteraction.models import metadata
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_migrations_create_exactly_the_models(db):
     with db.engine.connect() as conn:
         # include_object leaves out the full-text search objects that only exist per database (FTS5, tsvector).
