@@ -124,17 +124,21 @@ def insert_batches(
 ) -> tuple[int, int]:
     """Insert row batches (see timeline.pipeline), skipping events already present; returns (read, added)."""
     connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
     sql = _insert_sql(connection.dialect.name)
     count = select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident_row_id)
-    before = session.scalar(count) or 0
-    read = 0
+    # sqlite3 sums the rows an executemany inserted (skipped conflicts excluded); elsewhere count before and after.
+    before = 0 if sqlite else session.scalar(count) or 0
+    read = added = 0
     for batch in batches:
-        connection.exec_driver_sql(sql, batch)
+        result = connection.exec_driver_sql(sql, batch)
+        added += result.rowcount if sqlite else 0
         read += len(batch)
         if progress:
             progress(read)
-    after = session.scalar(count) or 0
-    return read, after - before
+    if not sqlite:
+        added = (session.scalar(count) or 0) - before
+    return read, added
 
 
 def insert_events(

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from afteraction.errors import InvalidInput
 from afteraction.timeline.timeparse import TimestampError
 
@@ -85,6 +87,15 @@ def load_json(path: Path) -> Any:
     return parse_json_bytes(data, label)
 
 
+def fast_loads(text: str) -> Any:
+    """JSON text parsed by orjson (several times faster on large exports), else by the standard library."""
+    try:
+        return orjson.loads(text)
+    except ValueError:
+        # The standard parser accepts what orjson refuses (NaN, integers over 64 bits) and names the line of a fault.
+        return json.loads(text)
+
+
 def parse_json_bytes(data: bytes, label: str) -> Any:
     """JSON from bytes, with non-UTF-8 and malformed text reported as InvalidInput."""
     try:
@@ -95,7 +106,7 @@ def parse_json_bytes(data: bytes, label: str) -> Any:
     if not text.strip():
         raise InvalidInput(f"{label}: the file is empty")
     try:
-        return json.loads(text)
+        return fast_loads(text)
     except json.JSONDecodeError as exc:
         # A parse that ran off the end, or a string never closed, is what a cut-off file looks like.
         truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
@@ -135,7 +146,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
                     return
                 yield from _spread(f"line {head_line}", head)
                 yield from _spread(f"line {number}", _json_line(second, number, label))
-                loads = json.loads
+                loads = fast_loads
                 for line in stream:
                     number += 1
                     try:
