@@ -9,8 +9,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import ActionItemView
-from afteraction.actions.service import OPEN_STATUSES, view_of
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES, ActionItemView
+from afteraction.actions.service import view_of
 from afteraction.db import Database, utcnow
 from afteraction.incidents.models import Incident, IncidentLabel, Person
 from afteraction.reviews.models import Postmortem, PostmortemPerson
@@ -64,7 +64,7 @@ def build_agenda(
     items = select(ActionItem).options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
     with db.transaction() as session:
         open_items = session.scalars(
-            _team_filter(items.where(ActionItem.status.in_(OPEN_STATUSES)), team).order_by(
+            _team_filter(items.where(ActionItem.status.in_(OPEN_ACTION_STATUSES)), team).order_by(
                 ActionItem.due_date.asc().nulls_last(), ActionItem.id
             )
         )
@@ -76,7 +76,7 @@ def build_agenda(
         start = datetime.combine(since, datetime.min.time(), tzinfo=UTC)
         done = session.scalars(
             _team_filter(
-                items.where(ActionItem.status.not_in(OPEN_STATUSES), ActionItem.closed_at >= start), team
+                items.where(ActionItem.status.not_in(OPEN_ACTION_STATUSES), ActionItem.closed_at >= start), team
             ).order_by(ActionItem.closed_at, ActionItem.id)
         )
         agenda.completed = [view_of(item, today=today) for item in done]

@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload
 from afteraction.accounts.schemas import Principal
 from afteraction.accounts.visibility import visible_clause
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import ActionItemView
-from afteraction.actions.service import OPEN_STATUSES, view_of
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES, ActionItemView
+from afteraction.actions.service import view_of
 from afteraction.db import Database, utcnow
 from afteraction.incidents.models import Incident, Person
 from afteraction.incidents.service import check_choice
@@ -45,7 +45,7 @@ def action_board(
     visible = visible_clause(viewer)
     if visible is not None:
         query = query.where(visible)
-    statuses = (check_choice(status, OPEN_STATUSES, "status"),) if status else OPEN_STATUSES
+    statuses = (check_choice(status, OPEN_ACTION_STATUSES, "status"),) if status else OPEN_ACTION_STATUSES
     query = query.where(ActionItem.status.in_(statuses))
     if overdue:
         query = query.where(ActionItem.due_date < today)
@@ -76,7 +76,7 @@ def board_owners(db: Database, *, viewer: Principal | None = None) -> list[str]:
         select(Person.name)
         .join(ActionItem, ActionItem.owner_id == Person.id)
         .join(Incident, ActionItem.incident_id == Incident.id)
-        .where(ActionItem.status.in_(OPEN_STATUSES))
+        .where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
         .distinct()
     )
     visible = visible_clause(viewer)
@@ -94,7 +94,7 @@ def board_counts(db: Database, *, today: date | None = None, viewer: Principal |
         select(func.count(), overdue)
         .select_from(ActionItem)
         .join(Incident, ActionItem.incident_id == Incident.id)
-        .where(ActionItem.status.in_(OPEN_STATUSES))
+        .where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
     )
     visible = visible_clause(viewer)
     if visible is not None:

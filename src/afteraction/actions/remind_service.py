@@ -14,7 +14,8 @@ from sqlalchemy.orm import joinedload
 from afteraction.actions import reminders
 from afteraction.actions.followup_models import SentDigest
 from afteraction.actions.models import ActionItem
-from afteraction.actions.service import OPEN_STATUSES, view_of
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES
+from afteraction.actions.service import view_of
 from afteraction.config import Settings
 from afteraction.db import Database, utcnow
 from afteraction.errors import ConfigurationError, TrackerError
@@ -59,7 +60,7 @@ def collect_digests(db: Database, *, policy: Policy, period: str, today: date) -
     query = (
         select(ActionItem)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
-        .where(ActionItem.status.in_(OPEN_STATUSES), ActionItem.owner_id.is_not(None))
+        .where(ActionItem.status.in_(OPEN_ACTION_STATUSES), ActionItem.owner_id.is_not(None))
         .order_by(ActionItem.owner_id, ActionItem.due_date.asc().nulls_last(), ActionItem.id)
     )
     digests: dict[int, reminders.Digest] = {}

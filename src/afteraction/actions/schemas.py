@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 ACTION_TYPES: tuple[str, ...] = ("prevent", "mitigate", "detect", "process", "repair", "learn")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 ACTION_STATUSES: tuple[str, ...] = ("open", "in-progress", "done", "wont-do")
+OPEN_ACTION_STATUSES: tuple[str, ...] = ("open", "in-progress")
+CLOSED_ACTION_STATUSES: tuple[str, ...] = ("done", "wont-do")
 
 
 class ActionItemData(BaseModel):

@@ -12,14 +12,20 @@ from sqlalchemy.orm.exc import StaleDataError
 from afteraction.accounts.schemas import Principal
 from afteraction.accounts.visibility import can_see, visible_clause
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemView
+from afteraction.actions.schemas import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CLOSED_ACTION_STATUSES,
+    OPEN_ACTION_STATUSES,
+    PRIORITIES,
+    ActionItemView,
+)
 from afteraction.db import Database, utcnow
 from afteraction.errors import Conflict, InvalidInput, NotFound
 from afteraction.incidents.models import Incident, Person
 from afteraction.incidents.service import check_choice, get_or_create_person, load_incident, parse_incident_id
 
 _ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
-OPEN_STATUSES: tuple[str, ...] = ("open", "in-progress")
 
 
 def parse_action_id(value: str) -> int:
@@ -47,7 +53,7 @@ def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
         tracker=item.tracker_key,
         opened_at=item.opened_at,
         closed_at=item.closed_at,
-        overdue=item.status in OPEN_STATUSES and item.due_date is not None and item.due_date < today,
+        overdue=item.status in OPEN_ACTION_STATUSES and item.due_date is not None and item.due_date < today,
         version=item.version,
     )
 
@@ -89,9 +95,7 @@ def add_action(
     with db.transaction() as session:
         incident = load_incident(session, incident_id, viewer)
         position = session.scalar(
-            select(func.coalesce(func.max(ActionItem.position), -1) + 1).where(
-                ActionItem.incident_id == incident.id
-            )
+            select(func.coalesce(func.max(ActionItem.position), -1) + 1).where(ActionItem.incident_id == incident.id)
         )
         item = ActionItem(
             incident=incident,
@@ -176,7 +180,7 @@ def _update_action(
             if status == "wont-do" and not item.status_reason:
                 raise InvalidInput("marking an action item wont-do needs a reason (--reason)", field="reason")
             if status != item.status:
-                item.closed_at = utcnow() if status in ("done", "wont-do") else None
+                item.closed_at = utcnow() if status in CLOSED_ACTION_STATUSES else None
             item.status = status
         session.flush()
         return view_of(item)
@@ -203,15 +207,13 @@ def list_actions(
     if visible is not None:
         query = query.where(visible)
     if open_only or overdue:
-        query = query.where(ActionItem.status.in_(OPEN_STATUSES))
+        query = query.where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
     if overdue:
         query = query.where(ActionItem.due_date < today)
     if owner:
         query = query.join(Person, ActionItem.owner_id == Person.id).where(
             func.lower(Person.name) == owner.strip().lower()
         )
-    query = query.order_by(
-        ActionItem.due_date.asc().nulls_last(), ActionItem.incident_id, ActionItem.position
-    )
+    query = query.order_by(ActionItem.due_date.asc().nulls_last(), ActionItem.incident_id, ActionItem.position)
     with db.transaction() as session:
         return [view_of(item, today=today) for item in session.scalars(query)]

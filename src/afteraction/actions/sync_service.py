@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.followup_models import TrackerLink
 from afteraction.actions.models import ActionItem
-from afteraction.actions.service import OPEN_STATUSES
+from afteraction.actions.schemas import CLOSED_ACTION_STATUSES, OPEN_ACTION_STATUSES
 from afteraction.db import Database, utcnow
 from afteraction.errors import TrackerAuthError, TrackerError
 from afteraction.reviews.models import Postmortem
@@ -96,7 +96,7 @@ def _candidates(session: Session, tracker: str) -> list[tuple[int, TrackerLink |
     rows = session.execute(
         select(ActionItem.id, TrackerLink)
         .outerjoin(TrackerLink, (TrackerLink.action_item_id == ActionItem.id) & (TrackerLink.tracker == tracker))
-        .where(ActionItem.status.in_(OPEN_STATUSES))
+        .where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
         .order_by(ActionItem.id)
     ).all()
     return [(int(item_id), link) for item_id, link in rows]
@@ -138,7 +138,7 @@ def _claim(
             if won.rowcount != 1:
                 return None
             item = _load_item(session, item_id)
-            if item.status not in OPEN_STATUSES:
+            if item.status not in OPEN_ACTION_STATUSES:
                 return None
             return _tracker_item(item, link.marker, policy, base_url), link.attempts > 0
     except IntegrityError:
@@ -172,7 +172,7 @@ def _apply_status(item: ActionItem, link: TrackerLink, state: str, name: str, tr
     if state == link.remote_status or state == item.status:
         return ""
     where = f"{name} in {TRACKER_TITLES[tracker]} ({link.key})"
-    if state in ("done", "wont-do"):
+    if state in CLOSED_ACTION_STATUSES:
         item.status = state
         item.closed_at = utcnow()
         if state == "wont-do" and not item.status_reason:

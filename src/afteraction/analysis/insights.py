@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES
 from afteraction.reviews.policy import Policy
 
 DURATION_METRICS: tuple[str, ...] = ("time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve")
@@ -108,7 +109,7 @@ def recurrence_message(
             notes.append(f"its {kind} {item_id} was closed on {closed_at.date().isoformat()}")
         elif status == "wont-do":
             notes.append(f"its {kind} {item_id} was dropped (wont-do)")
-        elif status in ("open", "in-progress"):
+        elif status in OPEN_ACTION_STATUSES:
             notes.append(f"its {kind} {item_id} is still open")
     if notes:
         text += "; " + ", ".join(notes)

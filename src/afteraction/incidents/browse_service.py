@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from afteraction.accounts.schemas import Principal
 from afteraction.accounts.visibility import visible_clause
 from afteraction.actions.models import ActionItem
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES
 from afteraction.analysis.metrics import IncidentMetrics
 from afteraction.db import Database, utcnow
 from afteraction.incidents.models import Incident, IncidentLabel
@@ -18,8 +19,6 @@ from afteraction.incidents.schemas import IncidentSummary, TimelineEntry
 from afteraction.incidents.service import _KEY, _summaries, check_choice, get_incident, incidents_query
 from afteraction.reviews.models import Postmortem
 from afteraction.reviews.schemas import POSTMORTEM_STATUSES
-
-OPEN_ITEM_STATUSES: tuple[str, ...] = ("open", "in-progress")
 
 
 def _like(text: str) -> str:
@@ -59,7 +58,7 @@ def browse_incidents(
         query = query.where(
             exists().where(
                 ActionItem.incident_id == Incident.id,
-                ActionItem.status.in_(OPEN_ITEM_STATUSES),
+                ActionItem.status.in_(OPEN_ACTION_STATUSES),
                 ActionItem.due_date < today,
             )
         )

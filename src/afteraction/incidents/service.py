@@ -16,6 +16,7 @@ from afteraction.accounts.models import IncidentMember
 from afteraction.accounts.schemas import Principal
 from afteraction.accounts.visibility import can_see, visible_clause
 from afteraction.actions.models import ActionItem
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES
 from afteraction.db import Database
 from afteraction.errors import Conflict, InvalidInput, NotFound
 from afteraction.incidents.models import Incident, IncidentLabel, Person
@@ -172,7 +173,7 @@ def _summaries(session: Session, incidents: Sequence[Incident]) -> list[Incident
     counts: dict[int, int] = dict(
         session.execute(
             select(ActionItem.incident_id, func.count())
-            .where(ActionItem.incident_id.in_(ids), ActionItem.status.in_(("open", "in-progress")))
+            .where(ActionItem.incident_id.in_(ids), ActionItem.status.in_(OPEN_ACTION_STATUSES))
             .group_by(ActionItem.incident_id)
         ).all()
     )
@@ -189,7 +190,7 @@ _ONE_INCIDENT = select(
     _INCIDENTS,
     select(_POSTMORTEMS.c.status).where(_POSTMORTEMS.c.incident_id == _INCIDENTS.c.id).scalar_subquery(),
     select(func.count())
-    .where(_ACTIONS.c.incident_id == _INCIDENTS.c.id, _ACTIONS.c.status.in_(("open", "in-progress")))
+    .where(_ACTIONS.c.incident_id == _INCIDENTS.c.id, _ACTIONS.c.status.in_(OPEN_ACTION_STATUSES))
     .scalar_subquery(),
 ).where(_INCIDENTS.c.number == bindparam("number"))
 _ITS_LABELS = (

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from afteraction.actions.models import ActionItem
+from afteraction.actions.schemas import OPEN_ACTION_STATUSES
 from afteraction.analysis.categories import Lexicon, lexicon_score, normalise_category
 from afteraction.analysis.themes import FactorText, cluster_factors
 from afteraction.db import Database, utcnow
@@ -113,7 +114,7 @@ def compute_themes(
             for iid in cluster.incidents:
                 for name in services.get(iid, []):
                     counts[name] = counts.get(name, 0) + 1
-            open_items = [i for i in addressing if i.status in ("open", "in-progress")]
+            open_items = [i for i in addressing if i.status in OPEN_ACTION_STATUSES]
             themes.append(
                 Theme(
                     title=f"{names.get(cluster.category, 'Other')}: {', '.join(cluster.top_terms[:3])}",

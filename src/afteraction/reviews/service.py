@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session, joinedload
 
 from afteraction.accounts.schemas import Principal
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemData
+from afteraction.actions.schemas import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    CLOSED_ACTION_STATUSES,
+    PRIORITIES,
+    ActionItemData,
+)
 from afteraction.db import Database, utcnow
 from afteraction.errors import InvalidInput
 from afteraction.incidents.models import Incident, TimelineEvent
@@ -324,9 +330,9 @@ def _save_actions(
                     field="addresses",
                 )
         status = check_choice(data.status, ACTION_STATUSES, "status")
-        if status in ("done", "wont-do") and item.closed_at is None:
+        if status in CLOSED_ACTION_STATUSES and item.closed_at is None:
             item.closed_at = utcnow()
-        elif status not in ("done", "wont-do"):
+        elif status not in CLOSED_ACTION_STATUSES:
             item.closed_at = None
         item.title = data.title
         item.type = check_choice(data.type, ACTION_TYPES, "type") if data.type else None

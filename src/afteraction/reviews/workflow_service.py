@@ -11,6 +11,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
+from afteraction.actions.schemas import CLOSED_ACTION_STATUSES
 from afteraction.db import Database, utcnow
 from afteraction.errors import Conflict, InvalidInput
 from afteraction.incidents.models import Incident, Person
@@ -21,7 +22,6 @@ from afteraction.reviews.schemas import PostmortemDocument
 from afteraction.reviews.service import document_of
 from afteraction.reviews.workflow_models import ReviewEvent
 
-CLOSED_ACTION_STATUSES: tuple[str, ...] = ("done", "wont-do")
 UNPUBLISHED: tuple[str, ...] = ("draft", "in-review", "approved")
 
 

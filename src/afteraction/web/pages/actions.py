@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from afteraction.actions.board_service import BoardItem, action_board, board_owners
-from afteraction.actions.schemas import ACTION_STATUSES
-from afteraction.actions.service import OPEN_STATUSES
+from afteraction.actions.schemas import ACTION_STATUSES, OPEN_ACTION_STATUSES
 from afteraction.db import utcnow
 from afteraction.web.pages.rendering import render
 from afteraction.web.pages.session import PageDb, User
@@ -44,7 +43,7 @@ def grouped(items: list[BoardItem], by: GroupBy, today: date) -> list[tuple[str,
         key: Callable[[BoardItem], str] = lambda item: item.owner or "No owner"  # noqa: E731
         order: list[str] = []
     elif by == "status":
-        key, order = (lambda item: item.status), list(OPEN_STATUSES)
+        key, order = (lambda item: item.status), list(OPEN_ACTION_STATUSES)
     else:
         key = _due_group(today)
         order = ["Overdue", "Due within a week", "Due within a month", "Due later", "No due date"]
@@ -77,7 +76,7 @@ def board(
         overdue_count=sum(1 for item in items if item.overdue),
         owners=board_owners(db, viewer=user),
         filters={"by": by, "owner": owner, "status": status, "overdue": overdue},
-        statuses=OPEN_STATUSES,
+        statuses=OPEN_ACTION_STATUSES,
         all_statuses=ACTION_STATUSES,
         today=today,
     )
