@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from afteraction.timeline.timeparse import format_utc
+
 
 def console() -> Console:
     """A console for standard output; when piped, wide enough that tables keep one line per row."""
@@ -47,10 +49,7 @@ def print_json(value: Any) -> None:
 
 def fmt_time(value: datetime | None) -> str:
     """A UTC time as `2026-03-14T10:08:10Z` (microseconds only when present), or an empty string."""
-    if value is None:
-        return ""
-    text = value.isoformat().replace("+00:00", "Z")
-    return text
+    return "" if value is None else format_utc(value)
 
 
 def fmt_duration(seconds: float | None) -> str:
