@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from afteraction.config import Settings
 from afteraction.db import Database
 from afteraction.errors import NotAuthenticated
 from afteraction.web.deps import AppSettings, Db, secret
@@ -70,18 +71,23 @@ def _apply(db: Database, receiver: str, body: bytes, incident: str | None) -> We
     )
 
 
-async def _shared(
-    receiver: str, request: Request, response: Response, db: Database, secret_value: str | None, token: str | None,
-    incident: str | None,
-) -> WebhookResult:  # fmt: skip
-    if secret_value is None:
-        raise NotAuthenticated(f"the {receiver} webhook is off: set AFTERACTION_WEBHOOK_SECRET on the server")
-    if not payloads.shared_secret_ok(_given_secret(request, token), secret_value):
-        raise NotAuthenticated(f"the {receiver} webhook needs the shared secret (header, basic auth or ?token=)")
-    result = await run_in_threadpool(_apply, db, receiver, await request.body(), incident)
+async def _deliver(receiver: str, body: bytes, response: Response, db: Database, incident: str | None) -> WebhookResult:
+    """Apply an authenticated delivery; 202 when no incident matched it."""
+    result = await run_in_threadpool(_apply, db, receiver, body, incident)
     if not result.matched:
         response.status_code = status.HTTP_202_ACCEPTED
     return result
+
+
+async def _shared(
+    receiver: str, request: Request, response: Response, db: Database, settings: Settings, token: str | None,
+    incident: str | None,
+) -> WebhookResult:  # fmt: skip
+    if settings.webhook_secret is None:
+        raise NotAuthenticated(f"the {receiver} webhook is off: set AFTERACTION_WEBHOOK_SECRET on the server")
+    if not payloads.shared_secret_ok(_given_secret(request, token), settings.webhook_secret.get_secret_value()):
+        raise NotAuthenticated(f"the {receiver} webhook needs the shared secret (header, basic auth or ?token=)")
+    return await _deliver(receiver, await request.body(), response, db, incident)
 
 
 _RESPONSES: dict[int | str, dict[str, object]] = {202: {"description": "Accepted, but no incident matched."}}
@@ -93,8 +99,7 @@ async def alertmanager(
     incident: IncidentHint = None,
 ) -> WebhookResult:  # fmt: skip
     """A Prometheus Alertmanager webhook (version 4): firing and resolved alerts."""
-    value = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    return await _shared("alertmanager", request, response, db, value, token, incident)
+    return await _shared("alertmanager", request, response, db, settings, token, incident)
 
 
 @router.post("/webhooks/grafana", response_model=WebhookResult, responses=_RESPONSES)
@@ -103,8 +108,7 @@ async def grafana(
     incident: IncidentHint = None,
 ) -> WebhookResult:  # fmt: skip
     """A Grafana alerting webhook contact point: firing and resolved alerts with values and panel links."""
-    value = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    return await _shared("grafana", request, response, db, value, token, incident)
+    return await _shared("grafana", request, response, db, settings, token, incident)
 
 
 @router.post("/webhooks/opsgenie", response_model=WebhookResult, responses=_RESPONSES)
@@ -113,8 +117,7 @@ async def opsgenie(
     incident: IncidentHint = None,
 ) -> WebhookResult:  # fmt: skip
     """An Opsgenie outgoing webhook: alert created, acknowledged, noted, closed, …"""
-    value = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    return await _shared("opsgenie", request, response, db, value, token, incident)
+    return await _shared("opsgenie", request, response, db, settings, token, incident)
 
 
 @router.post("/webhooks/pagerduty", response_model=WebhookResult, responses=_RESPONSES)
@@ -133,7 +136,4 @@ async def pagerduty(
     body = await request.body()
     if not payloads.pagerduty_signature_ok(body, signature, secrets):
         raise NotAuthenticated("the X-PagerDuty-Signature does not match the body")
-    result = await run_in_threadpool(_apply, db, "pagerduty", body, incident)
-    if not result.matched:
-        response.status_code = status.HTTP_202_ACCEPTED
-    return result
+    return await _deliver("pagerduty", body, response, db, incident)
