@@ -4,9 +4,6 @@ database) and Debian's headless Chromium driven by Playwright. Skipped, saying w
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ from argon2 import PasswordHasher
 from afteraction.accounts import service as accounts
 from afteraction.config import Settings
 from afteraction.web import create_app
+from tests.conftest import serve_in_thread
 
 CHROMIUM = os.environ.get("AFTERACTION_E2E_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -66,35 +64,16 @@ class Server:
         return context.new_page()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """The web app served by uvicorn on a free loopback port, with the users author, reviewer and reader."""
-    import uvicorn
-
     monkeypatch.setattr(accounts, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
     settings = Settings(database_url=database_url, chromium_path=CHROMIUM)
     app = create_app(settings)
     for name, role in (("author", "editor"), ("reviewer", "editor"), ("reader", "viewer")):
         accounts.create_user(app.state.db, name=name, email=f"{name}@example.org", role=role, password=PASSWORD)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not runner.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the server did not start")
-        time.sleep(0.02)
-    yield Server(url=f"http://127.0.0.1:{port}", settings=settings, app=app)
-    runner.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as port:
+        yield Server(url=f"http://127.0.0.1:{port}", settings=settings, app=app)
     app.state.db.dispose()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import json
 import shutil
-import socket
 import ssl
 import subprocess
 from datetime import date
@@ -16,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from afteraction.actions.schemas import ActionItemData
+from tests.conftest import free_port
 from tests.followthrough.conftest import make_document
 from tests.followthrough.fake_http import SlackReceiver
 
@@ -41,12 +41,6 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def people(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -60,7 +54,7 @@ def people(tmp_path, monkeypatch):
 @pytest.fixture
 def smtp(people, monkeypatch):
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     monkeypatch.setenv("AFTERACTION_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("AFTERACTION_SMTP_PORT", str(controller.port))
@@ -96,7 +90,7 @@ def tls_smtp(people, certificate, monkeypatch):
         return AuthResult(success=ok, handled=False)
 
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), tls_context=context,
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
                             require_starttls=True, authenticator=authenticate, auth_require_tls=True)  # fmt: skip
     controller.start()
     for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "SMTP_USERNAME": "mailer",

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from afteraction.incidents.service import create_incident
 from afteraction.timeline.service import list_events
 from afteraction.web import create_app
+from tests.conftest import free_port, serve_in_thread
 from tests.web.conftest import WEBHOOK_SECRET, make_settings
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
@@ -46,26 +44,12 @@ receivers:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(database_url: str) -> Iterator[tuple[int, Any]]:
     """The app served by uvicorn on a free loopback port, in a thread."""
     app = create_app(make_settings(database_url))
-    port = free_port()
-    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield port, app.state.db
-    instance.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app) as port:
+        yield port, app.state.db
     app.state.db.dispose()
 
 
