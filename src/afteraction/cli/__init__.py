@@ -87,7 +87,21 @@ def root(
 
 def _register() -> None:
     """Attach every command group to the root app."""
-    from afteraction.cli import actions, admin, documents, incidents, metrics, timeline
+    from afteraction.cli import (
+        actions,
+        admin,
+        documents,
+        incidents,
+        insights,
+        lint,
+        metrics,
+        policy,
+        remind,
+        review,
+        server,
+        timeline,
+        users,
+    )
 
     app.add_typer(incidents.app, name="incident")
     app.add_typer(timeline.app, name="timeline")
@@ -97,28 +111,17 @@ def _register() -> None:
     app.command("import")(documents.import_command)
     app.command("export")(documents.export_command)
     app.command("metrics")(metrics.metrics_command)
-    from afteraction.cli import policy, remind, review
-
+    app.command("lint")(lint.lint_command)
     app.add_typer(review.app, name="review")
     app.add_typer(policy.app, name="policy")
     app.command("remind")(remind.remind_command)
-    from afteraction.cli import server, users
-
     app.command("serve")(server.serve)
     app.add_typer(users.user_app, name="user")
     app.add_typer(users.token_app, name="token")
-    from afteraction.cli import insights
-
     app.command("insights")(insights.insights_command)
     app.command("similar")(insights.similar_command)
     app.command("themes")(insights.themes_command)
     app.add_typer(insights.categories_app, name="categories")
-    try:
-        from afteraction.cli.lint import lint_command
-    except ImportError:  # pragma: no cover - lint lands separately
-        return
-    app.command("lint")(lint_command)
-
 
 _register()
 
