@@ -51,7 +51,7 @@ from afteraction.reviews.schemas import (
     WhyNodeData,
 )
 from afteraction.reviews.section_versions import touch_sections
-from afteraction.timeline.service import derive_moments
+from afteraction.timeline.service import TIMELINE_ORDER, derive_moments
 
 _INC = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
 _ADDRESS = re.compile(r"^(?:F(\d+)|W(\d+(?:\.\d+)*))$", re.IGNORECASE)
@@ -128,7 +128,7 @@ def document_of(session: Session, incident: Incident) -> PostmortemDocument:
     events = session.scalars(
         select(TimelineEvent)
         .where(TimelineEvent.incident_id == incident.id)
-        .order_by(TimelineEvent.sort_at.asc().nulls_first(), TimelineEvent.position, TimelineEvent.id)
+        .order_by(*TIMELINE_ORDER)
     )
     actions = session.scalars(
         select(ActionItem)
@@ -209,6 +209,13 @@ def load_document(db: Database, *, incident_id: str, viewer: Principal | None = 
 # ---------------------------------------------------------------- saving
 
 
+def _external_ref(doc: PostmortemDocument) -> str | None:
+    """A document's reference elsewhere: its external_ref, else an id that is not an INC id (PM2021-004, a uuid)."""
+    if doc.external_ref:
+        return doc.external_ref
+    return doc.id if doc.id and not _INC.match(doc.id.strip()) else None
+
+
 def _find_incident(session: Session, doc: PostmortemDocument) -> tuple[Incident | None, int | None]:
     """The incident a document updates (by INC id, then by external reference), and its wanted number."""
     wanted: int | None = None
@@ -219,7 +226,7 @@ def _find_incident(session: Session, doc: PostmortemDocument) -> tuple[Incident 
             found = session.scalar(select(Incident).where(Incident.number == wanted))
             if found is not None:
                 return found, wanted
-    ref = doc.external_ref or (doc.id if doc.id and wanted is None else None)
+    ref = _external_ref(doc)
     if ref:
         found = session.scalar(select(Incident).where(Incident.external_ref == ref))
         if found is not None:
@@ -370,8 +377,7 @@ def save_document(
     incident.severity = check_choice(doc.severity, severities, "severity") if doc.severity else None
     incident.status = doc.incident_status
     incident.private = doc.private
-    ref = doc.external_ref or (doc.id if doc.id and not _INC.match(doc.id) else None)
-    incident.external_ref = ref
+    incident.external_ref = _external_ref(doc)
     incident.extra = dict(doc.extra)
     for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
         setattr(incident, name, getattr(doc, name))

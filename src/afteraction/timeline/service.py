@@ -74,6 +74,10 @@ def add_event(
         return entry_of(event)
 
 
+# Time order; an event without a readable time keeps its place after the event before it in its document.
+TIMELINE_ORDER = (TimelineEvent.sort_at.asc().nulls_first(), TimelineEvent.position, TimelineEvent.id)
+
+
 def list_events(db: Database, *, incident_id: str, viewer: Principal | None = None) -> list[TimelineEntry]:
     """An incident's timeline in time order (events without a readable time stay where the document had them)."""
     with db.transaction() as session:
@@ -81,7 +85,7 @@ def list_events(db: Database, *, incident_id: str, viewer: Principal | None = No
         rows = session.scalars(
             select(TimelineEvent)
             .where(TimelineEvent.incident_id == incident.id)
-            .order_by(TimelineEvent.sort_at.asc().nulls_first(), TimelineEvent.position, TimelineEvent.id)
+            .order_by(*TIMELINE_ORDER)
         )
         return [entry_of(row) for row in rows]
 
