@@ -120,3 +120,15 @@ def test_an_unreachable_database_is_one_line(monkeypatch):
     assert result.exit_code == 5
     assert result.stderr.startswith("error: cannot reach database postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_init_against_an_unreachable_database_is_one_line(monkeypatch):
+    from typer.testing import CliRunner
+
+    from afteraction.cli import app
+
+    monkeypatch.setenv("AFTERACTION_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    result = CliRunner().invoke(app, ["init"])
+    assert result.exit_code == 5
+    assert result.stderr.startswith("error: cannot reach database postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -99,17 +99,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on any error."""
-        try:
-            session = self._sessions()
-        except OperationalError as exc:  # pragma: no cover - connection errors surface on first use
-            raise DatabaseUnavailable(f"cannot reach database {self.display_url()}: {exc.orig}") from exc
+        session = self._sessions()  # connects lazily: errors surface on first use, below
         try:
             with session.begin():
                 yield session
         except OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"database error on {self.display_url()}: {str(exc.orig).strip().splitlines()[0]}"
-            ) from exc
+            raise self._unavailable("database error on", exc) from exc
         finally:
             session.close()
 
@@ -120,7 +115,7 @@ class Database:
         try:
             command.upgrade(migrations_config(self.engine), "heads")
         except OperationalError as exc:
-            raise DatabaseUnavailable(f"cannot reach database {self.display_url()}: {exc.orig}") from exc
+            raise self._unavailable("cannot reach database", exc) from exc
 
     def check(self) -> None:
         """Raise DatabaseUnavailable unless the database answers and has been initialised."""
@@ -128,12 +123,16 @@ class Database:
             with self.engine.connect() as conn:
                 has = inspect(conn).has_table("alembic_version")
         except OperationalError as exc:
-            first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise DatabaseUnavailable(f"cannot reach database {self.display_url()}: {first}") from exc
+            raise self._unavailable("cannot reach database", exc) from exc
         if not has:
             raise DatabaseUnavailable(
                 f"database {self.display_url()} is not initialised: run `afteraction init` first"
             )
+
+    def _unavailable(self, what: str, exc: OperationalError) -> DatabaseUnavailable:
+        """The one-line error for a database that failed: the driver's first line, never its whole report."""
+        lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+        return DatabaseUnavailable(f"{what} {self.display_url()}: {lines[0] if lines else type(exc).__name__}")
 
     def dispose(self) -> None:
         """Close every pooled connection."""
