@@ -24,9 +24,9 @@ PASSWORD = "correct horse battery"
 SHOTS = os.environ.get("AFTERACTION_E2E_SCREENSHOTS")
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError:  # pragma: no cover - the dev extra installs it
-    sync_playwright = None  # type: ignore[assignment]
+    sync_playwright = expect = None  # type: ignore[assignment]
 
 
 def _skip_reason() -> str | None:

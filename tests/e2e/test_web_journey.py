@@ -16,7 +16,7 @@ from afteraction.reviews.schemas import FactorData, WhyNodeData
 from afteraction.reviews.sections import replace_factors, replace_whys, update_text_section
 from afteraction.timeline.service import add_event
 from tests.e2e.conftest import PASSWORD as PASSWORD_FOR_KEYBOARD
-from tests.e2e.conftest import Server, screenshot, sign_in
+from tests.e2e.conftest import Server, expect, screenshot, sign_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "timeline" / "fixtures"
 BLAMEFUL = "Checkout failed for 23 minutes because the on-call engineer was careless with the config."
@@ -226,7 +226,8 @@ def test_with_the_keyboard_only_and_javascript_off_a_person_signs_in_reads_and_e
     context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(server.url + "/")
-    assert page.evaluate("document.activeElement.id") == "username"  # the sign-in form starts in its first field
+    # The sign-in form starts in its first field; Chromium applies autofocus on a rendering step after "load", so wait.
+    expect(page.locator("#username")).to_be_focused()
     page.keyboard.type("author")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD_FOR_KEYBOARD)
