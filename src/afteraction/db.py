@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from afteraction.errors import DatabaseUnavailable
+from afteraction.errors import DatabaseUnavailable, InvalidInput
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -84,6 +86,112 @@ def migrations_config(engine: Engine) -> Any:
     return cfg
 
 
+Processor = Callable[[Any], Any]
+
+
+class FastRead:
+    """A SELECT compiled once per dialect and run straight on a DB-API cursor.
+
+    For the few reads every API request makes (a token's user, one incident), where SQLAlchemy's per-execution work
+    costs several times the indexed query itself. Parameters are plain values (ints, strings: no bind processing); each
+    column of a row gets its type's own result processing (UTC times, booleans, JSON), as through SQLAlchemy.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, list[str] | None, list[tuple[int, Processor]]]] = {}
+
+    def compiled(self, dialect: Dialect) -> tuple[str, list[str] | None, list[tuple[int, Processor]]]:
+        """The SQL text, the parameter order (None for named parameters) and the processors of the columns that have
+        one (by position), for a dialect."""
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = list(compiled.positiontup or ()) if dialect.positional else None
+            processors: list[tuple[int, Processor]] = [
+                (index, process)
+                for index, column in enumerate(self.statement.selected_columns)
+                if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+            ]
+            found = (compiled.string, order, processors)
+            self._compiled[dialect.name] = found
+        return found
+
+
+class Reader:
+    """FastRead queries on one thread's own autocommit DB-API connection (see Database.fast_reads).
+
+    The connection is opened on first use and kept, outside the pool: a pool checkout and its reset cost more than
+    the indexed reads. A connection that breaks (a restarted server) is replaced once, then the error is raised.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect
+        self._errors: tuple[type[Exception], ...] = (
+            engine.dialect.loaded_dbapi.OperationalError,
+            engine.dialect.loaded_dbapi.InterfaceError,
+        )
+        self._connection: Any = None
+
+    def _connect(self) -> Any:
+        pooled = self._engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
+        pooled.detach()  # ours now: closed, not pooled, when dropped
+        connection: Any = pooled.dbapi_connection
+        if self._dialect.name == "sqlite":
+            connection.isolation_level = None  # autocommit: each read sees the newest commit and holds no lock
+        else:
+            connection.autocommit = True
+        return connection
+
+    def all(self, query: FastRead, **params: Any) -> list[tuple[Any, ...]]:
+        """Every row of the query, processed."""
+        sql, order, processors = query.compiled(self._dialect)
+        values = [params[name] for name in order] if order is not None else params
+        fresh = self._connection is None
+        if fresh:
+            self._connection = self._connect()
+        try:
+            rows = self._fetch(sql, values)
+        except self._errors:
+            self.close()
+            if fresh:
+                raise
+            self._connection = self._connect()  # a kept connection went stale: one more try on a new one
+            rows = self._fetch(sql, values)
+        if not processors:
+            return [tuple(row) for row in rows]
+        processed = []
+        for row in rows:
+            values = list(row)
+            for index, process in processors:
+                if values[index] is not None:
+                    values[index] = process(values[index])
+            processed.append(tuple(values))
+        return processed
+
+    def first(self, query: FastRead, **params: Any) -> tuple[Any, ...] | None:
+        """The first row of the query, processed, or None."""
+        rows = self.all(query, **params)
+        return rows[0] if rows else None
+
+    def _fetch(self, sql: str, values: Any) -> list[Any]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql, values)
+            rows: list[Any] = cursor.fetchall()
+            return rows
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Close the connection (a later read opens a new one)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; it is gone either way
+                connection.close()
+
+
 class Database:
     """One database: its engine, sessions, transactions and schema migrations."""
 
@@ -91,6 +199,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()  # each thread's Reader
+        self._readers: list[Reader] = []
+        self._readers_lock = threading.Lock()
 
     def display_url(self) -> str:
         """The URL with any password hidden, for messages."""
@@ -107,6 +218,23 @@ class Database:
             raise self._unavailable("database error on", exc) from exc
         finally:
             session.close()
+
+    @contextmanager
+    def fast_reads(self) -> Iterator[Reader]:
+        """This thread's Reader for FastRead queries (reads only); driver errors become DatabaseUnavailable."""
+        reader: Reader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            if self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+                raise InvalidInput("fast reads need a database file or server, not an in-memory SQLite database")
+            reader = self._local.reader = Reader(self.engine)
+            with self._readers_lock:
+                self._readers.append(reader)
+        try:
+            yield reader
+        except OperationalError as exc:
+            raise self._unavailable("cannot reach database", exc) from exc
+        except reader._errors as exc:
+            raise self._unavailable("database error on", exc) from exc
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration (of every branch: features add their own)."""
@@ -129,13 +257,18 @@ class Database:
                 f"database {self.display_url()} is not initialised: run `afteraction init` first"
             )
 
-    def _unavailable(self, what: str, exc: OperationalError) -> DatabaseUnavailable:
+    def _unavailable(self, what: str, exc: Exception) -> DatabaseUnavailable:
         """The one-line error for a database that failed: the driver's first line, never its whole report."""
-        lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+        orig = getattr(exc, "orig", None)
+        lines = str(orig if orig is not None else exc).strip().splitlines()
         return DatabaseUnavailable(f"{what} {self.display_url()}: {lines[0] if lines else type(exc).__name__}")
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection and every thread's reader."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
         self.engine.dispose()
 
 

@@ -16,7 +16,7 @@ __all__ = ["app_from_env", "create_app"]
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for these settings; the engine is built here and kept on app.state, never at import time."""
     from afteraction import __version__
-    from afteraction.web.api import api_router
+    from afteraction.web.api import API_RESPONSES, api_routers
     from afteraction.web.deps import bearer_token
     from afteraction.web.errors import install_error_handlers
     from afteraction.web.health import router as health_router
@@ -46,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes, upload_suffix="/import"
     )
+    for router in api_routers:
+        app.include_router(router, prefix="/api/v1", responses=API_RESPONSES)
     app.include_router(health_router)
-    app.include_router(api_router, prefix="/api/v1")
     from afteraction.web.pages import install_pages
 
     install_pages(app)  # last: the pages answer every path the routes above leave (but /api/…)
