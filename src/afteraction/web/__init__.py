@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,4 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The app with settings from the environment: the factory `afteraction serve` hands to uvicorn."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    # A server process keeps what it built at start for its whole life: out of the collector's way, so a full
+    # collection under load walks only what requests made (shorter pauses, a lower p99).
+    gc.collect()
+    gc.freeze()
+    return app

@@ -35,7 +35,16 @@ class BodyLimit:
             return
         path: str = scope.get("path", "")
         limit = self.max_upload if path.rstrip("/").endswith(self.upload_suffix) else self.max_body
-        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        length = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is None and not chunked:  # HTTP/1.1: no length and no chunks means no body, nothing to count
+            await self.app(scope, receive, send)
+            return
         if length is not None:
             if not length.isdigit() or int(length) > limit:
                 body = _problem(limit)
