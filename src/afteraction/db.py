@@ -118,6 +118,20 @@ class FastRead:
         return found
 
 
+def _processed(rows: list[Any], processors: list[tuple[int, Processor]]) -> list[tuple[Any, ...]]:
+    """Rows with each column that has a processor run through it."""
+    if not processors:
+        return [tuple(row) for row in rows]
+    processed = []
+    for row in rows:
+        values = list(row)
+        for index, process in processors:
+            if values[index] is not None:
+                values[index] = process(values[index])
+        processed.append(tuple(values))
+    return processed
+
+
 class Reader:
     """FastRead queries on one thread's own autocommit DB-API connection (see Database.fast_reads).
 
@@ -146,43 +160,55 @@ class Reader:
 
     def all(self, query: FastRead, **params: Any) -> list[tuple[Any, ...]]:
         """Every row of the query, processed."""
-        sql, order, processors = query.compiled(self._dialect)
-        values = [params[name] for name in order] if order is not None else params
-        fresh = self._connection is None
-        if fresh:
-            self._connection = self._connect()
-        try:
-            rows = self._fetch(sql, values)
-        except self._errors:
-            self.close()
-            if fresh:
-                raise
-            self._connection = self._connect()  # a kept connection went stale: one more try on a new one
-            rows = self._fetch(sql, values)
-        if not processors:
-            return [tuple(row) for row in rows]
-        processed = []
-        for row in rows:
-            values = list(row)
-            for index, process in processors:
-                if values[index] is not None:
-                    values[index] = process(values[index])
-            processed.append(tuple(values))
-        return processed
+        return self.batch((query, params))[0]
 
     def first(self, query: FastRead, **params: Any) -> tuple[Any, ...] | None:
         """The first row of the query, processed, or None."""
         rows = self.all(query, **params)
         return rows[0] if rows else None
 
-    def _fetch(self, sql: str, values: Any) -> list[Any]:
-        cursor = self._connection.cursor()
+    def batch(self, *queries: tuple[FastRead, dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
+        """The processed rows of each query; on PostgreSQL sent together, in one round trip (a pipeline)."""
+        statements = []
+        for query, params in queries:
+            sql, order, _ = query.compiled(self._dialect)
+            statements.append((sql, [params[name] for name in order] if order is not None else params))
+        fresh = self._connection is None
+        if fresh:
+            self._connection = self._connect()
         try:
-            cursor.execute(sql, values)
-            rows: list[Any] = cursor.fetchall()
-            return rows
-        finally:
-            cursor.close()
+            results = self._fetch(statements)
+        except self._errors:
+            self.close()
+            if fresh:
+                raise
+            self._connection = self._connect()  # a kept connection went stale: one more try on a new one
+            results = self._fetch(statements)
+        return [
+            _processed(rows, query.compiled(self._dialect)[2])
+            for rows, (query, _) in zip(results, queries, strict=True)
+        ]
+
+    def _fetch(self, statements: list[tuple[str, Any]]) -> list[list[Any]]:
+        connection = self._connection
+        if len(statements) > 1 and self._dialect.name == "postgresql":
+            with connection.pipeline():
+                cursors = [connection.cursor() for _ in statements]
+                for cursor, (sql, values) in zip(cursors, statements, strict=True):
+                    cursor.execute(sql, values)
+            results = [cursor.fetchall() for cursor in cursors]
+            for cursor in cursors:
+                cursor.close()
+            return results
+        results = []
+        for sql, values in statements:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, values)
+                results.append(cursor.fetchall())
+            finally:
+                cursor.close()
+        return results
 
     def close(self) -> None:
         """Close the connection (a later read opens a new one)."""
