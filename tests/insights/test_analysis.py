@@ -23,7 +23,7 @@ from afteraction.analysis.insights import (
     recurrence_message,
     share,
 )
-from afteraction.analysis.similarity import Scored, blend, choose_query_terms, cosine, tokenize
+from afteraction.analysis.similarity import Scored, blend, choose_query_terms, cosine, expand_query, tokenize
 from afteraction.analysis.themes import FactorText, cluster_factors, stem
 from afteraction.reviews.policy import Policy
 
@@ -71,6 +71,24 @@ def test_query_terms_prefer_rare_words_within_the_budget():
     df = {"databas": 900, "the": 10_000, "pgbouncer": 3, "error": 5000}
     assert choose_query_terms(tf, df, 10_000, postings_budget=1000) == ["pgbouncer", "databas"]
     assert choose_query_terms({"zzz": 1}, {}, 10) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "added"),
+    [
+        ("internal name resolution failed", {"dns", "coredns"}),
+        ("a broken machine image for the nodes", {"ami"}),
+        ("nobody could sign in through single sign-on", {"sso", "login"}),
+        ("the servers overheated", {"cooling"}),
+    ],
+)
+def test_expand_query_adds_sre_synonyms(query, added):
+    words = set(tokenize(expand_query(query)))
+    assert added <= words and set(tokenize(query)) <= words
+
+
+def test_expand_query_leaves_a_query_without_known_terms_alone():
+    assert expand_query("the spreadsheet macro ran twice") == "the spreadsheet macro ran twice"
 
 
 def test_blend_mixes_scaled_scores():

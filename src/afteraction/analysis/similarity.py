@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -70,6 +71,95 @@ def candidate_words(text: str, *, limit: int = 80) -> list[str]:
         if token not in STOPWORDS and len(token) > 1 and not token.isdigit():
             counts[token] = counts.get(token, 0) + 1
     return sorted(counts, key=lambda word: (-counts[word], -len(word), word))[:limit]
+
+
+# Groups of words and phrases that SRE write-ups use for the same thing. A short query (`similar --text`) that names
+# one member also searches the one-word members of its group, so that "name resolution" finds a post-mortem about
+# DNS and "machine image" one about an AMI. Phrases of several words only trigger; what is added is single words.
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    ("dns", "coredns", "nameserver", "resolver", "name resolution", "domain name", "name server"),
+    ("upgrade", "upgraded", "newer version", "version bump"),
+    ("restart", "restarting", "reboot", "rebooting", "crashloop", "crashloopbackoff", "crash loop", "kept crashing"),
+    ("configuration", "config", "misconfiguration", "settings"),
+    ("ingress", "edge router", "reverse proxy", "edge proxy", "ingress controller"),
+    ("cdn", "content delivery network", "edge cache"),
+    ("registry", "npm", "pypi", "rubygems", "package registry", "package manager", "package repository"),
+    ("sso", "saml", "adfs", "okta", "idp", "single sign-on", "single sign on", "identity provider", "federated login"),
+    ("login", "authentication", "log in", "logon", "sign in", "signin", "authenticate"),
+    ("vulnerability", "cve", "exploit", "rce", "security hole", "remote code execution", "zero-day"),
+    ("ami", "image", "machine image", "vm image", "node image", "base image", "golden image"),
+    ("eks", "gke", "aks", "managed kubernetes", "managed cluster"),
+    ("kubernetes", "k8s"),
+    ("pod", "pods", "container", "containers", "workload", "workloads"),
+    ("node", "nodes", "worker machine", "worker node"),
+    ("vm", "instance", "instances", "ec2", "virtual machine"),
+    ("power", "electricity", "electrical", "blackout", "power outage", "power failure", "utility power"),
+    ("storm", "storms", "weather", "lightning", "hurricane", "typhoon"),
+    ("datacenter", "facility", "data center", "availability zone"),
+    ("cooling", "chiller", "chillers", "overheating", "overheated", "temperature", "air conditioning", "hvac"),
+    ("memory", "ram", "oom", "out of memory"),
+    ("cpu", "processor", "processors"),
+    ("certificate", "cert", "tls", "ssl", "x509"),
+    ("expired", "expiry", "expiration", "lapsed"),
+    ("database", "db", "sql", "postgres", "postgresql", "mysql", "relational database"),
+    ("rollback", "revert", "reverted", "roll back", "rolled back"),
+    ("deploy", "deployment", "rollout", "rolled out"),
+    ("outage", "downtime", "unavailable", "offline", "unreachable", "went down", "went dark"),
+    ("alert", "alarm", "paging", "pager"),
+    ("timeout", "timeouts", "hang", "hung", "timed out", "time out", "deadline exceeded"),
+    ("latency", "slow", "slowness", "sluggish"),
+    ("queue", "kafka", "rabbitmq", "pubsub", "message broker", "message bus", "message queue"),
+    ("cache", "caching", "redis", "memcached"),
+    ("elb", "alb", "nlb", "load balancer", "loadbalancer"),
+    ("leader", "primary", "master"),
+    ("failover", "promoted", "promotion", "switchover", "fail over", "failed over"),
+    ("replica", "replication", "secondary", "standby"),
+    ("partition", "netsplit", "network partition", "split brain", "network cut"),
+    ("ddos", "flood", "denial of service"),
+    ("leak", "leaked", "exposed", "exposure", "disclosed", "data leak"),
+    ("credentials", "secrets", "password", "passwords", "token", "tokens", "api key"),
+    ("iam", "permissions", "rbac", "access control"),
+    ("bgp", "routing", "routes", "prefixes", "route announcements"),
+    ("overflow", "wraparound", "int32", "wrap around", "integer limit", "maximum value", "32-bit"),
+    ("leap", "leap second", "extra second"),
+    ("throttling", "throttled", "quota", "rate limit", "rate limiting"),
+    ("cron", "cronjob", "scheduled job", "batch job", "cleanup job"),
+    ("kernel", "operating system"),
+    ("malware", "malicious", "backdoor", "trojan"),
+    ("ci", "jenkins", "continuous integration", "build pipeline"),
+    ("chat", "messaging", "instant messaging"),
+    ("email", "emails", "mail", "smtp"),
+    ("git", "svn", "subversion", "repository", "version control"),
+    ("hash", "sha1", "md5", "checksum", "sha-1"),
+    ("deleted", "deletion", "removed", "erased", "wiped", "purged"),
+    ("accidentally", "inadvertently", "unintended", "by mistake", "human error"),
+    ("lock", "mutex", "deadlock", "locking"),
+    ("rocket", "launcher", "launch vehicle"),
+    ("spacecraft", "probe", "satellite", "orbiter"),
+)
+
+
+@lru_cache(maxsize=1)
+def _synonym_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """One pattern per group (any member, a final plural s allowed) and the one-word members it adds."""
+    out = []
+    for group in SYNONYMS:
+        members = sorted(group, key=len, reverse=True)
+        alternatives = "|".join(r"[\s\-]+".join(re.escape(w) for w in m.split()) for m in members)
+        words = tuple(m for m in group if " " not in m and "-" not in m)
+        out.append((re.compile(rf"(?<!\w)(?:{alternatives})s?(?!\w)"), words))
+    return tuple(out)
+
+
+def expand_query(text: str) -> str:
+    """A short query with the one-word synonyms of the SRE terms it uses appended (words it has are not repeated)."""
+    lowered = text.lower()
+    present = set(tokenize(lowered))
+    added: list[str] = []
+    for pattern, words in _synonym_patterns():
+        if pattern.search(lowered):
+            added += [w for w in words if w not in present and w not in added]
+    return f"{text}\n{' '.join(added)}" if added else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from afteraction.analysis.similarity import Scored, blend, top_k
+from afteraction.analysis.similarity import Scored, blend, expand_query, top_k
 from afteraction.db import Database
 from afteraction.errors import InvalidInput
 from afteraction.incidents.models import Incident
@@ -79,10 +79,12 @@ def rank(
     semantic: bool = False,
     semantic_weight: float = 0.5,
     pool: int = 30,
+    expand: bool = False,
 ) -> list[Scored]:
-    """Incidents ranked for a query: BM25, blended with embeddings of the BM25 pool when asked."""
+    """Incidents ranked for a query: BM25 (with SRE synonyms when asked), blended with embeddings of the BM25 pool."""
     wanted = max(top, pool if semantic else top)
-    hits = search_index_for(session).search(session, query, limit=wanted + 10, exclude=exclude)
+    searched = expand_query(query) if expand else query
+    hits = search_index_for(session).search(session, searched, limit=wanted + 10, exclude=exclude)
     # Private incidents are never shown: drop them from the hits (reading only the hits, not every incident).
     private = set(
         session.scalars(
@@ -144,7 +146,17 @@ def similar_incidents(
             exclude.append(incident.id)
         else:
             query = text or ""
-        scored = rank(session, query, top=top, exclude=exclude, semantic=semantic, semantic_weight=semantic_weight)
+        # A text is a few words, which may not be the post-mortem's own: synonyms widen it. A whole post-mortem (ID)
+        # has words enough.
+        scored = rank(
+            session,
+            query,
+            top=top,
+            exclude=exclude,
+            semantic=semantic,
+            semantic_weight=semantic_weight,
+            expand=incident_id is None,
+        )
         return _views(session, scored)
 
 
