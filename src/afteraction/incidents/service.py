@@ -180,7 +180,16 @@ def _summaries(session: Session, incidents: Sequence[Incident]) -> list[Incident
     return [summarise(i, postmortem_status=statuses.get(i.id), open_actions=counts.get(i.id, 0)) for i in incidents]
 
 
+MOMENT_FIELDS: tuple[str, ...] = (
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+)
+
 _INCIDENTS = cast(Table, Incident.__table__)
+_SUMMARY_COLUMNS = ("id", "title", "kind", "severity", "status", "private", "extra", "version", "created_at")
 _LABELS = cast(Table, IncidentLabel.__table__)
 _MEMBERS = cast(Table, IncidentMember.__table__)
 _POSTMORTEMS = cast(Table, Postmortem.__table__)
@@ -189,7 +198,7 @@ _ACTIONS = cast(Table, ActionItem.__table__)
 # statements go in one round trip to PostgreSQL.
 _ONE_INCIDENT = FastRead(
     select(
-        _INCIDENTS,
+        *(_INCIDENTS.c[name] for name in (*_SUMMARY_COLUMNS, *MOMENT_FIELDS)),
         select(_POSTMORTEMS.c.status)
         .where(_POSTMORTEMS.c.incident_id == _INCIDENTS.c.id)
         .scalar_subquery()
@@ -302,15 +311,6 @@ def list_incidents(
         query = query.limit(limit)
     with db.transaction() as session:
         return _summaries(session, list(session.scalars(query)))
-
-
-MOMENT_FIELDS: tuple[str, ...] = (
-    "started_at",
-    "detected_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-)
 
 
 def update_incident(
