@@ -116,6 +116,27 @@ PARAPHRASES: list[tuple[str, str]] = [
      "a failed disk array on one of the file hosts took the hosted Python sites offline and then more customer sites"),
     ("Alcide admission causing Kubernetes timeouts",
      "a policy-enforcement hook added to the cluster during a vendor training session made deployment creates and updates hang until they timed out"),
+    # Ten more, for post-mortems picked at random after the synonyms were settled, and not tuned for afterwards.
+    ("Heroku",
+     "a distribution package update upstream broke the packages we had pinned and customers' apps could no longer write to device files"),
+    ("Summary of the Amazon DynamoDB Service Disruption and Related Impacts in the US-East Region",
+     "a short network blip overloaded the table membership service, storage hosts timed out and dropped out, and their retries kept it overloaded"),
+    ("trivago",
+     "during a repetitive manual cleanup someone deleted the directory group that granted access to the code hosting organisation, locking every engineer out"),
+    ("Supermarket Intermittent Unresponsiveness",
+     "the community cookbook site kept becoming unresponsive soon after launch because the probes that checked its servers gave up too quickly"),
+    ("CrowdStrike Falcon Content Update Incident of July 2024",
+     "a faulty content file pushed by an endpoint security agent read memory out of bounds and blue-screened millions of Windows PCs"),
+    ("EVE Online: Trinity installer deletes boot.ini",
+     "the setup program of an expansion for an online spaceship game removed a file players' computers needed to start, because of a naming clash"),
+    ("Authentication Latency on DUO1 Deployment",
+     "two-factor login requests piled up in a queue that the undersized database could not keep up with, slowing sign-ins for an hour"),
+    ("AWS Lambda Service Event in Northern Virginia (US-EAST-1) Region on June 13th, 2023",
+     "the serverless functions front end grew past a size never reached before and a latent defect left allocated sandboxes unused, so invocations failed"),
+    ("Reddit outage and degraded performance on August 11, 2016",
+     "a mistake while migrating a critical backend system took the link aggregation site offline for an hour and a half and slow for another"),
+    ("Google logged-in services outage due to incorrect configuration",
+     "an automatically generated bad setting took down mail, calendar and documents for signed-in users"),
 ]  # fmt: skip
 
 
