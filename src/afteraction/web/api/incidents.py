@@ -25,6 +25,7 @@ from afteraction.web.deps import (
     Viewer,
     authorize,
     checks_role,
+    database_call,
     etag,
     pick_version,
 )
@@ -133,10 +134,13 @@ def create_incident(
 @checks_role("viewer")
 async def get_incident(request: Request, incident_id: IncidentId) -> Response:
     """One incident, with its version as the ETag."""
-    # The busiest route, so no dependencies (FastAPI's solving costs more than the reads) and inline rather than in
-    # the thread pool (two indexed reads cost less than the hop); serialised here, once.
-    viewer = authorize(request, "viewer")
-    incident = service.get_incident(request.app.state.db, incident_id=incident_id, viewer=viewer)
+    # The busiest route, so no dependencies (FastAPI's solving costs more than the reads); serialised here, once.
+
+    def read() -> IncidentSummary:
+        viewer = authorize(request, "viewer")
+        return service.get_incident(request.app.state.db, incident_id=incident_id, viewer=viewer)
+
+    incident = await database_call(request, read)
     return Response(incident.model_dump_json(), media_type="application/json", headers={"ETag": etag(incident.version)})
 
 
