@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from afteraction.accounts.schemas import Principal
@@ -115,12 +116,40 @@ _IMPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def _insert_sql(dialect: str) -> str:
-    marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * len(_IMPORT_COLUMNS))
+# Rows per SQLite INSERT statement: 800 values, under the oldest limit of 999 bound values per statement.
+ROWS_PER_INSERT = 100
+
+
+def _insert_sql(dialect: str, incident_row_id: int, rows: int = 1) -> str:
+    """An insert of `rows` rows of timeline.pipeline (at, source, actor, kind, text, link, source_id, parent_source_id),
+    skipping events already present; the statement itself supplies the incident, `sort_at` (= `at`) and position 0."""
+    if dialect == "sqlite":
+        # Numbered marks, so that each row's `at` is bound once for two columns.
+        values = ", ".join(
+            f"({incident_row_id}, ?{n + 1}, ?{n + 1}, {', '.join(f'?{n + column}' for column in range(2, 9))}, 0)"
+            for n in range(0, 8 * rows, 8)
+        )
+    else:  # insert_batches repeats `at` in each row
+        values = ", ".join([f"({incident_row_id}, {', '.join(['%s'] * 9)}, 0)"] * rows)
     return (
-        f"INSERT INTO timeline_events ({', '.join(_IMPORT_COLUMNS)}) VALUES ({marks}) "
+        f"INSERT INTO timeline_events ({', '.join(_IMPORT_COLUMNS)}) VALUES {values} "
         "ON CONFLICT (incident_id, source, source_id) DO NOTHING"
     )
+
+
+def _insert_sqlite(connection: Connection, incident_row_id: int, batch: list[Row]) -> int:
+    """Insert a batch ROWS_PER_INSERT rows per statement (a third less work per row than one row per statement);
+    returns how many rows were added (sqlite3 sums each statement's inserted rows, skipped conflicts excluded)."""
+    whole = len(batch) - len(batch) % ROWS_PER_INSERT
+    added = 0
+    if whole:
+        size = ROWS_PER_INSERT
+        values = [tuple(chain.from_iterable(batch[start : start + size])) for start in range(0, whole, size)]
+        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, size), values).rowcount
+    if whole < len(batch):
+        rest = tuple(chain.from_iterable(batch[whole:]))
+        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, len(batch) - whole), rest).rowcount
+    return added
 
 
 def insert_batches(
@@ -128,19 +157,21 @@ def insert_batches(
 ) -> tuple[int, int]:
     """Insert row batches (see timeline.pipeline), skipping events already present; returns (read, added)."""
     connection = session.connection()
+    incident_row_id = int(incident_row_id)  # written into the statement
     sqlite = connection.dialect.name == "sqlite"
-    sql = _insert_sql(connection.dialect.name)
     count = select(func.count()).select_from(TimelineEvent).where(TimelineEvent.incident_id == incident_row_id)
-    # sqlite3 sums the rows an executemany inserted (skipped conflicts excluded); elsewhere count before and after.
     before = 0 if sqlite else session.scalar(count) or 0
     read = added = 0
     for batch in batches:
-        result = connection.exec_driver_sql(sql, batch)
-        added += result.rowcount if sqlite else 0
+        if sqlite:
+            added += _insert_sqlite(connection, incident_row_id, batch)
+        else:
+            sql = _insert_sql(connection.dialect.name, incident_row_id)
+            connection.exec_driver_sql(sql, [(row[0], *row) for row in batch])
         read += len(batch)
         if progress:
             progress(read)
-    if not sqlite:
+    if not sqlite:  # other drivers' rowcount for many statements is not the rows added: count before and after
         added = (session.scalar(count) or 0) - before
     return read, added
 
@@ -150,7 +181,7 @@ def insert_events(
 ) -> tuple[int, int]:
     """Insert streamed events in batches, skipping ones already present; returns (read, added)."""
     sqlite = session.connection().dialect.name == "sqlite"
-    return insert_batches(session, incident_row_id, row_batches(events, incident_row_id, sqlite), progress)
+    return insert_batches(session, incident_row_id, row_batches(events, sqlite), progress)
 
 
 def import_timeline(
@@ -173,7 +204,7 @@ def import_timeline(
     with db.transaction() as session:
         incident = load_incident(session, incident_id, viewer)
         sqlite = session.connection().dialect.name == "sqlite"
-        batches = import_batches(path, fmt, options or ImportOptions(), incident.id, sqlite=sqlite)
+        batches = import_batches(path, fmt, options or ImportOptions(), sqlite=sqlite)
         read, added = insert_batches(session, incident.id, batches, progress)
         return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
 
