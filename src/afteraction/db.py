@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from afteraction.errors import DatabaseUnavailable, InvalidInput
@@ -101,6 +103,24 @@ def migrations_config(engine: Engine) -> Any:
 
 
 Processor = Callable[[Any], Any]
+
+
+class json_rows(FunctionElement[Any]):
+    """An aggregate of a correlated subquery's rows into one JSON array of arrays, one per row (SQLite
+    `json_group_array`, PostgreSQL `json_agg`): a row and its few children read in one statement. Element order is
+    not guaranteed: include what to sort by."""
+
+    inherit_cache = True
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 READER_MMAP = 256 << 20  # bytes of a SQLite file a reader maps (address space, not memory)
 
 

@@ -47,6 +47,17 @@ def test_an_editor_creates_reads_updates_and_an_admin_deletes_an_incident(api: A
     assert api.call("admin", "GET", "/api/v1/incidents/INC-1").status_code == 404
 
 
+def test_an_incident_shows_its_labels_in_the_order_they_were_given(api: Api):
+    body = {"title": "Checkout errors", "severity": "SEV2", "services": ["web", "api", "db"], "teams": ["payments"],
+            "tags": ["zeta", "alpha"]}  # fmt: skip
+    assert api.call("editor", "POST", "/api/v1/incidents", json=body).status_code == 201
+    shown = api.call("viewer", "GET", "/api/v1/incidents/INC-1").json()
+    assert (shown["services"], shown["teams"], shown["tags"]) == (["web", "api", "db"], ["payments"], ["zeta", "alpha"])
+    bare = {"title": "No labels", "severity": "SEV3"}
+    assert api.call("editor", "POST", "/api/v1/incidents", json=bare).status_code == 201
+    assert api.call("viewer", "GET", "/api/v1/incidents/INC-2").json()["services"] == []
+
+
 def test_a_stale_version_gets_409_with_the_current_version_and_changes_nothing(api: Api):
     new_incident(api)
     assert api.call("editor", "PATCH", "/api/v1/incidents/INC-1", json={"title": "First", "version": 1}).is_success
