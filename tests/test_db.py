@@ -120,15 +120,3 @@ def test_fast_reads_report_an_unreachable_server_in_one_line():
     with pytest.raises(DatabaseUnavailable) as failure, db.fast_reads() as reader:
         reader.first(_one_incident(), number=1)
     assert "\n" not in str(failure.value) and "127.0.0.1" in str(failure.value)
-
-
-def test_fast_reads_batch_several_queries_in_order(db):
-    with db.transaction() as session:
-        session.add_all(
-            [Incident(number=n, title=f"t{n}", kind="incident", status="open", extra={}) for n in (1, 2)]
-        )
-    with db.fast_reads() as reader:  # on PostgreSQL one round trip (a pipeline)
-        first, second, none = reader.batch(
-            (_one_incident(), {"number": 2}), (_one_incident(), {"number": 1}), (_one_incident(), {"number": 3})
-        )
-    assert (first[0][3], second[0][3], none) == ("t2", "t1", [])

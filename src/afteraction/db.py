@@ -197,55 +197,34 @@ class Reader:
 
     def all(self, query: FastRead, **params: Any) -> list[tuple[Any, ...]]:
         """Every row of the query, processed."""
-        return self.batch((query, params))[0]
+        sql, order, processors = query.compiled(self._dialect)
+        values = [params[name] for name in order] if order is not None else params
+        fresh = self._connection is None
+        if fresh:
+            self._connection = self._connect()
+        try:
+            rows = self._fetch(sql, values)
+        except self._errors:
+            self.close()
+            if fresh:
+                raise
+            self._connection = self._connect()  # a kept connection went stale: one more try on a new one
+            rows = self._fetch(sql, values)
+        return _processed(rows, processors)
 
     def first(self, query: FastRead, **params: Any) -> tuple[Any, ...] | None:
         """The first row of the query, processed, or None."""
         rows = self.all(query, **params)
         return rows[0] if rows else None
 
-    def batch(self, *queries: tuple[FastRead, dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
-        """The processed rows of each query; on PostgreSQL sent together, in one round trip (a pipeline)."""
-        statements = []
-        for query, params in queries:
-            sql, order, _ = query.compiled(self._dialect)
-            statements.append((sql, [params[name] for name in order] if order is not None else params))
-        fresh = self._connection is None
-        if fresh:
-            self._connection = self._connect()
+    def _fetch(self, sql: str, values: Any) -> list[Any]:
+        cursor = self._connection.cursor()
         try:
-            results = self._fetch(statements)
-        except self._errors:
-            self.close()
-            if fresh:
-                raise
-            self._connection = self._connect()  # a kept connection went stale: one more try on a new one
-            results = self._fetch(statements)
-        return [
-            _processed(rows, query.compiled(self._dialect)[2])
-            for rows, (query, _) in zip(results, queries, strict=True)
-        ]
-
-    def _fetch(self, statements: list[tuple[str, Any]]) -> list[list[Any]]:
-        connection = self._connection
-        if len(statements) > 1 and self._dialect.name == "postgresql":
-            with connection.pipeline():
-                cursors = [connection.cursor() for _ in statements]
-                for cursor, (sql, values) in zip(cursors, statements, strict=True):
-                    cursor.execute(sql, values)
-            results = [cursor.fetchall() for cursor in cursors]
-            for cursor in cursors:
-                cursor.close()
-            return results
-        results = []
-        for sql, values in statements:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, values)
-                results.append(cursor.fetchall())
-            finally:
-                cursor.close()
-        return results
+            cursor.execute(sql, values)
+            rows: list[Any] = cursor.fetchall()
+            return rows
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         """Close the connection (a later read opens a new one)."""
