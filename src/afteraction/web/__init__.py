@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from afteraction.web.api import API_RESPONSES, api_routers
     from afteraction.web.deps import bearer_token
     from afteraction.web.errors import install_error_handlers
+    from afteraction.web.fastpath import FastPath
     from afteraction.web.health import router as health_router
     from afteraction.web.limits import BodyLimit
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes, upload_suffix="/import"
     )
+    app.add_middleware(FastPath)
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=API_RESPONSES)
     app.include_router(health_router)

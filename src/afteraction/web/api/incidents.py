@@ -134,13 +134,19 @@ def create_incident(
 @checks_role("viewer")
 async def get_incident(request: Request, incident_id: IncidentId) -> Response:
     """One incident, with its version as the ETag."""
-    # The busiest route, so no dependencies (FastAPI's solving costs more than the reads); serialised here, once.
+    return await incident_response(request, incident_id)
+
+
+async def incident_response(request: Request, incident_id: str) -> Response:
+    """The answer of GET /incidents/{id}: the incident as JSON, its version as the ETag (web/fastpath.py serves it
+    too, so it takes no dependencies)."""
 
     def read() -> IncidentSummary:
         viewer = authorize(request, "viewer")
         return service.get_incident(request.app.state.db, incident_id=incident_id, viewer=viewer)
 
     incident = await database_call(request, read)
+    # Serialised here, once: the service validated the model when it built it.
     return Response(incident.model_dump_json(), media_type="application/json", headers={"ETag": etag(incident.version)})
 
 
