@@ -4,6 +4,7 @@ does, and leaves every failure and every other request to the route."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from afteraction.incidents.service import get_incident
@@ -42,7 +43,9 @@ def _run(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]]) -
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(FastPath(app)(scope, receive, send))
+    # In a thread of its own: Playwright's session (the end-to-end tests) may keep an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, FastPath(app)(scope, receive, send)).result()
     return sent
 
 
