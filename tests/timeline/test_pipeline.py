@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from afteraction.errors import InvalidInput
 from afteraction.timeline.importers import ImportOptions
-from afteraction.timeline.pipeline import import_batches, sqlite_time
+from afteraction.timeline.pipeline import ROW_VALUES, import_batches, sqlite_time
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _rows(path: Path, fmt: str, parallel: bool) -> list[tuple[object, ...]]:
     batches = import_batches(path, fmt, ImportOptions(include_all=True), sqlite=True, parallel=parallel)
-    return [tuple(row) for batch in batches for row in batch]
+    return [tuple(batch[start : start + ROW_VALUES]) for batch in batches for start in range(0, len(batch), ROW_VALUES)]
 
 
 @pytest.mark.parametrize("fmt", ["slack", "alertmanager"])

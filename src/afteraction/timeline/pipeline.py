@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import marshal
 import multiprocessing
 import os
@@ -21,9 +22,10 @@ from afteraction.errors import AfteractionError, InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import ImportOptions, read_events
 
-Row = tuple[Any, ...]
 F_SETPIPE_SZ = 1031  # Linux fcntl: resize a pipe
-BATCH = 5000
+ROW_VALUES = 8
+BATCH = 5000  # rows
+BATCH_VALUES = BATCH * ROW_VALUES
 # Below this much input, starting a worker costs more than it saves.
 WORKER_THRESHOLD_BYTES = 8 * 1024 * 1024
 
@@ -51,20 +53,21 @@ _TWO_DIGITS = [f"{number:02d}" for number in range(100)]
 _HOUR_MINUTE = [f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60)]
 
 
-def row_batches(events: Iterable[ImportedEvent], sqlite: bool) -> Iterator[list[Row]]:
-    """Rows for `timeline_events`, BATCH at a time: (at, source, actor, kind, text, link, source_id, parent_source_id).
+def row_batches(events: Iterable[ImportedEvent], sqlite: bool) -> Iterator[list[Any]]:
+    """The values of `timeline_events` rows, up to BATCH rows per batch, ROW_VALUES per row one row after another:
+    at, source, actor, kind, text, link, source_id, parent_source_id.
 
-    The incident, `sort_at` (= `at`) and `position` are the same for every row, so the insert statement supplies them:
-    fewer values to send to the inserting process and to bind there.
+    The incident, `sort_at` (= `at`) and position are the same for every row, so the insert statement supplies them;
+    and a flat list of values is cheaper to build, send and bind in statements of many rows than a tuple per row.
     """
     as_time: Callable[[datetime], Any] = sqlite_time if sqlite else (lambda value: value)
-    batch: list[Row] = []
+    batch: list[Any] = []
     for event in events:
-        batch.append(
-            (as_time(event.at), event.source, event.actor, event.kind, event.text, event.link, event.source_id,
-             event.parent_id)
+        batch += (
+            as_time(event.at), event.source, event.actor, event.kind, event.text, event.link, event.source_id,
+            event.parent_id,
         )  # fmt: skip
-        if len(batch) >= BATCH:
+        if len(batch) >= BATCH_VALUES:
             yield batch
             batch = []
     if batch:
@@ -86,7 +89,8 @@ def _widen(pipe_end: Any) -> None:
 
 
 def _produce(sender: Any, path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> None:
-    """Worker: parse and send row batches (marshalled: rows hold only str and None), then an empty message."""
+    """Worker: parse and send row batches (marshalled: SQLite rows hold only str and None), then an empty message."""
+    gc.disable()  # nothing the worker makes refers to itself, and the collector would walk each batch repeatedly
     _widen(sender)
     try:
         for batch in row_batches(read_events(path, fmt, options), sqlite):
@@ -100,7 +104,7 @@ def _produce(sender: Any, path: Path, fmt: str, options: ImportOptions, sqlite: 
         sender.close()
 
 
-def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> Iterator[list[Row]]:
+def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> Iterator[list[Any]]:
     # fork is fast and the worker only parses; elsewhere spawn re-imports the package.
     context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     receiver, sender = context.Pipe(duplex=False)
@@ -127,7 +131,7 @@ def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> 
 
 def import_batches(
     path: Path, fmt: str, options: ImportOptions, *, sqlite: bool, parallel: bool | None = None
-) -> Iterator[list[Row]]:
+) -> Iterator[list[Any]]:
     """Row batches of a source file; large inputs are parsed in a worker process while the caller inserts.
 
     Only SQLite rows (times as text) can cross from the worker: marshal does not carry datetimes.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from afteraction.incidents.schemas import KEY_MOMENTS, TimelineEntry
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
-from afteraction.timeline.pipeline import Row, import_batches, row_batches
+from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
 
 EVENT_KINDS: tuple[str, ...] = (
     "alert", "page", "acknowledge", "message", "deploy", "rollback", "change", "decision",
@@ -137,25 +136,25 @@ def _insert_sql(dialect: str, incident_row_id: int, rows: int = 1) -> str:
     )
 
 
-def _insert_sqlite(connection: Connection, incident_row_id: int, batch: list[Row]) -> int:
+def _insert_sqlite(connection: Connection, incident_row_id: int, batch: list[Any]) -> int:
     """Insert a batch ROWS_PER_INSERT rows per statement (a third less work per row than one row per statement);
     returns how many rows were added (sqlite3 sums each statement's inserted rows, skipped conflicts excluded)."""
-    whole = len(batch) - len(batch) % ROWS_PER_INSERT
+    size = ROWS_PER_INSERT * ROW_VALUES
+    whole = len(batch) - len(batch) % size
     added = 0
     if whole:
-        size = ROWS_PER_INSERT
-        values = [tuple(chain.from_iterable(batch[start : start + size])) for start in range(0, whole, size)]
-        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, size), values).rowcount
+        values = [tuple(batch[start : start + size]) for start in range(0, whole, size)]
+        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, ROWS_PER_INSERT), values).rowcount
     if whole < len(batch):
-        rest = tuple(chain.from_iterable(batch[whole:]))
-        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, len(batch) - whole), rest).rowcount
+        rows = (len(batch) - whole) // ROW_VALUES
+        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, rows), tuple(batch[whole:])).rowcount
     return added
 
 
 def insert_batches(
-    session: Session, incident_row_id: int, batches: Iterable[list[Row]], progress: Callable[[int], None] | None
+    session: Session, incident_row_id: int, batches: Iterable[list[Any]], progress: Callable[[int], None] | None
 ) -> tuple[int, int]:
-    """Insert row batches (see timeline.pipeline), skipping events already present; returns (read, added)."""
+    """Insert batches of row values (see timeline.pipeline), skipping events already present; returns (read, added)."""
     connection = session.connection()
     incident_row_id = int(incident_row_id)  # written into the statement
     sqlite = connection.dialect.name == "sqlite"
@@ -167,8 +166,9 @@ def insert_batches(
             added += _insert_sqlite(connection, incident_row_id, batch)
         else:
             sql = _insert_sql(connection.dialect.name, incident_row_id)
-            connection.exec_driver_sql(sql, [(row[0], *row) for row in batch])
-        read += len(batch)
+            rows = [(batch[start], *batch[start : start + ROW_VALUES]) for start in range(0, len(batch), ROW_VALUES)]
+            connection.exec_driver_sql(sql, rows)
+        read += len(batch) // ROW_VALUES
         if progress:
             progress(read)
     if not sqlite:  # other drivers' rowcount for many statements is not the rows added: count before and after

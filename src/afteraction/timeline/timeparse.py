@@ -105,23 +105,10 @@ def parse_slack_ts(ts: str) -> datetime:
         frac = frac[:6].ljust(6, "0")
     if not (whole.isdigit() and frac.isdigit() and ts.isascii()):
         raise TimestampError(f"{ts!r} is not a Slack timestamp")
-    # The hot path of a million-message import: the day's date comes from a cache, the rest from two divmods.
-    day, second = divmod(int(whole), 86400)
-    date = _EPOCH_DAYS.get(day)
-    if date is None:
-        try:
-            moment = EPOCH + timedelta(day)
-        except OverflowError:
-            raise TimestampError(f"{ts!r} is out of range") from None
-        if len(_EPOCH_DAYS) >= 4096:
-            _EPOCH_DAYS.clear()
-        date = _EPOCH_DAYS[day] = (moment.year, moment.month, moment.day)
-    minutes, second = divmod(second, 60)
-    hour, minute = divmod(minutes, 60)
-    return datetime(date[0], date[1], date[2], hour, minute, second, int(frac), UTC)
-
-
-_EPOCH_DAYS: dict[int, tuple[int, int, int]] = {}  # days since 1970 -> (year, month, day), for parse_slack_ts
+    try:
+        return EPOCH + timedelta(0, int(whole), int(frac))
+    except OverflowError:
+        raise TimestampError(f"{ts!r} is out of range") from None
 
 
 def parse_rfc3339(text: str) -> datetime:
