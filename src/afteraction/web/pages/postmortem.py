@@ -3,8 +3,9 @@ contributing factors, lessons and action items. A stale save shows both versions
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,6 +24,7 @@ from afteraction.web.pages.session import PageDb, User, Writer, safe_next
 
 router = APIRouter()
 
+Item = TypeVar("Item")
 ProseName = Literal["summary", "impact", "trigger", "detection", "resolution", "problem_statement", "supporting_info"]
 PROSE_TITLES: dict[str, str] = {
     "summary": "Summary",
@@ -270,6 +272,21 @@ def _stale(request: Request, incident_id: str, anchor: str, what: str) -> Respon
     )  # fmt: skip
 
 
+def _edited(items: Sequence[Item], op: str, index: int, make: Callable[[], Item]) -> list[Item]:
+    """The items after adding one (`make`), replacing the one at `index`, or deleting it; Conflict("stale") when
+    that one is gone (someone else removed items meanwhile)."""
+    edited = list(items)
+    if op == "add":
+        edited.append(make())
+    elif index >= len(edited):
+        raise Conflict("stale")
+    elif op == "edit":
+        edited[index] = make()
+    else:
+        edited.pop(index)
+    return edited
+
+
 @router.post("/incidents/{incident_id}/postmortem/factors")
 def change_factors(
     request: Request,
@@ -284,16 +301,8 @@ def change_factors(
 ) -> Response:
     """Add, change or remove a contributing factor (with its category)."""
     current = sections.get_factors(db, incident_id=incident_id, viewer=user)
-    items = list(current.items)
     try:
-        if op == "add":
-            items.append(FactorData(text=text.strip(), category=optional(category)))
-        elif index >= len(items):
-            raise Conflict("stale")
-        elif op == "edit":
-            items[index] = FactorData(text=text.strip(), category=optional(category))
-        else:
-            items.pop(index)
+        items = _edited(current.items, op, index, lambda: FactorData(text=text.strip(), category=optional(category)))
         if current.version != version:
             raise Conflict("stale")
         sections.replace_factors(db, incident_id=incident_id, items=items, expected_version=version, viewer=user)
@@ -319,16 +328,8 @@ def change_lessons(
 ) -> Response:
     """Add, change or remove a lesson (went well, went wrong, lucky, learned)."""
     current = sections.get_lessons(db, incident_id=incident_id, viewer=user)
-    items = list(current.items)
     try:
-        if op == "add":
-            items.append(LessonData(kind=kind, text=text.strip()))
-        elif index >= len(items):
-            raise Conflict("stale")
-        elif op == "edit":
-            items[index] = LessonData(kind=kind, text=text.strip())
-        else:
-            items.pop(index)
+        items = _edited(current.items, op, index, lambda: LessonData(kind=kind, text=text.strip()))
         if current.version != version:
             raise Conflict("stale")
         sections.replace_lessons(db, incident_id=incident_id, items=items, expected_version=version, viewer=user)
