@@ -60,7 +60,6 @@ def request_user(request: Request) -> Principal | None:
     if _PRINCIPAL in request.scope:
         found: Principal | None = request.scope[_PRINCIPAL]
         return found
-    # Inline rather than in the thread pool: one indexed lookup costs less than the hop to a thread and back.
     db: Database = request.app.state.db
     authenticators: list[Authenticator] = request.app.state.authenticators
     principal = None
@@ -114,7 +113,7 @@ def require(role: str) -> Callable[..., Any]:
 
     # One level of dependency, not a chain: FastAPI's solving of each level costs more than the lookup behind it.
     async def check(request: Request) -> Principal:
-        return authorize(request, role)
+        return await database_call(request, lambda: authorize(request, role))
 
     check.authorization = role  # type: ignore[attr-defined]
     check.__name__ = f"require_{role}"
@@ -142,10 +141,15 @@ secret: DependsParam = Depends(_secret)
 IncidentId = Annotated[str, Path(description="An incident id, e.g. INC-12.", max_length=40)]
 
 
-async def visible_incident(request: Request, incident_id: IncidentId) -> IncidentSummary:
-    """The incident of the path, or 404 when it does not exist or is private and the user is not a member."""
-    # Inline as well: two indexed round trips (incidents/service.get_incident), cheaper than a thread hop.
+def incident_for(request: Request, incident_id: str) -> IncidentSummary:
+    """The incident as the signed-in user of the request may see it: 401 without a user, 404 when it does not exist
+    or is private and the user is not a member."""
     return incidents.get_incident(request.app.state.db, incident_id=incident_id, viewer=signed_in_user(request))
+
+
+async def visible_incident(request: Request, incident_id: IncidentId) -> IncidentSummary:
+    """The incident of the path (see incident_for)."""
+    return await database_call(request, lambda: incident_for(request, incident_id))
 
 
 visible_incident.authorization = "viewer"  # type: ignore[attr-defined]  # any signed-in user, private ones checked

@@ -23,10 +23,10 @@ from afteraction.web.deps import (
     IfMatch,
     IncidentId,
     Viewer,
-    authorize,
     checks_role,
     database_call,
     etag,
+    incident_for,
     pick_version,
 )
 
@@ -140,12 +140,7 @@ async def get_incident(request: Request, incident_id: IncidentId) -> Response:
 async def incident_response(request: Request, incident_id: str) -> Response:
     """The answer of GET /incidents/{id}: the incident as JSON, its version as the ETag (web/fastpath.py serves it
     too, so it takes no dependencies)."""
-
-    def read() -> IncidentSummary:
-        viewer = authorize(request, "viewer")
-        return service.get_incident(request.app.state.db, incident_id=incident_id, viewer=viewer)
-
-    incident = await database_call(request, read)
+    incident = await database_call(request, lambda: incident_for(request, incident_id))
     # Serialised here, once: the service validated the model when it built it.
     return Response(incident.model_dump_json(), media_type="application/json", headers={"ETag": etag(incident.version)})
 
