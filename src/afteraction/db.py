@@ -103,6 +103,7 @@ def migrations_config(engine: Engine) -> Any:
 
 
 Processor = Callable[[Any], Any]
+READER_MMAP = 256 << 20  # bytes of a SQLite file a reader maps (address space, not memory)
 
 
 class json_rows(FunctionElement[Any]):
@@ -121,7 +122,6 @@ def _json_rows_sqlite(element: json_rows, compiler: Any, **kw: Any) -> str:
 @compiles(json_rows, "postgresql")
 def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
-READER_MMAP = 256 << 20  # bytes of a SQLite file a reader maps (address space, not memory)
 
 
 class FastRead:
@@ -177,7 +177,7 @@ class Reader:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._dialect = engine.dialect
-        self._errors: tuple[type[Exception], ...] = (
+        self.driver_errors: tuple[type[Exception], ...] = (
             engine.dialect.loaded_dbapi.OperationalError,
             engine.dialect.loaded_dbapi.InterfaceError,
         )
@@ -204,7 +204,7 @@ class Reader:
             self._connection = self._connect()
         try:
             rows = self._fetch(sql, values)
-        except self._errors:
+        except self.driver_errors:
             self.close()
             if fresh:
                 raise
@@ -275,7 +275,7 @@ class Database:
             yield reader
         except OperationalError as exc:
             raise self._unavailable("cannot reach database", exc) from exc
-        except reader._errors as exc:
+        except reader.driver_errors as exc:
             raise self._unavailable("database error on", exc) from exc
 
     def migrate(self) -> None:
