@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -119,17 +120,19 @@ _IMPORT_COLUMNS = (
 ROWS_PER_INSERT = 100
 
 
+@lru_cache(maxsize=16)
 def _insert_sql(dialect: str, incident_row_id: int, rows: int = 1) -> str:
     """An insert of `rows` rows of timeline.pipeline (at, source, actor, kind, text, link, source_id, parent_source_id),
     skipping events already present; the statement itself supplies the incident, `sort_at` (= `at`) and position 0."""
     if dialect == "sqlite":
         # Numbered marks, so that each row's `at` is bound once for two columns.
         values = ", ".join(
-            f"({incident_row_id}, ?{n + 1}, ?{n + 1}, {', '.join(f'?{n + column}' for column in range(2, 9))}, 0)"
-            for n in range(0, 8 * rows, 8)
+            f"({incident_row_id}, ?{n + 1}, ?{n + 1}, "
+            f"{', '.join(f'?{n + column}' for column in range(2, ROW_VALUES + 1))}, 0)"
+            for n in range(0, ROW_VALUES * rows, ROW_VALUES)
         )
     else:  # insert_batches repeats `at` in each row
-        values = ", ".join([f"({incident_row_id}, {', '.join(['%s'] * 9)}, 0)"] * rows)
+        values = ", ".join([f"({incident_row_id}, {', '.join(['%s'] * (ROW_VALUES + 1))}, 0)"] * rows)
     return (
         f"INSERT INTO timeline_events ({', '.join(_IMPORT_COLUMNS)}) VALUES {values} "
         "ON CONFLICT (incident_id, source, source_id) DO NOTHING"
@@ -165,9 +168,8 @@ def insert_batches(
         if sqlite:
             added += _insert_sqlite(connection, incident_row_id, batch)
         else:
-            sql = _insert_sql(connection.dialect.name, incident_row_id)
             rows = [(batch[start], *batch[start : start + ROW_VALUES]) for start in range(0, len(batch), ROW_VALUES)]
-            connection.exec_driver_sql(sql, rows)
+            connection.exec_driver_sql(_insert_sql(connection.dialect.name, incident_row_id), rows)
         read += len(batch) // ROW_VALUES
         if progress:
             progress(read)
