@@ -54,6 +54,8 @@ from afteraction.insights.sql import (
     Dialect,
     overall_spread,
     scope_conditions,
+    spread_columns,
+    spread_of,
     sqlite_ranked,
 )
 from afteraction.reviews.models import Postmortem
@@ -252,29 +254,34 @@ def _postmortem_figures(
     explicit_due = sql.day_number(Postmortem.due_date) - sql.day_number(Incident.resolved_at)
     budget = func.coalesce(explicit_due, allowed)
     late = and_(budget.is_not(None), taken > budget, or_(~done, Postmortem.published_at.is_not(None)))
+    days = sql.seconds(Incident.resolved_at, Postmortem.published_at) / 86400.0
+    resolved = (
+        select()
+        .select_from(Incident)
+        .join(Postmortem, Postmortem.incident_id == Incident.id)
+        .where(Incident.resolved_at.is_not(None), needs, *scope)
+    )
+    # PostgreSQL computes the days' percentiles in the same scan (NULL days, unpublished, are left out).
     row = session.execute(
-        select(
+        resolved.add_columns(
             func.count(),
             func.sum(case((done, 1), else_=0)),
             func.sum(case((budget.is_not(None), 1), else_=0)),
             func.sum(case((late, 1), else_=0)),
             func.sum(case((Postmortem.published_at.is_not(None), 1), else_=0)),
+            *([] if sql.sqlite else spread_columns(days)),
         )
-        .select_from(Incident)
-        .join(Postmortem, Postmortem.incident_id == Incident.id)
-        .where(Incident.resolved_at.is_not(None), needs, *scope)
     ).one()
-    needed, done_n, with_due, late_n, published = (int(x or 0) for x in row)
-    days = sql.seconds(Incident.resolved_at, Postmortem.published_at) / 86400.0
-    spread = overall_spread(
-        session,
-        sql,
-        select(days.label("value"))
-        .select_from(Incident)
-        .join(Postmortem, Postmortem.incident_id == Incident.id)
-        .where(Incident.resolved_at.is_not(None), Postmortem.published_at.is_not(None), needs, *scope),
-        n=published,
-    )
+    needed, done_n, with_due, late_n, published = (int(x or 0) for x in row[:5])
+    if sql.sqlite:
+        spread = overall_spread(
+            session,
+            sql,
+            resolved.add_columns(days.label("value")).where(Postmortem.published_at.is_not(None)),
+            n=published,
+        )
+    else:
+        spread = spread_of(row[5:])
     return PostmortemFigures(
         needed=needed,
         done=done_n,
@@ -360,22 +367,26 @@ def _as_date(value: Any) -> date:
 def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bool]], today: date) -> ActionFigures:
     """Completion, days to close, the overdue backlog at each month's end, and the split by owner and team."""
     is_open = ActionItem.status.in_(OPEN_ITEM)
-    total, done, dropped, open_, late = (
-        int(x or 0)
-        for x in session.execute(
-            _scoped_items(
-                select(
-                    func.count(),
-                    func.sum(case((ActionItem.status == "done", 1), else_=0)),
-                    func.sum(case((ActionItem.status == "wont-do", 1), else_=0)),
-                    func.sum(case((is_open, 1), else_=0)),
-                    func.sum(case((and_(is_open, ActionItem.due_date < today), 1), else_=0)),
-                ),
-                scope,
-            )
-        ).one()
-    )
-    if sql.sqlite and not scope:
+    is_done = ActionItem.status == "done"
+    days = sql.seconds(ActionItem.opened_at, ActionItem.closed_at) / 86400.0
+    # PostgreSQL computes the percentiles of days to close in the same scan (NULL for the items not done).
+    row = session.execute(
+        _scoped_items(
+            select(
+                func.count(),
+                func.sum(case((is_done, 1), else_=0)),
+                func.sum(case((ActionItem.status == "wont-do", 1), else_=0)),
+                func.sum(case((is_open, 1), else_=0)),
+                func.sum(case((and_(is_open, ActionItem.due_date < today), 1), else_=0)),
+                *([] if sql.sqlite else spread_columns(case((is_done, days)))),
+            ),
+            scope,
+        )
+    ).one()
+    total, done, dropped, open_, late = (int(x or 0) for x in row[:5])
+    if not sql.sqlite:
+        close = spread_of(row[5:])
+    elif not scope:
         value = SQLITE_SECONDS.format(start="opened_at", end="closed_at")
         table = "action_items INDEXED BY ix_insights_close"
         close = sqlite_ranked(session, table=table, value=value, where="status = 'done'").get(
@@ -388,10 +399,7 @@ def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bo
             }
         )
     else:
-        days = sql.seconds(ActionItem.opened_at, ActionItem.closed_at) / 86400.0
-        close = overall_spread(
-            session, sql, _scoped_items(select(days.label("value")), scope).where(ActionItem.status == "done")
-        )
+        close = overall_spread(session, sql, _scoped_items(select(days.label("value")), scope).where(is_done))
 
     return ActionFigures(
         total=total,
