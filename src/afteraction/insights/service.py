@@ -216,26 +216,51 @@ def _duration_part(
     return _duration_figures(session, sql, scope, metrics)
 
 
+def _incidents_of(pairs: Sequence[tuple[str, str | None]]) -> ColumnElement[bool]:
+    """SQL for whether an incident's (kind, severity) is one of pairs (None: no severity), in few comparisons: the
+    kinds that have the same severities are tested together."""
+    by_kind: dict[str, set[str | None]] = {}
+    for kind, severity in pairs:
+        by_kind.setdefault(kind, set()).add(severity)
+    kinds_of: dict[frozenset[str | None], list[str]] = {}
+    for kind, kind_severities in by_kind.items():
+        kinds_of.setdefault(frozenset(kind_severities), []).append(kind)
+    tests = []
+    for group, kinds in kinds_of.items():
+        named = sorted(s for s in group if s is not None)
+        severity_tests = [Incident.severity.in_(named)] if named else []
+        if None in group:
+            severity_tests.append(Incident.severity.is_(None))
+        tests.append(and_(Incident.kind.in_(kinds), or_(*severity_tests)))
+    return or_(*tests)
+
+
 def _policy_cases(
     sql: Dialect, policy: Policy, severities: Sequence[str], weekday: ColumnElement[int]
 ) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    """SQL for whether an incident needs a post-mortem by policy, and the calendar days it has to publish one."""
-    needs: list[ColumnElement[bool]] = []
-    days: list[tuple[ColumnElement[bool], Any]] = []
-    sevs: list[str | None] = [*severities, None]
+    """SQL for whether an incident needs a post-mortem by policy, and the calendar days it has to publish one.
+
+    One test per distinct answer of the policy, not per (kind, severity): the database evaluates them on every row.
+    """
+    needs: list[tuple[str, str | None]] = []
+    by_days: dict[tuple[int, ...], list[tuple[str, str | None]]] = {}
     for kind in KINDS:
-        for severity in sevs:
-            match = and_(
-                Incident.kind == kind,
-                Incident.severity.is_(None) if severity is None else Incident.severity == severity,
-            )
+        for severity in [*severities, None]:
             if policy.needs_postmortem(kind=kind, severity=severity):
-                needs.append(match)
+                needs.append((kind, severity))
             allowed = allowed_days(policy, kind=kind, severity=severity)
             if allowed is not None:
-                by_day = case(dict(enumerate(allowed)), value=weekday, else_=allowed[1])
-                days.append((match, by_day))
-    return (or_(*needs) if needs else literal(False)), (case(*days, else_=None) if days else literal(None))
+                by_days.setdefault(allowed, []).append((kind, severity))
+    days = [
+        (
+            _incidents_of(pairs),
+            literal(allowed[0])
+            if len(set(allowed)) == 1
+            else case(dict(enumerate(allowed)), value=weekday, else_=allowed[1]),
+        )
+        for allowed, pairs in by_days.items()
+    ]
+    return (_incidents_of(needs) if needs else literal(False)), (case(*days, else_=None) if days else literal(None))
 
 
 def _postmortem_figures(
