@@ -461,9 +461,16 @@ def _action_people(
 
 
 def category_mapping(session: Session, taxonomy: Sequence[Category]) -> dict[str, str]:
-    """The stored category values (few) that the taxonomy knows, each with its slug."""
+    """The stored category values (few) that the taxonomy knows, each with its slug.
+
+    The values are found by skipping through the (value, incident_id) index, one seek per value (a recursive query),
+    not by reading the categories of every incident.
+    """
     index = taxonomy_index(taxonomy)
-    present = session.scalars(select(InsightCategory.value).distinct()).all()
+    found = select(func.min(InsightCategory.value).label("value")).cte("found", recursive=True)
+    following = select(func.min(InsightCategory.value)).where(InsightCategory.value > found.c.value)
+    found = found.union_all(select(following.scalar_subquery()).where(found.c.value.is_not(None)))
+    present = session.scalars(select(found.c.value).where(found.c.value.is_not(None))).all()
     return {value: index[value] for value in present if value in index}
 
 
@@ -484,10 +491,9 @@ def incident_categories(
 
 
 def _category_figures(
-    session: Session, scope: list[ColumnElement[bool]], taxonomy: Sequence[Category]
+    session: Session, scope: list[ColumnElement[bool]], taxonomy: Sequence[Category], mapping: dict[str, str]
 ) -> list[CategoryFigures]:
     """Categories by the number of incidents they recur in, each with its most frequent services."""
-    mapping = category_mapping(session, taxonomy)
     cats = incident_categories(session, taxonomy, mapping).subquery()
     # Each (incident, stored value) is one row: only when two stored values mean one slug can an incident repeat.
     collapses = len(set(mapping.values())) < len(mapping)
@@ -598,14 +604,17 @@ RECENT = 2000  # recurrences are looked for among this many latest incidents of 
 
 
 def _recurrences(
-    session: Session, scope: list[ColumnElement[bool]], taxonomy: Sequence[Category], limit: int
+    session: Session,
+    scope: list[ColumnElement[bool]],
+    taxonomy: Sequence[Category],
+    limit: int,
+    mapping: dict[str, str],
 ) -> list[Recurrence]:
     """The latest incidents whose service and factor category an earlier incident shared, among the RECENT latest.
 
     For each (service, category) the incidents are ordered by start and LAG() gives each one the incident before it:
     one sort of the pairs, not a comparison of every incident with every other.
     """
-    mapping = category_mapping(session, taxonomy)
     if not mapping:
         return []
     recent = (
@@ -672,6 +681,7 @@ def compute_insights(
     with db.transaction() as session:
         ensure_index(session)
         categories = list(taxonomy) if taxonomy is not None else load_taxonomy(session)
+        mapping = category_mapping(session, categories)
 
     # On SQLite one part per metric (each ranks through its own indexes); on PostgreSQL one scan computes them all.
     metric_groups = [(m,) for m in DURATION_METRICS] if db.engine.dialect.name == "sqlite" else [DURATION_METRICS]
@@ -683,8 +693,8 @@ def compute_insights(
         "actions": lambda session, sql: _action_figures(session, sql, scope, now.date()),
         "people": lambda session, sql: _action_people(session, scope, now.date()),
         "categories": lambda session, sql: (
-            _category_figures(session, scope, categories),
-            _recurrences(session, scope, categories, recurrences) if recurrences else [],
+            _category_figures(session, scope, categories, mapping),
+            _recurrences(session, scope, categories, recurrences, mapping) if recurrences else [],
         ),
         "incidents": lambda session, sql: (
             _incident_figures(session, sql, scope),
