@@ -137,6 +137,22 @@ def _interpolate(low: float, high: float | None, frac: float) -> float:
     return low if high is None or frac == 0 else low + (high - low) * frac
 
 
+def _ranks(cursor: Any, walk: str, params: tuple[str, ...], n: int, lo: int) -> tuple[float, float | None]:
+    """The values of rank lo and lo + 1 (None past the last) among the n that a walk orders, walked to from the nearer
+    end: OFFSET steps through every row it skips."""
+
+    def ranked(order: str, offset: int) -> list[float]:
+        return [float(v) for (v,) in cursor.execute(f"{walk} {order} LIMIT 2 OFFSET ?", (*params, offset))]
+
+    if lo < n // 2:
+        rows = ranked("ASC", lo)
+        return rows[0], rows[1] if len(rows) > 1 else None
+    if lo + 1 < n:
+        high, low = ranked("DESC", n - 2 - lo)
+        return low, high
+    return ranked("DESC", 0)[0], None
+
+
 def sqlite_ranked(
     session: Session,
     *,
@@ -157,10 +173,7 @@ def sqlite_ranked(
         else:
             sql = f"SELECT {group}, count(*) FROM {table} WHERE {cond} GROUP BY 1"
             counts = {str(k): int(n) for k, n in cursor.execute(sql).fetchall()}
-    if group is None:
-        walk = f"SELECT {value} FROM {table} WHERE {cond} ORDER BY {value} LIMIT 2 OFFSET ?"
-    else:
-        walk = f"SELECT {value} FROM {table} WHERE {group} = ? AND {cond} ORDER BY {value} LIMIT 2 OFFSET ?"
+    walk = f"SELECT {value} FROM {table} WHERE {cond if group is None else f'{group} = ? AND {cond}'} ORDER BY {value}"
     out: dict[str, Spread] = {}
     for key, n in counts.items():
         if n == 0:
@@ -169,8 +182,7 @@ def sqlite_ranked(
         for q in qs:
             pos = q * (n - 1)
             lo = int(pos)
-            rows = cursor.execute(walk, (lo,) if group is None else (key, lo)).fetchall()
-            values.append(_interpolate(float(rows[0][0]), float(rows[1][0]) if len(rows) > 1 else None, pos - lo))
+            values.append(_interpolate(*_ranks(cursor, walk, () if group is None else (key,), n, lo), pos - lo))
         out[key] = Spread(key=key, n=n, median=_round(values[0]), p90=_round(values[1]))
     cursor.close()
     return out
