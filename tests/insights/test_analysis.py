@@ -129,3 +129,32 @@ def test_learned_model_fits_and_tunes_thresholds():
     vec = model.vector(features("leaked credentials again", lexicon.hits("leaked credentials again")))
     assert model.probability(vec, "security") > model.probability(vec, "hardware")
     assert set(model.thresholds) == {"hardware", "security"}
+
+
+def test_learned_model_scores_are_probabilities_and_thresholds_separate_the_classes():
+    lexicon = Lexicon.of(DEFAULT_TAXONOMY)
+    texts = [(f"storage node {i} lost power and its disks failed", {"hardware"}) for i in range(9)] + [
+        (f"attacker {i} phished an engineer and leaked credentials", {"security"}) for i in range(9)
+    ]
+    samples = [features(t, lexicon.hits(t)) for t, _ in texts]
+    model = fit_suggester(samples, [labels for _, labels in texts], ["hardware", "security"])
+    for sample, (_, labels) in zip(samples, texts, strict=True):
+        vec = model.vector(sample)
+        for label in ("hardware", "security"):
+            p = model.probability(vec, label)
+            assert 0.0 <= p <= 1.0
+            assert (p >= model.thresholds[label]) == (label in labels)
+    found = suggest_categories("An attacker leaked the credentials of the power team.", model=model)
+    assert [s.slug for s in found] == ["security"] and "leaked" in found[0].evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("A race condition between two writers; requests timed out.", "time"),
+        ("A retry storm overloaded the remaining nodes and the queues backed up.", "cascading-failure"),
+        ("A fibre cut and a failed line card on the backbone routers.", "hardware"),
+    ],
+)
+def test_lexicon_knows_what_the_categories_cover(text, slug):
+    assert suggest_categories(text)[0].slug == slug
