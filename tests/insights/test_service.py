@@ -73,6 +73,19 @@ def test_recurring_categories_with_their_services(history):
     assert cats["monitoring-gap"].incidents == 1
 
 
+def test_an_incident_whose_stored_categories_mean_one_slug_counts_once(history):
+    set_category(history, slug="hardware", aliases=["storage", "physical"])
+    for number, categories in (("INC-4", ["storage", "physical"]), ("INC-5", ["storage"])):
+        store_document(
+            history,
+            severities=SEVERITIES,
+            doc=PostmortemDocument(id=number, title="Disk array failed", categories=categories, services=["search"]),
+        )
+    cats = {c.category: c for c in report(history).categories}
+    assert cats["hardware"].incidents == 2 and counts(cats["hardware"].services) == {"search": 2}
+    assert cats["config-change"].incidents == 2 and counts(cats["config-change"].services) == {"checkout": 2}
+
+
 def test_recurrence_says_the_earlier_fix_may_not_have_worked(history):
     recurrences = report(history).recurrences
     assert [(r.incident_id, r.resembles) for r in recurrences] == [("INC-2", "INC-1")]

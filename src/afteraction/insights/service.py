@@ -72,10 +72,9 @@ def _counts(session: Session, query: AnySelect) -> list[Count]:
 
 
 def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bool]]) -> IncidentFigures:
-    when = func.coalesce(Incident.started_at, Incident.created_at)
-    month = sql.month(when)
-    severity = func.coalesce(Incident.severity, "none")
-    # One scan for three splits: the (month, severity, kind) groups are few, Python adds them up.
+    month, severity = sql.incident_month(), sql.incident_severity()
+    # One scan for three splits: the (month, severity, kind) groups are few, Python adds them up. SQLite reads them
+    # in order from index ix_insights_groups.
     months: dict[str, int] = {}
     severities: dict[str, int] = {}
     kinds: dict[str, int] = {}
@@ -111,8 +110,7 @@ def _duration_figures(
     scoped report numbers the rows of its scope with window functions; PostgreSQL uses percentile_cont.
     """
     out: dict[str, DurationFigures] = {}
-    month = sql.month(func.coalesce(Incident.started_at, Incident.created_at))
-    severity = func.coalesce(Incident.severity, "none")
+    month, severity = sql.incident_month(), sql.incident_severity()
     if not sql.sqlite:
         return _postgres_durations(session, sql, scope, metrics)
     for metric in metrics:
@@ -354,29 +352,22 @@ def _scoped_items(query: AnySelect, scope: list[ColumnElement[bool]]) -> AnySele
     return query.join(Incident, Incident.id == ActionItem.incident_id).where(*scope) if scope else query
 
 
-def _backlog(session: Session, sql: Dialect, scope: list[ColumnElement[bool]], today: date) -> list[Count]:
-    """Open overdue items at each month's end, from per-day counts of items becoming overdue and leaving."""
-    past_due = ActionItem.due_date < today
-    entered: dict[str, int] = {}
-    for day, n in session.execute(
-        _scoped_items(select(ActionItem.due_date, func.count()), scope).where(past_due).group_by(ActionItem.due_date)
-    ):
-        key = month_of(_as_date(day) + timedelta(days=1))
-        entered[key] = entered.get(key, 0) + int(n)
-    # On SQLite, compare an expression rather than the indexed column: reading most rows through the (status,
-    # due_date) index would fetch each row in random order; one scan of the table is faster.
-    due_expr = func.coalesce(ActionItem.due_date, ActionItem.due_date) if sql.sqlite else ActionItem.due_date
-    closed_day = sql.date_of(ActionItem.closed_at)
-    after_due = closed_day > ActionItem.due_date
-    left_day = case((after_due, closed_day), else_=ActionItem.due_date)
-    plus_one = case((after_due, 0), else_=1)
+def _backlog(
+    session: Session, sql: Dialect, scope: list[ColumnElement[bool]], today: date, entered: dict[str, int]
+) -> list[Count]:
+    """Open overdue items at each month's end, from the counts per month of items becoming overdue (`entered`) and
+    per-day counts of items leaving."""
+    # An item leaves on the later of its closing day and the day after its due date: the month it closed in when it
+    # closed late, else the month of the day after its due date.
+    closed_late = sql.late_close_month()
+    query = _scoped_items(select(ActionItem.due_date, closed_late, func.count()), scope)
     left: dict[str, int] = {}
-    for day, extra, n in session.execute(
-        _scoped_items(select(left_day, plus_one, func.count()), scope)
-        .where(due_expr < today, ActionItem.closed_at.is_not(None))
-        .group_by(left_day, plus_one)
+    for day, late_month, n in session.execute(
+        query.with_hint(ActionItem, "INDEXED BY ix_insights_left", "sqlite")
+        .where(ActionItem.due_date < today, ActionItem.closed_at.is_not(None))
+        .group_by(ActionItem.due_date, closed_late)
     ):
-        key = month_of(_as_date(day) + timedelta(days=int(extra)))
+        key = late_month or month_of(_as_date(day) + timedelta(days=1))
         left[key] = left.get(key, 0) + int(n)
     if not entered:
         return []
@@ -391,27 +382,26 @@ def _as_date(value: Any) -> date:
 
 def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bool]], today: date) -> ActionFigures:
     """Completion, days to close, the overdue backlog at each month's end, and the split by owner and team."""
-    is_open = ActionItem.status.in_(OPEN_ITEM)
-    is_done = ActionItem.status == "done"
-    days = sql.seconds(ActionItem.opened_at, ActionItem.closed_at) / 86400.0
-    # PostgreSQL computes the percentiles of days to close in the same scan (NULL for the items not done).
-    row = session.execute(
-        _scoped_items(
-            select(
-                func.count(),
-                func.sum(case((is_done, 1), else_=0)),
-                func.sum(case((ActionItem.status == "wont-do", 1), else_=0)),
-                func.sum(case((is_open, 1), else_=0)),
-                func.sum(case((and_(is_open, ActionItem.due_date < today), 1), else_=0)),
-                *([] if sql.sqlite else spread_columns(case((is_done, days)))),
-            ),
-            scope,
+    # Every count from one pass over (status, due date) pairs: few, and SQLite reads them in index order.
+    pairs = [
+        (str(status), None if due is None else _as_date(due), int(n))
+        for status, due, n in session.execute(
+            _scoped_items(select(ActionItem.status, ActionItem.due_date, func.count()), scope).group_by(
+                ActionItem.status, ActionItem.due_date
+            )
         )
-    ).one()
-    total, done, dropped, open_, late = (int(x or 0) for x in row[:5])
-    if not sql.sqlite:
-        close = spread_of(row[5:])
-    elif not scope:
+    ]
+    total = sum(n for _, _, n in pairs)
+    done = sum(n for status, _, n in pairs if status == "done")
+    dropped = sum(n for status, _, n in pairs if status == "wont-do")
+    open_ = sum(n for status, _, n in pairs if status in OPEN_ITEM)
+    late = sum(n for status, due, n in pairs if status in OPEN_ITEM and due is not None and due < today)
+    entered: dict[str, int] = {}
+    for _, due, n in pairs:
+        if due is not None and due < today:
+            key = month_of(due + timedelta(days=1))
+            entered[key] = entered.get(key, 0) + n
+    if sql.sqlite and not scope:
         value = SQLITE_SECONDS.format(start="opened_at", end="closed_at")
         table = "action_items INDEXED BY ix_insights_close"
         close = sqlite_ranked(session, table=table, value=value, where="status = 'done'").get(
@@ -424,7 +414,10 @@ def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bo
             }
         )
     else:
-        close = overall_spread(session, sql, _scoped_items(select(days.label("value")), scope).where(is_done))
+        days = sql.seconds(ActionItem.opened_at, ActionItem.closed_at) / 86400.0
+        close = overall_spread(
+            session, sql, _scoped_items(select(days.label("value")), scope).where(ActionItem.status == "done")
+        )
 
     return ActionFigures(
         total=total,
@@ -434,7 +427,7 @@ def _action_figures(session: Session, sql: Dialect, scope: list[ColumnElement[bo
         overdue=late,
         completion_rate=share(done, total - dropped),
         days_to_close=close,
-        overdue_by_month=_backlog(session, sql, scope, today),
+        overdue_by_month=_backlog(session, sql, scope, today, entered),
     )
 
 
@@ -442,11 +435,8 @@ def _action_people(
     session: Session, scope: list[ColumnElement[bool]], today: date
 ) -> tuple[list[OwnerFigures], list[OwnerFigures]]:
     """Action items by owner and by team of their incident."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    # Group by the owner's id and name the few owners afterwards. On SQLite the id is wrapped so that the planner
-    # scans the table once instead of reading every row in owner order through the index.
-    owner_key = func.coalesce(ActionItem.owner_id, 0) if sqlite else ActionItem.owner_id
-    owners = _owner_rows(session, owner_key, lambda query: _scoped_items(query, scope), today, top=None)
+    # Group by the owner's id and name the few owners afterwards (SQLite reads the groups from ix_insights_owner).
+    owners = _owner_rows(session, ActionItem.owner_id, lambda query: _scoped_items(query, scope), today, top=None)
     ids = [int(o.key) if o.key else 0 for o in owners]
     names = {int(i): str(n) for i, n in session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))}
     by_owner = [o.model_copy(update={"key": names.get(i, "(nobody)")}) for o, i in zip(owners, ids, strict=True)]
@@ -477,7 +467,7 @@ def category_mapping(session: Session, taxonomy: Sequence[Category]) -> dict[str
 def incident_categories(
     session: Session, taxonomy: Sequence[Category], mapping: dict[str, str] | None = None
 ) -> AnySelect:
-    """(incident_id, slug) of every incident's categories that the taxonomy knows (by slug, name or alias).
+    """(incident_id, slug, value) of every incident's categories that the taxonomy knows (by slug, name or alias).
 
     The stored values are few, so they are mapped to slugs here and the database gets a short CASE over them.
     """
@@ -485,9 +475,9 @@ def incident_categories(
     slug: ColumnElement[Any] = (
         case(mapping, value=InsightCategory.value, else_=None) if mapping else literal(None, type_=String)
     )
-    return select(InsightCategory.incident_id.label("incident_id"), slug.label("slug")).where(
-        InsightCategory.value.in_(list(mapping) or [""])
-    )
+    return select(
+        InsightCategory.incident_id.label("incident_id"), slug.label("slug"), InsightCategory.value.label("value")
+    ).where(InsightCategory.value.in_(list(mapping) or [""]))
 
 
 def _category_figures(
@@ -496,22 +486,28 @@ def _category_figures(
     """Categories by the number of incidents they recur in, each with its most frequent services."""
     cats = incident_categories(session, taxonomy, mapping).subquery()
     # Each (incident, stored value) is one row: only when two stored values mean one slug can an incident repeat.
+    # Else a slug's rows are its value's: group by the stored value (no CASE per row, and SQLite reads the counts in
+    # the order of its index) and name the slug here.
     collapses = len(set(mapping.values())) < len(mapping)
     incidents = func.count(distinct(cats.c.incident_id)) if collapses else func.count()
+    key = cats.c.slug if collapses else cats.c.value
+    slug_of: Callable[[Any], str] = str if collapses else lambda value: mapping[str(value)]
 
     def scoped(query: AnySelect) -> AnySelect:
         return query.join(Incident, Incident.id == cats.c.incident_id).where(*scope) if scope else query
 
-    counts = session.execute(scoped(select(cats.c.slug, incidents).select_from(cats)).group_by(cats.c.slug)).all()
+    counts = [
+        (slug_of(k), n) for k, n in session.execute(scoped(select(key, incidents).select_from(cats)).group_by(key))
+    ]
     services: dict[str, list[Count]] = {}
-    for slug, value, n in session.execute(
+    for k, value, n in session.execute(
         scoped(
-            select(cats.c.slug, IncidentLabel.value, incidents)
+            select(key, IncidentLabel.value, incidents)
             .select_from(cats)
             .join(IncidentLabel, and_(IncidentLabel.incident_id == cats.c.incident_id, IncidentLabel.kind == "service"))
-        ).group_by(cats.c.slug, IncidentLabel.value)
+        ).group_by(key, IncidentLabel.value)
     ):
-        services.setdefault(str(slug), []).append(Count(key=str(value), count=int(n)))
+        services.setdefault(slug_of(k), []).append(Count(key=str(value), count=int(n)))
     names = {c.slug: c.name for c in taxonomy}
     out = [
         CategoryFigures(

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import Date, Float, Integer, Select, case, cast, exists, func, literal, select
+from sqlalchemy import Date, Float, Integer, Select, String, case, cast, exists, func, literal, literal_column, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from afteraction.actions.models import ActionItem
 from afteraction.analysis.categories import Category
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.insights.schemas import Spread
@@ -38,6 +39,26 @@ class Dialect:
         if self.sqlite:
             return func.strftime("%Y-%m", column)
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+
+    def incident_month(self) -> ColumnElement[str]:
+        """`YYYY-MM` of an incident's start, else its creation (on SQLite, the text that indexes hold)."""
+        if self.sqlite:
+            return literal_column(SQLITE_MONTH, String)
+        return self.month(func.coalesce(Incident.started_at, Incident.created_at))
+
+    def incident_severity(self) -> ColumnElement[str]:
+        """An incident's severity, `none` for none (on SQLite, the text that indexes hold)."""
+        if self.sqlite:
+            return literal_column(SQLITE_SEVERITY, String)
+        return func.coalesce(Incident.severity, "none")
+
+    def late_close_month(self) -> ColumnElement[str]:
+        """`YYYY-MM` of an action item's closing day when that is after its due date, else '' (on SQLite, the text
+        that index ix_insights_left holds)."""
+        if self.sqlite:
+            return literal_column(SQLITE_LATE_CLOSE_MONTH, String)
+        closed = self.date_of(ActionItem.closed_at)
+        return case((closed > ActionItem.due_date, self.date_month(closed)), else_=literal(""))
 
     def date_month(self, column: Any) -> ColumnElement[str]:
         """`YYYY-MM` of a date column or date expression."""
@@ -126,11 +147,11 @@ class Dialect:
 
 # SQLite expressions that migration 0003_insights indexes (ix_insights_*): the text must stay identical to be used.
 SQLITE_SECONDS = "((julianday({end}) - julianday({start})) * 86400.0)"
-SQLITE_GROUPS = {
-    "all": None,
-    "sev": "coalesce(severity, 'none')",
-    "month": "strftime('%Y-%m', coalesce(started_at, created_at))",
-}
+SQLITE_SEVERITY = "coalesce(severity, 'none')"
+SQLITE_MONTH = "strftime('%Y-%m', coalesce(started_at, created_at))"
+SQLITE_GROUPS = {"all": None, "sev": SQLITE_SEVERITY, "month": SQLITE_MONTH}
+# And the one of migration 0006_insights_scans (ix_insights_left).
+SQLITE_LATE_CLOSE_MONTH = "CASE WHEN substr(closed_at, 1, 10) > due_date THEN substr(closed_at, 1, 7) ELSE '' END"
 
 
 def _interpolate(low: float, high: float | None, frac: float) -> float:
