@@ -24,6 +24,9 @@ _INDEXES = {
     "ix_insights_owner": "action_items (owner_id, status, due_date)",
     "ix_insights_items": "action_items (incident_id, status, due_date)",
     "ix_insights_labels": "incident_labels (kind, value, incident_id)",
+    # post-mortems due by policy: resolved incidents by kind and severity, with their post-mortem's dates
+    "ix_insights_resolved": "incidents (kind, severity, resolved_at)",
+    "ix_insights_postmortems": "postmortems (incident_id, status, published_at, due_date)",
     # closed items of the overdue backlog: by due date and the month they closed in, when after their due date
     "ix_insights_left": "action_items (due_date, CASE WHEN substr(closed_at, 1, 10) > due_date "
     "THEN substr(closed_at, 1, 7) ELSE '' END) WHERE closed_at IS NOT NULL",
