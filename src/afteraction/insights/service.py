@@ -710,6 +710,9 @@ def compute_insights(
             else:
                 # Sort in memory: with the default 4 MB, sorting 100,000 incidents by month spills to disk.
                 session.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
+                # No parallel workers: the parts already keep a server process each busy, so workers only add their
+                # start-up and hand-over to every scan (~55 ms of the report's wall time on 2 cores).
+                session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
             return part(session, sql)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
