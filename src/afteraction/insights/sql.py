@@ -145,12 +145,12 @@ class Dialect:
         return out
 
 
-# SQLite expressions that migration 0003_insights indexes (ix_insights_*): the text must stay identical to be used.
+# SQLite expressions that migrations 0003_insights and 0006_insights_scans index (ix_insights_*): the text must stay
+# identical to be used.
 SQLITE_SECONDS = "((julianday({end}) - julianday({start})) * 86400.0)"
 SQLITE_SEVERITY = "coalesce(severity, 'none')"
 SQLITE_MONTH = "strftime('%Y-%m', coalesce(started_at, created_at))"
 SQLITE_GROUPS = {"all": None, "sev": SQLITE_SEVERITY, "month": SQLITE_MONTH}
-# And the one of migration 0006_insights_scans (ix_insights_left).
 SQLITE_LATE_CLOSE_MONTH = "CASE WHEN substr(closed_at, 1, 10) > due_date THEN substr(closed_at, 1, 7) ELSE '' END"
 
 
