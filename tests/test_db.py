@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import bindparam, select, text
 
-from afteraction.db import Database, FastRead
+from afteraction.db import Database, FastRead, refresh_statistics
 from afteraction.errors import DatabaseUnavailable, InvalidInput
 from afteraction.incidents.models import Incident
 from afteraction.insights.models import include_object
@@ -57,6 +57,31 @@ def test_a_failed_transaction_writes_nothing(db):
         pass
     with db.transaction() as session:
         assert session.scalar(select(Incident.id)) is None
+
+
+def _add_incidents(db: Database, numbers: range) -> None:
+    with db.transaction() as session:
+        session.add_all(Incident(number=n, title="t", kind="incident", status="open", extra={}) for n in numbers)
+
+
+def test_planner_statistics_are_gathered_once_and_again_when_a_table_has_grown(db):
+    _add_incidents(db, range(1, 11))
+    with db.transaction() as session:
+        first = refresh_statistics(session)
+    with db.transaction() as session:
+        again = refresh_statistics(session)
+    _add_incidents(db, range(11, 16))
+    with db.transaction() as session:
+        small = refresh_statistics(session)  # a few rows more: any plan is quick
+    _add_incidents(db, range(16, 2001))
+    with db.transaction() as session:
+        grown = refresh_statistics(session)
+    if db.engine.dialect.name == "sqlite":
+        assert "incidents" in first and (again, small, grown) == ([], [], ["incidents"])
+        with db.transaction() as session:
+            assert session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'incidents'")).scalar() > 0
+    else:  # PostgreSQL's autovacuum keeps its own statistics
+        assert (first, again, small, grown) == ([], [], [], [])
 
 
 _ONE = None

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, inspect
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
@@ -312,6 +312,53 @@ class Database:
         for reader in readers:
             reader.close()
         self.engine.dispose()
+
+
+# Statistics are gathered again once a table holds this many times more (or fewer) rows than when they were taken,
+# if it has at least STATISTICS_MIN_ROWS then or now: below that any plan is quick.
+STATISTICS_DRIFT = 2.0
+STATISTICS_MIN_ROWS = 1000
+
+
+def refresh_statistics(session: Session) -> list[str]:
+    """On SQLite, gather the query planner's statistics for every table that has none or whose size has drifted
+    since; return the tables analysed. A no-op on PostgreSQL, whose autovacuum does this.
+
+    Without statistics SQLite guesses every table's size and plans reports over large histories badly (twice as slow
+    at 100,000 incidents), and nothing else in an SQLite database ever gathers them. Gathering them costs about 0.4 s
+    at 100,000 incidents, once, and again only when a table has doubled or halved.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return []
+    tables = session.scalars(
+        text(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' "
+            "AND sql NOT LIKE '%WITHOUT ROWID%' ORDER BY name"
+        )
+    ).all()
+    known: dict[str, int] = {}
+    if "sqlite_stat1" in tables:
+        for table, stat in session.execute(text("SELECT tbl, stat FROM sqlite_stat1")):
+            # Its first number is the rows an index holds; a partial index holds fewer than the table.
+            known[str(table)] = max(known.get(str(table), 0), int(str(stat).split()[0]))
+    stale = []
+    for table in tables:
+        if table.startswith("sqlite_"):
+            continue
+        rows = int(session.execute(text(f'SELECT coalesce(max(rowid), 0) FROM "{table}"')).scalar_one())
+        then = known.get(table)
+        if then is None:
+            missing = rows > 0  # an empty table gets no statistics from ANALYZE, and needs none
+        else:
+            ratio = rows / max(then, 1)
+            missing = max(rows, then) >= STATISTICS_MIN_ROWS and not 1 / STATISTICS_DRIFT <= ratio <= STATISTICS_DRIFT
+        if missing:
+            stale.append(table)
+    # A full ANALYZE: a sampled one (analysis_limit) takes a few rows per key for all, and a plan built on it drives
+    # a join from the wrong side.
+    for table in stale:
+        session.execute(text(f'ANALYZE "{table}"'))
+    return stale
 
 
 def utcnow() -> datetime:

@@ -30,7 +30,7 @@ from afteraction.analysis.insights import (
     recurrence_message,
     share,
 )
-from afteraction.db import Database, utcnow
+from afteraction.db import Database, refresh_statistics, utcnow
 from afteraction.incidents.models import Incident, IncidentLabel, Person
 from afteraction.incidents.schemas import KINDS
 from afteraction.insights.models import InsightCategory
@@ -675,6 +675,7 @@ def compute_insights(
     now = now or utcnow()
     scope = scope_conditions(since=since, until=until, team=team, service=service)
     with db.transaction() as session:
+        refresh_statistics(session)
         ensure_index(session)
         categories = list(taxonomy) if taxonomy is not None else load_taxonomy(session)
         mapping = category_mapping(session, categories)
