@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from afteraction.db import Database, FastRead, refresh_statistics
 from afteraction.errors import DatabaseUnavailable, InvalidInput
@@ -82,6 +83,26 @@ def test_planner_statistics_are_gathered_once_and_again_when_a_table_has_grown(d
             assert session.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'incidents'")).scalar() > 0
     else:  # PostgreSQL's autovacuum keeps its own statistics
         assert (first, again, small, grown) == ([], [], [], [])
+
+
+def test_planner_statistics_wait_for_no_writer(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/x.db")
+    db.migrate()
+    _add_incidents(db, range(1, 4))
+    writer = db.engine.raw_connection()
+    writer.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+    try:
+        started = time.perf_counter()
+        with db.transaction() as session:
+            assert refresh_statistics(session) == []  # left for a later call
+            assert session.scalar(select(func.count(Incident.id))) == 3  # and the reader carries on
+        assert time.perf_counter() - started < 2
+    finally:
+        writer.rollback()
+        writer.close()
+    with db.transaction() as session:
+        assert "incidents" in refresh_statistics(session)
+    db.dispose()
 
 
 _ONE = None

@@ -71,12 +71,15 @@ def _utc_from_sqlite(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+SQLITE_BUSY_MS = 5000  # how long a statement waits for another connection's write lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.close()
 
 
@@ -318,6 +321,7 @@ class Database:
 # if it has at least STATISTICS_MIN_ROWS then or now: below that any plan is quick.
 STATISTICS_DRIFT = 2.0
 STATISTICS_MIN_ROWS = 1000
+STATISTICS_BUSY_MS = 50  # how long gathering them waits for another connection's write lock
 
 
 def refresh_statistics(session: Session) -> list[str]:
@@ -354,10 +358,19 @@ def refresh_statistics(session: Session) -> list[str]:
             missing = max(rows, then) >= STATISTICS_MIN_ROWS and not 1 / STATISTICS_DRIFT <= ratio <= STATISTICS_DRIFT
         if missing:
             stale.append(table)
+    if not stale:
+        return []
     # A full ANALYZE: a sampled one (analysis_limit) takes a few rows per key for all, and a plan built on it drives
-    # a join from the wrong side.
-    for table in stale:
-        session.execute(text(f'ANALYZE "{table}"'))
+    # a join from the wrong side. It writes, so while another connection holds the write lock it is left for a later
+    # call rather than keeping a reader waiting: old statistics (or none) give slower plans, not wrong answers.
+    session.execute(text(f"PRAGMA busy_timeout={STATISTICS_BUSY_MS}"))
+    try:
+        for table in stale:
+            session.execute(text(f'ANALYZE "{table}"'))
+    except OperationalError:
+        return []
+    finally:
+        session.execute(text(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}"))
     return stale
 
 
