@@ -158,3 +158,9 @@ def test_learned_model_scores_are_probabilities_and_thresholds_separate_the_clas
 )
 def test_lexicon_knows_what_the_categories_cover(text, slug):
     assert suggest_categories(text)[0].slug == slug
+
+
+def test_everyday_incident_words_are_not_taken_for_hardware_or_security():
+    text = "The alert fired at 10:02; the author of the runbook in San Francisco was paged and a retry storm followed."
+    hits = Lexicon.of(DEFAULT_TAXONOMY).hits(text)
+    assert hits["hardware"] == {} and hits["security"] == {}
