@@ -363,15 +363,17 @@ def refresh_statistics(session: Session) -> list[str]:
     # A full ANALYZE: a sampled one (analysis_limit) takes a few rows per key for all, and a plan built on it drives
     # a join from the wrong side. It writes, so while another connection holds the write lock it is left for a later
     # call rather than keeping a reader waiting: old statistics (or none) give slower plans, not wrong answers.
+    analysed: list[str] = []
     session.execute(text(f"PRAGMA busy_timeout={STATISTICS_BUSY_MS}"))
     try:
         for table in stale:
             session.execute(text(f'ANALYZE "{table}"'))
+            analysed.append(table)
     except OperationalError:
-        return []
+        pass  # the tables left keep their old statistics until a later call
     finally:
         session.execute(text(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}"))
-    return stale
+    return analysed
 
 
 def utcnow() -> datetime:
