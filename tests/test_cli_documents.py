@@ -83,6 +83,39 @@ def test_export_into_an_empty_database_recreates_the_same_incident(cli, tmp_path
     assert cli("export", "INC-1", "-f", "json").stdout == first
 
 
+def test_a_json_export_imports_back_into_an_empty_database(cli, tmp_path, monkeypatch):
+    cli("demo", "--quiet")
+    first_json = cli("export", "INC-1", "-f", "json").stdout
+    first_md = cli("export", "INC-1", "-f", "md").stdout
+    path = tmp_path / "INC-1.json"
+    path.write_text(first_json)
+    monkeypatch.setenv("AFTERACTION_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    assert cli("init").exit_code == 0
+    imported = cli("import", str(path))
+    assert imported.exit_code == 0, imported.stderr
+    assert "Imported 1 post-mortems (1 new, 0 updated), 0 warnings." in imported.stdout
+    assert cli("export", "INC-1", "-f", "json").stdout == first_json
+    assert cli("export", "INC-1", "-f", "md").stdout == first_md
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.md", "  \n\n", "empty.md: empty file: no post-mortem in it"),
+        ("broken.json", '{"title": "x",\n  "kind": }', "broken.json:2: not valid JSON: Expecting value"),
+        ("list.json", "[1, 2]", "list.json: expected a JSON object"),
+        ("typed.json", '{"title": "x", "timeline": [{"at": "soon", "text": "y"}]}', "typed.json: field timeline.0.at:"),
+    ],
+)
+def test_an_empty_file_or_bad_json_is_one_line_and_writes_nothing(cli, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    result = cli("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(cli("incident", "list", "--json").stdout) == []
+
+
 def test_export_formats(cli, tmp_path):
     cli("demo", "--quiet")
     html = cli("export", "INC-1", "--format", "html").stdout

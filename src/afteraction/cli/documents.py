@@ -16,10 +16,12 @@ from afteraction.reviews import service
 
 def import_command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Markdown post-mortems (any file ending).")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Markdown post-mortems (any file ending), or JSON exports.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
-    """Import Markdown post-mortems (this tool's format, and leniently others') into the database."""
+    """Import Markdown post-mortems (this tool's format, and leniently others') or JSON exports into the database."""
     state = state_of(ctx)
     db = state.database()
     err = error_console()

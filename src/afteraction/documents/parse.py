@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from afteraction.actions.schemas import ActionItemData
 from afteraction.documents.lenient import (
@@ -673,8 +675,27 @@ def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
     )
 
 
+def parse_json(text: str, *, path: str = "<text>") -> PostmortemDocument:
+    """Read a post-mortem from the JSON that `export --format json` writes."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from error
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path}: expected a JSON object, as `afteraction export --format json` writes")
+    try:
+        return PostmortemDocument.model_validate({**data, "path": path})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field_name = ".".join(str(part) for part in first["loc"]) or "document"
+        raise InvalidInput(f"{path}: field {field_name}: {first['msg']}") from error
+
+
 def parse_file(path: Path) -> PostmortemDocument:
-    """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark."""
+    """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark.
+
+    A `.json` file, or any file that holds one JSON object, is read as `export --format json` wrote it.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -684,4 +705,17 @@ def parse_file(path: Path) -> PostmortemDocument:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from error
+    if not text.strip():
+        raise InvalidInput(f"{path}: empty file: no post-mortem in it")
+    if path.suffix.lower() == ".json" or _looks_like_json(text):
+        return parse_json(text, path=str(path))
     return parse_markdown(text, path=str(path))
+
+
+def _looks_like_json(text: str) -> bool:
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False
