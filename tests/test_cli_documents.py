@@ -136,6 +136,24 @@ def test_export_with_a_team_template(cli, tmp_path):
     assert out.startswith("# Checkout API returned 502s after a connection-pool config change (SEV2)")
 
 
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("# {{ doc.title }}\n{{ doc.title \n", "postmortem.md.j2:2: unexpected end of template"),
+        ("# {{ doc.title }}\n\n{{ doc.no_such_field }}\n", "postmortem.md.j2:3: "),
+    ],
+)
+def test_a_broken_team_template_is_one_line_naming_file_and_line(cli, tmp_path, template, message):
+    cli("demo", "--quiet")
+    (tmp_path / "postmortem.md.j2").write_text(template)
+    result = cli("export", "INC-1", "--template", str(tmp_path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: template ") and message in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = cli("export", "INC-1", "--template", str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and f"template folder {tmp_path / 'nope'}: no such folder" in missing.stderr
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_export_pdf_prints_a_real_pdf(cli, tmp_path):
     cli("demo", "--quiet")

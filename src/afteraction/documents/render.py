@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import traceback
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
 from afteraction.documents.lenient import escape_cell, jsonable
+from afteraction.errors import InvalidInput
 from afteraction.reviews.schemas import LESSON_KINDS, PostmortemDocument, WhyNodeData
 
 if TYPE_CHECKING:
@@ -324,6 +326,8 @@ def mermaid_whys(doc: PostmortemDocument) -> str:
 def _environment(template_dir: Path | None) -> Environment:
     loaders: list[Any] = [PackageLoader("afteraction", "documents/templates")]
     if template_dir is not None:
+        if not template_dir.is_dir():
+            raise InvalidInput(f"template folder {template_dir}: no such folder")
         loaders.insert(0, FileSystemLoader(template_dir))
     env = Environment(
         loader=ChoiceLoader(loaders),
@@ -340,11 +344,26 @@ def _environment(template_dir: Path | None) -> Environment:
     return env
 
 
+def _render(template_dir: Path | None, name: str, **context: Any) -> str:
+    """Render one template; a team template's mistake is an error naming its file and line, not a traceback."""
+    try:
+        return _environment(template_dir).get_template(name).render(**context)
+    except TemplateError as error:
+        where = getattr(error, "filename", None) or name
+        line = getattr(error, "lineno", None)
+        if line is None:  # an error while rendering: Jinja puts the template's own line in the traceback
+            frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(name)]
+            where, line = (frames[-1].filename, frames[-1].lineno) if frames else (where, None)
+        located = f"{where}:{line}" if line else where
+        raise InvalidInput(f"template {located}: {error.message or error}") from error
+
+
 def render_markdown(doc: PostmortemDocument, *, template_dir: Path | None = None) -> str:
     """The document in the afteraction Markdown format, which `parse_markdown` reads back to the same data."""
     doc = normalise(doc)
-    template = _environment(template_dir).get_template(MARKDOWN_TEMPLATE)
-    return template.render(
+    return _render(
+        template_dir,
+        MARKDOWN_TEMPLATE,
         doc=doc,
         front_matter=_front_matter(doc),
         timeline_table=timeline_table(doc.timeline) if doc.timeline else [],
@@ -404,8 +423,9 @@ def _metrics(doc: PostmortemDocument) -> list[tuple[str, str]]:
 def render_html(doc: PostmortemDocument, *, template_dir: Path | None = None) -> str:
     """The document as one self-contained, styled HTML page (no scripts, no external resources)."""
     doc = normalise(doc)
-    template = _environment(template_dir).get_template(HTML_TEMPLATE)
-    return template.render(
+    return _render(
+        template_dir,
+        HTML_TEMPLATE,
         doc=doc,
         metrics=_metrics(doc),
         lessons={kind: doc.lessons_of(kind) for kind in LESSON_KINDS},
