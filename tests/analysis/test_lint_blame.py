@@ -72,6 +72,11 @@ def test_blame_rules_precision_and_recall_on_the_labelled_set():
         ("He didn't bother to run the tests.", (), "blame/judgment"),
         ("We should have caught this in staging.", (), "blame/hindsight"),
         ("If only we had a canary.", (), "blame/hindsight"),
+        # the subject of the first of two coordinated predicates is the subject of the failure too
+        ("Sarah paged the DBA and failed to mention the replication lag.", (), "blame/person-as-cause"),
+        ("Our on-call engineer was asleep and missed the page.", (), "blame/person-as-cause"),
+        ("Poor decisions by the release manager led to the outage.", (), "blame/person-as-cause"),
+        ("The fault lies with the platform team.", (), "blame/person-as-cause"),
     ],
 )
 def test_blameful_sentences_are_flagged(text, names, rule):
@@ -93,6 +98,11 @@ def test_blameful_sentences_are_flagged(text, names, rule):
         ("Every service should have a documented owner.", ()),
         ("Mette failed over the database at 09:40.", ("Mette Larsen",)),
         ("The dashboard separates user errors (4xx) from server errors.", ()),
+        # a person inside a prepositional phrase of the subject is not its subject; nor is a clause after "and"
+        ("Time pressure on the team caused the error.", ()),
+        ("A missing runbook for the on-call engineer caused the delay.", ()),
+        ("Dave opened the incident and the pipeline failed to deploy.", ("Dave Miller",)),
+        ("We rolled back the release and did not notice any data loss.", ()),
     ],
 )
 def test_people_acting_and_systems_failing_pass(text, names):

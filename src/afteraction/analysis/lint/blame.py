@@ -96,6 +96,14 @@ _GAP = words(
     """
 )
 _CLAUSE_WORDS = words("because when while after before since so but although though if until once whereas as")
+_CONJUNCTIONS = frozenset({"and", "but", "&"})
+# Prepositions that make a person a modifier of the subject ("pressure on the team"); "by" marks the agent.
+_PREPOSITIONS = words(
+    """
+    on for of from to with at in into onto upon among amongst within across about towards toward around between
+    against behind beside under over without
+    """
+)
 _STOP = words(
     """
     in on at of for with from during after before when who whom whose that which and or but because since as to into
@@ -148,11 +156,13 @@ _STRONG = re.compile(
     r"screwed up|made (?:a|an|the|another|one|two|several|multiple|some|a few)(?: \w+)? "
     r"(?:mistake|error|typo|blunder|slip)s?)\b"
 )
+# "We did not notice any data loss" reports that there was nothing, not an omission ("any of the alerts" is one).
+_NOTHING_TO_FIND = r"(?! any (?!of\b))"
 _FAIL_VERB = (
     r"(?:double[- ]?check|check|test|verif|validat|follow|notic|escalat|read|review|confirm|updat|renew|monitor|"
     r"realis|realiz|communicat|inform|notif|ask|wait|look|run|ran|back(?:ed)? up|document|remov|rotat|drain|"
     r"report|respond|react|appl|take|took|think|thought|consider|catch|caught|spot|investigat|tell|told|warn|"
-    r"coordinat|revert|roll(?:ed)? back|clean(?:ed)? up|plan|prepar|flag|rais)\w*"
+    r"coordinat|revert|roll(?:ed)? back|clean(?:ed)? up|plan|prepar|flag|rais)\w*\b" + _NOTHING_TO_FIND
 )
 _WEAK = re.compile(
     r"\b(?:failed to|fails to|(?:did not|didn't|never|had not|hadn't|has not|hasn't|have not|haven't|chose not to|"
@@ -164,6 +174,8 @@ _WEAK = re.compile(
     r"(?:introduced|triggered|shipped|pushed|merged|deployed) (?:(?:a|an|the|this|that) )?(?:[\w-]+ ){0,2}"
     r"(?:bug|regression|outage|incident|defect|failure|problem|issue|breakage)s?|"
     r"(?:took|brought|knocked) (?:(?:[\w-]+ ){1,4})?(?:down|out|over)\b|"
+    r"(?:led|leads) to (?:(?:a|an|the|this|that) )?(?:[\w-]+ ){0,2}(?:outage|incident|failure|downtime|data loss|"
+    r"breakage|regression|error|problem)s?\b|"
     r"made (?:the|this|that|it|things|matters)(?: \w+)? worse|"
     r"(?:was|were|is|are) (?:solely |entirely |fully |directly |partly |partially |ultimately )?"
     r"(?:to blame|at fault|the (?:root )?cause|the culprit|responsible for (?:(?:the|this|that|an?) )?(?:\w+ )?"
@@ -173,7 +185,7 @@ _WEAK = re.compile(
 _HUMAN_OMISSION = re.compile(
     r"\b(?:did not|didn't|never|had not|hadn't|has not|hasn't|have not|haven't) (?:even |properly |actually )?"
     r"(?:test|verif|read|review|notic|escalat|consider|realis|realiz|communicat|ask|think|thought|double[- ]?check|"
-    r"follow)\w*"
+    r"follow)\w*\b" + _NOTHING_TO_FIND
 )
 _WRONG = re.compile(r"\b([a-z]+) (?:the|a) wrong\b")
 _ACCIDENTAL = re.compile(
@@ -189,7 +201,9 @@ _PASSIVE = re.compile(
     r"neglected|mishandled|misconfigured|botched|broken|introduced|caused|not \w+ed) by\b"
 )
 _CAUSE = re.compile(
-    r"\b(?:caused by|due to|because of|as a result of|the result of|blame (?:lies|lay|rests|rested|falls|fell|is|was) "
+    r"\b(?:caused by|due to|because of|as a result of|the result of|"
+    r"(?:blame|fault|responsibility for (?:(?:the|this|that) )?(?:[\w-]+ )?(?:outage|incident|failure|downtime|"
+    r"data loss|breakage|error|mistake)s?) (?:lies|lay|rests|rested|falls|fell|is|was) "
     r"(?:with|on)|blamed on|blame on|attributed to|attributable to|ascribed to|fault of|"
     r"(?:mistake|error|oversight|typo|blunder|slip|lapse|"
     r"negligence|carelessness)s? (?:was |were )?(?:made |committed )?(?:by|on the part of)|on the part of|"
@@ -298,7 +312,7 @@ _CAUSE_WORDS = words(
     misconfigured mishandled misjudged misread mistyped caused broke introduced triggered shipped pushed merged
     deployed took brought knocked responsible blame blamed fault culprit cause wrong accidentally mistakenly
     inadvertently unintentionally wrongly erroneously incorrectly unknowingly mistake accident because since as due
-    attributable ascribed
+    attributable ascribed responsibility led leads
     result attributed part stemmed stems came comes boils boiled traced broken root by nobody no-one one without
     mistake mistakes error errors oversight typo blunder slip lapse negligence carelessness judgment judgement
     """
@@ -311,7 +325,7 @@ _WEAK_WORDS = words(
     """
     failed fails did didn't never had hadn't has hasn't have haven't chose decided omitted missed skipped ignored
     misconfigured mishandled misjudged misread mistyped caused broke introduced triggered shipped pushed merged
-    deployed took brought knocked made responsible blame fault culprit cause
+    deployed took brought knocked made responsible blame fault culprit cause led leads
     """
 )
 _ACCIDENTAL_WORDS = words(
@@ -319,7 +333,7 @@ _ACCIDENTAL_WORDS = words(
 )
 _CAUSE_OPENERS = words(
     """
-    caused due because result blame blamed attributed attributable ascribed fault
+    caused due because result blame blamed attributed attributable ascribed fault responsibility
     part stemmed stems came comes boils boiled traced
     introduced triggered broken root culprit mistake mistakes error errors oversight typo blunder slip lapse
     negligence carelessness
@@ -408,10 +422,12 @@ def _subject(toks: list[_Tok], p: int, people: People, *, strong: bool) -> int |
         j -= 1  # "the developer responsible"
     if j < 0:
         return None
+    if toks[j].low in _CONJUNCTIONS:
+        return _conjunct_subject(toks, j, people, strong=strong)  # "Sarah paged the DBA and failed to mention"
     if toks[j].low in ("who", "that") and _is_person(toks, j - 1, people, strong=strong):
         return j - 1
     if not _POSSESSIVE.search(toks[j].text) and _is_person(toks, j, people, strong=strong):
-        return j
+        return None if _object_of_preposition(toks, j) else j
     # a relative clause between subject and verb: "the engineer who owned it skipped the tests"
     if any(toks[k].low in ("the", "a", "an") for k in range(max(0, p - 2), p)):
         return None
@@ -424,6 +440,44 @@ def _subject(toks: list[_Tok], p: int, people: People, *, strong: bool) -> int |
         if low == "whoever":
             return k
     return None
+
+
+def _object_of_preposition(toks: list[_Tok], j: int) -> bool:
+    """Whether the person at token j is the object of a preposition inside the subject, not the subject itself.
+
+    In "Time pressure on the team caused the error" the subject is the pressure; in "A change by Dave caused the
+    outage" and "a mistake of the operator" the person is the agent of the action, so those still count.
+    """
+    content = 0
+    for k in range(j - 1, max(-1, j - 6), -1):
+        low = toks[k].low
+        if low in _DETERMINERS:
+            continue
+        if low in _PREPOSITIONS:
+            return k > 0 and toks[k - 1].low not in _MISTAKES and toks[k - 1].low not in _ARTIFACTS
+        if low in _STOP or not toks[k].text[:1].isalnum() or content == 2:
+            return False
+        content += 1  # a modifier of the person: "the batch team", "the on-call engineer", "Dave Miller"
+    return False
+
+
+def _conjunct_subject(toks: list[_Tok], j: int, people: People, *, strong: bool) -> int | None:
+    """The person who is the subject of the clause before a coordinating conjunction at token j, if any.
+
+    "The engineer was tired and skipped the checklist": the engineer is also the subject of "skipped".
+    """
+    k = j - 1
+    if k >= 0 and toks[k].low == ",":
+        k -= 1
+    while k >= 0 and toks[k].low not in (",", ";", ":", "(", ")") and toks[k].low not in _CLAUSE_WORDS:
+        k -= 1
+    span = _noun_phrase(toks, k + 1)
+    if span is None or span[1] + 1 >= j or span[0] > k + 3:
+        return None
+    head = span[1]
+    if _POSSESSIVE.search(toks[head].text) or not _is_person(toks, head, people, strong=strong):
+        return None
+    return None if _object_of_preposition(toks, head) else head
 
 
 def _noun_phrase(toks: list[_Tok], q: int) -> tuple[int, int] | None:
