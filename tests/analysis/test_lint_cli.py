@@ -166,3 +166,32 @@ def test_an_incident_in_the_database_is_linted(database_url: str):
     assert [(f["path"], f["rule"]) for f in found if f["rule"].startswith("blame/")] == [
         (incident_id, "blame/person-as-cause")
     ]
+
+
+def test_an_unknown_format_is_a_usage_error(tmp_path: Path):
+    path = _write(tmp_path, "pm.md", CLEAN)
+    result = runner.invoke(_app(), ["lint", "--format", "xml", str(path)])
+    assert result.exit_code == 2
+    assert "Invalid value for '--format'" in result.output
+
+
+@pytest.mark.parametrize("incident_id", ["INC-999", "NOPE"])
+def test_an_incident_that_is_not_there_exits_2_not_another_code(database_url: str, incident_id: str):
+    result = runner.invoke(_app(), ["--database-url", database_url, "lint", "--incident", incident_id])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+
+
+def test_an_ignore_on_a_heading_silences_the_section_and_keeps_it_a_section(tmp_path: Path):
+    text = CLEAN.replace(
+        "## Timeline\n", "## Timeline <!-- afteraction: ignore structure/timeline-order, blame -->\n"
+    ).replace(
+        "| 2026-02-01T10:00:00Z | Dave deployed v2.14 to the canary |",
+        "| 2026-02-01T10:05:00Z | Dave forgot to warm the cache |\n| 2026-02-01T10:00:00Z | Dave deployed v2.14 |",
+    )
+    path = _write(tmp_path, "pm.md", text)
+    result = runner.invoke(_app(), ["lint", str(path)])
+    # the comment must not hide the section from the parser: no "no Timeline section", a timeline of 2 events
+    assert result.exit_code == 0, result.output
+    assert "No findings." in result.output
+    assert "a timeline of at least 3 events" in result.output

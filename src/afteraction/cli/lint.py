@@ -96,13 +96,14 @@ def _database_names(ctx: typer.Context, wanted: bool) -> list[str]:
 def _lint_files(
     paths: list[Path], configs: _Configs, today: date, names: list[str]
 ) -> tuple[list[Finding], list[tuple[str, Completeness]]]:
+    from afteraction.analysis.lint.source import without_heading_comments
     from afteraction.documents.parse import parse_markdown
 
     findings: list[Finding] = []
     scores: list[tuple[str, Completeness]] = []
     for path in _files(paths):
         text = _read(path)
-        doc = parse_markdown(text, path=str(path))
+        doc = parse_markdown(without_heading_comments(text), path=str(path))
         findings.extend(lint_document(doc, source=text, config=configs.of(path), today=today, known_names=names))
         scores.append((str(path), completeness(doc)))
     return findings, scores
@@ -166,6 +167,8 @@ def lint_command(
             scores.extend(more_scores)
     except AfteractionError as error:
         typer.echo(f"error: {error.message}", err=True)
-        raise typer.Exit(2 if isinstance(error, InvalidInput) else error.exit_code) from None
+        # lint's exit codes are a contract for CI and pre-commit (0 clean, 1 findings, 2 usage), as ruff's: every
+        # error that stops the run, a missing incident or database included, is 2
+        raise typer.Exit(2) from None
     typer.echo(render(findings, output_format.value, scores), nl=False)
     raise typer.Exit(1 if has_errors(findings) else 0)
