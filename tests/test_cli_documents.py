@@ -244,3 +244,12 @@ def test_import_of_a_cet_document_converts_to_utc(cli):
     assert events[0]["at"] == "2019-11-29T11:00:00Z"  # 12:00 CET in winter
 
 
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(cli, tmp_path):
+    cli("demo", "--quiet")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = cli("export", "INC-1", "-o", str(blocker / "pm.md"))
+    assert result.exit_code == 2 and result.stderr.startswith(f"error: {blocker / 'pm.md'}: cannot write: ")
+    assert "Traceback" not in result.stderr

@@ -36,6 +36,21 @@ def test_list_json_is_a_list_newest_first(cli):
     assert [i["title"] for i in near] == ["second"]
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--severity", "SEV9", "error: invalid severity 'SEV9': expected one of SEV1, SEV2, SEV3, SEV4"),
+        ("--kind", "outage", "error: invalid kind 'outage': expected one of incident, near-miss, failed-deploy"),
+        ("--status", "fixed", "error: invalid status 'fixed': expected one of open, mitigated, resolved, closed"),
+    ],
+)
+def test_a_filter_no_incident_could_match_is_an_error_not_an_empty_list(cli, option, value, message):
+    cli("incident", "create", "--title", "first", "--severity", "SEV3")
+    result = cli("incident", "list", option, value)
+    assert result.exit_code == 2 and result.stderr.startswith(message)
+    assert cli("incident", "list", "--severity", "SEV1").stdout.strip() == "No incidents match."
+
+
 def test_milestone_needs_no_severity_but_an_incident_does(cli):
     assert cli("incident", "create", "--title", "Q3 migration", "--kind", "milestone").exit_code == 0
     missing = cli("incident", "create", "--title", "outage")
@@ -132,3 +147,23 @@ def test_init_against_an_unreachable_database_is_one_line(monkeypatch):
     assert result.exit_code == 5
     assert result.stderr.startswith("error: cannot reach database postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("garbage", "error: database URL 'garbage' is not a URL: expected sqlite:///PATH or postgresql+psycopg://"),
+        ("mysql://me:secret@db/app", "error: database URL mysql://me:***@db/app: afteraction runs on SQLite"),
+        ("postgres://nobody@127.0.0.1:1/none?connect_timeout=2", "error: cannot reach database postgresql+psycopg://"),
+    ],
+)
+def test_a_database_url_afteraction_cannot_use_is_one_line(monkeypatch, url, message):
+    from typer.testing import CliRunner
+
+    from afteraction.cli import app
+
+    monkeypatch.setenv("AFTERACTION_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["incident", "list"])
+    assert result.exit_code in (2, 5)
+    assert result.stderr.startswith(message) and len(result.stderr.strip().splitlines()) == 1
+    assert "secret" not in result.stderr

@@ -106,3 +106,9 @@ def test_action_mistakes_are_one_line(cli, incident, args, message):
     assert result.exit_code != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_actions_of_an_incident_that_does_not_exist_is_an_error_not_an_empty_list(cli, incident):
+    result = cli("actions", "list", "--incident", "INC-77")
+    assert result.exit_code == 3 and result.stderr.strip() == "error: no incident INC-77"
+    assert json.loads(cli("actions", "list", "--incident", incident, "--json").stdout) == []

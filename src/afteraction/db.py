@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, inspect, text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from afteraction.errors import DatabaseUnavailable, InvalidInput
+from afteraction.errors import ConfigurationError, DatabaseUnavailable, InvalidInput
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -83,16 +83,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def database_url(url: str) -> URL:
+    """The URL of a supported database; `postgresql://` and `postgres://` mean PostgreSQL through psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"database URL {url!r} is not a URL: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise ConfigurationError(
+            f"database URL {parsed.render_as_string(hide_password=True)}: afteraction runs on SQLite (sqlite:///PATH) "
+            "and PostgreSQL (postgresql+psycopg://…)"
+        )
+    return parsed
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Build an engine; SQLite gets WAL mode and foreign keys, and its folder is created."""
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    checked = database_url(url)
+    if checked.get_backend_name() != "sqlite":
+        return create_engine(checked, echo=echo, pool_pre_ping=True)
+    path = checked.database or ""
+    if path and path != ":memory:" and not path.startswith("file:"):
+        folder = Path(path).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            message = f"cannot create the folder {folder} of database {url}: {error.strerror}"
+            raise DatabaseUnavailable(message) from None
+    engine = create_engine(checked, echo=echo)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def migrations_config(engine: Engine) -> Any:

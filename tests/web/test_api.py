@@ -80,6 +80,9 @@ def test_the_list_filters_and_pages_newest_first(api: Api):
     assert [i["id"] for i in sev1["items"]] == ["INC-4", "INC-2"]
     bad = api.call("viewer", "GET", "/api/v1/incidents", params={"limit": 0})
     assert bad.status_code == 422 and bad.json()["field"] == "limit"
+    unknown = api.call("viewer", "GET", "/api/v1/incidents", params={"severity": "SEV9"})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "severity"
+    assert "invalid severity 'SEV9'" in unknown.json()["detail"]
 
 
 def test_a_private_incident_is_hidden_everywhere_from_non_members(api: Api):

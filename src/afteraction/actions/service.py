@@ -196,7 +196,10 @@ def list_actions(
     today: date | None = None,
     viewer: Principal | None = None,
 ) -> list[ActionItemView]:
-    """Action items across incidents, soonest due first; filters combine; private incidents' only for members."""
+    """Action items across incidents, soonest due first; filters combine; private incidents' only for members.
+
+    An incident that does not exist (or that the viewer may not see) is NotFound, not an empty list.
+    """
     today = today or utcnow().date()
     query = select(ActionItem).options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
     visible = visible_clause(viewer)
@@ -216,4 +219,6 @@ def list_actions(
         )
     query = query.order_by(ActionItem.due_date.asc().nulls_last(), ActionItem.incident_id, ActionItem.position)
     with db.transaction() as session:
+        if incident_id:
+            load_incident(session, incident_id, viewer)
         return [view_of(item, today=today) for item in session.scalars(query)]

@@ -9,7 +9,7 @@ import typer
 from rich.markdown import Markdown
 
 from afteraction.cli import state_of
-from afteraction.cli.output import console
+from afteraction.cli.output import console, write_file
 from afteraction.db import utcnow
 from afteraction.reviews import service
 from afteraction.reviews.demo import demo_document
@@ -50,8 +50,7 @@ def demo(
     verb = "Loaded" if result.created else "Refreshed"
     out.print(f"\n{verb} the demo post-mortem as [bold]{result.incident_id}[/bold] in {db.display_url()}")
     if markdown is not None:
-        markdown.parent.mkdir(parents=True, exist_ok=True)
-        markdown.write_text(text, encoding="utf-8")
+        write_file(markdown, text)
         out.print(f"Markdown file: {markdown.resolve()}")
     if user is not None:
         import secrets

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from afteraction.cli import state_of
-from afteraction.cli.output import console, error_console, print_json
+from afteraction.cli.output import console, error_console, print_json, write_file
 from afteraction.reviews import service
 
 
@@ -75,11 +75,7 @@ def export_command(
         template_dir=template or state.settings.template_dir,
     )
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            output.write_bytes(content)
-        else:
-            output.write_text(content, encoding="utf-8")
+        write_file(output, content)
         error_console().print(f"Wrote {output}")
     elif isinstance(content, bytes):
         sys.stdout.buffer.write(content)

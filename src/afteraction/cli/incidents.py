@@ -93,11 +93,21 @@ def list_(
     as_json: JsonFlag = False,
 ) -> None:
     """List incidents, newest first."""
+    state = state_of(ctx)
     incidents = service.list_incidents(
-        state_of(ctx).database(), kind=kind, severity=severity, status=status, service=service_, limit=limit
+        state.database(),
+        kind=kind,
+        severity=severity,
+        status=status,
+        service=service_,
+        limit=limit,
+        allowed_severities=state.settings.severities,
     )
     if as_json:
         print_json(incidents)
+        return
+    if not incidents and any((kind, severity, status, service_)):
+        console().print("No incidents match.")
         return
     if not incidents:
         console().print("No incidents yet. Create one with `afteraction incident create --title … --severity SEV2`.")

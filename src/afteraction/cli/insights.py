@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from afteraction.cli import state_of
-from afteraction.cli.output import console, fmt_duration, print_json, table
+from afteraction.cli.output import console, fmt_duration, print_json, table, write_file
 from afteraction.cli.params import parse_date
 from afteraction.errors import InvalidInput
 from afteraction.insights import similar as similar_service
@@ -120,8 +120,7 @@ def insights_command(
     if html is not None:
         from afteraction.insights.report import render_html
 
-        html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_html(report), encoding="utf-8")
+        write_file(html, render_html(report))
     if as_json:
         print_json(report)
     else:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from afteraction.errors import InvalidInput
 from afteraction.timeline.timeparse import format_utc
 
 
@@ -45,6 +47,18 @@ def to_jsonable(value: Any) -> Any:
 def print_json(value: Any) -> None:
     """Print data as indented JSON on standard output."""
     print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write an output file, creating its folder; a path that cannot be written is one line, not a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"{path}: cannot write: {error.strerror or error}") from error
 
 
 def fmt_time(value: datetime | None) -> str:

@@ -300,8 +300,16 @@ def list_incidents(
     limit: int | None = None,
     offset: int = 0,
     viewer: Principal | None = None,
+    allowed_severities: Sequence[str] | None = None,
 ) -> list[IncidentSummary]:
-    """Incidents, newest first, filtered by kind, severity, status or service; private ones only for their members."""
+    """Incidents, newest first, filtered by kind, severity, status or service; private ones only for their members.
+
+    A filter value that no incident could have (an unknown kind, status or severity) is an error, not an empty list.
+    """
+    kind = check_choice(kind, KINDS, "kind") if kind else kind
+    status = check_choice(status, INCIDENT_STATUSES, "status") if status else status
+    if severity and allowed_severities:
+        severity = check_choice(severity, allowed_severities, "severity")
     query = incidents_query(kind=kind, severity=severity, status=status, service=service, viewer=viewer)
     query = query.order_by(Incident.number.desc()).offset(offset)
     if limit is not None:

@@ -85,6 +85,7 @@ class IncidentPage(Page):
 def list_incidents(
     user: Viewer,
     db: Db,
+    settings: AppSettings,
     kind: QueryText = None,
     severity: QueryText = None,
     status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
@@ -102,6 +103,7 @@ def list_incidents(
         limit=limit + 1,
         offset=offset,
         viewer=user,
+        allowed_severities=settings.severities,
     )
     items, next_offset = page_of(found, limit, offset)
     return IncidentPage(items=items, limit=limit, offset=offset, next_offset=next_offset)
