@@ -1,20 +1,21 @@
-"""End to end in real headless Chromium: a new user's path from sign-in to a published, exported post-mortem, and
-hostile Markdown that must not run."""
+"""End to end in real headless Chromium: a new user's path from sign-in to a published, exported post-mortem,
+hostile Markdown that must not run, the keyboard without JavaScript, and every page at a phone's width."""
 
 from __future__ import annotations
 
 import io
 import re
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from afteraction.incidents.service import create_incident
+from afteraction.actions.service import add_action
+from afteraction.incidents.service import create_incident, update_incident
 from afteraction.reviews.schemas import FactorData, WhyNodeData
 from afteraction.reviews.sections import replace_factors, replace_whys, update_text_section
-from afteraction.timeline.service import add_event
+from afteraction.timeline.service import add_event, mark_event
 from tests.e2e.conftest import PASSWORD as PASSWORD_FOR_KEYBOARD
 from tests.e2e.conftest import Server, expect, screenshot, sign_in
 
@@ -257,3 +258,59 @@ def test_with_the_keyboard_only_and_javascript_off_a_person_signs_in_reads_and_e
     page.locator("#impact").get_by_role("button", name="Save").click()
     assert "Saved the impact." in page.locator(".flash-ok").inner_text()
     context.close()
+
+
+PHONE_PROBLEMS = """() => {
+    const wide = [...document.querySelectorAll('main *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(el => `${el.tagName.toLowerCase()}.${el.className}: ${el.textContent.trim().slice(0, 40)}`);
+    const labels = [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+        const box = svg.getBoundingClientRect();
+        const texts = [...svg.querySelectorAll('text')].map(t => ({
+            text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a,
+            r: t.getBoundingClientRect()}));
+        const problems = texts.filter(t => t.px < 10).map(t => `"${t.text}" is ${t.px.toFixed(1)} px high`);
+        problems.push(...texts.filter(t => t.r.left < box.left - 0.5 || t.r.right > box.right + 0.5 ||
+            t.r.top < box.top - 0.5 || t.r.bottom > box.bottom + 0.5).map(t => `"${t.text}" sticks out of its chart`));
+        texts.forEach((a, i) => texts.slice(i + 1).forEach(b => {
+            if (a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom)
+                problems.push(`"${a.text}" overlaps "${b.text}"`);
+        }));
+        return problems;
+    });
+    return {page: document.documentElement.scrollWidth - window.innerWidth, wide, labels};
+}"""
+
+
+def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_chart_labels_are_readable(chromium, server: Server):
+    db = server.app.state.db
+    severities = ["SEV2"]
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    incident = create_incident(
+        db, title="Checkout returned 502s", severity="SEV2", allowed_severities=severities, started_at=started,
+        services=["checkout-api"],
+    ).id  # fmt: skip
+    alert = add_event(db, incident_id=incident, at=started + timedelta(minutes=6), text="5xx alert fired", kind="alert")
+    mark_event(db, event_id=alert.id or 0, moment="detected", incident_id=incident)
+    ack = add_event(db, incident_id=incident, at=started + timedelta(minutes=9), text="Acked", kind="acknowledge")
+    mark_event(db, event_id=ack.id or 0, moment="acknowledged", incident_id=incident)  # the longest badge
+    update_incident(
+        db, incident_id=incident, allowed_severities=severities, status="resolved",
+        moments={"resolved_at": started + timedelta(minutes=42)},
+    )  # fmt: skip
+    add_action(db, incident_id=incident, title="Alert on pool usage above 80%", owner="Dave Okafor",
+               due=started.date() - timedelta(days=1))  # fmt: skip
+    page = server.page(chromium, width=390, height=844)
+    sign_in(page, server, "author")
+    for path in (
+        "/dashboard",
+        "/incidents",
+        f"/incidents/{incident}",
+        f"/incidents/{incident}/postmortem",
+        f"/incidents/{incident}/review",
+        "/actions",
+    ):
+        page.goto(server.url + path)
+        found = page.evaluate(PHONE_PROBLEMS)
+        assert found == {"page": 0, "wide": [], "labels": []}, path
+    page.context.close()

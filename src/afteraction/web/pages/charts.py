@@ -9,7 +9,8 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 30, 36
+# Room for labels of 22 units (the size app.css gives them on a phone, where a chart is half its 640 units wide).
+LEFT, RIGHT, TOP, BOTTOM = 64, 44, 40, 40
 COLOURS = ("#2f5fb3", "#c2410c", "#15803d")
 
 
@@ -26,6 +27,11 @@ def _nice_top(value: float) -> float:
         if value <= step:
             return float(step)
     return float(int(value) + 1)
+
+
+def _labelled(index: int, count: int) -> bool:
+    """Every other month, counted back from the last (always labelled), so that no two labels touch."""
+    return (count - 1 - index) % 2 == 0
 
 
 def _x(index: int, count: int) -> float:
@@ -47,14 +53,15 @@ def line_chart(title: str, months: Sequence[str], series: Sequence[Series], unit
         f'<title id="{_id(title)}">{escape(title)}</title>',
         f'<line x1="{LEFT}" y1="{y(0):.1f}" x2="{WIDTH - RIGHT}" y2="{y(0):.1f}" stroke="#9aa4b2"/>',
         f'<line x1="{LEFT}" y1="{y(top):.1f}" x2="{WIDTH - RIGHT}" y2="{y(top):.1f}" stroke="#e3e7ee"/>',
-        f'<text x="{LEFT - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:g} {escape(unit)}</text>',
+        f'<text x="{LEFT - 6}" y="{y(top) + 4:.1f}" text-anchor="end">{top:g}</text>',
+        f'<text x="{WIDTH - RIGHT}" y="22" text-anchor="end">{escape(unit)}</text>',
         f'<text x="{LEFT - 6}" y="{y(0) + 4:.1f}" text-anchor="end">0</text>',
     ]
     for index, month in enumerate(months):
-        if index % 2 == 0 or index == len(months) - 1:
+        if _labelled(index, len(months)):
             x = _x(index, len(months))
             parts.append(
-                f'<text x="{x:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{escape(month_label(month))}</text>'
+                f'<text x="{x:.1f}" y="{HEIGHT - 12}" text-anchor="middle">{escape(month_label(month))}</text>'
             )
     for number, line in enumerate(series):
         colour = COLOURS[number % len(COLOURS)]
@@ -68,8 +75,8 @@ def line_chart(title: str, months: Sequence[str], series: Sequence[Series], unit
                 f"<title>{escape(line.name)} {escape(months[i])}: {v:.0f} {escape(unit)}</title></circle>"
             )
         parts.append(
-            f'<rect x="{LEFT + 8 + number * 170}" y="7" width="14" height="4" fill="{colour}"/>'
-            f'<text x="{LEFT + 26 + number * 170}" y="13">{escape(line.name)}</text>'
+            f'<rect x="{LEFT + number * 220}" y="14" width="14" height="4" fill="{colour}"/>'
+            f'<text x="{LEFT + 18 + number * 220}" y="22">{escape(line.name)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # every text in it is escaped
@@ -93,9 +100,9 @@ def bar_chart(title: str, months: Sequence[str], counts: Sequence[int]) -> Marku
             f'<rect x="{x:.1f}" y="{TOP + plot - height:.1f}" width="{span * 0.7:.1f}" height="{height:.1f}" '
             f'fill="{COLOURS[0]}"><title>{escape(month)}: {count}</title></rect>'
         )
-        if index % 2 == 0 or index == len(months) - 1:
+        if _labelled(index, len(months)):
             label = escape(month_label(month))
-            parts.append(f'<text x="{x + span * 0.35:.1f}" y="{HEIGHT - 14}" text-anchor="middle">{label}</text>')
+            parts.append(f'<text x="{x + span * 0.35:.1f}" y="{HEIGHT - 12}" text-anchor="middle">{label}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # every text in it is escaped
 
