@@ -10,6 +10,7 @@ from pathlib import Path
 
 from afteraction.accounts.service import add_member
 from afteraction.actions.service import add_action, update_action
+from afteraction.incidents.service import update_incident
 from afteraction.reviews.sections import update_text_section
 from tests.pages.conftest import Site, new_incident, text_of
 
@@ -70,6 +71,12 @@ def test_the_list_filters_by_every_field_and_searches(site: Site):
     assert listed("?q=100%25") == []
     assert listed("?pm=draft") == [third, second, first]
     assert listed("?pm=published") == []
+    assert listed("?status=open") == [third, second, first]
+    update_incident(site.db, incident_id=first, allowed_severities=["SEV1"], status="resolved")
+    assert listed("?status=resolved") == [first] and listed("?status=open") == [third, second]
+    site.browser("editor").post(f"/incidents/{second}/review/request", {"reviewer": "reviewer"})
+    assert listed("?pm=in-review") == [second] and listed("?pm=draft") == [third, first]
+    assert listed("?severity=SEV3&kind=near-miss&pm=in-review&overdue=1") == [second]
     update_action(site.db, action_id=item.id or "", status="done")
     assert listed("?overdue=1") == []
     assert "No incident matches these filters." in text_of(viewer.get("/incidents?severity=SEV4"))
