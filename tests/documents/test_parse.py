@@ -292,3 +292,14 @@ def test_stats_section_beside_front_matter_stats_that_are_not_a_mapping():
         "---\ntitle: T\nextra: {stats: fast}\n---\n## Stats\n\n- Time to recovery: 2 hours\n"
     )
     assert doc.extra["stats"] == {"time_to_recover_s": 7200}
+
+
+def test_a_comment_on_a_heading_keeps_its_section():
+    doc = parse_markdown(
+        "# Disk full\n\n## Summary <!-- afteraction: ignore blame/hindsight -->\n\nThe disk filled.\n\n"
+        "## Timeline <!-- afteraction: ignore structure/timeline-order -->\n\n| Time | Event |\n| --- | --- |\n"
+        "| 2026-03-14 10:00:00Z | Disk alert fired |\n"
+    )
+    assert doc.summary == "The disk filled."
+    assert [entry.text for entry in doc.timeline] == ["Disk alert fired"]
+    assert not doc.sections and doc.section_lines["timeline"] == 7

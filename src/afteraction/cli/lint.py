@@ -96,14 +96,13 @@ def _database_names(ctx: typer.Context, wanted: bool) -> list[str]:
 def _lint_files(
     paths: list[Path], configs: _Configs, today: date, names: list[str]
 ) -> tuple[list[Finding], list[tuple[str, Completeness]]]:
-    from afteraction.analysis.lint.source import without_heading_comments
     from afteraction.documents.parse import parse_markdown
 
     findings: list[Finding] = []
     scores: list[tuple[str, Completeness]] = []
     for path in _files(paths):
         text = _read(path)
-        doc = parse_markdown(without_heading_comments(text), path=str(path))
+        doc = parse_markdown(text, path=str(path))
         findings.extend(lint_document(doc, source=text, config=configs.of(path), today=today, known_names=names))
         scores.append((str(path), completeness(doc)))
     return findings, scores

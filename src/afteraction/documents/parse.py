@@ -41,6 +41,7 @@ from afteraction.reviews.schemas import (
     WhyNodeData,
 )
 
+_HTML_COMMENT = re.compile(r"<!--.*?-->")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _NEWLINES = re.compile(r"\r\n?")
@@ -651,7 +652,8 @@ def _split_sections(
         else:
             heading = _HEADING.match(text)
             if heading and len(heading.group(1)) <= 2:
-                words = (heading.group(2) or "").strip()
+                # `## Timeline <!-- afteraction: ignore … -->` is still the Timeline section
+                words = _HTML_COMMENT.sub("", heading.group(2) or "").strip()
                 if len(heading.group(1)) == 1 and title is None and not sections:
                     title = (no, words)
                     continue

@@ -47,28 +47,6 @@ def clean(text: str) -> str:
     return _MARKUP.sub(_blank, text)
 
 
-def without_heading_comments(text: str) -> str:
-    """The text with HTML comments on heading lines blanked, for the parser to read.
-
-    `## Timeline <!-- afteraction: ignore structure/timeline-order -->` must still be the Timeline section; the
-    comment becomes spaces of the same length, so every line and column stays where it was.
-    """
-    if "<!--" not in text:
-        return text
-    lines = text.split("\n")
-    fence: str | None = None
-    for index, line in enumerate(lines):
-        opened = _FENCE.match(line)
-        if fence is not None:
-            if opened and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-                fence = None
-        elif opened:
-            fence = opened.group(1)
-        elif "<!--" in line and _HEADING.match(line):
-            lines[index] = _COMMENT.sub(_blank, line)
-    return "\n".join(lines)
-
-
 @dataclass(slots=True)
 class Block:
     """A stretch of prose (a paragraph, list item, table cell or field) and where each of its pieces came from."""
