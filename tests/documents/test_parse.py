@@ -303,3 +303,31 @@ def test_a_comment_on_a_heading_keeps_its_section():
     assert doc.summary == "The disk filled."
     assert [entry.text for entry in doc.timeline] == ["Disk alert fired"]
     assert not doc.sections and doc.section_lines["timeline"] == 7
+
+
+def test_a_canonical_time_on_a_day_that_does_not_exist_is_a_warning_not_a_crash():
+    doc = parse_markdown(
+        "# x\n\n## Timeline\n\n| Time | Event |\n| --- | --- |\n| 2026-02-30T10:00:00Z | bad day |\n"
+        "| 2026-02-28T10:00:00Z | good day |\n",
+        path="pm.md",
+    )
+    assert [(entry.at, entry.time_text, entry.text) for entry in doc.timeline] == [
+        (None, "2026-02-30T10:00:00Z", "bad day"),
+        (datetime(2026, 2, 28, 10, tzinfo=UTC), None, "good day"),
+    ]
+    assert [str(w) for w in doc.warnings] == [
+        "pm.md:7: timeline date '2026-02-30T10:00:00Z' does not exist; kept with no time"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("started_at: 2026-02-30T10:00:00Z", "pm.md:3: malformed YAML front matter: day is out of range for month"),
+        ("due_date: 2026-13-01", "pm.md:3: malformed YAML front matter: month must be in 1..12"),
+    ],
+)
+def test_a_front_matter_date_that_does_not_exist_names_its_line(value, message):
+    with pytest.raises(InvalidInput) as raised:
+        parse_markdown(f"---\ntitle: x\n{value}\n---\n# x\n", path="pm.md")
+    assert str(raised.value) == message

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -257,6 +258,9 @@ class _Reader:
             line = mark.line + 2 if mark is not None else 1
             problem = getattr(error, "problem", None) or str(error).splitlines()[0]
             raise InvalidInput(f"{self.path}:{line}: malformed YAML front matter: {problem}") from error
+        except ValueError as error:  # a timestamp YAML reads as one but that does not exist (2026-02-30)
+            line = next((n for n, text in enumerate(lines[1:end], start=2) if _bad_yaml_value(text)), 1)
+            raise InvalidInput(f"{self.path}:{line}: malformed YAML front matter: {error}") from error
         self.has_front_matter = True
         self.lines["front_matter"] = 1
         for offset, text in enumerate(lines[1:end], start=2):
@@ -463,8 +467,8 @@ class _Reader:
             return None, None, moment, True
         canonical = _CANONICAL_TIME.match(cell)
         if canonical:
-            at = datetime.strptime(canonical.group(1), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            return at, canonical.group(2), moment, True
+            with contextlib.suppress(ValueError):  # a day that does not exist is reported below
+                return datetime.fromisoformat(canonical.group(1)), canonical.group(2), moment, True
         parsed = parse_time(cell, zone, previous)
         if parsed.problem:
             self.warn(line, f"timeline {parsed.problem}; kept with no time")
@@ -632,6 +636,19 @@ class _Reader:
             stem = re.sub(r"\.(md|markdown|mdown|txt)$", "", name, flags=re.IGNORECASE)
             found = _EXTERNAL_ID.match(stem)
             fields["external_ref"] = found.group(1) if found else stem
+
+
+def _bad_yaml_value(line: str) -> bool:
+    """Whether one `key: value` line of front matter fails on its own with a bad value (a date that does not exist)."""
+    if not _KEY_LINE.match(line):
+        return False
+    try:
+        yaml.load(line, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except ValueError:
+        return True
+    except yaml.YAMLError:
+        return False
+    return False
 
 
 def _split_sections(
