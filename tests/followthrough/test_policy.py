@@ -138,3 +138,27 @@ def test_policy_show_names_its_source(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("AFTERACTION_POLICY_FILE", str(tmp_path / "nope.toml"))
     missing = cli("policy", "show")
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_an_action_item_added_without_a_due_date_gets_the_policy_default(cli, store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afteraction.toml").write_text('[policy.action-due]\nP2 = "3bd"\ndefault = "10d"\n')
+    incident = store(make_document(actions=[]))
+    today = datetime.now(UTC).date()
+
+    def due(*args: str) -> str | None:
+        added = cli("actions", "add", incident, "--title", "Alert on pool saturation", *args, "--json")
+        assert added.exit_code == 0, added.stderr
+        return json.loads(added.stdout)["due"]
+
+    assert due("--priority", "P0") == (today + timedelta(days=7)).isoformat()
+    assert due("--priority", "P2") == add_business_days(today, 3).isoformat()
+    assert due() == (today + timedelta(days=10)).isoformat()
+    assert due("--priority", "P0", "--due", "2030-01-31") == "2030-01-31"
+    (tmp_path / "afteraction.toml").write_text('[policy.action-due]\nP1 = "fortnight"\n')
+    wrong = cli("actions", "add", incident, "--title", "Alert on pool saturation", "--priority", "P1")
+    assert wrong.exit_code == 2
+    assert wrong.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'afteraction.toml'}: policy.action-due.P1: 'fortnight' is not a duration "
+        "(expected e.g. 3d, 5bd, 2w)"
+    ]

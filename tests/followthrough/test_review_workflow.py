@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from afteraction.actions.schemas import ActionItemData
 from tests.followthrough.conftest import make_document
@@ -135,16 +136,29 @@ def test_a_published_post_mortem_closes_when_every_item_is_finished(cli, store):
     assert [e["action"] for e in state["history"]][-2:] == ["publish", "close"]
 
 
-def test_policy_check_closes_a_published_post_mortem_once_its_items_are_done_by_hand(cli, store, tmp_path, monkeypatch):
+def test_finishing_the_last_item_by_hand_closes_the_post_mortem_at_once(cli, store, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    incident = store(make_document())
+    incident = store(make_document(actions=[
+        ActionItemData(title="Validate config before push", owner="Bo Chen", due=date(2030, 4, 1)),
+        ActionItemData(title="Add a config linter", owner="Bo Chen", due=date(2030, 4, 1)),
+    ]))  # fmt: skip
     cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
     cli("review", "approve", incident, "--as", "Dana Ross")
     assert json.loads(cli("review", "publish", incident, "--as", "Ann Lee", "--json").stdout)["status"] == "published"
-    cli("actions", "update", "AI-1", "--status", "done")
-    checked = json.loads(cli("policy", "check", "--json").stdout)
-    assert checked["closed"] == ["INC-1 closed"]
+    assert cli("actions", "update", "AI-1", "--status", "done", "--as", "Bo Chen").exit_code == 0
+    assert json.loads(cli("review", "show", incident, "--json").stdout)["status"] == "published"
+    refused = cli("actions", "update", "AI-2", "--status", "wont-do", "--as", "Bo Chen")
+    assert refused.exit_code == 2 and "needs a reason" in refused.stderr
+    assert json.loads(cli("review", "show", incident, "--json").stdout)["status"] == "published"
+    done = cli("actions", "update", "AI-2", "--status", "wont-do", "--reason", "the schema check covers it",
+               "--as", "Bo Chen")  # fmt: skip
+    assert done.exit_code == 0, done.stderr
     state = json.loads(cli("review", "show", incident, "--json").stdout)
-    assert state["status"] == "closed" and state["history"][-1]["action"] == "close"
-    cli("actions", "update", "AI-1", "--status", "open")
-    assert json.loads(cli("policy", "check", "--json").stdout)["closed"] == ["INC-1 published"]
+    assert state["status"] == "closed"
+    last = state["history"][-1]
+    assert (last["action"], last["from_status"], last["to_status"], last["actor"]) == (
+        "close", "published", "closed", "Bo Chen")  # fmt: skip
+    assert json.loads(cli("policy", "check", "--json").stdout)["closed"] == []
+    cli("actions", "update", "AI-1", "--status", "open", "--as", "Ann Lee")
+    state = json.loads(cli("review", "show", incident, "--json").stdout)
+    assert state["status"] == "published" and state["history"][-1]["action"] == "reopen"

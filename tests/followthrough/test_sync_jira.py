@@ -79,6 +79,7 @@ def test_a_new_title_or_due_date_is_pushed_once(cli, store, jira):
     assert [c["change"] for c in json.loads(result.stdout)["changes"]] == ["updated", "status"]
     fields = jira.issues["OPS-1"]["fields"]
     assert (fields["summary"], fields["duedate"]) == ("Validate every config push in CI", "2030-05-01")
+    assert "2030-04-01" not in json.dumps(fields["description"])  # no stale due date left in the description
     cli("actions", "sync")
     assert len(jira.calls("PUT")) == 1
 

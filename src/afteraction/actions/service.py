@@ -24,6 +24,9 @@ from afteraction.db import Database, utcnow
 from afteraction.errors import Conflict, InvalidInput, NotFound
 from afteraction.incidents.models import Incident, Person
 from afteraction.incidents.service import check_choice, get_or_create_person, load_incident, parse_incident_id
+from afteraction.reviews.models import Postmortem
+from afteraction.reviews.policy import Policy
+from afteraction.reviews.workflow_service import settle_closures
 
 _ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
 
@@ -85,13 +88,16 @@ def add_action(
     due: date | None = None,
     type: str | None = None,
     priority: str | None = None,
+    policy: Policy | None = None,
     viewer: Principal | None = None,
 ) -> ActionItemView:
-    """Add an action item to an incident's post-mortem."""
+    """Add an action item to an incident's post-mortem; without a due date it gets the policy's for its priority."""
     if not title.strip():
         raise InvalidInput("the action item title must not be empty", field="title")
     type = check_choice(type, ACTION_TYPES, "type") if type else None
     priority = check_choice(priority, PRIORITIES, "priority") if priority else None
+    if due is None and policy is not None:
+        due = policy.action_due_date(priority=priority, opened=utcnow().date())
     with db.transaction() as session:
         incident = load_incident(session, incident_id, viewer)
         position = session.scalar(
@@ -125,11 +131,14 @@ def update_action(
     reason: str | None = None,
     expected_version: int | None = None,
     viewer: Principal | None = None,
+    actor: str | None = None,
 ) -> ActionItemView:
-    """Change an action item; closing it (done or wont-do) stamps the time, and wont-do needs a reason."""
+    """Change an action item; closing it stamps the time, wont-do needs a reason, a finished post-mortem closes."""
+    # The post-mortem's close (or reopen) is recorded in its history as done by the actor, else the viewer.
+    who = (actor or "").strip() or (viewer.name if viewer else "") or "afteraction"
     try:
         return _update_action(
-            db, action_id, status, owner, due, title, type, priority, reason, expected_version, viewer
+            db, action_id, status, owner, due, title, type, priority, reason, expected_version, viewer, who
         )
     except StaleDataError:
         # Another writer committed between our read and our versioned UPDATE.
@@ -153,6 +162,7 @@ def _update_action(
     reason: str | None,
     expected_version: int | None,
     viewer: Principal | None,
+    actor: str,
 ) -> ActionItemView:
     with db.transaction() as session:
         item = _load(session, action_id, viewer)
@@ -179,9 +189,15 @@ def _update_action(
             status = check_choice(status, ACTION_STATUSES, "status")
             if status == "wont-do" and not item.status_reason:
                 raise InvalidInput("marking an action item wont-do needs a reason (--reason)", field="reason")
-            if status != item.status:
+            changed = status != item.status
+            if changed:
                 item.closed_at = utcnow() if status in CLOSED_ACTION_STATUSES else None
             item.status = status
+            session.flush()
+            if changed:
+                postmortem = session.scalar(select(Postmortem.id).where(Postmortem.incident_id == item.incident_id))
+                if postmortem is not None:
+                    settle_closures(session, actor=actor, postmortem_ids=[postmortem])
         session.flush()
         return view_of(item)
 

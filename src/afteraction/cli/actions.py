@@ -9,6 +9,7 @@ import typer
 from afteraction.actions import service
 from afteraction.actions.schemas import ActionItemView
 from afteraction.cli import state_of
+from afteraction.cli.acting import acting_user, policy_of
 from afteraction.cli.output import console, print_json, table
 from afteraction.cli.params import parse_date
 
@@ -41,7 +42,7 @@ def add(
     priority: Annotated[str | None, typer.Option("--priority", help="P0..P3.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Add an action item to an incident."""
+    """Add an action item to an incident; without --due it gets the policy's default for its priority."""
     item = service.add_action(
         state_of(ctx).database(),
         incident_id=incident_id,
@@ -50,6 +51,7 @@ def add(
         due=parse_date(due, "--due") if due else None,
         type=type_,
         priority=priority,
+        policy=policy_of(ctx),
     )
     _done(item, "Added", as_json)
 
@@ -65,6 +67,7 @@ def update(
     type_: Annotated[str | None, typer.Option("--type")] = None,
     priority: Annotated[str | None, typer.Option("--priority")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required for wont-do).")] = None,
+    as_: Annotated[str | None, typer.Option("--as", help="Who is recorded when the post-mortem closes.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Change an action item: status, owner, due date, title, type or priority."""
@@ -78,6 +81,7 @@ def update(
         type=type_,
         priority=priority,
         reason=reason,
+        actor=acting_user(ctx, as_),
     )
     _done(item, "Updated", as_json)
 
@@ -160,7 +164,6 @@ def sync(
 ) -> None:
     """Create a tracker issue for every open action item, push title and due date changes, read status back."""
     from afteraction.actions.sync_service import sync_actions
-    from afteraction.cli.acting import acting_user, policy_of
     from afteraction.cli.output import error_console
     from afteraction.trackers import choose_tracker, make_tracker
 

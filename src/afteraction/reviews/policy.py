@@ -224,7 +224,9 @@ def policy_from_mapping(
         kwargs["require_severities"] = tuple(v.upper() for v in values if v.lower() not in kinds)
     if "holidays" in norm:
         try:
-            kwargs["holidays"] = frozenset(date.fromisoformat(v) for v in _strings(norm["holidays"], "holidays"))
+            kwargs["holidays"] = frozenset(
+                date.fromisoformat(v) for v in _strings(norm["holidays"], f"{where}: policy.holidays")
+            )
         except ValueError:
             raise ConfigurationError(f"{where}: policy.holidays must be dates YYYY-MM-DD") from None
     for key, attr in (("require-owner", "require_owner"), ("require-due-date", "require_due_date"),
@@ -239,10 +241,10 @@ def policy_from_mapping(
     if "postmortem-due" in norm:
         kwargs["postmortem_due"] = {
             **base.postmortem_due,
-            **_durations(norm["postmortem-due"], "policy.postmortem-due"),
+            **_durations(norm["postmortem-due"], f"{where}: policy.postmortem-due"),
         }
     if "action-due" in norm:
-        kwargs["action_due"] = {**base.action_due, **_durations(norm["action-due"], "policy.action-due")}
+        kwargs["action_due"] = {**base.action_due, **_durations(norm["action-due"], f"{where}: policy.action-due")}
     if "required-sections" in norm:
         sections = norm["required-sections"]
         if isinstance(sections, list):
@@ -253,7 +255,9 @@ def policy_from_mapping(
         for kind, names in sections.items():
             if kind != "default" and kind not in KINDS:
                 raise ConfigurationError(f"{where}: unknown incident kind {kind!r} in policy.required-sections")
-            table[kind] = tuple(_section(n, where) for n in _strings(names, f"policy.required-sections.{kind}"))
+            table[kind] = tuple(
+                _section(n, where) for n in _strings(names, f"{where}: policy.required-sections.{kind}")
+            )
         kwargs["required_sections"] = table
     if people is not None:
         kwargs["people"] = _people(people, f"{where}: people")

@@ -32,12 +32,12 @@ def _text(text: str, href: str | None = None) -> dict[str, Any]:
 
 def adf_description(item: TrackerItem) -> dict[str, Any]:
     """The issue description as an Atlassian Document Format document that links back to the post-mortem."""
+    # No due date here: it is in the `duedate` field, which a push keeps current; a copy here would go stale.
     source = f"{item.incident_id}: {item.incident_title}"
     details = [f"Action item {item.action_id}"]
     details += [f"type {item.type}"] if item.type else []
     details += [f"priority {item.priority}"] if item.priority else []
     details += [f"owner {item.owner}"] if item.owner else []
-    details += [f"due {item.due.isoformat()}"] if item.due else []
     return {
         "type": "doc",
         "version": 1,
