@@ -195,3 +195,25 @@ def test_an_ignore_on_a_heading_silences_the_section_and_keeps_it_a_section(tmp_
     assert result.exit_code == 0, result.output
     assert "No findings." in result.output
     assert "a timeline of at least 3 events" in result.output
+
+
+def test_a_big_folder_is_linted_in_parallel_with_the_same_output_in_the_same_order(tmp_path: Path, monkeypatch):
+    import afteraction.cli.lint as lint_cli
+
+    count, texts = lint_cli.PARALLEL_FROM + 10, [CLEAN, BLAMEFUL, HINDSIGHT]
+    for n in range(count):
+        _write(tmp_path, f"pm-{n:03d}.md", texts[n % 3].replace("Checkout 502s", f"Checkout 502s, part {n}"))
+    files = [str(p) for p in sorted(tmp_path.glob("pm-*.md"))]
+    monkeypatch.setattr(lint_cli, "_workers", lambda: 2)  # fork even on a one-core machine
+    parallel = runner.invoke(_app(), ["lint", "--format", "json", *files])
+    monkeypatch.setattr(lint_cli, "PARALLEL_FROM", 10**9)
+    serial = runner.invoke(_app(), ["lint", "--format", "json", *files])
+    assert parallel.exit_code == serial.exit_code == 1
+    assert parallel.output == serial.output
+    rules = [(Path(f["path"]).name, f["rule"]) for f in json.loads(parallel.output)]
+    assert rules[:2] == [("pm-001.md", "blame/person-as-cause"), ("pm-002.md", "blame/hindsight")]
+    assert len(rules) == 2 * count // 3
+    monkeypatch.setattr(lint_cli, "PARALLEL_FROM", 200)
+    _write(tmp_path, "zz-bad.md", "---\ntitle: [unclosed\n---\n")
+    broken = runner.invoke(_app(), ["lint", str(tmp_path)])  # a file a worker cannot read stops the run as usual
+    assert broken.exit_code == 2 and "zz-bad.md:3: malformed YAML front matter" in broken.output

@@ -48,8 +48,14 @@ def format_text(findings: Sequence[Finding], scores: Iterable[tuple[str, Complet
 
 
 def format_json(findings: Sequence[Finding]) -> str:
-    """A JSON list of findings with the keys path, line, column, rule, severity, message and suggestion."""
-    return json.dumps([finding.to_dict() for finding in findings], indent=2, ensure_ascii=False) + "\n"
+    """A JSON list of findings with the keys path, line, column, rule, severity, message and suggestion.
+
+    One finding a line: easy to grep, and each line goes through json's C encoder (an indented dump does not).
+    """
+    if not findings:
+        return "[]\n"
+    rows = ",\n".join("  " + json.dumps(finding.to_dict(), ensure_ascii=False) for finding in findings)
+    return f"[\n{rows}\n]\n"
 
 
 def _uri(path: str) -> str:
