@@ -54,6 +54,7 @@ def test_blame_rules_precision_and_recall_on_the_labelled_set():
         _, rule_recall = _precision_recall(labelled)
         rule_precision = (fired - fired_wrongly) / (fired or 1)
         print(f"  {rule}: precision {rule_precision:.3f} recall {rule_recall:.3f}")
+        assert rule_precision >= 0.95 and rule_recall >= 0.95, rule
     assert precision >= 0.95
     assert recall >= 0.95
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from afteraction.analysis.lint.names import FIRST_NAMES, NOT_PEOPLE, SENTENCE_WORDS, words
+from afteraction.analysis.lint.names import FIRST_NAMES, NOT_PEOPLE, SENTENCE_WORDS, TOOLS, words
 
 PERSON_AS_CAUSE = "blame/person-as-cause"
 HUMAN_ERROR = "blame/human-error"
@@ -177,6 +177,9 @@ _WEAK = re.compile(
     r"(?:led|leads) to (?:(?:a|an|the|this|that) )?(?:[\w-]+ ){0,2}(?:outage|incident|failure|downtime|data loss|"
     r"breakage|regression|error|problem)s?\b|"
     r"made (?:the|this|that|it|things|matters)(?: \w+)? worse|"
+    # a judgment of a person's effort is also that person presented as the cause when they are its subject
+    r"dropped the ball|slept through|(?:took|takes|taking) shortcuts|cut corners|"
+    r"should(?:n't| not)? have known better|(?:(?:was|were) not|wasn't|weren't) paying (?:any |much |enough )?attention|"
     r"(?:was|were|is|are) (?:solely |entirely |fully |directly |partly |partially |ultimately )?"
     r"(?:to blame|at fault|the (?:root )?cause|the culprit|responsible for (?:(?:the|this|that|an?) )?(?:\w+ )?"
     r"(?:outage|incident|failure|error|bug|mistake|problem|downtime|issue|data loss|breakage|regression)s?)\b)"
@@ -232,7 +235,8 @@ _WITHOUT = re.compile(
 )
 _HUMAN_ERROR = re.compile(
     r"\b(?:human|operator|user|pilot|personnel|engineer|engineering|manual) (?:error|mistake|failure|slip)(s?)\b|"
-    r"\blapses? (?:in|of) (?:judge?ment|attention|concentration)\b|\bpebkac\b|\blayer[- ]8 (?:issue|problem|error)\b|"
+    r"\blapses? (?:in|of) (?:judge?ment|attention|concentration)\b|\b(?:bad|poor|an error of) judge?ment\b|"
+    r"\bpebkac\b|\blayer[- ]8 (?:issue|problem|error)\b|"
     r"\bfat[- ]finger(?:ed|ing)? (?:error|mistake)s?\b"
 )
 _HUMAN_ERROR_EXCUSE = words(
@@ -253,6 +257,7 @@ _JUDGMENT = re.compile(
     r"lazily|incompeten(?:t|ce|cy)|reckless(?:ly|ness)?|irresponsib(?:le|ly|ility)|inexcusabl[ey]|unprofessional|"
     r"complacen(?:t|cy|ce)|inattenti(?:ve|on)|stupid(?:ity)?|foolish(?:ly|ness)?|clueless|idiot(?:ic)?|boneheaded|"
     r"(?:silly|rookie|dumb) (?:mistake|error)s?|cut(?:ting)? corners|cowboy|asleep at the wheel|dropped the ball|"
+    r"(?:took|takes|taking) shortcuts|slept through|(?:bad|poor|questionable|reckless) decisions?|"
     r"bothered to|(?:lack|lacked|lacking) of (?:attention|care|diligence|discipline|rigou?r|ownership|effort|"
     r"professionalism)|(?:bad|poor|questionable) judge?ment|hast(?:y|ily)|without (?:any |much |enough )?care|"
     r"should(?:n't| not)? have known better|ought to have known better|not careful enough|rushed|"
@@ -302,7 +307,7 @@ _JUDGMENT_WORDS = words(
     irresponsibility inexcusable inexcusably unprofessional complacent complacency complacence inattentive inattention
     stupid stupidity foolish foolishly foolishness clueless idiot idiotic boneheaded silly rookie dumb corners cowboy
     asleep ball bother bothered attention lack lacked lacking judgment judgement hasty hastily care cared careful
-    better rushed rushing
+    better rushed rushing shortcuts slept decision decisions
     """
 )
 _CAUSE_WORDS = words(
@@ -312,7 +317,7 @@ _CAUSE_WORDS = words(
     misconfigured mishandled misjudged misread mistyped caused broke introduced triggered shipped pushed merged
     deployed took brought knocked responsible blame blamed fault culprit cause wrong accidentally mistakenly
     inadvertently unintentionally wrongly erroneously incorrectly unknowingly mistake accident because since as due
-    attributable ascribed responsibility led leads
+    attributable ascribed responsibility led leads dropped slept takes taking cut should shouldn't paying
     result attributed part stemmed stems came comes boils boiled traced broken root by nobody no-one one without
     mistake mistakes error errors oversight typo blunder slip lapse negligence carelessness judgment judgement
     """
@@ -325,7 +330,8 @@ _WEAK_WORDS = words(
     """
     failed fails did didn't never had hadn't has hasn't have haven't chose decided omitted missed skipped ignored
     misconfigured mishandled misjudged misread mistyped caused broke introduced triggered shipped pushed merged
-    deployed took brought knocked made responsible blame fault culprit cause led leads
+    deployed took brought knocked made responsible blame fault culprit cause led leads dropped slept takes taking
+    cut should shouldn't paying
     """
 )
 _ACCIDENTAL_WORDS = words(
@@ -409,6 +415,12 @@ def _is_person(toks: list[_Tok], i: int, people: People, *, strong: bool = False
     if people.is_name(word, previous):
         return True
     return strong and len(word) > 1 and word.isalpha() and word not in SENTENCE_WORDS and word not in NOT_PEOPLE
+
+
+def _named(toks: list[_Tok], k: int) -> bool:
+    """Whether token k, inside a sentence, is a capitalised name that is not a tool's: "was Mark's fault"."""
+    word = _bare(toks[k])
+    return k > 0 and word.istitle() and word.isalpha() and word not in TOOLS and word not in SENTENCE_WORDS
 
 
 def _subject(toks: list[_Tok], p: int, people: People, *, strong: bool) -> int | None:
@@ -623,7 +635,7 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
         for match in pattern.finditer(text):
             toks = tokens()
             k = _token_at(toks, match.start(1))
-            if k is not None and _is_person(toks, k, people):
+            if k is not None and (_is_person(toks, k, people) or (pattern is _POSSESSED_MISTAKE and _named(toks, k))):
                 add(match.start(), match.end(), "attributes the failure to a person")
     for match in _NOBODY.finditer(low) if words & {"nobody", "no-one", "one"} else ():
         toks = tokens()
@@ -725,7 +737,8 @@ def analyse_sentence(text: str, people: People) -> list[Hit]:
     if len(words) < 2:
         return []
     hits: list[Hit] = []
-    if words & _CAUSE_WORDS and (words & _PEOPLE_WORDS or people.mentioned(text)):
+    someones = ("'" in text or "’" in text) and words & _MISTAKES  # "was Mark's fault"
+    if words & _CAUSE_WORDS and (words & _PEOPLE_WORDS or people.mentioned(text) or someones):
         hits.extend(_person_as_cause(text, low, people, words))
     if words & _HUMAN_ERROR_WORDS or "layer" in words:
         hits.extend(_human_error(low))

@@ -45,19 +45,27 @@ FIRST_NAMES: frozenset[str] = words(
     """
 )
 
-# Tools, products and services named like people, never taken as a person from the sentence alone.
-NOT_PEOPLE: frozenset[str] = words(
+# Tools, products and services named like people.
+TOOLS: frozenset[str] = words(
     """
     Jenkins Travis Alexa Siri Ruby Julia Hudson Jarvis Bamboo Rails Jasper Flux Helm Kafka Grafana Sentry
     Terraform Kubernetes Postgres PostgreSQL Redis Traefik Ansible Puppet Chef Consul Vault Nomad Prometheus
     Alertmanager PagerDuty Opsgenie Slack Jira GitHub GitLab Docker Linux Windows Azure Google Amazon AWS
     Cloudflare Fastly Akamai Nginx Envoy Istio Linkerd Elasticsearch Kibana Logstash CoreDNS Calico Cilium
     Argo ArgoCD Spinnaker Datadog Splunk Heroku Vercel Netlify Lambda Kinesis Cassandra MySQL MongoDB Mongo
-    Zookeeper ZooKeeper Celery Sidekiq Django Flask Rust Python Java Go Node Deno Bun Max May June April August
-    Will Mark Bill Grace Hope Faith Joy Rose Summer Chase Drew Sue Guy Pat Rich Ray Dawn Penny Sky Glen Dean
-    Don Gene Frank Lance Miles Norm Reed Rod Cassandra Hermes Apollo Atlas Athena Zeus Orion Phoenix
+    Zookeeper ZooKeeper Celery Sidekiq Django Flask Rust Python Java Go Node Deno Bun Hermes Apollo Atlas Athena
+    Zeus Orion Phoenix
     """
 )
+# Given names that are also everyday words ("Will", "Mark"), and months.
+WORD_NAMES: frozenset[str] = words(
+    """
+    Max May June April August Will Mark Bill Grace Hope Faith Joy Rose Summer Chase Drew Sue Guy Pat Rich Ray
+    Dawn Penny Sky Glen Dean Don Gene Frank Lance Miles Norm Reed Rod
+    """
+)
+# Never taken as a person from the sentence alone (only when the document names them).
+NOT_PEOPLE: frozenset[str] = TOOLS | WORD_NAMES
 
 # Capitalised words that begin sentences and never name a person.
 SENTENCE_WORDS: frozenset[str] = words(
