@@ -179,7 +179,8 @@ _WEAK = re.compile(
     r"made (?:the|this|that|it|things|matters)(?: \w+)? worse|"
     # a judgment of a person's effort is also that person presented as the cause when they are its subject
     r"dropped the ball|slept through|(?:took|takes|taking) shortcuts|cut corners|"
-    r"should(?:n't| not)? have known better|(?:(?:was|were) not|wasn't|weren't) paying (?:any |much |enough )?attention|"
+    r"should(?:n't| not)? have known better|"
+    r"(?:(?:was|were) not|wasn't|weren't) paying (?:any |much |enough )?attention|"
     r"(?:was|were|is|are) (?:solely |entirely |fully |directly |partly |partially |ultimately )?"
     r"(?:to blame|at fault|the (?:root )?cause|the culprit|responsible for (?:(?:the|this|that|an?) )?(?:\w+ )?"
     r"(?:outage|incident|failure|error|bug|mistake|problem|downtime|issue|data loss|breakage|regression)s?)\b)"
