@@ -188,6 +188,16 @@ def test_post_mortem_sections_carry_versions(api: Api):
     assert unknown.status_code == 422 and unknown.json()["field"] == "name"
 
 
+def test_an_action_item_added_without_a_due_date_gets_the_policy_default(api: Api):
+    from datetime import UTC, datetime, timedelta
+
+    new_incident(api)
+    body = {"title": "Alert on pool use", "priority": "P0"}
+    added = api.call("editor", "POST", "/api/v1/incidents/INC-1/actions", json=body)
+    assert added.status_code == 201
+    assert added.json()["due"] == (datetime.now(UTC).date() + timedelta(days=7)).isoformat()  # the default P0 = 7d
+
+
 def test_action_items_add_update_with_versions_and_list(api: Api):
     new_incident(api)
     added = api.call("editor", "POST", "/api/v1/incidents/INC-1/actions",

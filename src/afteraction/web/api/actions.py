@@ -10,8 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from afteraction.actions import service
 from afteraction.actions.schemas import ActionItemView
+from afteraction.reviews.policy import load_policy
 from afteraction.web.api.common import Label, QueryText, Text, Version
-from afteraction.web.deps import CurrentIncident, Db, Editor, IfMatch, IncidentId, Viewer, etag, pick_version
+from afteraction.web.deps import (
+    AppSettings,
+    CurrentIncident,
+    Db,
+    Editor,
+    IfMatch,
+    IncidentId,
+    Viewer,
+    etag,
+    pick_version,
+)
 
 router = APIRouter(tags=["action items"])
 
@@ -69,8 +80,10 @@ def incident_actions(user: Viewer, incident: CurrentIncident, db: Db) -> list[Ac
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=ActionItemView, status_code=status.HTTP_201_CREATED)
-def add_action(incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, response: Response) -> ActionItemView:
-    """Add an action item to the incident's post-mortem."""
+def add_action(
+    incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, settings: AppSettings, response: Response
+) -> ActionItemView:
+    """Add an action item to the incident's post-mortem; without a due date it gets the policy's for its priority."""
     item = service.add_action(
         db,
         incident_id=incident_id,
@@ -79,6 +92,7 @@ def add_action(incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, re
         due=body.due,
         type=body.type,
         priority=body.priority,
+        policy=load_policy(settings.policy_file),
         viewer=user,
     )
     response.headers["Location"] = f"/api/v1/actions/{item.id}"

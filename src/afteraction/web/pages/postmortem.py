@@ -16,8 +16,9 @@ from afteraction.analysis.lint import LintConfig, load_lint_config
 from afteraction.db import utcnow
 from afteraction.errors import Conflict, InvalidInput
 from afteraction.reviews import editor_service, sections, whytree
+from afteraction.reviews.policy import load_policy
 from afteraction.reviews.schemas import LESSON_KINDS, FactorData, LessonData
-from afteraction.web.deps import IncidentId
+from afteraction.web.deps import AppSettings, IncidentId
 from afteraction.web.pages.forms import day, optional, words
 from afteraction.web.pages.rendering import environment, markdown_html, redirect, render
 from afteraction.web.pages.session import PageDb, User, Writer, safe_next
@@ -349,6 +350,7 @@ def add_action(
     incident_id: IncidentId,
     user: Writer,
     db: PageDb,
+    settings: AppSettings,
     title: Annotated[str, Form(max_length=2000)],
     owner: Annotated[str, Form(max_length=200)] = "",
     due: Annotated[str, Form(max_length=20)] = "",
@@ -356,12 +358,12 @@ def add_action(
     priority: Annotated[str, Form(max_length=20)] = "",
     addresses: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """Add an action item to the post-mortem, with the why or factor it addresses."""
+    """Add an action item to the post-mortem, with the why or factor it addresses; no due date takes the policy's."""
     back = f"/incidents/{incident_id}/postmortem#actions"
     try:
         item = actions.add_action(
             db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
-            type=optional(type), priority=optional(priority), viewer=user,
+            type=optional(type), priority=optional(priority), policy=load_policy(settings.policy_file), viewer=user,
         )  # fmt: skip
         if addresses.strip():
             editor_service.link_action(db, action_id=item.id or "", addresses=addresses, viewer=user)
