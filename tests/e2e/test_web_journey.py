@@ -314,3 +314,24 @@ def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_chart_labels_are_re
         found = page.evaluate(PHONE_PROBLEMS)
         assert found == {"page": 0, "wide": [], "labels": []}, path
     page.context.close()
+
+
+def test_pages_show_the_sites_icon_and_log_no_console_error(chromium, server: Server):
+    incident = create_incident(
+        server.app.state.db, title="Checkout returned 502s", severity="SEV2", allowed_severities=["SEV2"]
+    ).id
+    page = server.page(chromium)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, server, "author")
+    for path in ("/dashboard", "/incidents", f"/incidents/{incident}", f"/incidents/{incident}/postmortem", "/actions"):
+        page.goto(server.url + path)
+        icon = page.locator('link[rel="icon"]').get_attribute("href")
+        assert icon and icon.startswith("/static/favicon.svg"), path
+    page.wait_for_timeout(500)  # the browser asks for the icon after the page has loaded
+    assert errors == []
+    shown = page.request.get(server.url + icon)
+    assert shown.ok and shown.headers["content-type"].startswith("image/svg+xml")
+    legacy = page.request.get(server.url + "/favicon.ico")  # what tabs of the API's JSON and old browsers ask for
+    assert legacy.ok and legacy.body() == shown.body()
+    page.context.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -217,3 +218,17 @@ def test_without_a_secret_key_every_process_shares_the_one_kept_in_the_database(
     use_cookie(client, editor.client.cookies[SESSION_COOKIE])
     assert client.get("/dashboard").url.path == "/dashboard"
     other.state.db.dispose()
+
+
+def test_every_page_names_the_sites_icon_and_favicon_ico_answers_it_without_a_sign_in(site: Site):
+    visitor = site.browser()
+    for page in (visitor.get("/login"), site.browser("viewer").get("/dashboard"), visitor.get("/no-such-page")):
+        found = re.search(r'<link rel="icon" type="image/svg\+xml" href="(/static/favicon\.svg[^"]*)">', page.text)
+        assert found, page.text[:600]
+        icon = visitor.client.get(found.group(1))
+        assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+        assert icon.text.startswith("<svg") and "http" not in icon.text.replace("http://www.w3.org/2000/svg", "")
+    legacy = visitor.client.get("/favicon.ico", follow_redirects=False)
+    assert legacy.status_code == 200 and legacy.headers["content-type"].startswith("image/svg+xml")
+    assert legacy.content == icon.content and "max-age" in legacy.headers["cache-control"]
+    assert "set-cookie" not in legacy.headers  # a plain file: no session for it

@@ -3,7 +3,12 @@ CLI and the REST API. `install_pages(app)` mounts them and the static files on t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from importlib.resources import files
+
 from fastapi import Depends, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -40,9 +45,21 @@ def create_pages(app: FastAPI) -> FastAPI:
     return pages
 
 
+def favicon_route(icon: bytes) -> Callable[[Request], Awaitable[Response]]:
+    """/favicon.ico, which browsers ask for where no page names an icon (the API's JSON): the site's SVG icon."""
+
+    async def favicon(request: Request) -> Response:
+        return Response(icon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+    return favicon
+
+
 def install_pages(app: FastAPI) -> None:
     """Mount the pages and /static on the app, and let the REST API know a signed-in browser by its cookie."""
     app.state.session_signer = SessionSigner(app.state.settings, lambda: app.state.db)
     app.state.authenticators.append(session_cookie)
     app.mount("/static", StaticFiles(packages=[("afteraction", "web/static")]), name="static")
+    # A plain file like /static's, outside the pages: no session cookie, no sign-in.
+    icon = files("afteraction.web").joinpath("static/favicon.svg").read_bytes()
+    app.add_route("/favicon.ico", favicon_route(icon), methods=["GET", "HEAD"], include_in_schema=False)
     app.router.routes.append(PagesMount("", app=create_pages(app), name="pages"))
