@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import update
+
+from afteraction.actions.models import ActionItem
+from afteraction.actions.service import add_action
 from afteraction.reviews.sections import get_whys, update_text_section
 from tests.pages.conftest import Site, new_incident, text_of
 
@@ -220,6 +224,26 @@ def test_action_items_are_added_and_updated_with_their_findings_beside_them(site
         "/actions/AI-1", {"version": version.group(1), "status": "wont-do", "back": "https://evil.example/"}
     )
     assert wont.url.path == "/dashboard" and "needs a reason" in text_of(wont)
+
+
+def test_a_synced_action_items_tracker_issue_is_a_link_in_the_editor_as_on_the_board(site: Site):
+    incident = new_incident(site)
+    for title in ("Alert on pool usage", "Runbook for failover", "Grow the WAL volume"):
+        add_action(site.db, incident_id=incident, title=title, owner="Ana")
+    with site.db.transaction() as session:  # as `actions sync` leaves synced items; AI-2 names a key only
+        for number, key, url in (
+            (1, "OPS-12", "https://jira.example/browse/OPS-12"),
+            (2, "OPS-9", None),
+            (3, "OPS-13", "javascript:alert(1)"),
+        ):
+            session.execute(update(ActionItem).where(ActionItem.id == number).values(tracker_key=key, tracker_url=url))
+    page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
+    link = '<a href="https://jira.example/browse/OPS-12" rel="noopener noreferrer">OPS-12</a>'
+    assert f"Tracker: {link}" in page.text
+    assert link in site.browser("viewer").get("/actions").text  # the board links it the same way
+    shown = text_of(page)
+    assert "Tracker: OPS-9" in shown and "Tracker: OPS-13" in shown
+    assert ">OPS-9</a>" not in page.text and ">OPS-13</a>" not in page.text and "javascript:" not in page.text
 
 
 def test_the_completeness_score_rises_as_the_post_mortem_fills_up(site: Site):
