@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from afteraction.accounts.service import add_member
 from afteraction.actions.service import add_action, update_action
 from afteraction.incidents.service import update_incident
 from afteraction.reviews.sections import update_text_section
+from afteraction.timeline.service import EVENT_KINDS, add_event, list_events
 from tests.pages.conftest import Site, new_incident, text_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "timeline" / "fixtures"
@@ -146,6 +147,29 @@ def test_an_editor_adds_edits_marks_and_deletes_timeline_events(site: Site):
     assert "is not a time such as" in text_of(wrong)
     gone = editor.post(f"/incidents/{incident}/timeline/{event_id}/delete")
     assert "Deleted the event." in text_of(gone) and "No events yet" in text_of(gone)
+
+
+def test_the_timeline_edit_form_offers_the_add_forms_kinds_and_keeps_one_not_in_the_list(site: Site):
+    incident = new_incident(site)
+    when = datetime(2026, 3, 14, 10, 4, 40, tzinfo=UTC)
+    alert = add_event(site.db, incident_id=incident, at=when, text="Error rate alert fired", kind="alert")
+    odd = add_event(site.db, incident_id=incident, at=when, text="Standup notes", kind="standup")
+    editor = site.browser("editor")
+    page = editor.get(f"/incidents/{incident}")
+
+    def options(select_id: str) -> list[tuple[str, bool]]:
+        found = re.search(rf'<select[^>]*id="{select_id}"[^>]*>([\s\S]*?)</select>', page.text)
+        assert found, f"no list {select_id}"
+        chosen = re.findall(r'<option value="([^"]*)"( selected)?', found.group(1))
+        return [(value, bool(selected)) for value, selected in chosen]
+
+    offered = [value for value, _ in options("a-kind")]
+    assert offered == list(EVENT_KINDS) and not re.search(r'<input[^>]*id="t-kind-', page.text)
+    assert options(f"t-kind-{alert.id}") == [(kind, kind == "alert") for kind in offered]
+    assert options(f"t-kind-{odd.id}") == [("standup", True), *((kind, False) for kind in offered)]
+    unchanged = {"at": "2026-03-14T10:04:40", "text": "Standup notes", "actor": "", "kind": "standup", "link": ""}
+    assert "Saved the event." in text_of(editor.post(f"/incidents/{incident}/timeline/{odd.id}", unchanged))
+    assert [e.kind for e in list_events(site.db, incident_id=incident)] == ["alert", "standup"]
 
 
 def test_uploading_exports_detects_their_format_and_shows_each_events_source(site: Site):
