@@ -61,6 +61,8 @@ def test_the_policy_fills_missing_due_dates_by_priority_when_publishing(cli, sto
     monkeypatch.chdir(tmp_path)
     incident = store(make_document(actions=[ActionItemData(title="Document the rollback", owner="Bo Chen",
                                                            priority="P2")]))  # fmt: skip
+    before = json.loads(cli("review", "show", incident, "--json").stdout)
+    assert before["blockers"] == []  # what publishing will fill is not shown as blocking it
     published = cli("review", "publish", incident, "--as", "Ann Lee", "--json")
     assert published.exit_code == 0, published.stderr
     state = json.loads(published.stdout)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
@@ -95,7 +95,9 @@ def publish_blockers(doc: PostmortemDocument, policy: Policy) -> list[str]:
         label = f"{item.id or 'action item'} ({item.title})"
         if policy.require_owner and not (item.owner or "").strip():
             reasons.append(f"{label} has no owner")
-        if policy.require_due_date and item.due is None:
+        # an item the policy has a default due date for gets it when the post-mortem is published
+        defaulted = policy.action_due_date(priority=item.priority, opened=utcnow().date()) is not None
+        if policy.require_due_date and item.due is None and not defaulted:
             reasons.append(f"{label} has no due date")
     return reasons
 
@@ -138,7 +140,15 @@ def _approvals(history: Sequence[ReviewEvent]) -> list[str]:
     return approvers
 
 
-def _record(session: Session, pm: Postmortem, action: str, to_status: str, actor: str, comment: str | None) -> None:
+def _record(
+    session: Session,
+    pm: Postmortem,
+    action: str,
+    to_status: str,
+    actor: str,
+    comment: str | None,
+    at: datetime | None = None,
+) -> None:
     session.add(
         ReviewEvent(
             postmortem_id=pm.id,
@@ -147,7 +157,7 @@ def _record(session: Session, pm: Postmortem, action: str, to_status: str, actor
             to_status=to_status,
             actor=actor,
             comment=(comment or "").strip() or None,
-            at=utcnow(),
+            at=at or utcnow(),
         )
     )
     pm.status = to_status
@@ -214,6 +224,22 @@ def request_review(
             raise InvalidInput(f"{incident.key} has no reviewers: name at least one with --reviewer", field="reviewer")
         _record(session, pm, "request", "in-review", actor, comment)
         return _state(session, incident, pm, policy)
+
+
+def restart_review(
+    db: Database, *, incident_id: str, actor: str, at: datetime | None = None, comment: str | None = None
+) -> None:
+    """Forget a post-mortem's review history and record one request to its reviewers: a reloaded demo starts over."""
+    actor = _check_actor(actor)
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id)
+        pm = _postmortem(session, incident)
+        reviewers = _people(session, pm, "reviewer")
+        if not reviewers:
+            raise InvalidInput(f"{incident.key} has no reviewers to ask", field="reviewer")
+        session.execute(delete(ReviewEvent).where(ReviewEvent.postmortem_id == pm.id))
+        pm.status, pm.published_at = "draft", None
+        _record(session, pm, "request", "in-review", actor, comment, at)
 
 
 def approve_review(
