@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -193,4 +194,36 @@ def test_the_demo_command_creates_a_web_sign_in_and_prints_its_password(cli, dat
     assert browser.sign_in("demo", password.group(1)).url.path == "/login"  # the old password is gone
     signed = browser.sign_in("demo", second.group(1))
     assert signed.url.path == "/dashboard" and "INC-1" in text_of(browser.get("/incidents"))
+    site.db.dispose()
+
+
+def test_the_demo_sign_in_reviews_the_demo_post_mortem_and_publishes_it_in_the_browser(cli, database_url: str):
+    assert cli("demo", "--quiet").exit_code == 0
+    without_user = json.loads(cli("review", "show", "INC-1", "--json").stdout)
+    assert without_user["status"] == "in-review" and without_user["reviewers"] == ["Sarah Lindqvist", "Ming Zhao"]
+    assert [(h["actor"], h["action"], h["to_status"]) for h in without_user["history"]] == [
+        ("Dave Okafor", "request", "in-review")
+    ]
+    loaded = cli("demo", "--quiet", "--user", "demo")
+    password = re.search(r"Web sign-in: user demo, password (\S+) \(editor\)", loaded.stdout)
+    assert password, loaded.stdout
+    site = make_site(database_url)
+    browser = Browser(TestClient(site.app))
+    browser.sign_in("demo", password.group(1))
+    review = browser.get("/incidents/INC-1/review")
+    shown = text_of(review)
+    assert "Reviewers Sarah Lindqvist, Ming Zhao, demo" in shown and "Approvals 0 of 1 needed" in shown
+    steps = re.findall(r'<td data-label="Who">([^<]+)</td><td data-label="Step">(\w+)</td>\s*<td[^>]*>([^<]+)</td>',
+                       review.text)  # fmt: skip
+    assert steps == [("Dave Okafor", "request", "draft → in-review")]
+    assert "/incidents/INC-1/review/approve" in forms_of(review)
+    approved = browser.post("/incidents/INC-1/review/approve", {"comment": "Clear and blameless."})
+    assert "Approved. The post-mortem is approved." in text_of(approved)
+    published = browser.post("/incidents/INC-1/review/publish", {"comment": ""})
+    assert "Published." in text_of(published) and 'aria-current="step">published' in published.text
+    assert re.findall(r'<td data-label="Step">(\w+)</td>', published.text) == ["publish", "approve", "request"]
+    cli("demo", "--quiet", "--user", "demo")  # loading the demo again starts its review over
+    again = json.loads(cli("review", "show", "INC-1", "--json").stdout)
+    assert again["status"] == "in-review" and again["published_at"] is None and again["approvals"] == []
+    assert [(h["actor"], h["action"]) for h in again["history"]] == [("Dave Okafor", "request")]
     site.db.dispose()

@@ -12,7 +12,8 @@ from afteraction.cli import state_of
 from afteraction.cli.output import console, write_file
 from afteraction.db import utcnow
 from afteraction.reviews import service
-from afteraction.reviews.demo import demo_document
+from afteraction.reviews import workflow_service as workflow
+from afteraction.reviews.demo import DEMO_AUTHOR, DEMO_REQUEST_COMMENT, demo_document, demo_request_time
 
 
 def init(ctx: typer.Context) -> None:
@@ -31,14 +32,26 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the post-mortem.")] = False,
     user: Annotated[
         str | None,
-        typer.Option("--user", help="Also create (or reset) this web sign-in, an editor, and print its new password."),
+        typer.Option(
+            "--user",
+            help="Also create (or reset) this web sign-in, an editor who reviews the demo; print its new password.",
+        ),
     ] = None,
 ) -> None:
     """Load a complete sample incident and post-mortem (creates the database if needed)."""
     state = state_of(ctx)
     db = state.database(check=False)
     db.migrate()
-    result = service.store_document(db, doc=demo_document(utcnow().date()), severities=state.settings.severities)
+    today = utcnow().date()
+    result = service.store_document(db, doc=demo_document(today, reviewer=user), severities=state.settings.severities)
+    # Its author asked for the review the day before: the history says so, and a reload starts the review over.
+    workflow.restart_review(
+        db,
+        incident_id=result.incident_id,
+        actor=DEMO_AUTHOR,
+        at=demo_request_time(today),
+        comment=DEMO_REQUEST_COMMENT,
+    )
     text = service.export_document(
         db, incident_id=result.incident_id, fmt="md", template_dir=state.settings.template_dir
     )
@@ -60,3 +73,7 @@ def demo(
         password = secrets.token_urlsafe(9)
         account = reset_demo_user(db, name=user, password=password)
         out.print(f"Web sign-in: user [bold]{account.name}[/bold], password [bold]{password}[/bold] ({account.role})")
+        out.print(
+            f"{account.name} is a reviewer of {result.incident_id}: approve and publish it on its Review page,"
+            f" /incidents/{result.incident_id}/review."
+        )

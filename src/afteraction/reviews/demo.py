@@ -9,11 +9,22 @@ from afteraction.incidents.schemas import TimelineEntry
 from afteraction.reviews.schemas import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
 
 DEMO_REF = "afteraction-demo"
+DEMO_AUTHOR = "Dave Okafor"
+DEMO_REVIEWERS = ("Sarah Lindqvist", "Ming Zhao")
+DEMO_REQUEST_COMMENT = "Ready for review: please check the whys and that every action item addresses a cause."
 
 
-def demo_document(today: date) -> PostmortemDocument:
-    """A complete sample post-mortem of an incident three days before `today`."""
+def demo_request_time(today: date) -> datetime:
+    """When the demo's author asked for its review: the afternoon before `today`."""
+    return datetime.combine(today - timedelta(days=1), time(15, 0), tzinfo=UTC)
+
+
+def demo_document(today: date, *, reviewer: str | None = None) -> PostmortemDocument:
+    """A complete sample post-mortem of an incident three days before `today`; `reviewer` joins its reviewers."""
     day = today - timedelta(days=3)
+    reviewers = list(DEMO_REVIEWERS)
+    if reviewer and reviewer.strip().lower() not in {name.lower() for name in reviewers}:
+        reviewers.append(reviewer.strip())
 
     def at(hh: int, mm: int, ss: int = 0) -> datetime:
         return datetime.combine(day, time(hh, mm, ss), tzinfo=UTC)
@@ -102,8 +113,8 @@ def demo_document(today: date) -> PostmortemDocument:
         services=["checkout-api", "payments-db"],
         teams=["payments"],
         tags=["config", "rollback"],
-        authors=["Dave Okafor"],
-        reviewers=["Sarah Lindqvist", "Ming Zhao"],
+        authors=[DEMO_AUTHOR],
+        reviewers=reviewers,
         started_at=at(9, 58, 12),
         detected_at=at(10, 4, 40),
         acknowledged_at=at(10, 7, 31),
