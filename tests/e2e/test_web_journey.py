@@ -34,6 +34,17 @@ def slack_export(folder: Path) -> Path:
     return target
 
 
+def _pages(incident: str) -> tuple[str, ...]:
+    """Every page a signed-in user reads, for one incident."""
+    return (
+        "/dashboard",
+        "/incidents",
+        f"/incidents/{incident}",
+        f"/incidents/{incident}/postmortem",
+        f"/incidents/{incident}/review",
+        "/actions",
+    )
+
 def test_a_new_team_writes_reviews_publishes_and_exports_a_post_mortem(chromium, server: Server, tmp_path: Path):
     author = server.page(chromium)
     sign_in(author, server, "author")
@@ -238,15 +249,7 @@ def test_with_the_keyboard_only_and_javascript_off_a_person_signs_in_reads_and_e
     assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
-    for path in (
-        "/dashboard",
-        "/incidents",
-        f"/incidents/{incident}",
-        f"/incidents/{incident}/postmortem",
-        f"/incidents/{incident}/review",
-        "/actions",
-        "/incidents/new",
-    ):
+    for path in (*_pages(incident), "/incidents/new"):
         page.goto(server.url + path)
         assert page.evaluate(UNLABELLED) == [], f"{path} has a field without a label"
     page.goto(f"{server.url}/incidents/{incident}/postmortem")
@@ -302,14 +305,7 @@ def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_chart_labels_are_re
                due=started.date() - timedelta(days=1))  # fmt: skip
     page = server.page(chromium, width=390, height=844)
     sign_in(page, server, "author")
-    for path in (
-        "/dashboard",
-        "/incidents",
-        f"/incidents/{incident}",
-        f"/incidents/{incident}/postmortem",
-        f"/incidents/{incident}/review",
-        "/actions",
-    ):
+    for path in _pages(incident):
         page.goto(server.url + path)
         found = page.evaluate(PHONE_PROBLEMS)
         assert found == {"page": 0, "wide": [], "labels": []}, path
