@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
 from afteraction.config import Settings
-from afteraction.db import Database
 from afteraction.errors import AfteractionError, ConfigurationError
+
+if TYPE_CHECKING:
+    from afteraction.db import Database
 
 
 @dataclass
@@ -24,6 +26,8 @@ class CliState:
     def database(self, *, check: bool = True) -> Database:
         """The database of the settings; by default it must answer and be initialised."""
         if self._database is None:
+            from afteraction.db import Database  # SQLAlchemy: only commands that use the database pay for it
+
             self._database = Database(self.settings.database_url, echo=self.settings.echo_sql)
         if check:
             self._database.check()
@@ -87,6 +91,8 @@ def root(
 
 def _register() -> None:
     """Attach every command group to the root app."""
+    # Every run imports these modules, so they import their services inside the commands: `--help` and a
+    # pre-commit `lint` must not pay for SQLAlchemy and the models (tests/test_cli_startup.py checks it).
     from afteraction.cli import (
         actions,
         admin,

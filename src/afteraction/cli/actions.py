@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from afteraction.actions import service
 from afteraction.actions.schemas import ActionItemView
 from afteraction.cli import state_of
 from afteraction.cli.acting import acting_user, policy_of
@@ -43,6 +42,8 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add an action item to an incident; without --due it gets the policy's default for its priority."""
+    from afteraction.actions import service
+
     item = service.add_action(
         state_of(ctx).database(),
         incident_id=incident_id,
@@ -71,6 +72,8 @@ def update(
     as_json: JsonFlag = False,
 ) -> None:
     """Change an action item: status, owner, due date, title, type or priority."""
+    from afteraction.actions import service
+
     item = service.update_action(
         state_of(ctx).database(),
         action_id=action_id,
@@ -96,6 +99,8 @@ def list_(
     as_json: JsonFlag = False,
 ) -> None:
     """List action items, soonest due first; overdue ones are marked."""
+    from afteraction.actions import service
+
     items = service.list_actions(
         state_of(ctx).database(), incident_id=incident, open_only=open_, overdue=overdue, owner=owner
     )

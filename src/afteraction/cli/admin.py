@@ -6,14 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 
 from afteraction.cli import state_of
 from afteraction.cli.output import console, write_file
-from afteraction.db import utcnow
-from afteraction.reviews import service
-from afteraction.reviews import workflow_service as workflow
-from afteraction.reviews.demo import DEMO_AUTHOR, DEMO_REQUEST_COMMENT, demo_document, demo_request_time
 
 
 def init(ctx: typer.Context) -> None:
@@ -39,6 +34,13 @@ def demo(
     ] = None,
 ) -> None:
     """Load a complete sample incident and post-mortem (creates the database if needed)."""
+    from rich.markdown import Markdown
+
+    from afteraction.db import utcnow
+    from afteraction.reviews import service
+    from afteraction.reviews import workflow_service as workflow
+    from afteraction.reviews.demo import DEMO_AUTHOR, DEMO_REQUEST_COMMENT, demo_document, demo_request_time
+
     state = state_of(ctx)
     db = state.database(check=False)
     db.migrate()

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from afteraction.cli import state_of
 from afteraction.cli.output import console, error_console, print_json, write_file
-from afteraction.reviews import service
 
 
 def import_command(
@@ -22,6 +21,8 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Import Markdown post-mortems (this tool's format, and leniently others') or JSON exports into the database."""
+    from afteraction.reviews import service
+
     state = state_of(ctx)
     db = state.database()
     err = error_console()
@@ -67,6 +68,8 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a post-mortem as Markdown, HTML, PDF or JSON."""
+    from afteraction.reviews import service
+
     state = state_of(ctx)
     content = service.export_document(
         state.database(),

@@ -12,7 +12,6 @@ from afteraction.cli import state_of
 from afteraction.cli.output import console, fmt_time, print_json, table
 from afteraction.cli.params import parse_optional_time, parse_time
 from afteraction.errors import InvalidInput
-from afteraction.incidents import service
 from afteraction.incidents.schemas import IncidentSummary
 
 app = typer.Typer(help="Create, list, show and update incidents.", no_args_is_help=True)
@@ -61,6 +60,8 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new incident with an empty draft post-mortem."""
+    from afteraction.incidents import service
+
     state = state_of(ctx)
     if severity is None and kind != "milestone":
         raise InvalidInput(f"--severity is required: one of {', '.join(state.settings.severities)}")
@@ -93,6 +94,8 @@ def list_(
     as_json: JsonFlag = False,
 ) -> None:
     """List incidents, newest first."""
+    from afteraction.incidents import service
+
     state = state_of(ctx)
     incidents = service.list_incidents(
         state.database(),
@@ -140,6 +143,8 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one incident: its labels, key moments and post-mortem state."""
+    from afteraction.incidents import service
+
     incident = service.get_incident(state_of(ctx).database(), incident_id=incident_id)
     if as_json:
         print_json(incident)
@@ -167,6 +172,8 @@ def update(
     as_json: JsonFlag = False,
 ) -> None:
     """Change an incident, or set its key moments by hand (a hand-set moment wins over the timeline's)."""
+    from afteraction.incidents import service
+
     state = state_of(ctx)
     given = {
         "started_at": started_at,

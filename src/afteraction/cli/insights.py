@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,11 +12,10 @@ from afteraction.cli import state_of
 from afteraction.cli.output import console, fmt_duration, print_json, table, write_file
 from afteraction.cli.params import parse_date
 from afteraction.errors import InvalidInput
-from afteraction.insights import similar as similar_service
-from afteraction.insights import taxonomy as taxonomy_service
-from afteraction.insights.schemas import InsightsReport
-from afteraction.insights.service import compute_insights
 from afteraction.reviews.policy import load_policy
+
+if TYPE_CHECKING:
+    from afteraction.insights.schemas import InsightsReport
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 Since = Annotated[str | None, typer.Option("--since", help="Only incidents that started on or after DATE.")]
@@ -106,6 +105,8 @@ def insights_command(
     ] = None,
 ) -> None:
     """Figures across post-mortems: incidents, time to detect/acknowledge/mitigate/resolve, completion, recurrences."""
+    from afteraction.insights.service import compute_insights
+
     state = state_of(ctx)
     report = compute_insights(
         state.database(),
@@ -141,6 +142,8 @@ def similar_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Past post-mortems ranked by relevance of title, summary, factors and timeline (BM25 full-text search)."""
+    from afteraction.insights import similar as similar_service
+
     db = state_of(ctx).database()
     if reindex:
         count = similar_service.reindex(db)
@@ -201,6 +204,8 @@ def themes_command(
 @categories_app.command("list")
 def categories_list(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """The categories of the factor taxonomy with their keywords."""
+    from afteraction.insights import taxonomy as taxonomy_service
+
     cats = taxonomy_service.list_categories(state_of(ctx).database())
     if as_json:
         print_json(cats)
@@ -227,6 +232,8 @@ def categories_set(
     as_json: JsonFlag = False,
 ) -> None:
     """Add a category to the taxonomy or change one."""
+    from afteraction.insights import taxonomy as taxonomy_service
+
     view = taxonomy_service.set_category(
         state_of(ctx).database(),
         slug=slug,
@@ -245,6 +252,8 @@ def categories_set(
 @categories_app.command("remove")
 def categories_remove(ctx: typer.Context, slug: Annotated[str, typer.Argument(help="The category.")]) -> None:
     """Take a category out of the taxonomy."""
+    from afteraction.insights import taxonomy as taxonomy_service
+
     taxonomy_service.remove_category(state_of(ctx).database(), slug=slug)
     console().print(f"Removed category {slug}.")
 
@@ -252,6 +261,8 @@ def categories_remove(ctx: typer.Context, slug: Annotated[str, typer.Argument(he
 @categories_app.command("reset")
 def categories_reset(ctx: typer.Context) -> None:
     """Go back to the built-in taxonomy."""
+    from afteraction.insights import taxonomy as taxonomy_service
+
     taxonomy_service.reset_taxonomy(state_of(ctx).database())
     console().print("The taxonomy is the built-in one again.")
 
@@ -267,6 +278,8 @@ def categories_suggest(
     as_json: JsonFlag = False,
 ) -> None:
     """Propose factor categories for an incident from its text."""
+    from afteraction.insights import taxonomy as taxonomy_service
+
     found = taxonomy_service.suggest_for(state_of(ctx).database(), incident_id=incident_id, text=text, learn=learn)
     if as_json:
         print_json(found)

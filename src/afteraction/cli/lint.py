@@ -82,13 +82,14 @@ class _Configs:
 def _database_names(ctx: typer.Context, wanted: bool) -> list[str]:
     """People's names from the database, when one is in play (--incident, or a database URL set explicitly)."""
     from afteraction.cli import CliState
-    from afteraction.incidents.service import person_names
 
     state = ctx.find_root().obj
     if not isinstance(state, CliState):
         return []
     if not wanted and "database_url" not in state.settings.model_fields_set:
         return []
+    from afteraction.incidents.service import person_names  # SQLAlchemy: not for a lint without a database
+
     try:
         return person_names(state.database())
     except DatabaseUnavailable:

@@ -8,7 +8,6 @@ import typer
 
 from afteraction.cli import state_of
 from afteraction.cli.output import console, fmt_duration, fmt_time, print_json, table
-from afteraction.timeline import service
 
 
 def metrics_command(
@@ -17,6 +16,8 @@ def metrics_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Show an incident's key moments (hand-set, marked or derived from the timeline) and its metrics."""
+    from afteraction.timeline import service
+
     metrics = service.incident_metrics(state_of(ctx).database(), incident_id=incident_id)
     if as_json:
         print_json(metrics)

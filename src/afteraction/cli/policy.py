@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,8 +10,9 @@ from afteraction.cli import state_of
 from afteraction.cli.acting import acting_user, policy_of
 from afteraction.cli.output import console, print_json, table
 from afteraction.cli.params import parse_date
-from afteraction.reviews import workflow_service as service
-from afteraction.reviews.workflow_service import FindingKind
+
+if TYPE_CHECKING:
+    from afteraction.reviews.workflow_service import FindingKind
 
 app = typer.Typer(
     help="Check incidents, post-mortems and action items against the team's policy.", no_args_is_help=True
@@ -25,6 +26,8 @@ def check(
     today: Annotated[str | None, typer.Option("--today", help="Check as of this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """List incidents missing a post-mortem, late post-mortems and overdue action items; exit 1 if any."""
+    from afteraction.reviews import workflow_service as service
+
     db = state_of(ctx).database()
     # A cron job runs this: it is also where post-mortems whose items were all finished by hand get closed.
     closed = service.close_finished(db, actor=acting_user(ctx, None))

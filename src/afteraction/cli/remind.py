@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from afteraction.actions.remind_service import send_reminders
 from afteraction.cli import state_of
 from afteraction.cli.acting import policy_of
 from afteraction.cli.output import console, error_console, print_json, table
@@ -24,6 +23,8 @@ def remind_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Send each owner one digest of their open and overdue action items; a second run in the period sends nothing."""
+    from afteraction.actions.remind_service import send_reminders
+
     state = state_of(ctx)
     report = send_reminders(
         state.database(),

@@ -14,7 +14,6 @@ from afteraction.cli.output import console, error_console, fmt_time, print_json,
 from afteraction.cli.params import parse_time
 from afteraction.errors import InvalidInput
 from afteraction.incidents.schemas import TimelineEntry
-from afteraction.timeline import service
 from afteraction.timeline.importers import FORMATS, ImportOptions
 
 app = typer.Typer(help="Build and read an incident's timeline.", no_args_is_help=True)
@@ -39,6 +38,8 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add one event to the timeline by hand."""
+    from afteraction.timeline import service
+
     entry = service.add_event(
         state_of(ctx).database(),
         incident_id=incident_id,
@@ -56,6 +57,8 @@ def add(
 @app.command("show")
 def show(ctx: typer.Context, incident_id: IncidentArg, as_json: JsonFlag = False) -> None:
     """Show the timeline in time order (UTC)."""
+    from afteraction.timeline import service
+
     entries = service.list_events(state_of(ctx).database(), incident_id=incident_id)
     if as_json:
         print_json([entry_json(e) for e in entries])
@@ -119,6 +122,8 @@ def import_(
     as_json: JsonFlag = False,
 ) -> None:
     """Import events from a source file into the timeline; importing the same events again adds nothing."""
+    from afteraction.timeline import service
+
     options = ImportOptions(
         channels=channel or None,
         include_all=all_,
@@ -160,6 +165,8 @@ def mark(
     as_json: JsonFlag = False,
 ) -> None:
     """Mark an event as a key moment of its incident (a moment set by hand on the incident still wins)."""
+    from afteraction.timeline import service
+
     moment = None if as_.strip().lower() == "none" else as_.strip().lower()
     entry = service.mark_event(state_of(ctx).database(), event_id=event_id, moment=moment)
     if as_json:

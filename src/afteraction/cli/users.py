@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from afteraction.accounts import service
 from afteraction.cli import state_of
 from afteraction.cli.output import console, fmt_time, print_json, table
 from afteraction.errors import InvalidInput
@@ -37,6 +36,8 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a user; the password is read from a prompt (or standard input) and stored as an argon2 hash."""
+    from afteraction.accounts import service
+
     db = state_of(ctx).database()
     user = service.create_user(db, name=name, email=email, role=role, password=_password())
     if as_json:
@@ -48,6 +49,8 @@ def create(
 @user_app.command("list")
 def list_users(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """List the users and their roles."""
+    from afteraction.accounts import service
+
     users = service.list_users(state_of(ctx).database())
     if as_json:
         print_json(users)
@@ -67,6 +70,8 @@ def set_user(
     as_json: JsonFlag = False,
 ) -> None:
     """Change a user's role, or deactivate them."""
+    from afteraction.accounts import service
+
     user = service.update_user(state_of(ctx).database(), name=name, role=role, active=active)
     if as_json:
         print_json(user)
@@ -83,6 +88,8 @@ def create_token(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an API token for a user and print it once (only its digest is stored)."""
+    from afteraction.accounts import service
+
     token = service.create_token(state_of(ctx).database(), user=user, name=name)
     if as_json:
         print_json(token)
@@ -98,6 +105,8 @@ def list_tokens(
     as_json: JsonFlag = False,
 ) -> None:
     """List tokens (never the secrets)."""
+    from afteraction.accounts import service
+
     tokens = service.list_tokens(state_of(ctx).database(), user=user)
     if as_json:
         print_json(tokens)
@@ -116,5 +125,7 @@ def revoke_token(
     token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's number (see `token list`).")],
 ) -> None:
     """Revoke a token: it stops working at once."""
+    from afteraction.accounts import service
+
     token = service.revoke_token(state_of(ctx).database(), token_id=token_id)
     console().print(f"Revoked token {token.id} ({token.name}) of {token.user}.")
