@@ -147,7 +147,8 @@ def test_finishing_the_last_item_by_hand_closes_the_post_mortem_at_once(cli, sto
     cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee")
     cli("review", "approve", incident, "--as", "Dana Ross")
     assert json.loads(cli("review", "publish", incident, "--as", "Ann Lee", "--json").stdout)["status"] == "published"
-    assert cli("actions", "update", "AI-1", "--status", "done", "--as", "Bo Chen").exit_code == 0
+    first = cli("actions", "update", "AI-1", "--status", "done", "--as", "Bo Chen")
+    assert first.exit_code == 0 and "is closed" not in first.stdout
     assert json.loads(cli("review", "show", incident, "--json").stdout)["status"] == "published"
     refused = cli("actions", "update", "AI-2", "--status", "wont-do", "--as", "Bo Chen")
     assert refused.exit_code == 2 and "needs a reason" in refused.stderr
@@ -155,6 +156,7 @@ def test_finishing_the_last_item_by_hand_closes_the_post_mortem_at_once(cli, sto
     done = cli("actions", "update", "AI-2", "--status", "wont-do", "--reason", "the schema check covers it",
                "--as", "Bo Chen")  # fmt: skip
     assert done.exit_code == 0, done.stderr
+    assert f"The post-mortem of {incident} is closed: every action item is done or wont-do." in done.stdout
     state = json.loads(cli("review", "show", incident, "--json").stdout)
     assert state["status"] == "closed"
     last = state["history"][-1]

@@ -74,8 +74,9 @@ def update(
     """Change an action item: status, owner, due date, title, type or priority."""
     from afteraction.actions import service
 
+    db = state_of(ctx).database()
     item = service.update_action(
-        state_of(ctx).database(),
+        db,
         action_id=action_id,
         status=status,
         owner=owner,
@@ -87,6 +88,11 @@ def update(
         actor=acting_user(ctx, as_),
     )
     _done(item, "Updated", as_json)
+    if status is not None and item.incident_id and not as_json:
+        from afteraction.incidents.service import get_incident
+
+        if get_incident(db, incident_id=item.incident_id).postmortem_status == "closed":
+            console().print(f"The post-mortem of {item.incident_id} is closed: every action item is done or wont-do.")
 
 
 @app.command("list")
