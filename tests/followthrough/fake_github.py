@@ -1,4 +1,4 @@
-"""A fake GitHub: the Issues and issue search REST subset afteraction uses, with GitHub's error bodies."""
+"""A fake GitHub: the Issues REST subset afteraction uses, with GitHub's error bodies."""
 
 from __future__ import annotations
 
@@ -35,14 +35,14 @@ class FakeGitHub(FakeService):
         """Route a request the way api.github.com does."""
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return json_answer(401, {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"})
-        if request.path == "/search/issues" and request.method == "GET":
-            return self._search(request.query.get("q", ""))
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues(?:/(\d+))?", request.path)
         if not match or match.group(1) != self.repo:
             return json_answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
         number = match.group(2)
         if number is None and request.method == "POST":
             return self._create(request)
+        if number is None and request.method == "GET":
+            return self._list(request.query)
         if number is not None and int(number) in self.issues:
             issue = self.issues[int(number)]
             if request.method == "GET":
@@ -106,13 +106,19 @@ class FakeGitHub(FakeService):
         issue.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
         return json_answer(200, issue)
 
-    def _search(self, query: str) -> Answer:
-        repo = re.search(r"repo:(\S+)", query)
-        phrase = re.search(r'"([^"]+)"', query)
-        if not query.strip() or repo is None:
-            return _invalid("q", "missing")
-        items = [
-            issue for issue in self.issues.values()
-            if repo.group(1) == self.repo and (phrase is None or phrase.group(1) in (issue["body"] or ""))
+    def _list(self, query: dict[str, str]) -> Answer:
+        """`GET /repos/{owner}/{repo}/issues`: newest first, filtered by labels (all of them) and state, paged."""
+        state = query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            return _invalid("state", "invalid", state)
+        try:
+            per_page, page = int(query.get("per_page", "30")), int(query.get("page", "1"))
+        except ValueError:
+            return json_answer(400, {"message": "Invalid page or per_page", "documentation_url": DOCS})
+        wanted = {label for label in query.get("labels", "").split(",") if label}
+        issues = [
+            issue for issue in reversed(self.issues.values())
+            if state in ("all", issue["state"]) and wanted <= {label["name"] for label in issue["labels"]}
         ]  # fmt: skip
-        return json_answer(200, {"total_count": len(items), "incomplete_results": False, "items": items})
+        per_page = max(1, min(per_page, 100))
+        return json_answer(200, issues[(page - 1) * per_page : page * per_page])

@@ -102,7 +102,23 @@ def test_a_network_failure_leaves_the_items_as_they_were(cli, store, github):
     assert [i["tracker"] for i in json.loads(cli("actions", "list", "--json").stdout)] == [None, None]
     assert cli("actions", "sync").exit_code == 0
     assert sorted(github.issues) == [1, 2]
-    assert len(github.calls("GET", "/search/issues")) == 1  # the item whose create was attempted is looked up first
+    # the item whose create was attempted is looked up first, in its incident's issues (not the lagging search)
+    assert len(github.calls("GET", "/repos/acme/shop/issues")) == 1
+
+
+def test_a_lost_answer_is_found_in_the_incidents_issues_by_the_next_run_without_a_duplicate(cli, store, github):
+    store(make_document(actions=ITEMS))
+    github.fail_next("POST", "/repos/acme/shop/issues", drop=True, after=True)  # created, the answer never arrives
+    assert cli("actions", "sync").exit_code == 6
+    assert sorted(github.issues) == [1]
+    github.close_issue(1)  # closed before the next run: still found (state=all), and read back as done
+    again = cli("actions", "sync", "--json")
+    assert again.exit_code == 0, again.stderr
+    changes = [(c["action_id"], c["change"], c["key"]) for c in json.loads(again.stdout)["changes"]]
+    assert changes[:2] == [("AI-1", "found", "acme/shop#1"), ("AI-2", "created", "acme/shop#2")]
+    assert sorted(github.issues) == [1, 2]
+    listed = github.calls("GET", "/repos/acme/shop/issues")[0]
+    assert (listed.path, listed.query["labels"], listed.query["state"]) == ("/repos/acme/shop/issues", "INC-1", "all")
 
 
 def test_the_tracker_is_unreachable(cli, store, github):

@@ -279,7 +279,7 @@ def _create(
         return
     sent, maybe_landed = claimed
     try:
-        issue = tracker.find(sent.marker) if maybe_landed else None
+        issue = tracker.find(sent) if maybe_landed else None
         found = issue is not None
         issue = issue or tracker.create(sent)
     except TrackerError as exc:

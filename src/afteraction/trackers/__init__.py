@@ -66,8 +66,8 @@ class Tracker(Protocol):
         """Create an issue for an action item."""
         ...
 
-    def find(self, marker: str) -> TrackerIssue | None:
-        """The issue an earlier, interrupted create made for this marker, if it exists."""
+    def find(self, item: TrackerItem) -> TrackerIssue | None:
+        """The issue an earlier, interrupted create made for this item (by its marker), if it exists."""
         ...
 
     def fetch_status(self, key: str) -> RemoteStatus:

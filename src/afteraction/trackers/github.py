@@ -86,12 +86,24 @@ class GitHubTracker:
             payload["assignees"] = [item.owner_github]
         return self._issue(self.http.json(self.http.request("POST", f"/repos/{self.repo}/issues", json_body=payload)))
 
-    def find(self, marker: str) -> TrackerIssue | None:
-        """The issue whose body holds the marker (`GET /search/issues`)."""
-        query = f'repo:{self.repo} is:issue in:body "{marker}"'
-        body = self.http.json(self.http.request("GET", "/search/issues", params={"q": query}))
-        items = body.get("items") if isinstance(body, dict) else None
-        return self._issue(items[0]) if items else None
+    def find(self, item: TrackerItem) -> TrackerIssue | None:
+        """The issue of the incident's label whose body holds the item's marker (`GET /repos/{owner}/{repo}/issues`).
+
+        Not the search API: its index lags behind a create by seconds to minutes, and a sync run soon after a lost
+        answer would not find the issue and would create a second one.
+        """
+        tag = f"<!-- {item.marker} -->"
+        for page in range(1, 101):
+            params = {"labels": item.incident_id, "state": "all", "per_page": "100", "page": str(page)}
+            issues = self.http.json(self.http.request("GET", f"/repos/{self.repo}/issues", params=params))
+            if not isinstance(issues, list):
+                raise TrackerError("GitHub answered the issue list without a list")
+            for issue in issues:
+                if isinstance(issue, dict) and "pull_request" not in issue and tag in str(issue.get("body") or ""):
+                    return self._issue(issue)
+            if len(issues) < 100:
+                break
+        return None
 
     def fetch_status(self, key: str) -> RemoteStatus:
         """`closed` is done (wont-do when closed as not planned); `open` is open."""

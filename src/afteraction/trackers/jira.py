@@ -120,9 +120,9 @@ class JiraTracker:
             raise TrackerError("Jira created an issue but did not say its key")
         return self._issue(str(body["key"]))
 
-    def find(self, marker: str) -> TrackerIssue | None:
+    def find(self, item: TrackerItem) -> TrackerIssue | None:
         """The issue labelled with the marker (`GET /rest/api/3/search/jql`)."""
-        params = {"jql": f'labels = "{marker_label(marker)}"', "fields": "summary", "maxResults": "1"}
+        params = {"jql": f'labels = "{marker_label(item.marker)}"', "fields": "summary", "maxResults": "1"}
         body = self.http.json(self.http.request("GET", "/rest/api/3/search/jql", params=params))
         issues = body.get("issues") if isinstance(body, dict) else None
         return self._issue(str(issues[0]["key"])) if issues else None

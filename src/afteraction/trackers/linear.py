@@ -161,9 +161,9 @@ class LinearTracker:
             raise TrackerError("Linear did not create the issue")
         return TrackerIssue(key=str(issue["identifier"]), url=issue.get("url"))
 
-    def find(self, marker: str) -> TrackerIssue | None:
+    def find(self, item: TrackerItem) -> TrackerIssue | None:
         """The issue created with the marker's id, if an interrupted create made it."""
-        data = self._graphql(ISSUE_QUERY, {"id": self.issue_id(marker)}, missing_ok=True)
+        data = self._graphql(ISSUE_QUERY, {"id": self.issue_id(item.marker)}, missing_ok=True)
         issue = (data or {}).get("issue")
         return TrackerIssue(key=str(issue["identifier"]), url=issue.get("url")) if issue else None
 
