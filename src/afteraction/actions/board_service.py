@@ -18,9 +18,9 @@ from afteraction.incidents.service import check_choice
 
 
 class BoardItem(ActionItemView):
-    """An action item on the board: its view and the address of its tracker issue once synced."""
+    """An action item on the board: its view, with the address of its tracker issue once synced."""
 
-    tracker_url: str | None = None
+    tracker_url: str | None = None  # shown, unlike the view's
     days_overdue: int = 0
 
 
@@ -66,7 +66,7 @@ def action_board(
         for row in session.scalars(query):
             view = view_of(row, today=today)
             late = (today - row.due_date).days if view.overdue and row.due_date is not None else 0
-            items.append(BoardItem(**view.model_dump(), tracker_url=row.tracker_url, days_overdue=late))
+            items.append(BoardItem(**view.model_dump(), tracker_url=view.tracker_url, days_overdue=late))
         return items
 
 

@@ -42,3 +42,5 @@ class ActionItemView(ActionItemData):
     closed_at: datetime | None = None
     overdue: bool = False
     version: int = 1
+    # The web address of the tracker issue once synced, for the pages to link; not part of the JSON shown.
+    tracker_url: str | None = Field(default=None, exclude=True)

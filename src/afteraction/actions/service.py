@@ -54,6 +54,7 @@ def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
         status=item.status,
         status_reason=item.status_reason,
         tracker=item.tracker_key,
+        tracker_url=item.tracker_url,
         opened_at=item.opened_at,
         closed_at=item.closed_at,
         overdue=item.status in OPEN_ACTION_STATUSES and item.due_date is not None and item.due_date < today,

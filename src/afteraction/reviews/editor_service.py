@@ -12,14 +12,12 @@ from sqlalchemy import delete, select
 from afteraction.accounts import service as accounts
 from afteraction.accounts.schemas import Principal, UserView
 from afteraction.actions import service as actions
-from afteraction.actions.models import ActionItem
 from afteraction.actions.schemas import ActionItemView
 from afteraction.analysis.lint import Completeness, Finding, LintConfig, completeness, lint_document
 from afteraction.analysis.lint.structure import SECTION_LABELS
 from afteraction.db import Database
 from afteraction.errors import InvalidInput
 from afteraction.incidents import service as incidents
-from afteraction.incidents.models import Incident
 from afteraction.incidents.schemas import IncidentSummary
 from afteraction.insights.taxonomy import list_categories
 from afteraction.reviews import sections
@@ -149,7 +147,6 @@ class EditorView:
     categories: list[str]
     addresses: dict[str, str] = field(default_factory=dict)
     causes: list[tuple[str, str]] = field(default_factory=list)
-    tracker_urls: dict[str, str] = field(default_factory=dict)
 
 
 def editor_view(
@@ -171,19 +168,7 @@ def editor_view(
         categories=[category.name for category in list_categories(db)],
         addresses={item.id: item.addresses for item in document.actions if item.id and item.addresses},
         causes=cause_choices(document),
-        tracker_urls=_tracker_urls(db, incident_id=incident.id),
     )
-
-
-def _tracker_urls(db: Database, *, incident_id: str) -> dict[str, str]:
-    """The address of each action item's tracker issue, for the items `actions sync` has linked."""
-    query = (
-        select(ActionItem.id, ActionItem.tracker_url)
-        .join(Incident, ActionItem.incident_id == Incident.id)
-        .where(Incident.number == incidents.parse_incident_id(incident_id), ActionItem.tracker_url.is_not(None))
-    )
-    with db.transaction() as session:
-        return {f"AI-{number}": url for number, url in session.execute(query) if url}
 
 
 def cause_choices(doc: PostmortemDocument) -> list[tuple[str, str]]:
