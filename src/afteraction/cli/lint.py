@@ -51,18 +51,6 @@ def _files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _read(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InvalidInput(f"{path}: cannot be read: {error.strerror or error}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from None
-
-
 class _Configs:
     """The lint configuration of each file: `--config`, else the nearest one above the file (cached per folder)."""
 
@@ -104,9 +92,9 @@ PARALLEL_FROM = 200
 
 
 def _lint_one(path: Path, config: LintConfig, today: date, names: list[str]) -> tuple[list[Finding], Completeness]:
-    from afteraction.documents.parse import parse_markdown
+    from afteraction.documents.parse import parse_markdown, read_text
 
-    text = _read(path)
+    text = read_text(path)
     doc = parse_markdown(text, path=str(path))
     return lint_document(doc, source=text, config=config, today=today, known_names=names), completeness(doc)
 

@@ -700,6 +700,10 @@ def parse_json(text: str, *, path: str = "<text>") -> PostmortemDocument:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from error
+    return _from_json(data, path)
+
+
+def _from_json(data: Any, path: str) -> PostmortemDocument:
     if not isinstance(data, dict):
         raise InvalidInput(f"{path}: expected a JSON object, as `afteraction export --format json` writes")
     try:
@@ -710,31 +714,32 @@ def parse_json(text: str, *, path: str = "<text>") -> PostmortemDocument:
         raise InvalidInput(f"{path}: field {field_name}: {first['msg']}") from error
 
 
-def parse_file(path: Path) -> PostmortemDocument:
-    """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark.
-
-    A `.json` file, or any file that holds one JSON object, is read as `export --format json` wrote it.
-    """
+def read_text(path: Path) -> str:
+    """A document file's text: UTF-8 with or without a byte-order mark; one clear line when it cannot be read."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InvalidInput(f"{path}: cannot be read: {error.strerror or error}") from error
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from error
+
+
+def parse_file(path: Path) -> PostmortemDocument:
+    """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark.
+
+    A `.json` file, or any file that holds one JSON object, is read as `export --format json` wrote it.
+    """
+    text = read_text(path)
     if not text.strip():
         raise InvalidInput(f"{path}: empty file: no post-mortem in it")
-    if path.suffix.lower() == ".json" or _looks_like_json(text):
+    if path.suffix.lower() == ".json":
         return parse_json(text, path=str(path))
+    if text.lstrip().startswith("{"):
+        with contextlib.suppress(json.JSONDecodeError):
+            data = json.loads(text)
+            if isinstance(data, dict):
+                return _from_json(data, str(path))
     return parse_markdown(text, path=str(path))
-
-
-def _looks_like_json(text: str) -> bool:
-    if not text.lstrip().startswith("{"):
-        return False
-    try:
-        return isinstance(json.loads(text), dict)
-    except json.JSONDecodeError:
-        return False
