@@ -96,8 +96,9 @@ def publish_blockers(doc: PostmortemDocument, policy: Policy) -> list[str]:
         if policy.require_owner and not (item.owner or "").strip():
             reasons.append(f"{label} has no owner")
         # an item the policy has a default due date for gets it when the post-mortem is published
-        defaulted = policy.action_due_date(priority=item.priority, opened=utcnow().date()) is not None
-        if policy.require_due_date and item.due is None and not defaulted:
+        if policy.require_due_date and item.due is None and not policy.action_due_date(
+            priority=item.priority, opened=utcnow().date()
+        ):
             reasons.append(f"{label} has no due date")
     return reasons
 
