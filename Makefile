@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-RUN_DB ?= sqlite:///$(CURDIR)/out/afteraction.db
+RUN_DB ?= sqlite:///$(CURDIR)/out/afteraction.core.db
 RUN_HOST ?= 127.0.0.1
 RUN_PORT ?= 8000
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from afteraction.incidents.schemas import IncidentSummary
+from afteraction.domain.incidents import IncidentSummary
 
 
 def create() -> FastAPI:

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
 
-from afteraction.accounts.models import IncidentMember, User
+from afteraction.accounts.models import User
 from afteraction.accounts.service import create_token, create_user
-from afteraction.db import Database
-from afteraction.incidents.models import Incident, IncidentLabel
+from afteraction.core.db import Database
+from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember
 from afteraction.reviews.models import Postmortem
 
 BENCH = Path(__file__).resolve().parent

@@ -29,8 +29,11 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from afteraction.cli import app
-from afteraction.db import Database
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
 from afteraction.insights.similar import reindex, similar_incidents
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 SERVICES = [f"svc-{n}" for n in range(40)]
@@ -214,9 +217,9 @@ def run(label: str, url: str, n: int) -> None:
     rng = random.Random(3)
     ids = [f"INC-{rng.randrange(1, n + 1)}" for _ in range(200)]
     texts = [f"{rng.choice(COMPONENTS)} {rng.choice(SYMPTOMS)} because {rng.choice(CAUSES)}" for _ in range(200)]
-    similar_incidents(db, text=texts[0])
-    by_id = [timed(lambda i=i: similar_incidents(db, incident_id=i), 1)[0] for i in ids]
-    by_text = [timed(lambda t=t: similar_incidents(db, text=t), 1)[0] for t in texts]
+    similar_incidents(db, actor=SYSTEM, text=texts[0])
+    by_id = [timed(lambda i=i: similar_incidents(db, actor=SYSTEM, incident_id=i), 1)[0] for i in ids]
+    by_text = [timed(lambda t=t: similar_incidents(db, actor=SYSTEM, text=t), 1)[0] for t in texts]
     for name, values in (("similar ID", by_id), ("similar --text", by_text)):
         print(f"{name}: p50 {statistics.median(values):.1f} ms, p95 {p95(values):.1f} ms (200 queries)")
     with redirect_stdout(io.StringIO()):

@@ -21,10 +21,14 @@ from pathlib import Path
 
 from generate import write_alertmanager_jsonl, write_slack_export
 
-from afteraction.db import Database
-from afteraction.incidents.service import create_incident
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
+from afteraction.domain.incidents import NewIncident
 from afteraction.timeline.importers import ImportOptions
 from afteraction.timeline.service import import_timeline
+from afteraction.usecases.incidents import create_incident
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 COLUMNS = "incident_id, at, sort_at, source, actor, kind, text, link, source_id, parent_source_id, position"
 
@@ -73,9 +77,13 @@ def main() -> None:
         ours.migrate()
         empty = Database(f"sqlite:///{directory / 'baseline.db'}")
         empty.migrate()
-        create_incident(empty, title="Benchmark", severity="SEV1", allowed_severities=["SEV1"])
+        create_incident(
+            empty, actor=SYSTEM, new=NewIncident(title="Benchmark", severity="SEV1"), allowed_severities=["SEV1"]
+        )
         empty.dispose()
-        create_incident(ours, title="Benchmark", severity="SEV1", allowed_severities=["SEV1"])
+        create_incident(
+            ours, actor=SYSTEM, new=NewIncident(title="Benchmark", severity="SEV1"), allowed_severities=["SEV1"]
+        )
         started = time.perf_counter()
         added = 0
         for path, options in (
@@ -83,7 +91,7 @@ def main() -> None:
             (directory / "alerts.jsonl", ImportOptions()),
         ):
             t0 = time.perf_counter()
-            result = import_timeline(ours, incident_id="INC-1", path=path, options=options)
+            result = import_timeline(ours, incident_id="INC-1", path=path, options=options, actor=SYSTEM)
             seconds = time.perf_counter() - t0
             added += result.added
             print(f"{result.format:>12}: {result.added:>10,} events in {seconds:6.2f} s = "

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from afteraction.cli import app
-from afteraction.db import Database
+from afteraction.core.db import Database
 from afteraction.models import metadata
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def pg_schema_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """The URL of an empty, migrated database for one test."""
     if request.param == "sqlite":
-        path = tmp_path / "afteraction.db"
+        path = tmp_path / "afteraction.core.db"
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return

@@ -244,8 +244,6 @@ def test_import_of_a_cet_document_converts_to_utc(cli):
     assert events[0]["at"] == "2019-11-29T11:00:00Z"  # 12:00 CET in winter
 
 
-
-
 def test_an_output_file_that_cannot_be_written_is_one_line(cli, tmp_path):
     cli("demo", "--quiet")
     blocker = tmp_path / "a-file"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 # Each costs tens to hundreds of milliseconds to import, on every commit a team makes.
-HEAVY = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "httpx", "afteraction.db", "afteraction.models")
+HEAVY = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "httpx", "afteraction.core.db", "afteraction.models")
 
 # Runs in a fresh interpreter: the test process itself has all of them imported already.
 SCRIPT = """

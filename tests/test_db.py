@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import bindparam, func, select, text
 
-from afteraction.db import Database, FastRead, refresh_statistics
-from afteraction.errors import DatabaseUnavailable, InvalidInput
+from afteraction.core.db import Database, FastRead, refresh_statistics
+from afteraction.core.errors import DatabaseUnavailable, InvalidInput
 from afteraction.incidents.models import Incident
 from afteraction.insights.models import include_object
 from afteraction.models import metadata

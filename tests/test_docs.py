@@ -11,7 +11,7 @@ import pytest
 import typer.main
 
 from afteraction.cli import app
-from afteraction.config import Settings
+from afteraction.core.config import Settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

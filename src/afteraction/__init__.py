@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typing
 
-from afteraction.actions.schemas import ActionItemData, ActionItemView
-from afteraction.config import Settings
-from afteraction.errors import (
+from afteraction.core.config import Settings
+from afteraction.core.errors import (
     AfteractionError,
     ConfigurationError,
     Conflict,
@@ -14,8 +13,9 @@ from afteraction.errors import (
     InvalidInput,
     NotFound,
 )
-from afteraction.incidents.schemas import IncidentSummary, TimelineEntry
-from afteraction.reviews.schemas import (
+from afteraction.domain.actions import ActionItemData, ActionItemView
+from afteraction.domain.incidents import IncidentSummary, TimelineEntry
+from afteraction.domain.reviews import (
     FactorData,
     LessonData,
     ParseWarning,
@@ -25,7 +25,7 @@ from afteraction.reviews.schemas import (
 )
 
 if typing.TYPE_CHECKING:
-    from afteraction.db import Database
+    from afteraction.core.db import Database
 
 __version__ = "0.1.0"
 
@@ -56,7 +56,7 @@ def __getattr__(name: str) -> object:
     """The members imported on first use."""
     # Database brings in SQLAlchemy (~0.2 s): loaded on first use, so commands without a database start fast
     if name == "Database":
-        from afteraction.db import Database
+        from afteraction.core.db import Database
 
         return Database
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

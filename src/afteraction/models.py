@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from afteraction.accounts.models import ApiToken, IncidentMember, User
-from afteraction.accounts.session_models import WebSecret
-from afteraction.actions.followup_models import SentDigest, TrackerLink
-from afteraction.actions.models import ActionItem
-from afteraction.db import Base
-from afteraction.incidents.models import Incident, IncidentLabel, Person, TimelineEvent
+from afteraction.accounts.models import ApiToken, User, WebSecret
+from afteraction.actions.models import ActionItem, SentDigest, TrackerLink
+from afteraction.core.db import Base
+from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember, Person, TimelineEvent
 from afteraction.insights.models import FactorCategory, InsightCategory, SearchDocument, SearchTerm
 from afteraction.reviews.models import (
     ContributingFactor,
@@ -15,10 +13,10 @@ from afteraction.reviews.models import (
     Lesson,
     Postmortem,
     PostmortemPerson,
+    ReviewEvent,
+    SectionVersion,
     WhyNode,
 )
-from afteraction.reviews.section_models import SectionVersion
-from afteraction.reviews.workflow_models import ReviewEvent
 from afteraction.webhooks.models import WebhookDelivery
 
 metadata = Base.metadata

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from afteraction.actions.schemas import ActionItemData
 from afteraction.analysis.lint import LintConfig, lint_document
 from afteraction.analysis.lint.actions import vague_reason
-from afteraction.reviews.schemas import PostmortemDocument
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.reviews import PostmortemDocument
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TODAY = date(2026, 3, 1)

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from afteraction.cli import CliState
 from afteraction.cli.lint import lint_command
-from afteraction.config import Settings
-from afteraction.db import Database
-from afteraction.reviews import service
-from afteraction.reviews.demo import demo_document
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
+from afteraction.usecases import documents as service
+from afteraction.usecases.demo import demo_document
 
 runner = CliRunner()
 

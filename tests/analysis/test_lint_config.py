@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from afteraction.analysis.lint import LintConfig, lint_document, load_lint_config, load_lint_config_file
+from afteraction.core.errors import ConfigurationError
 from afteraction.documents.parse import parse_markdown
-from afteraction.errors import ConfigurationError
 
 TODAY = date(2026, 3, 1)
 

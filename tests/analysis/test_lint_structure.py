@@ -8,9 +8,9 @@ import pytest
 
 from afteraction.analysis.lint import LintConfig, completeness, lint_document
 from afteraction.documents.parse import parse_markdown
-from afteraction.incidents.schemas import TimelineEntry
-from afteraction.reviews.demo import demo_document
-from afteraction.reviews.schemas import PostmortemDocument, WhyNodeData
+from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.reviews import PostmortemDocument, WhyNodeData
+from afteraction.usecases.demo import demo_document
 
 TODAY = date(2026, 3, 1)
 

@@ -13,9 +13,7 @@ from afteraction.documents.render import normalise, render_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "postmortems"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="the shared corpus is not beside the repository"
-)
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not beside the repository")
 
 
 def _corpus_files() -> list[Path]:
@@ -87,9 +85,7 @@ def test_a_file_without_an_ending_and_long_durations(corpus):
     assert doc.title == "Bad AWS EKS AMI"
     assert doc.extra["stats"]["time_to_detect_s"] == 7 * 3600
     assert doc.extra["stats"]["time_to_recover_s"] == 54 * 3600 + 10 * 60
-    assert doc.actions[0].title.startswith(
-        "Improve coverage of readiness/liveness probes: Reach out to teams"
-    )
+    assert doc.actions[0].title.startswith("Improve coverage of readiness/liveness probes: Reach out to teams")
 
 
 @needs_corpus
@@ -240,9 +236,7 @@ def test_fixture_front_matter_from_elsewhere():
 
 
 def test_fixture_body_without_sections_becomes_the_summary():
-    doc = parse_markdown(
-        "---\nuuid: u-1\ncompany: Acme\nproduct: Acme Cloud\n---\n\nIt broke.\n\nWe fixed it.\n"
-    )
+    doc = parse_markdown("---\nuuid: u-1\ncompany: Acme\nproduct: Acme Cloud\n---\n\nIt broke.\n\nWe fixed it.\n")
     assert (doc.title, doc.summary, doc.external_ref) == ("Acme Cloud", "It broke.\n\nWe fixed it.", "u-1")
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from afteraction.core.errors import InvalidInput
 from afteraction.documents.parse import parse_file, parse_markdown, section_key
-from afteraction.errors import InvalidInput
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -41,9 +41,7 @@ def test_front_matter_fields_are_read(ours):
 def test_text_sections_are_kept_verbatim(ours):
     assert ours.summary.startswith("A cache TTL of `0` shipped")
     assert ours.summary.endswith("\n\nAbout 18% of checkouts failed for 39 minutes.")
-    assert (
-        ours.impact == "- 18% of checkout attempts failed between 10:02 and 10:41 UTC.\n- No data was lost."
-    )
+    assert ours.impact == "- 18% of checkout attempts failed between 10:02 and 10:41 UTC.\n- No data was lost."
     assert ours.trigger == "Config push `cfg-2291` set `cache.ttl` to `0`."
     assert ours.sections[0].heading == "Attendees"
     assert ours.sections[0].body == "Ana, Ben, Chloé"
@@ -102,10 +100,7 @@ def test_unreadable_lines_become_warnings_with_their_line(ours):
         (57, "timeline time '??' not understood; kept with no time"),
         (105, "action item due date 'not soon' not understood; left empty"),
     ]
-    assert (
-        str(ours.warnings[0])
-        == f"{FIXTURES / 'ours.md'}:57: timeline time '??' not understood; kept with no time"
-    )
+    assert str(ours.warnings[0]) == f"{FIXTURES / 'ours.md'}:57: timeline time '??' not understood; kept with no time"
 
 
 def test_five_whys_tree_with_several_branches_and_root_causes(ours):
@@ -168,9 +163,7 @@ def test_front_matter_values_of_the_wrong_shape_are_warned_and_kept_in_extra():
 
 
 def test_times_in_front_matter_are_converted_to_utc():
-    doc = parse_markdown(
-        "---\ntitle: T\nstarted_at: 2026-03-14T12:00:00+02:00\nresolved_at: '2026-03-14 13:00'\n---\n"
-    )
+    doc = parse_markdown("---\ntitle: T\nstarted_at: 2026-03-14T12:00:00+02:00\nresolved_at: '2026-03-14 13:00'\n---\n")
     assert doc.started_at == datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
     assert doc.resolved_at == datetime(2026, 3, 14, 13, 0, tzinfo=UTC)
 
@@ -288,9 +281,7 @@ def test_any_text_parses_without_crashing(text):
 
 
 def test_stats_section_beside_front_matter_stats_that_are_not_a_mapping():
-    doc = parse_markdown(
-        "---\ntitle: T\nextra: {stats: fast}\n---\n## Stats\n\n- Time to recovery: 2 hours\n"
-    )
+    doc = parse_markdown("---\ntitle: T\nextra: {stats: fast}\n---\n## Stats\n\n- Time to recovery: 2 hours\n")
     assert doc.extra["stats"] == {"time_to_recover_s": 7200}
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from afteraction.actions.schemas import ActionItemData
 from afteraction.documents.parse import parse_file, parse_markdown
 from afteraction.documents.render import mermaid_whys, normalise, render_html, render_json, render_markdown
-from afteraction.incidents.schemas import TimelineEntry
-from afteraction.reviews.schemas import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.reviews import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
 
 FIXTURES = Path(__file__).parent / "fixtures"
 T0 = datetime(2026, 3, 14, 10, 2, tzinfo=UTC)
@@ -32,12 +32,8 @@ def doc() -> PostmortemDocument:
         summary="Search returned **errors** <script>alert(1)</script>",
         timeline_note="All times in UTC.",
         timeline=[
-            TimelineEntry(
-                at=T0, text="Deploy `v2` | canary skipped", kind="deploy", source="git", actor="Ana"
-            ),
-            TimelineEntry(
-                at=T0 + timedelta(minutes=6), text="Alert fired", key_moment="detected", source_id="a:1"
-            ),
+            TimelineEntry(at=T0, text="Deploy `v2` | canary skipped", kind="deploy", source="git", actor="Ana"),
+            TimelineEntry(at=T0 + timedelta(minutes=6), text="Alert fired", key_moment="detected", source_id="a:1"),
         ],
         problem_statement='Search said "500"',
         whys=[

@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemData
 from afteraction.documents.parse import parse_file, parse_markdown, section_key
 from afteraction.documents.render import normalise, render_markdown
-from afteraction.incidents.schemas import KEY_MOMENTS, KINDS, TimelineEntry
-from afteraction.reviews.schemas import (
+from afteraction.domain.actions import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionItemData
+from afteraction.domain.incidents import KEY_MOMENTS, KINDS, TimelineEntry
+from afteraction.domain.reviews import (
     LESSON_KINDS,
     POSTMORTEM_STATUSES,
     FactorData,
@@ -42,15 +42,13 @@ inline = st.text(ALPHABET, min_size=1, max_size=24).filter(lambda s: s.strip() !
 optional = st.none() | inline
 multiline = st.lists(inline, min_size=1, max_size=3).map("\n".join)
 # a block line starts with a letter, so it can never open a heading, list, table or code fence of its own
-block_line = st.builds(
-    lambda first, rest: first + rest, st.sampled_from(LETTERS), st.text(ALPHABET, max_size=30)
-)
+block_line = st.builds(lambda first, rest: first + rest, st.sampled_from(LETTERS), st.text(ALPHABET, max_size=30))
 paragraph = st.lists(block_line, min_size=1, max_size=3).map("\n".join)
 block = st.lists(paragraph, max_size=3).map("\n\n".join)
 slug = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
-times = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
-).map(lambda at: at.replace(microsecond=0))
+times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)).map(
+    lambda at: at.replace(microsecond=0)
+)
 headings = st.text(LETTERS + string.digits + " -.,!?&", min_size=1, max_size=24).filter(
     lambda s: s.strip() != "" and section_key(s) is None and s.strip()[0] not in "-"
 )

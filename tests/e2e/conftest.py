@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from afteraction.accounts import service as accounts
-from afteraction.config import Settings
+from afteraction.core.config import Settings
 from afteraction.web import create_app
 from tests.conftest import serve_in_thread
 

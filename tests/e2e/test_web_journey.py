@@ -12,12 +12,16 @@ from pathlib import Path
 import pytest
 
 from afteraction.actions.service import add_action
-from afteraction.incidents.service import create_incident, update_incident
-from afteraction.reviews.schemas import FactorData, WhyNodeData
+from afteraction.core.actor import Actor
+from afteraction.domain.incidents import IncidentChanges, NewIncident
+from afteraction.domain.reviews import FactorData, WhyNodeData
 from afteraction.reviews.sections import replace_factors, replace_whys, update_text_section
 from afteraction.timeline.service import add_event, mark_event
+from afteraction.usecases.incidents import create_incident, update_incident
 from tests.e2e.conftest import PASSWORD as PASSWORD_FOR_KEYBOARD
 from tests.e2e.conftest import Server, expect, screenshot, sign_in
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 FIXTURES = Path(__file__).resolve().parents[1] / "timeline" / "fixtures"
 BLAMEFUL = "Checkout failed for 23 minutes because the on-call engineer was careless with the config."
@@ -44,6 +48,7 @@ def _pages(incident: str) -> tuple[str, ...]:
         f"/incidents/{incident}/review",
         "/actions",
     )
+
 
 def test_a_new_team_writes_reviews_publishes_and_exports_a_post_mortem(chromium, server: Server, tmp_path: Path):
     author = server.page(chromium)
@@ -173,20 +178,24 @@ def test_script_and_event_handler_payloads_in_a_post_mortem_never_run(chromium, 
     db = server.app.state.db
     hostile = "\n\n".join(PAYLOADS)
     incident = create_incident(
-        db, title="<img src=x onerror=\"window.__pwned='title'\">", severity="SEV2", allowed_severities=["SEV2"]
+        db,
+        actor=SYSTEM,
+        new=NewIncident(title="<img src=x onerror=\"window.__pwned='title'\">", severity="SEV2"),
+        allowed_severities=["SEV2"],
     ).id
     for name in ("summary", "impact", "problem_statement", "supporting_info"):
-        update_text_section(db, incident_id=incident, name=name, text=hostile)
+        update_text_section(db, incident_id=incident, name=name, text=hostile, actor=SYSTEM)
     add_event(
         db,
         incident_id=incident,
         at=datetime(2024, 3, 14, 10, tzinfo=UTC),
         text=hostile,
-        actor="<script>window.__pwned='actor'</script>",
+        person="<script>window.__pwned='actor'</script>",
         link="javascript:window.__pwned='event link'",
+        actor=SYSTEM,
     )
-    replace_whys(db, incident_id=incident, nodes=[WhyNodeData(text=PAYLOADS[1], root_cause=True)])
-    replace_factors(db, incident_id=incident, items=[FactorData(text=PAYLOADS[2], category=PAYLOADS[0])])
+    replace_whys(db, incident_id=incident, nodes=[WhyNodeData(text=PAYLOADS[1], root_cause=True)], actor=SYSTEM)
+    replace_factors(db, incident_id=incident, items=[FactorData(text=PAYLOADS[2], category=PAYLOADS[0])], actor=SYSTEM)
 
     page = server.page(chromium)
     dialogs: list[str] = []
@@ -232,9 +241,18 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
 
 def test_with_the_keyboard_only_and_javascript_off_a_person_signs_in_reads_and_edits(chromium, server: Server):
     db = server.app.state.db
-    incident = create_incident(db, title="Search latency", severity="SEV3", allowed_severities=["SEV3"]).id
-    update_text_section(db, incident_id=incident, name="summary", text="Search was **slow** for an hour.")
-    add_event(db, incident_id=incident, at=datetime(2024, 3, 14, 10, tzinfo=UTC), text="Alert fired", kind="alert")
+    incident = create_incident(
+        db, actor=SYSTEM, new=NewIncident(title="Search latency", severity="SEV3"), allowed_severities=["SEV3"]
+    ).id
+    update_text_section(db, incident_id=incident, name="summary", text="Search was **slow** for an hour.", actor=SYSTEM)
+    add_event(
+        db,
+        incident_id=incident,
+        at=datetime(2024, 3, 14, 10, tzinfo=UTC),
+        text="Alert fired",
+        kind="alert",
+        actor=SYSTEM,
+    )
     context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(server.url + "/")
@@ -290,19 +308,34 @@ def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_chart_labels_are_re
     severities = ["SEV2"]
     started = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     incident = create_incident(
-        db, title="Checkout returned 502s", severity="SEV2", allowed_severities=severities, started_at=started,
-        services=["checkout-api"],
-    ).id  # fmt: skip
-    alert = add_event(db, incident_id=incident, at=started + timedelta(minutes=6), text="5xx alert fired", kind="alert")
-    mark_event(db, event_id=alert.id or 0, moment="detected", incident_id=incident)
-    ack = add_event(db, incident_id=incident, at=started + timedelta(minutes=9), text="Acked", kind="acknowledge")
-    mark_event(db, event_id=ack.id or 0, moment="acknowledged", incident_id=incident)  # the longest badge
+        db,
+        actor=SYSTEM,
+        new=NewIncident(title="Checkout returned 502s", severity="SEV2", started_at=started, services=["checkout-api"]),
+        allowed_severities=severities,
+    ).id
+    alert = add_event(
+        db, incident_id=incident, at=started + timedelta(minutes=6), text="5xx alert fired", kind="alert", actor=SYSTEM
+    )
+    mark_event(db, event_id=alert.id or 0, moment="detected", incident_id=incident, actor=SYSTEM)
+    ack = add_event(
+        db, incident_id=incident, at=started + timedelta(minutes=9), text="Acked", kind="acknowledge", actor=SYSTEM
+    )
+    mark_event(db, event_id=ack.id or 0, moment="acknowledged", incident_id=incident, actor=SYSTEM)  # the longest badge
     update_incident(
-        db, incident_id=incident, allowed_severities=severities, status="resolved",
-        moments={"resolved_at": started + timedelta(minutes=42)},
-    )  # fmt: skip
-    add_action(db, incident_id=incident, title="Alert on pool usage above 80%", owner="Dave Okafor",
-               due=started.date() - timedelta(days=1))  # fmt: skip
+        db,
+        actor=SYSTEM,
+        incident_id=incident,
+        changes=IncidentChanges(status="resolved", moments={"resolved_at": started + timedelta(minutes=42)}),
+        allowed_severities=severities,
+    )
+    add_action(
+        db,
+        incident_id=incident,
+        title="Alert on pool usage above 80%",
+        owner="Dave Okafor",
+        due=started.date() - timedelta(days=1),
+        actor=SYSTEM,
+    )
     page = server.page(chromium, width=390, height=844)
     sign_in(page, server, "author")
     for path in _pages(incident):
@@ -314,7 +347,10 @@ def test_on_a_phone_no_page_is_wider_than_the_screen_and_the_chart_labels_are_re
 
 def test_pages_show_the_sites_icon_and_log_no_console_error(chromium, server: Server):
     incident = create_incident(
-        server.app.state.db, title="Checkout returned 502s", severity="SEV2", allowed_severities=["SEV2"]
+        server.app.state.db,
+        actor=SYSTEM,
+        new=NewIncident(title="Checkout returned 502s", severity="SEV2"),
+        allowed_severities=["SEV2"],
     ).id
     page = server.page(chromium)
     errors: list[str] = []

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from afteraction.actions.schemas import ActionItemData
-from afteraction.incidents.schemas import TimelineEntry
-from afteraction.reviews.schemas import PostmortemDocument
-from afteraction.reviews.service import store_document
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.reviews import PostmortemDocument
+from afteraction.usecases.documents import store_document
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
 

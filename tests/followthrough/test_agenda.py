@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from afteraction.actions.schemas import ActionItemData
+from afteraction.domain.actions import ActionItemData
 from tests.followthrough.conftest import make_document
 
 

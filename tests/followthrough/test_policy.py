@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from afteraction.actions.schemas import ActionItemData
-from afteraction.errors import ConfigurationError
-from afteraction.reviews.policy import Duration, Policy, add_business_days, load_policy, parse_duration
+from afteraction.core.errors import ConfigurationError
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.policy import Duration, Policy, add_business_days, load_policy, parse_duration
 from tests.followthrough.conftest import make_document
 
 

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from afteraction.actions.schemas import ActionItemData
+from afteraction.domain.actions import ActionItemData
 from tests.conftest import free_port
 from tests.followthrough.conftest import make_document
 from tests.followthrough.fake_http import SlackReceiver

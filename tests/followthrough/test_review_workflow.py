@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from afteraction.actions.schemas import ActionItemData
+from afteraction.domain.actions import ActionItemData
 from tests.followthrough.conftest import make_document
 
 

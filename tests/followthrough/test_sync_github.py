@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from afteraction.actions.schemas import ActionItemData
+from afteraction.domain.actions import ActionItemData
 from tests.followthrough.conftest import make_document
 from tests.followthrough.fake_github import FakeGitHub
 

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from afteraction.actions.schemas import ActionItemData
+from afteraction.core.actor import Actor
+from afteraction.domain.actions import ActionItemData
 from tests.followthrough.conftest import make_document
 from tests.followthrough.fake_jira import FakeJira
 
@@ -157,11 +158,11 @@ def test_missing_settings_are_named(cli, store, monkeypatch):
 def test_two_syncs_at_once_create_each_issue_once(db, database_url, store, jira):
     import threading
 
-    from afteraction.actions.sync_service import sync_actions
-    from afteraction.config import Settings
-    from afteraction.db import Database
-    from afteraction.reviews.policy import Policy
+    from afteraction.core.config import Settings
+    from afteraction.core.db import Database
+    from afteraction.domain.policy import Policy
     from afteraction.trackers import make_tracker
+    from afteraction.usecases.sync import sync_actions
 
     store(make_document(actions=ITEMS))
     original = jira.handle
@@ -178,7 +179,7 @@ def test_two_syncs_at_once_create_each_issue_once(db, database_url, store, jira)
         database = Database(database_url)
         try:
             reports.append(sync_actions(database, tracker=make_tracker("jira", Settings()), policy=Policy(),
-                                        actor="cron"))  # fmt: skip
+                                        actor=Actor.system("cron")))  # fmt: skip
         finally:
             database.dispose()
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select, update
 
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import ActionItemData
-from afteraction.db import Database
+from afteraction.core.db import Database
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.reviews import FactorData, PostmortemDocument
 from afteraction.incidents.models import Incident
 from afteraction.reviews.models import Postmortem
-from afteraction.reviews.schemas import FactorData, PostmortemDocument
-from afteraction.reviews.service import store_document
+from afteraction.usecases.documents import store_document
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from afteraction.analysis.insights import (
 )
 from afteraction.analysis.similarity import Scored, blend, choose_query_terms, cosine, expand_query, tokenize
 from afteraction.analysis.themes import FactorText, cluster_factors, stem
-from afteraction.reviews.policy import Policy
+from afteraction.domain.policy import Policy
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, func, select
 
-from afteraction.errors import InvalidInput, NotFound
+from afteraction.core.actor import Actor
+from afteraction.core.errors import InvalidInput, NotFound
+from afteraction.domain.incidents import IncidentChanges
+from afteraction.domain.policy import Policy
+from afteraction.domain.reviews import FactorData, PostmortemDocument
 from afteraction.incidents.models import Incident
 from afteraction.insights.models import SearchDocument
 from afteraction.insights.search import rebuild_search_index, refresh_search_index, search_index_for
@@ -13,14 +17,14 @@ from afteraction.insights.service import compute_insights
 from afteraction.insights.similar import find_recurrences, reindex, similar_incidents
 from afteraction.insights.taxonomy import list_categories, remove_category, reset_taxonomy, set_category, suggest_for
 from afteraction.insights.themes import compute_themes
-from afteraction.reviews.policy import Policy
-from afteraction.reviews.schemas import FactorData, PostmortemDocument
-from afteraction.reviews.service import store_document
+from afteraction.usecases.documents import store_document
 from tests.insights.conftest import NOW, SEVERITIES
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 
 def report(db, **kw):
-    return compute_insights(db, policy=Policy(), severities=SEVERITIES, now=NOW, **kw)
+    return compute_insights(db, policy=Policy(), severities=SEVERITIES, now=NOW, **{"actor": SYSTEM, **kw})
 
 
 def counts(items):
@@ -109,13 +113,13 @@ def test_empty_database_gives_empty_figures(db):
 
 
 def test_similar_ranks_the_matching_postmortem_first(history):
-    hits = similar_incidents(history, text="connection pool exhausted after a config change", top=2)
+    hits = similar_incidents(history, text="connection pool exhausted after a config change", top=2, actor=SYSTEM)
     assert {h.id for h in hits} == {"INC-1", "INC-2"}
-    assert similar_incidents(history, incident_id="INC-2", top=1)[0].id == "INC-1"
+    assert similar_incidents(history, incident_id="INC-2", top=1, actor=SYSTEM)[0].id == "INC-1"
     with pytest.raises(InvalidInput):
-        similar_incidents(history)
+        similar_incidents(history, actor=SYSTEM)
     with pytest.raises(NotFound):
-        similar_incidents(history, incident_id="INC-99")
+        similar_incidents(history, incident_id="INC-99", actor=SYSTEM)
 
 
 def test_search_index_follows_saved_postmortems(history):
@@ -138,22 +142,27 @@ def test_search_index_follows_saved_postmortems(history):
         assert session.scalar(select(func.count()).select_from(SearchDocument)) == 2
 
 
-def test_private_incidents_are_never_similar(history):
-    from afteraction.incidents.service import update_incident
+def test_a_private_incident_is_similar_only_for_those_who_may_see_it(history):
+    from afteraction.usecases.incidents import update_incident
 
-    update_incident(history, incident_id="INC-1", allowed_severities=SEVERITIES, private=True)
-    assert "INC-1" not in {h.id for h in similar_incidents(history, text="connection pool config change")}
+    update_incident(
+        history, actor=SYSTEM, incident_id="INC-1", changes=IncidentChanges(private=True), allowed_severities=SEVERITIES
+    )
+    outsider = Actor(user_id=999, name="outsider", role="viewer")
+    query = "connection pool config change"
+    assert "INC-1" not in {h.id for h in similar_incidents(history, text=query, actor=outsider)}
+    assert "INC-1" in {h.id for h in similar_incidents(history, text=query, actor=SYSTEM)}
 
 
 def test_recurrences_for_the_editor(history):
-    found = find_recurrences(history, incident_id="INC-2")
+    found = find_recurrences(history, incident_id="INC-2", actor=SYSTEM)
     assert [r.resembles for r in found] == ["INC-1"]
     assert "config-change" in found[0].shared_categories and found[0].shared_services == ["checkout"]
-    assert find_recurrences(history, incident_id="INC-1") == []
+    assert find_recurrences(history, incident_id="INC-1", actor=SYSTEM) == []
 
 
 def test_themes_cluster_factors_with_incidents_services_and_actions(history):
-    themes = compute_themes(history, today=NOW.date())
+    themes = compute_themes(history, today=NOW.date(), actor=SYSTEM)
     pool = next(t for t in themes if t.category == "config-change")
     assert pool.incidents == ["INC-1", "INC-2"] and counts(pool.services) == {"checkout": 2}
     assert pool.actions_done == 1 and pool.actions_open == 1
@@ -175,11 +184,11 @@ def test_taxonomy_is_editable(db):
 
 
 def test_suggestions_for_an_incident_and_a_text(history):
-    assert suggest_for(history, text="The TLS certificate expired")[0].slug == "time"
-    slugs = [s.slug for s in suggest_for(history, incident_id="INC-1")]
+    assert suggest_for(history, text="The TLS certificate expired", actor=SYSTEM)[0].slug == "time"
+    slugs = [s.slug for s in suggest_for(history, incident_id="INC-1", actor=SYSTEM)]
     assert "config-change" in slugs
     with pytest.raises(InvalidInput):
-        suggest_for(history)
+        suggest_for(history, actor=SYSTEM)
 
 
 def test_an_alias_added_to_the_taxonomy_counts_stored_categories(history):

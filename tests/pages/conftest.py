@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from afteraction.accounts import service as accounts
-from afteraction.config import Settings
-from afteraction.db import Database
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
 from afteraction.web import create_app
 
 PASSWORD = "correct horse"

@@ -8,12 +8,18 @@ import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from afteraction.accounts.service import add_member
-from afteraction.actions.service import add_action, update_action
-from afteraction.incidents.service import update_incident
+from afteraction.actions.service import add_action
+from afteraction.core.actor import Actor
+from afteraction.domain.actions import ActionChanges
+from afteraction.domain.incidents import IncidentChanges, NewIncident
+from afteraction.incidents.members import add_member
 from afteraction.reviews.sections import update_text_section
 from afteraction.timeline.service import EVENT_KINDS, add_event, list_events
+from afteraction.usecases.actions import update_action
+from afteraction.usecases.incidents import update_incident
 from tests.pages.conftest import Site, new_incident, text_of
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 FIXTURES = Path(__file__).resolve().parents[1] / "timeline" / "fixtures"
 
@@ -54,8 +60,10 @@ def test_the_list_filters_by_every_field_and_searches(site: Site):
     first = new_incident(site, title="Checkout 502s", severity="SEV1", services="checkout")
     second = new_incident(site, title="Slow search", severity="SEV3", services="search", kind="near-miss")
     third = new_incident(site, title="Disk full on db-1", severity="SEV2", services="db")
-    update_text_section(site.db, incident_id=third, name="summary", text="The WAL volume filled up overnight.")
-    item = add_action(site.db, incident_id=second, title="Alert on p99", due=date(2020, 1, 1))
+    update_text_section(
+        site.db, incident_id=third, name="summary", text="The WAL volume filled up overnight.", actor=SYSTEM
+    )
+    item = add_action(site.db, incident_id=second, title="Alert on p99", due=date(2020, 1, 1), actor=SYSTEM)
     viewer = site.browser("viewer")
 
     def listed(query: str) -> list[str]:
@@ -73,12 +81,18 @@ def test_the_list_filters_by_every_field_and_searches(site: Site):
     assert listed("?pm=draft") == [third, second, first]
     assert listed("?pm=published") == []
     assert listed("?status=open") == [third, second, first]
-    update_incident(site.db, incident_id=first, allowed_severities=["SEV1"], status="resolved")
+    update_incident(
+        site.db,
+        actor=SYSTEM,
+        incident_id=first,
+        changes=IncidentChanges(status="resolved"),
+        allowed_severities=["SEV1"],
+    )
     assert listed("?status=resolved") == [first] and listed("?status=open") == [third, second]
     site.browser("editor").post(f"/incidents/{second}/review/request", {"reviewer": "reviewer"})
     assert listed("?pm=in-review") == [second] and listed("?pm=draft") == [third, first]
     assert listed("?severity=SEV3&kind=near-miss&pm=in-review&overdue=1") == [second]
-    update_action(site.db, action_id=item.id or "", status="done")
+    update_action(site.db, actor=SYSTEM, action_id=item.id or "", changes=ActionChanges(status="done"))
     assert listed("?overdue=1") == []
     assert "No incident matches these filters." in text_of(viewer.get("/incidents?severity=SEV4"))
     bad = viewer.get("/incidents?status=exploded")
@@ -86,10 +100,12 @@ def test_the_list_filters_by_every_field_and_searches(site: Site):
 
 
 def test_the_list_pages_fifty_incidents_at_a_time(site: Site):
-    from afteraction.incidents.service import create_incident
+    from afteraction.usecases.incidents import create_incident
 
     for n in range(52):
-        create_incident(site.db, title=f"Incident {n}", severity="SEV3", allowed_severities=["SEV3"])
+        create_incident(
+            site.db, actor=SYSTEM, new=NewIncident(title=f"Incident {n}", severity="SEV3"), allowed_severities=["SEV3"]
+        )
     viewer = site.browser("viewer")
     first = viewer.get("/incidents")
     assert first.text.count('<span class="id">') == 50 and "Older" in text_of(first)
@@ -100,8 +116,8 @@ def test_the_list_pages_fifty_incidents_at_a_time(site: Site):
 def test_a_private_incident_is_absent_for_non_members(site: Site):
     public = new_incident(site, title="Public outage")
     secret = new_incident(site, title="Credential leak", private="true")
-    add_action(site.db, incident_id=secret, title="Rotate the leaked keys", owner="Ana")
-    add_action(site.db, incident_id=public, title="Add a runbook", owner="Ana")
+    add_action(site.db, incident_id=secret, title="Rotate the leaked keys", owner="Ana", actor=SYSTEM)
+    add_action(site.db, incident_id=public, title="Add a runbook", owner="Ana", actor=SYSTEM)
     outsider = site.browser("outsider")
     listing = text_of(outsider.get("/incidents"))
     assert "Public outage" in listing and "Credential leak" not in listing
@@ -118,7 +134,7 @@ def test_a_private_incident_is_absent_for_non_members(site: Site):
     assert outsider.post(f"/incidents/{secret}/timeline", {"at": "2026-03-14T10:00", "text": "x"}).status_code == 404
     assert "Credential leak" in text_of(site.browser("editor").get("/incidents"))  # its creator is a member
     assert "Credential leak" in text_of(site.browser("admin").get("/incidents"))
-    add_member(site.db, incident_id=secret, user="outsider")
+    add_member(site.db, incident_id=secret, user="outsider", actor=SYSTEM)
     assert outsider.get(f"/incidents/{secret}").status_code == 200
 
 
@@ -152,8 +168,8 @@ def test_an_editor_adds_edits_marks_and_deletes_timeline_events(site: Site):
 def test_the_timeline_edit_form_offers_the_add_forms_kinds_and_keeps_one_not_in_the_list(site: Site):
     incident = new_incident(site)
     when = datetime(2026, 3, 14, 10, 4, 40, tzinfo=UTC)
-    alert = add_event(site.db, incident_id=incident, at=when, text="Error rate alert fired", kind="alert")
-    odd = add_event(site.db, incident_id=incident, at=when, text="Standup notes", kind="standup")
+    alert = add_event(site.db, incident_id=incident, at=when, text="Error rate alert fired", kind="alert", actor=SYSTEM)
+    odd = add_event(site.db, incident_id=incident, at=when, text="Standup notes", kind="standup", actor=SYSTEM)
     editor = site.browser("editor")
     page = editor.get(f"/incidents/{incident}")
 
@@ -169,7 +185,7 @@ def test_the_timeline_edit_form_offers_the_add_forms_kinds_and_keeps_one_not_in_
     assert options(f"t-kind-{odd.id}") == [("standup", True), *((kind, False) for kind in offered)]
     unchanged = {"at": "2026-03-14T10:04:40", "text": "Standup notes", "actor": "", "kind": "standup", "link": ""}
     assert "Saved the event." in text_of(editor.post(f"/incidents/{incident}/timeline/{odd.id}", unchanged))
-    assert [e.kind for e in list_events(site.db, incident_id=incident)] == ["alert", "standup"]
+    assert [e.kind for e in list_events(site.db, incident_id=incident, actor=SYSTEM)] == ["alert", "standup"]
 
 
 def test_uploading_exports_detects_their_format_and_shows_each_events_source(site: Site):
@@ -208,9 +224,9 @@ def test_an_upload_over_the_limit_is_refused(site: Site):
 def test_editing_an_incident_from_a_stale_page_changes_nothing_and_says_so(site: Site):
     incident = new_incident(site, title="First title")
     alice, bob = site.browser("editor"), site.browser("outsider")
-    from afteraction.accounts.service import add_member as member
+    from afteraction.incidents.members import add_member as member
 
-    member(site.db, incident_id=incident, user="outsider")
+    member(site.db, incident_id=incident, user="outsider", actor=SYSTEM)
     form = {"version": "1", "severity": "SEV2", "kind": "incident", "status": "open"}
     ok = alice.post(f"/incidents/{incident}", {**form, "title": "Alice's title", "resolved_at": "2026-03-14T11:00"})
     assert "Saved the incident." in text_of(ok) and "2026-03-14 11:00:00 UTC (manual)" in text_of(ok)

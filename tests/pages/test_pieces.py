@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from afteraction.errors import InvalidInput
-from afteraction.reviews.schemas import WhyNodeData
-from afteraction.reviews.whytree import add_why, edit_why, mark_root_cause, remove_why, why_paths
+from afteraction.core.errors import InvalidInput
+from afteraction.domain.reviews import WhyNodeData
+from afteraction.domain.whytree import add_why, edit_why, mark_root_cause, remove_why, why_paths
 from afteraction.web.pages.charts import Series, bar_chart, line_chart, month_label
 from afteraction.web.pages.forms import day, utc_time, words
 from afteraction.web.pages.rendering import format_duration, markdown_html, safe_url, sanitize_html

@@ -9,8 +9,11 @@ from sqlalchemy import update
 
 from afteraction.actions.models import ActionItem
 from afteraction.actions.service import add_action
+from afteraction.core.actor import Actor
 from afteraction.reviews.sections import get_whys, update_text_section
 from tests.pages.conftest import Site, new_incident, text_of
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 BLAMEFUL = "The outage happened because the on-call engineer was careless and skipped the checklist."
 
@@ -104,9 +107,9 @@ def test_the_live_lint_answers_a_fragment_for_the_text_being_typed(site: Site):
 def test_a_stale_save_shows_the_conflict_and_both_versions_instead_of_overwriting(site: Site):
     incident = new_incident(site)
     site.browser("outsider")
-    from afteraction.accounts.service import add_member
+    from afteraction.incidents.members import add_member
 
-    add_member(site.db, incident_id=incident, user="outsider")
+    add_member(site.db, actor=SYSTEM, incident_id=incident, user="outsider")
     alice, bob = site.browser("editor"), site.browser("outsider")
     alice.get(f"/incidents/{incident}/postmortem")
     bob.get(f"/incidents/{incident}/postmortem")
@@ -148,12 +151,12 @@ def test_the_whys_tree_grows_branches_and_marks_root_causes(site: Site):
     assert "W1.1.1 is marked as a root cause." in shown
     assert "W1 Pods ran out" in shown and "W1.1 The pool size" in shown and "W2 The canary missed it" in shown
     assert re.search(r'id="why-1\.1\.1" class="why root"', marked.text)
-    tree = get_whys(site.db, incident_id=incident)
+    tree = get_whys(site.db, actor=SYSTEM, incident_id=incident)
     assert tree.nodes[0].children[0].children[0].root_cause and tree.version == 6
     editor.post(f"{url}/edit", {"version": "6", "path": "2", "text": "Canary traffic is too low to fill the pool"})
     removed = editor.post(f"{url}/delete", {"version": "7", "path": "1.1"})
     assert "Removed W1.1 and the whys below it." in text_of(removed)
-    assert [n.text for n in get_whys(site.db, incident_id=incident).nodes] == [
+    assert [n.text for n in get_whys(site.db, actor=SYSTEM, incident_id=incident).nodes] == [
         "Pods ran out of DB connections",
         "Canary traffic is too low to fill the pool",
     ]
@@ -229,7 +232,7 @@ def test_action_items_are_added_and_updated_with_their_findings_beside_them(site
 def test_a_synced_action_items_tracker_issue_is_a_link_in_the_editor_as_on_the_board(site: Site):
     incident = new_incident(site)
     for title in ("Alert on pool usage", "Runbook for failover", "Grow the WAL volume"):
-        add_action(site.db, incident_id=incident, title=title, owner="Ana")
+        add_action(site.db, actor=SYSTEM, incident_id=incident, title=title, owner="Ana")
     with site.db.transaction() as session:  # as `actions sync` leaves synced items; AI-2 names a key only
         for number, key, url in (
             (1, "OPS-12", "https://jira.example/browse/OPS-12"),
@@ -273,8 +276,10 @@ XSS = """<script>document.title = "pwned"</script>
 
 def test_markdown_from_users_is_rendered_without_scripts_handlers_or_javascript_links(site: Site):
     incident = new_incident(site)
-    update_text_section(site.db, incident_id=incident, name="summary", text=XSS)
-    update_text_section(site.db, incident_id=incident, name="impact", text="[x](JaVaScRiPt:alert(5)) <iframe src=x>")
+    update_text_section(site.db, actor=SYSTEM, incident_id=incident, name="summary", text=XSS)
+    update_text_section(
+        site.db, actor=SYSTEM, incident_id=incident, name="impact", text="[x](JaVaScRiPt:alert(5)) <iframe src=x>"
+    )
     page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
     body = page.text.lower()
     assert "<script>document" not in body and "<img" not in body and "<svg onload" not in body

@@ -9,24 +9,33 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from afteraction.accounts.service import add_member
 from afteraction.actions.models import ActionItem
-from afteraction.actions.service import add_action, update_action
-from afteraction.db import utcnow
-from afteraction.incidents.service import update_incident
+from afteraction.actions.service import add_action
+from afteraction.core.actor import Actor
+from afteraction.core.db import utcnow
+from afteraction.domain.actions import ActionChanges
+from afteraction.domain.incidents import IncidentChanges
+from afteraction.incidents.members import add_member
 from afteraction.reviews.sections import update_text_section
 from afteraction.timeline.service import add_event
+from afteraction.usecases.actions import update_action
+from afteraction.usecases.incidents import update_incident
 from tests.pages.conftest import Browser, Site, forms_of, make_site, new_incident, text_of
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 
 def ready_incident(site: Site) -> str:
     """An incident whose post-mortem the default policy lets through: summary, impact, timeline, owned items."""
     incident = new_incident(site)
     for name, text in (("summary", "Checkout failed for 23 minutes."), ("impact", "4,100 failed checkouts.")):
-        update_text_section(site.db, incident_id=incident, name=name, text=text)
-    add_event(site.db, incident_id=incident, at=utcnow() - timedelta(hours=2), text="Alert fired", kind="alert")
+        update_text_section(site.db, actor=SYSTEM, incident_id=incident, name=name, text=text)
+    add_event(
+        site.db, actor=SYSTEM, incident_id=incident, at=utcnow() - timedelta(hours=2), text="Alert fired", kind="alert"
+    )
     add_action(
         site.db,
+        actor=SYSTEM,
         incident_id=incident,
         title="Alert on pool usage above 80%",
         owner="Ana",
@@ -39,7 +48,7 @@ def ready_incident(site: Site) -> str:
 
 def test_review_is_requested_approved_by_a_second_user_and_published_with_its_history(site: Site):
     incident = ready_incident(site)
-    add_member(site.db, incident_id=incident, user="reviewer")
+    add_member(site.db, actor=SYSTEM, incident_id=incident, user="reviewer")
     author, reviewer = site.browser("editor"), site.browser("reviewer")
     page = author.get(f"/incidents/{incident}/review")
     assert 'name="reviewer" value="reviewer"' in page.text and "Request review" in text_of(page)
@@ -64,7 +73,7 @@ def test_review_is_requested_approved_by_a_second_user_and_published_with_its_hi
 
 def test_a_rejection_needs_a_comment_and_publishing_lists_what_blocks_it(site: Site):
     incident = new_incident(site)
-    add_member(site.db, incident_id=incident, user="reviewer")
+    add_member(site.db, actor=SYSTEM, incident_id=incident, user="reviewer")
     author, reviewer = site.browser("editor"), site.browser("reviewer")
     author.get(f"/incidents/{incident}/review")
     nobody = author.post(f"/incidents/{incident}/review/request", {"others": ""})
@@ -101,11 +110,25 @@ def test_the_board_shows_open_items_by_owner_due_date_and_status_with_overdue_on
     first = new_incident(site, title="Checkout 502s")
     second = new_incident(site, title="Disk full")
     today = utcnow().date()
-    add_action(site.db, incident_id=first, title="Alert on pool usage", owner="Ana", due=today - timedelta(days=3))
-    add_action(site.db, incident_id=first, title="Runbook for failover", owner="Bo", due=today + timedelta(days=2))
-    add_action(site.db, incident_id=second, title="Grow the WAL volume", due=today + timedelta(days=60))
-    done = add_action(site.db, incident_id=second, title="Already done", owner="Ana")
-    update_action(site.db, action_id=done.id or "", status="done")
+    add_action(
+        site.db,
+        actor=SYSTEM,
+        incident_id=first,
+        title="Alert on pool usage",
+        owner="Ana",
+        due=today - timedelta(days=3),
+    )
+    add_action(
+        site.db,
+        actor=SYSTEM,
+        incident_id=first,
+        title="Runbook for failover",
+        owner="Bo",
+        due=today + timedelta(days=2),
+    )
+    add_action(site.db, actor=SYSTEM, incident_id=second, title="Grow the WAL volume", due=today + timedelta(days=60))
+    done = add_action(site.db, actor=SYSTEM, incident_id=second, title="Already done", owner="Ana")
+    update_action(site.db, actor=SYSTEM, action_id=done.id or "", changes=ActionChanges(status="done"))
     with site.db.transaction() as session:  # as `actions sync` leaves a synced item
         session.execute(
             update(ActionItem)
@@ -137,7 +160,7 @@ def test_the_board_shows_open_items_by_owner_due_date_and_status_with_overdue_on
 
 def test_an_editor_moves_an_item_on_the_board(site: Site):
     incident = new_incident(site)
-    add_action(site.db, incident_id=incident, title="Alert on pool usage", owner="Ana")
+    add_action(site.db, actor=SYSTEM, incident_id=incident, title="Alert on pool usage", owner="Ana")
     editor = site.browser("editor")
     editor.get("/actions?by=status")
     moved = editor.post("/actions/AI-1", {"version": "1", "status": "in-progress", "back": "/actions?by=status"})
@@ -150,25 +173,33 @@ def test_the_dashboard_shows_open_and_overdue_items_late_post_mortems_and_the_tr
     incident = new_incident(site, title="Checkout 502s", severity="SEV1")
     update_incident(
         site.db,
+        actor=SYSTEM,
         incident_id=incident,
+        changes=IncidentChanges(
+            status="resolved",
+            moments={
+                "started_at": now - timedelta(days=20, minutes=30),
+                "detected_at": now - timedelta(days=20, minutes=20),
+                "resolved_at": now - timedelta(days=20),
+            },
+        ),
         allowed_severities=["SEV1"],
-        status="resolved",
-        moments={
-            "started_at": now - timedelta(days=20, minutes=30),
-            "detected_at": now - timedelta(days=20, minutes=20),
-            "resolved_at": now - timedelta(days=20),
-        },
     )
     add_action(
-        site.db, incident_id=incident, title="Alert on pool usage", owner="Ana", due=now.date() - timedelta(days=5)
+        site.db,
+        actor=SYSTEM,
+        incident_id=incident,
+        title="Alert on pool usage",
+        owner="Ana",
+        due=now.date() - timedelta(days=5),
     )
     secret = new_incident(site, title="Credential leak", severity="SEV1", private="true")
     update_incident(
         site.db,
+        actor=SYSTEM,
         incident_id=secret,
+        changes=IncidentChanges(status="resolved", moments={"resolved_at": now - timedelta(days=30)}),
         allowed_severities=["SEV1"],
-        status="resolved",
-        moments={"resolved_at": now - timedelta(days=30)},
     )
     page = site.browser("viewer").get("/dashboard")
     shown = text_of(page)

@@ -9,8 +9,8 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from afteraction.config import Settings
-from afteraction.errors import ConfigurationError
+from afteraction.core.config import Settings
+from afteraction.core.errors import ConfigurationError
 from afteraction.web import create_app
 from afteraction.web.pages import create_pages
 from afteraction.web.pages.session import SESSION_COOKIE, safe_next

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format, read_events
 
 FIXTURES = Path(__file__).parent / "fixtures"

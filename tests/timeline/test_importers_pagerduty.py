@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import ImportOptions, read_events
 

@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from afteraction.core.actor import Actor
+from afteraction.domain.incidents import NewIncident
 from afteraction.incidents.models import Incident, TimelineEvent
-from afteraction.incidents.service import create_incident
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.service import ROWS_PER_INSERT, insert_events
+from afteraction.usecases.incidents import create_incident
+
+SYSTEM = Actor.system()
 
 START = datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
 
@@ -31,7 +35,7 @@ def _events(numbers: range) -> list[ImportedEvent]:
 
 
 def test_many_rows_per_statement_keep_every_row_its_order_and_the_count_of_added(db):
-    create_incident(db, title="Bulk", severity="SEV1", allowed_severities=["SEV1"])
+    create_incident(db, actor=SYSTEM, new=NewIncident(title="Bulk", severity="SEV1"), allowed_severities=["SEV1"])
     total = 2 * ROWS_PER_INSERT + 37  # two whole statements and a shorter one
     events = _events(range(total))
     events.insert(3, _events(range(2, 3))[0])  # a duplicate within one statement is skipped

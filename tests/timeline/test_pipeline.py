@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.importers import ImportOptions
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, sqlite_time
 

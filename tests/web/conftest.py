@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from afteraction.accounts import service as accounts
-from afteraction.config import Settings
+from afteraction.core.config import Settings
 from afteraction.web import create_app
 
 WEBHOOK_SECRET = "hook-secret-0123456789"

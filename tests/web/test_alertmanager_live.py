@@ -14,11 +14,15 @@ from typing import Any
 
 import pytest
 
-from afteraction.incidents.service import create_incident
+from afteraction.core.actor import Actor
+from afteraction.domain.incidents import NewIncident
 from afteraction.timeline.service import list_events
+from afteraction.usecases.incidents import create_incident
 from afteraction.web import create_app
 from tests.conftest import free_port, serve_in_thread
 from tests.web.conftest import WEBHOOK_SECRET, make_settings
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 BINARY = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 pytestmark = pytest.mark.skipif(
@@ -99,7 +103,7 @@ def post_alert(port: int, starts: datetime, ends: datetime | None) -> None:
 def wait_for(db: Any, kinds: list[str], seconds: float = 30) -> list[Any]:
     deadline = time.monotonic() + seconds
     while True:
-        events = list_events(db, incident_id="INC-1")
+        events = list_events(db, actor=SYSTEM, incident_id="INC-1")
         if [e.kind for e in events] == kinds or time.monotonic() > deadline:
             return events
         time.sleep(0.2)
@@ -107,7 +111,12 @@ def wait_for(db: Any, kinds: list[str], seconds: float = 30) -> list[Any]:
 
 def test_a_real_alertmanager_delivers_firing_and_resolved_alerts_into_the_timeline(server, alertmanager):
     _port, db = server
-    create_incident(db, title="Checkout slow", severity="SEV2", allowed_severities=["SEV2"], services=["checkout"])
+    create_incident(
+        db,
+        actor=SYSTEM,
+        new=NewIncident(title="Checkout slow", severity="SEV2", services=["checkout"]),
+        allowed_severities=["SEV2"],
+    )
     starts = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
     post_alert(alertmanager, starts, None)
     fired = wait_for(db, ["alert"])
@@ -121,4 +130,4 @@ def test_a_real_alertmanager_delivers_firing_and_resolved_alerts_into_the_timeli
     assert both[1].at == ends
     # Alertmanager resends while an alert stays resolved or firing; every redelivery added nothing.
     time.sleep(1)
-    assert len(list_events(db, incident_id="INC-1")) == 2
+    assert len(list_events(db, actor=SYSTEM, incident_id="INC-1")) == 2

@@ -261,7 +261,7 @@ def test_accounts_sign_in_tokens_and_users(api: Api):
 
 
 def test_errors_never_show_a_traceback(api: Api, monkeypatch):
-    from afteraction.incidents import service
+    from afteraction.usecases import incidents as service
 
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals /etc/passwd")

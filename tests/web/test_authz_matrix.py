@@ -13,14 +13,18 @@ from fastapi.testclient import TestClient
 
 from afteraction.accounts import service as accounts
 from afteraction.actions.service import add_action
-from afteraction.config import Settings
-from afteraction.db import Database
-from afteraction.incidents.service import create_incident
-from afteraction.reviews.policy import load_policy
-from afteraction.reviews.workflow_service import request_review
+from afteraction.core.actor import Actor
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
+from afteraction.domain.incidents import NewIncident
+from afteraction.domain.policy import load_policy
+from afteraction.reviews.workflow import request_review
 from afteraction.timeline.service import add_event
+from afteraction.usecases.incidents import create_incident
 from afteraction.web import create_app
 from tests.web.conftest import make_settings
+
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 PERSONAS = ("anonymous", "viewer", "editor", "admin", "outsider")
 ROLE_OF = {"viewer": "viewer", "editor": "editor", "admin": "admin", "outsider": "editor"}
@@ -44,7 +48,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "DELETE /api/v1/incidents/{incident_id}/members/{name}": {"path": {"name": "viewer"}, "status": 204},
     "GET /api/v1/incidents/{incident_id}/timeline": {},
     "POST /api/v1/incidents/{incident_id}/timeline": {
-        "json": {"at": "2026-03-14T10:00:00Z", "text": "Deploy started"}, "status": 201,
+        "json": {"at": "2026-03-14T10:00:00Z", "text": "Deploy started"},
+        "status": 201,
     },
     "PATCH /api/v1/incidents/{incident_id}/timeline/{event_id}": {"json": {"text": "Alert fired (edited)"}},
     "DELETE /api/v1/incidents/{incident_id}/timeline/{event_id}": {"status": 204},
@@ -53,7 +58,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "GET /api/v1/incidents/{incident_id}/postmortem": {},
     "GET /api/v1/incidents/{incident_id}/postmortem/sections/{name}": {"path": {"name": "summary"}},
     "PUT /api/v1/incidents/{incident_id}/postmortem/sections/{name}": {
-        "path": {"name": "summary"}, "json": {"text": "Checkout was slow."},
+        "path": {"name": "summary"},
+        "json": {"text": "Checkout was slow."},
     },
     "GET /api/v1/incidents/{incident_id}/postmortem/whys": {},
     "PUT /api/v1/incidents/{incident_id}/postmortem/whys": {"json": {"nodes": [{"text": "Cache restarted"}]}},
@@ -96,7 +102,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "GET /api/v1/similar": {"params": {"text": "leaked keys"}},
     "GET /api/v1/incidents/{incident_id}/similar": {},
     "GET /api/v1/incidents/{incident_id}/recurrences": {},
-}  # fmt: skip
+}
 
 
 def authorization(route: APIRoute) -> str | None:
@@ -174,11 +180,24 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     with db.transaction() as session:
         member_ids = list(session.scalars(select(User.id).where(User.name.in_(("viewer", "editor")))))
-    create_incident(db, title="Credential leak", severity="SEV1", allowed_severities=["SEV1"], private=True,
-                    members=member_ids)  # fmt: skip
-    add_event(db, incident_id="INC-1", at=datetime(2026, 3, 14, 10, 5, tzinfo=UTC), text="Alert fired", kind="alert")
-    add_action(db, incident_id="INC-1", title="Rotate the leaked keys")
-    request_review(db, incident_id="INC-1", actor="editor", policy=load_policy(), reviewers=["editor", "admin"])
+    create_incident(
+        db,
+        actor=SYSTEM,
+        new=NewIncident(title="Credential leak", severity="SEV1", private=True, members=member_ids),
+        allowed_severities=["SEV1"],
+    )
+    add_event(
+        db,
+        actor=SYSTEM,
+        incident_id="INC-1",
+        at=datetime(2026, 3, 14, 10, 5, tzinfo=UTC),
+        text="Alert fired",
+        kind="alert",
+    )
+    add_action(db, actor=SYSTEM, incident_id="INC-1", title="Rotate the leaked keys")
+    request_review(
+        db, incident_id="INC-1", actor=Actor.system("editor"), policy=load_policy(), reviewers=["editor", "admin"]
+    )
     db.dispose()
     return path
 

@@ -19,7 +19,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from afteraction.db import Database
+from afteraction.core.db import Database
 from afteraction.web import create_app
 from tests.web.conftest import Api, add_people, make_settings, new_incident
 

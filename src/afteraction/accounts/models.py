@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime, utcnow
+from afteraction.core.db import Base, UTCDateTime, utcnow
 
 
 class User(Base):
@@ -41,16 +41,11 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
-class IncidentMember(Base):
-    """A user who may see a private incident (admins see every incident anyway)."""
+class WebSecret(Base):
+    """A random secret generated once and shared by every server process through the database."""
 
-    __tablename__ = "incident_members"
-    __table_args__ = (
-        UniqueConstraint("incident_id", "user_id"),
-        Index("ix_incident_members_user", "user_id"),
-    )
+    __tablename__ = "web_secrets"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,36 +1,10 @@
-"""Domain objects of accounts: the principal a request acts as, users and tokens as faces show them."""
+"""Users and tokens as faces show them (the acting user itself is core.actor.Actor)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
-
-ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
-
-
-def role_rank(role: str) -> int:
-    """The rank of a role: viewer < editor < admin."""
-    return ROLES.index(role)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a request acts as: a user id, name and role; services use it to hide private incidents."""
-
-    user_id: int
-    name: str
-    role: str
-
-    @property
-    def is_admin(self) -> bool:
-        """Admins see every incident, private ones included."""
-        return self.role == "admin"
-
-    def can(self, role: str) -> bool:
-        """Whether this principal's role is at least `role`."""
-        return role_rank(self.role) >= role_rank(role)
 
 
 class UserView(BaseModel):

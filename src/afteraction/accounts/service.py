@@ -13,11 +13,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from afteraction.accounts.models import ApiToken, IncidentMember, User
-from afteraction.accounts.schemas import ROLES, NewToken, Principal, TokenView, UserView
-from afteraction.db import Database, FastRead, utcnow
-from afteraction.errors import Conflict, InvalidInput, NotFound
-from afteraction.incidents.service import check_choice, load_incident
+from afteraction.accounts.models import ApiToken, User
+from afteraction.accounts.schemas import NewToken, TokenView, UserView
+from afteraction.core.actor import ROLES, Actor
+from afteraction.core.db import Database, FastRead, utcnow
+from afteraction.core.errors import Conflict, InvalidInput, NotFound
+from afteraction.core.validation import check_choice
 
 TOKEN_PREFIX = "aa_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -81,7 +82,7 @@ def update_user(db: Database, *, name: str, role: str | None = None, active: boo
         return view_of(user)
 
 
-def authenticate_password(db: Database, *, name: str, password: str) -> Principal | None:
+def authenticate_password(db: Database, *, name: str, password: str) -> Actor | None:
     """The principal of an active user whose password matches, else None."""
     with db.transaction() as session:
         user = session.scalar(select(User).where(func.lower(User.name) == name.strip().lower()))
@@ -92,7 +93,7 @@ def authenticate_password(db: Database, *, name: str, password: str) -> Principa
             _hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError):
             return None
-        return Principal(user_id=user.id, name=user.name, role=user.role)
+        return Actor(user_id=user.id, name=user.name, role=user.role)
 
 
 def _token_view(token: ApiToken, user: User) -> TokenView:
@@ -158,7 +159,7 @@ _TOKEN_USER = FastRead(
 )
 
 
-def authenticate_token(db: Database, *, token: str) -> Principal | None:
+def authenticate_token(db: Database, *, token: str) -> Actor | None:
     """The principal of a valid, unrevoked token of an active user, else None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
@@ -171,52 +172,4 @@ def authenticate_token(db: Database, *, token: str) -> Principal | None:
     if last_used is None or now - last_used > _LAST_USED_EVERY:  # a write now and then, not on every request
         with db.transaction() as session:
             session.execute(update(_TOKENS).where(_TOKENS.c.id == token_id).values(last_used_at=now))
-    return Principal(user_id=user_id, name=name, role=role)
-
-
-def list_members(db: Database, *, incident_id: str, viewer: Principal | None = None) -> list[UserView]:
-    """The members of an incident (who may see it when it is private)."""
-    with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
-        users = session.scalars(
-            select(User)
-            .join(IncidentMember, IncidentMember.user_id == User.id)
-            .where(IncidentMember.incident_id == incident.id)
-            .order_by(User.name)
-        )
-        return [view_of(user) for user in users]
-
-
-def add_member(db: Database, *, incident_id: str, user: str, viewer: Principal | None = None) -> UserView:
-    """Make a user a member of an incident; adding a member twice changes nothing."""
-    with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
-        member = session.scalar(select(User).where(User.name == user))
-        if member is None:
-            raise NotFound(f"no user {user!r}")
-        exists = session.scalar(
-            select(IncidentMember.id).where(
-                IncidentMember.incident_id == incident.id, IncidentMember.user_id == member.id
-            )
-        )
-        if exists is None:
-            try:
-                with session.begin_nested():
-                    session.add(IncidentMember(incident_id=incident.id, user_id=member.id))
-            except IntegrityError:
-                pass  # added by someone else at the same moment: the result is the same
-        return view_of(member)
-
-
-def remove_member(db: Database, *, incident_id: str, user: str, viewer: Principal | None = None) -> None:
-    """Take a user off an incident's members."""
-    with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
-        row = session.scalar(
-            select(IncidentMember)
-            .join(User, IncidentMember.user_id == User.id)
-            .where(IncidentMember.incident_id == incident.id, User.name == user)
-        )
-        if row is None:
-            raise NotFound(f"{user!r} is not a member of {incident.key}")
-        session.delete(row)
+    return Actor(user_id=user_id, name=name, role=role)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime, utcnow
+from afteraction.core.db import Base, UTCDateTime, utcnow
 from afteraction.incidents.models import Incident, Person
 
 
@@ -41,3 +41,41 @@ class ActionItem(Base):
     owner: Mapped[Person | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class TrackerLink(Base):
+    """An action item's issue in a tracker, what was last pushed to it, and the claim of a sync run on it."""
+
+    __tablename__ = "tracker_links"
+    __table_args__ = (UniqueConstraint("action_item_id", "tracker"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"))
+    tracker: Mapped[str] = mapped_column(String(20))
+    # A stable marker sent with the create, so a run that lost the answer finds the issue instead of making another.
+    marker: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushed_title: Mapped[str | None] = mapped_column(Text)
+    pushed_due: Mapped[date | None] = mapped_column(Date)
+    remote_status: Mapped[str | None] = mapped_column(String(20))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SentDigest(Base):
+    """A reminder digest sent to one owner for one period on one channel: the record that stops a second send."""
+
+    __tablename__ = "sent_digests"
+    __table_args__ = (UniqueConstraint("owner", "period", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    period: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))  # email, slack
+    address: Mapped[str | None] = mapped_column(String(320))
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 
-from afteraction.actions.schemas import ActionItemView
-from afteraction.config import Settings
-from afteraction.errors import ConfigurationError, TrackerAuthError, TrackerError
+from afteraction.core.config import Settings
+from afteraction.core.errors import ConfigurationError, TrackerAuthError, TrackerError
+from afteraction.domain.actions import ActionItemView
 from afteraction.trackers.http import HttpClient, redacted
 
 

@@ -1,32 +1,34 @@
-"""Use cases of action items: add, update, list (open, overdue, by owner)."""
+"""Action items: add, change, read and list them (open, overdue, by owner), each as its actor may see it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
-from afteraction.accounts.schemas import Principal
-from afteraction.accounts.visibility import can_see, visible_clause
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import (
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, check_version, utcnow
+from afteraction.core.errors import InvalidInput, NotFound
+from afteraction.core.validation import check_choice
+from afteraction.core.visibility import can_see, visible_clause
+from afteraction.domain.actions import (
     ACTION_STATUSES,
     ACTION_TYPES,
+    CAUSE_ADDRESS,
     CLOSED_ACTION_STATUSES,
     OPEN_ACTION_STATUSES,
     PRIORITIES,
+    ActionChanges,
+    ActionItemData,
     ActionItemView,
 )
-from afteraction.db import Database, utcnow
-from afteraction.errors import Conflict, InvalidInput, NotFound
+from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident, Person
-from afteraction.incidents.service import check_choice, get_or_create_person, load_incident, parse_incident_id
-from afteraction.reviews.models import Postmortem
-from afteraction.reviews.policy import Policy
-from afteraction.reviews.workflow_service import settle_closures
+from afteraction.incidents.service import get_or_create_person, load_incident, parse_incident_id
 
 _ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
 
@@ -62,22 +64,32 @@ def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
     )
 
 
-def _load(session: Session, action_id: str, viewer: Principal | None = None) -> ActionItem:
+def _load(session: Session, action_id: str, actor: Actor) -> ActionItem:
     number = parse_action_id(action_id)
     item = session.scalar(
         select(ActionItem)
         .where(ActionItem.id == number)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
     )
-    if item is None or not can_see(session, item.incident, viewer):
+    if item is None or not can_see(session, actor, item.incident.id, item.incident.private):
         raise NotFound(f"no action item AI-{number}")
     return item
 
 
-def get_action(db: Database, *, action_id: str, viewer: Principal | None = None) -> ActionItemView:
+def open_counts(session: Session, incident_ids: Sequence[int]) -> dict[int, int]:
+    """How many open (or in-progress) action items each incident row id has; those with none are left out."""
+    rows = session.execute(
+        select(ActionItem.incident_id, func.count())
+        .where(ActionItem.incident_id.in_(incident_ids), ActionItem.status.in_(OPEN_ACTION_STATUSES))
+        .group_by(ActionItem.incident_id)
+    )
+    return {incident_id: count for incident_id, count in rows}
+
+
+def get_action(db: Database, *, action_id: str, actor: Actor) -> ActionItemView:
     """One action item by id."""
     with db.transaction() as session:
-        return view_of(_load(session, action_id, viewer))
+        return view_of(_load(session, action_id, actor))
 
 
 def add_action(
@@ -90,7 +102,7 @@ def add_action(
     type: str | None = None,
     priority: str | None = None,
     policy: Policy | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> ActionItemView:
     """Add an action item to an incident's post-mortem; without a due date it gets the policy's for its priority."""
     if not title.strip():
@@ -100,7 +112,7 @@ def add_action(
     if due is None and policy is not None:
         due = policy.action_due_date(priority=priority, opened=utcnow().date())
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         position = session.scalar(
             select(func.coalesce(func.max(ActionItem.position), -1) + 1).where(ActionItem.incident_id == incident.id)
         )
@@ -119,88 +131,44 @@ def add_action(
         return view_of(item)
 
 
-def update_action(
-    db: Database,
-    *,
-    action_id: str,
-    status: str | None = None,
-    owner: str | None = None,
-    due: date | None = None,
-    title: str | None = None,
-    type: str | None = None,
-    priority: str | None = None,
-    reason: str | None = None,
-    expected_version: int | None = None,
-    viewer: Principal | None = None,
-    actor: str | None = None,
-) -> ActionItemView:
-    """Change an action item; closing it stamps the time, wont-do needs a reason, a finished post-mortem closes."""
-    # The post-mortem's close (or reopen) is recorded in its history as done by the actor, else the viewer.
-    who = (actor or "").strip() or (viewer.name if viewer else "") or "afteraction"
-    try:
-        return _update_action(
-            db, action_id, status, owner, due, title, type, priority, reason, expected_version, viewer, who
-        )
-    except StaleDataError:
-        # Another writer committed between our read and our versioned UPDATE.
-        with db.transaction() as session:
-            current = session.scalar(select(ActionItem.version).where(ActionItem.id == parse_action_id(action_id)))
-        raise Conflict(
-            f"AI-{parse_action_id(action_id)} was changed meanwhile (version {current}, yours {expected_version})",
-            current_version=current,
-        ) from None
+def change_action(session: Session, *, actor: Actor, action_id: str, changes: ActionChanges) -> tuple[ActionItem, bool]:
+    """Apply changes to an action item inside the caller's transaction; returns the row and whether its status changed.
+
+    Closing stamps the time; wont-do needs a reason; a version that moved on meanwhile is a Conflict.
+    """
+    item = _load(session, action_id, actor)
+    check_version(f"AI-{item.id}", item.version, changes.expected_version)
+    if changes.title is not None:
+        if not changes.title.strip():
+            raise InvalidInput("the action item title must not be empty", field="title")
+        item.title = changes.title.strip()
+    if changes.owner is not None:
+        item.owner = get_or_create_person(session, changes.owner) if changes.owner.strip() else None
+    if changes.due is not None:
+        item.due_date = changes.due
+    if changes.type is not None:
+        item.type = check_choice(changes.type, ACTION_TYPES, "type")
+    if changes.priority is not None:
+        item.priority = check_choice(changes.priority, PRIORITIES, "priority")
+    if changes.reason is not None:
+        item.status_reason = changes.reason.strip() or None
+    changed = False
+    if changes.status is not None:
+        status = check_choice(changes.status, ACTION_STATUSES, "status")
+        if status == "wont-do" and not item.status_reason:
+            raise InvalidInput("marking an action item wont-do needs a reason (--reason)", field="reason")
+        changed = status != item.status
+        if changed:
+            item.closed_at = utcnow() if status in CLOSED_ACTION_STATUSES else None
+        item.status = status
+    session.flush()
+    return item, changed
 
 
-def _update_action(
-    db: Database,
-    action_id: str,
-    status: str | None,
-    owner: str | None,
-    due: date | None,
-    title: str | None,
-    type: str | None,
-    priority: str | None,
-    reason: str | None,
-    expected_version: int | None,
-    viewer: Principal | None,
-    actor: str,
-) -> ActionItemView:
+def current_version(db: Database, action_id: str) -> int | None:
+    """The stored version of an action item (for the Conflict of a write that lost a race)."""
     with db.transaction() as session:
-        item = _load(session, action_id, viewer)
-        if expected_version is not None and item.version != expected_version:
-            raise Conflict(
-                f"AI-{item.id} was changed meanwhile (version {item.version}, yours {expected_version})",
-                current_version=item.version,
-            )
-        if title is not None:
-            if not title.strip():
-                raise InvalidInput("the action item title must not be empty", field="title")
-            item.title = title.strip()
-        if owner is not None:
-            item.owner = get_or_create_person(session, owner) if owner.strip() else None
-        if due is not None:
-            item.due_date = due
-        if type is not None:
-            item.type = check_choice(type, ACTION_TYPES, "type")
-        if priority is not None:
-            item.priority = check_choice(priority, PRIORITIES, "priority")
-        if reason is not None:
-            item.status_reason = reason.strip() or None
-        if status is not None:
-            status = check_choice(status, ACTION_STATUSES, "status")
-            if status == "wont-do" and not item.status_reason:
-                raise InvalidInput("marking an action item wont-do needs a reason (--reason)", field="reason")
-            changed = status != item.status
-            if changed:
-                item.closed_at = utcnow() if status in CLOSED_ACTION_STATUSES else None
-            item.status = status
-            session.flush()
-            if changed:
-                postmortem = session.scalar(select(Postmortem.id).where(Postmortem.incident_id == item.incident_id))
-                if postmortem is not None:
-                    settle_closures(session, actor=actor, postmortem_ids=[postmortem])
-        session.flush()
-        return view_of(item)
+        return session.scalar(select(ActionItem.version).where(ActionItem.id == parse_action_id(action_id)))
 
 
 def list_actions(
@@ -211,21 +179,21 @@ def list_actions(
     overdue: bool = False,
     owner: str | None = None,
     today: date | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> list[ActionItemView]:
     """Action items across incidents, soonest due first; filters combine; private incidents' only for members.
 
-    An incident that does not exist (or that the viewer may not see) is NotFound, not an empty list.
+    An incident that does not exist (or that the actor may not see) is NotFound, not an empty list.
     """
     today = today or utcnow().date()
-    query = select(ActionItem).options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
-    visible = visible_clause(viewer)
-    if incident_id or visible is not None:
-        query = query.join(Incident, ActionItem.incident_id == Incident.id)
+    query = (
+        select(ActionItem)
+        .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+        .join(Incident, ActionItem.incident_id == Incident.id)
+        .where(visible_clause(actor, Incident.id, Incident.private))
+    )
     if incident_id:
         query = query.where(Incident.number == parse_incident_id(incident_id))
-    if visible is not None:
-        query = query.where(visible)
     if open_only or overdue:
         query = query.where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
     if overdue:
@@ -237,5 +205,60 @@ def list_actions(
     query = query.order_by(ActionItem.due_date.asc().nulls_last(), ActionItem.incident_id, ActionItem.position)
     with db.transaction() as session:
         if incident_id:
-            load_incident(session, incident_id, viewer)
+            load_incident(session, incident_id, actor)
         return [view_of(item, today=today) for item in session.scalars(query)]
+
+
+def replace_actions(
+    session: Session,
+    incident: Incident,
+    actions: Sequence[ActionItemData],
+    factor_ids: Sequence[int],
+    why_ids: dict[str, int],
+    where: str,
+) -> None:
+    """Update the incident's action items to match the document, keeping the ids of items with the same title."""
+    existing = list(
+        session.scalars(select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(ActionItem.id))
+    )
+    by_title: dict[str, list[ActionItem]] = {}
+    for item in existing:
+        by_title.setdefault(item.title, []).append(item)
+    kept: set[int] = set()
+    for position, data in enumerate(actions):
+        matches = by_title.get(data.title)
+        item = matches.pop(0) if matches else ActionItem(incident_id=incident.id, opened_at=utcnow())
+        factor_id = why_id = None
+        if data.addresses:
+            match = CAUSE_ADDRESS.match(data.addresses.strip())
+            if match and match.group(1) and 0 < int(match.group(1)) <= len(factor_ids):
+                factor_id = factor_ids[int(match.group(1)) - 1]
+            elif match and match.group(2) and match.group(2) in why_ids:
+                why_id = why_ids[match.group(2)]
+            else:
+                raise InvalidInput(
+                    f"{where}:{data.line or 0}: action item {data.title!r} addresses {data.addresses!r}, "
+                    "which names no factor (F1…) or why (W1.2…) of this document",
+                    field="addresses",
+                )
+        status = check_choice(data.status, ACTION_STATUSES, "status")
+        if status in CLOSED_ACTION_STATUSES and item.closed_at is None:
+            item.closed_at = utcnow()
+        elif status not in CLOSED_ACTION_STATUSES:
+            item.closed_at = None
+        item.title = data.title
+        item.type = check_choice(data.type, ACTION_TYPES, "type") if data.type else None
+        item.priority = check_choice(data.priority, PRIORITIES, "priority") if data.priority else None
+        item.owner = get_or_create_person(session, data.owner) if data.owner and data.owner.strip() else None
+        item.due_date = data.due
+        item.status = status
+        item.tracker_key = data.tracker
+        item.factor_id = factor_id
+        item.why_node_id = why_id
+        item.position = position
+        session.add(item)
+        session.flush()
+        kept.add(item.id)
+    for item in existing:
+        if item.id not in kept:
+            session.delete(item)

@@ -6,8 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
-from afteraction.actions.schemas import OPEN_ACTION_STATUSES
-from afteraction.reviews.policy import Policy
+from afteraction.domain.actions import OPEN_ACTION_STATUSES
+from afteraction.domain.policy import Policy
 
 DURATION_METRICS: tuple[str, ...] = ("time_to_detect", "time_to_acknowledge", "time_to_mitigate", "time_to_resolve")
 # Each metric as DESIGN.md defines it: (from, to) key-moment columns.

@@ -9,11 +9,11 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from afteraction.config import Settings
-from afteraction.errors import AfteractionError, ConfigurationError
+from afteraction.core.config import Settings
+from afteraction.core.errors import AfteractionError, ConfigurationError
 
 if TYPE_CHECKING:
-    from afteraction.db import Database
+    from afteraction.core.db import Database
 
 
 @dataclass
@@ -26,7 +26,7 @@ class CliState:
     def database(self, *, check: bool = True) -> Database:
         """The database of the settings; by default it must answer and be initialised."""
         if self._database is None:
-            from afteraction.db import Database  # SQLAlchemy: only commands that use the database pay for it
+            from afteraction.core.db import Database  # SQLAlchemy: only commands that use the database pay for it
 
             self._database = Database(self.settings.database_url, echo=self.settings.echo_sql)
         if check:
@@ -128,6 +128,7 @@ def _register() -> None:
     app.command("similar")(insights.similar_command)
     app.command("themes")(insights.themes_command)
     app.add_typer(insights.categories_app, name="categories")
+
 
 _register()
 

@@ -7,7 +7,8 @@ import getpass
 import typer
 
 from afteraction.cli import state_of
-from afteraction.reviews.policy import Policy, load_policy
+from afteraction.core.actor import Actor
+from afteraction.domain.policy import Policy, load_policy
 
 
 def acting_user(ctx: typer.Context, as_: str | None) -> str:
@@ -26,3 +27,8 @@ def acting_user(ctx: typer.Context, as_: str | None) -> str:
 def policy_of(ctx: typer.Context) -> Policy:
     """The policy: $AFTERACTION_POLICY_FILE, else afteraction.toml or pyproject.toml found from the cwd."""
     return load_policy(state_of(ctx).settings.policy_file)
+
+
+def actor_of(ctx: typer.Context, as_: str | None = None) -> Actor:
+    """The command line acts as the system actor (it sees every incident), recorded under the acting user's name."""
+    return Actor.system(acting_user(ctx, as_))

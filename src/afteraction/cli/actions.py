@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
-from afteraction.actions.schemas import ActionItemView
 from afteraction.cli import state_of
-from afteraction.cli.acting import acting_user, policy_of
+from afteraction.cli.acting import actor_of, policy_of
 from afteraction.cli.output import console, print_json, table
 from afteraction.cli.params import parse_date
+from afteraction.domain.actions import ActionItemView
 
 app = typer.Typer(help="Follow action items until they are done.", no_args_is_help=True)
 
@@ -46,6 +46,7 @@ def add(
 
     item = service.add_action(
         state_of(ctx).database(),
+        actor=actor_of(ctx),
         incident_id=incident_id,
         title=title,
         owner=owner,
@@ -72,12 +73,10 @@ def update(
     as_json: JsonFlag = False,
 ) -> None:
     """Change an action item: status, owner, due date, title, type or priority."""
-    from afteraction.actions import service
+    from afteraction.domain.actions import ActionChanges
+    from afteraction.usecases.actions import update_action
 
-    db = state_of(ctx).database()
-    item = service.update_action(
-        db,
-        action_id=action_id,
+    changes = ActionChanges(
         status=status,
         owner=owner,
         due=parse_date(due, "--due") if due else None,
@@ -85,14 +84,16 @@ def update(
         type=type_,
         priority=priority,
         reason=reason,
-        actor=acting_user(ctx, as_),
     )
-    _done(item, "Updated", as_json)
-    if status is not None and item.incident_id and not as_json:
-        from afteraction.incidents.service import get_incident
-
-        if get_incident(db, incident_id=item.incident_id).postmortem_status == "closed":
-            console().print(f"The post-mortem of {item.incident_id} is closed: every action item is done or wont-do.")
+    update = update_action(state_of(ctx).database(), actor=actor_of(ctx, as_), action_id=action_id, changes=changes)
+    _done(update.item, "Updated", as_json)
+    if not as_json:
+        for line in update.settled:
+            key, _, status_now = line.partition(" ")
+            if status_now == "closed":
+                console().print(f"The post-mortem of {key} is closed: every action item is done or wont-do.")
+            else:
+                console().print(f"The post-mortem of {key} is open again: an action item was reopened.")
 
 
 @app.command("list")
@@ -108,7 +109,12 @@ def list_(
     from afteraction.actions import service
 
     items = service.list_actions(
-        state_of(ctx).database(), incident_id=incident, open_only=open_, overdue=overdue, owner=owner
+        state_of(ctx).database(),
+        actor=actor_of(ctx),
+        incident_id=incident,
+        open_only=open_,
+        overdue=overdue,
+        owner=owner,
     )
     if as_json:
         print_json(items)
@@ -151,7 +157,7 @@ def agenda(
     """The agenda of a review meeting, in Markdown: open and overdue items by owner, due soon, done, reviews."""
     from pathlib import Path
 
-    from afteraction.actions.agenda_service import build_agenda, render_agenda
+    from afteraction.usecases.agenda import build_agenda, render_agenda
 
     text = render_agenda(
         build_agenda(state_of(ctx).database(), team=team, since=parse_date(since, "--since") if since else None)
@@ -174,16 +180,16 @@ def sync(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a tracker issue for every open action item, push title and due date changes, read status back."""
-    from afteraction.actions.sync_service import sync_actions
     from afteraction.cli.output import error_console
     from afteraction.trackers import choose_tracker, make_tracker
+    from afteraction.usecases.sync import sync_actions
 
     state = state_of(ctx)
     db = state.database()
     policy = policy_of(ctx)
     client = make_tracker(choose_tracker(state.settings, tracker), state.settings)
     report = sync_actions(
-        db, tracker=client, policy=policy, actor=acting_user(ctx, as_), base_url=state.settings.base_url,
+        db, tracker=client, policy=policy, actor=actor_of(ctx, as_), base_url=state.settings.base_url,
         dry_run=dry_run,
     )  # fmt: skip
     if as_json:

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from afteraction.cli import state_of
+from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, write_file
+from afteraction.core.actor import Actor
 
 
 def init(ctx: typer.Context) -> None:
@@ -36,10 +38,10 @@ def demo(
     """Load a complete sample incident and post-mortem (creates the database if needed)."""
     from rich.markdown import Markdown
 
-    from afteraction.db import utcnow
-    from afteraction.reviews import service
-    from afteraction.reviews import workflow_service as workflow
-    from afteraction.reviews.demo import DEMO_AUTHOR, DEMO_REQUEST_COMMENT, demo_document, demo_request_time
+    from afteraction.core.db import utcnow
+    from afteraction.reviews import workflow
+    from afteraction.usecases import documents as service
+    from afteraction.usecases.demo import DEMO_AUTHOR, DEMO_REQUEST_COMMENT, demo_document, demo_request_time
 
     state = state_of(ctx)
     db = state.database(check=False)
@@ -50,12 +52,12 @@ def demo(
     workflow.restart_review(
         db,
         incident_id=result.incident_id,
-        actor=DEMO_AUTHOR,
+        actor=Actor.system(DEMO_AUTHOR),
         at=demo_request_time(today),
         comment=DEMO_REQUEST_COMMENT,
     )
     text = service.export_document(
-        db, incident_id=result.incident_id, fmt="md", template_dir=state.settings.template_dir
+        db, actor=actor_of(ctx), incident_id=result.incident_id, fmt="md", template_dir=state.settings.template_dir
     )
     assert isinstance(text, str)
     out = console()
@@ -70,7 +72,7 @@ def demo(
     if user is not None:
         import secrets
 
-        from afteraction.accounts.session_service import reset_demo_user
+        from afteraction.accounts.sessions import reset_demo_user
 
         password = secrets.token_urlsafe(9)
         account = reset_demo_user(db, name=user, password=password)

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from afteraction.cli import state_of
+from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, error_console, print_json, write_file
 
 
@@ -21,7 +22,7 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Import Markdown post-mortems (this tool's format, and leniently others') or JSON exports into the database."""
-    from afteraction.reviews import service
+    from afteraction.usecases import documents as service
 
     state = state_of(ctx)
     db = state.database()
@@ -68,11 +69,12 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a post-mortem as Markdown, HTML, PDF or JSON."""
-    from afteraction.reviews import service
+    from afteraction.usecases import documents as service
 
     state = state_of(ctx)
     content = service.export_document(
         state.database(),
+        actor=actor_of(ctx),
         incident_id=incident_id,
         fmt=fmt,
         template_dir=template or state.settings.template_dir,

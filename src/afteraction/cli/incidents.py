@@ -9,10 +9,10 @@ import typer
 from rich.panel import Panel
 
 from afteraction.cli import state_of
+from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, fmt_time, print_json, table
 from afteraction.cli.params import parse_optional_time, parse_time
-from afteraction.errors import InvalidInput
-from afteraction.incidents.schemas import IncidentSummary
+from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
 
 app = typer.Typer(help="Create, list, show and update incidents.", no_args_is_help=True)
 
@@ -60,22 +60,21 @@ def create(
     as_json: JsonFlag = False,
 ) -> None:
     """Record a new incident with an empty draft post-mortem."""
-    from afteraction.incidents import service
+    from afteraction.usecases import incidents as service
 
     state = state_of(ctx)
-    if severity is None and kind != "milestone":
-        raise InvalidInput(f"--severity is required: one of {', '.join(state.settings.severities)}")
-    incident = service.create_incident(
-        state.database(),
+    new = NewIncident(
         title=title,
         severity=severity,
-        allowed_severities=state.settings.severities,
         kind=kind,
         started_at=parse_time(started_at, "--started-at") if started_at else None,
         services=service_ or [],
         teams=team or [],
         tags=tag or [],
         private=private,
+    )
+    incident = service.create_incident(
+        state.database(), actor=actor_of(ctx), new=new, allowed_severities=state.settings.severities
     )
     if as_json:
         print_json(incident)
@@ -94,11 +93,12 @@ def list_(
     as_json: JsonFlag = False,
 ) -> None:
     """List incidents, newest first."""
-    from afteraction.incidents import service
+    from afteraction.usecases import incidents as service
 
     state = state_of(ctx)
     incidents = service.list_incidents(
         state.database(),
+        actor=actor_of(ctx),
         kind=kind,
         severity=severity,
         status=status,
@@ -143,9 +143,9 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show one incident: its labels, key moments and post-mortem state."""
-    from afteraction.incidents import service
+    from afteraction.usecases import incidents as service
 
-    incident = service.get_incident(state_of(ctx).database(), incident_id=incident_id)
+    incident = service.get_incident(state_of(ctx).database(), actor=actor_of(ctx), incident_id=incident_id)
     if as_json:
         print_json(incident)
     else:
@@ -172,7 +172,7 @@ def update(
     as_json: JsonFlag = False,
 ) -> None:
     """Change an incident, or set its key moments by hand (a hand-set moment wins over the timeline's)."""
-    from afteraction.incidents import service
+    from afteraction.usecases import incidents as service
 
     state = state_of(ctx)
     given = {
@@ -187,10 +187,7 @@ def update(
         for name, value in given.items()
         if value is not None
     }
-    incident = service.update_incident(
-        state.database(),
-        incident_id=incident_id,
-        allowed_severities=state.settings.severities,
+    changes = IncidentChanges(
         title=title,
         severity=severity,
         kind=kind,
@@ -200,6 +197,13 @@ def update(
         teams=team,
         tags=tag,
         moments=moments,
+    )
+    incident = service.update_incident(
+        state.database(),
+        actor=actor_of(ctx),
+        incident_id=incident_id,
+        changes=changes,
+        allowed_severities=state.settings.severities,
     )
     if as_json:
         print_json(incident)

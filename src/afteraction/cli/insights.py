@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from afteraction.cli import state_of
+from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, fmt_duration, print_json, table, write_file
 from afteraction.cli.params import parse_date
-from afteraction.errors import InvalidInput
-from afteraction.reviews.policy import load_policy
+from afteraction.core.errors import InvalidInput
+from afteraction.domain.policy import load_policy
 
 if TYPE_CHECKING:
     from afteraction.insights.schemas import InsightsReport
@@ -110,6 +111,7 @@ def insights_command(
     state = state_of(ctx)
     report = compute_insights(
         state.database(),
+        actor=actor_of(ctx),
         policy=load_policy(state.settings.policy_file),
         severities=state.settings.severities,
         since=_date(since, "--since"),
@@ -152,7 +154,9 @@ def similar_command(
             return
     if incident_id is None and not text:
         raise InvalidInput('give an incident id (afteraction similar INC-12) or --text "…"')
-    hits = similar_service.similar_incidents(db, incident_id=incident_id, text=text, top=top, semantic=semantic)
+    hits = similar_service.similar_incidents(
+        db, actor=actor_of(ctx), incident_id=incident_id, text=text, top=top, semantic=semantic
+    )
     if as_json:
         print_json(hits)
         return
@@ -177,6 +181,7 @@ def themes_command(
 
     themes = compute_themes(
         state_of(ctx).database(),
+        actor=actor_of(ctx),
         since=_date(since, "--since"),
         until=_date(until, "--until"),
         team=team,
@@ -280,7 +285,9 @@ def categories_suggest(
     """Propose factor categories for an incident from its text."""
     from afteraction.insights import taxonomy as taxonomy_service
 
-    found = taxonomy_service.suggest_for(state_of(ctx).database(), incident_id=incident_id, text=text, learn=learn)
+    found = taxonomy_service.suggest_for(
+        state_of(ctx).database(), actor=actor_of(ctx), incident_id=incident_id, text=text, learn=learn
+    )
     if as_json:
         print_json(found)
         return

@@ -24,7 +24,8 @@ from afteraction.analysis.lint import (
 )
 from afteraction.analysis.lint.output import render
 from afteraction.analysis.lint.structure import Completeness
-from afteraction.errors import AfteractionError, DatabaseUnavailable, InvalidInput
+from afteraction.cli.acting import actor_of
+from afteraction.core.errors import AfteractionError, DatabaseUnavailable, InvalidInput
 
 _SUFFIXES = (".md", ".markdown", ".mdown")
 
@@ -137,10 +138,10 @@ def _lint_incident(
     # Hook for the database face: the root command puts a CliState on ctx.obj; the document comes from the
     # reviews service and is linted field by field (no Markdown source, so no columns).
     from afteraction.cli import state_of
-    from afteraction.reviews.service import load_document
+    from afteraction.reviews.document import load_document
 
     db = state_of(ctx).database()
-    doc = load_document(db, incident_id=incident_id)
+    doc = load_document(db, actor=actor_of(ctx), incident_id=incident_id)
     doc = doc.model_copy(update={"path": incident_id})
     config = configs.explicit or load_lint_config(Path.cwd())
     found = lint_document(doc, source=None, config=config, today=today, known_names=names)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from afteraction.cli import state_of
+from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, fmt_duration, fmt_time, print_json, table
 
 
@@ -18,7 +19,7 @@ def metrics_command(
     """Show an incident's key moments (hand-set, marked or derived from the timeline) and its metrics."""
     from afteraction.timeline import service
 
-    metrics = service.incident_metrics(state_of(ctx).database(), incident_id=incident_id)
+    metrics = service.incident_metrics(state_of(ctx).database(), actor=actor_of(ctx), incident_id=incident_id)
     if as_json:
         print_json(metrics)
         return

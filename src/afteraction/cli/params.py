@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 
 
 def parse_time(value: str, option: str) -> datetime:

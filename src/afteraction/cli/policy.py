@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from afteraction.cli import state_of
-from afteraction.cli.acting import acting_user, policy_of
+from afteraction.cli.acting import actor_of, policy_of
 from afteraction.cli.output import console, print_json, table
 from afteraction.cli.params import parse_date
 
 if TYPE_CHECKING:
-    from afteraction.reviews.workflow_service import FindingKind
+    from afteraction.reviews.workflow import FindingKind
 
 app = typer.Typer(
     help="Check incidents, post-mortems and action items against the team's policy.", no_args_is_help=True
@@ -26,12 +26,14 @@ def check(
     today: Annotated[str | None, typer.Option("--today", help="Check as of this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """List incidents missing a post-mortem, late post-mortems and overdue action items; exit 1 if any."""
-    from afteraction.reviews import workflow_service as service
+    from afteraction.reviews import workflow as service
 
     db = state_of(ctx).database()
     # A cron job runs this: it is also where post-mortems whose items were all finished by hand get closed.
-    closed = service.close_finished(db, actor=acting_user(ctx, None))
-    report = service.policy_check(db, policy=policy_of(ctx), today=parse_date(today, "--today") if today else None)
+    closed = service.close_finished(db, actor=actor_of(ctx))
+    report = service.policy_check(
+        db, actor=actor_of(ctx), policy=policy_of(ctx), today=parse_date(today, "--today") if today else None
+    )
     kinds: tuple[FindingKind, ...] = ("missing-postmortem", "late-postmortem", "overdue-action")
     if as_json:
         print_json({"today": report.today, "policy_file": report.policy_file,

@@ -23,7 +23,7 @@ def remind_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Send each owner one digest of their open and overdue action items; a second run in the period sends nothing."""
-    from afteraction.actions.remind_service import send_reminders
+    from afteraction.usecases.remind import send_reminders
 
     state = state_of(ctx)
     report = send_reminders(

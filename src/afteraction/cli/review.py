@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from afteraction.cli import state_of
-from afteraction.cli.acting import acting_user, policy_of
+from afteraction.cli.acting import actor_of, policy_of
 from afteraction.cli.output import console, error_console, fmt_time, print_json, table
 
 if TYPE_CHECKING:
-    from afteraction.reviews.workflow_service import ReviewState
+    from afteraction.reviews.workflow import ReviewState
 
 app = typer.Typer(help="Review a post-mortem: draft → in-review → approved → published.", no_args_is_help=True)
 
@@ -54,12 +54,12 @@ def request(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a draft post-mortem for review by the named reviewers."""
-    from afteraction.reviews import workflow_service as service
+    from afteraction.reviews import workflow as service
 
     state = service.request_review(
         state_of(ctx).database(),
         incident_id=incident_id,
-        actor=acting_user(ctx, as_),
+        actor=actor_of(ctx, as_),
         policy=policy_of(ctx),
         reviewers=reviewer or [],
         comment=comment,
@@ -76,12 +76,12 @@ def approve(
     as_json: JsonFlag = False,
 ) -> None:
     """Approve a post-mortem under review (as one of its reviewers)."""
-    from afteraction.reviews import workflow_service as service
+    from afteraction.reviews import workflow as service
 
     state = service.approve_review(
         state_of(ctx).database(),
         incident_id=incident_id,
-        actor=acting_user(ctx, as_),
+        actor=actor_of(ctx, as_),
         policy=policy_of(ctx),
         comment=comment,
     )
@@ -97,12 +97,12 @@ def reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a post-mortem under review back to draft, saying what must change."""
-    from afteraction.reviews import workflow_service as service
+    from afteraction.reviews import workflow as service
 
     state = service.reject_review(
         state_of(ctx).database(),
         incident_id=incident_id,
-        actor=acting_user(ctx, as_),
+        actor=actor_of(ctx, as_),
         policy=policy_of(ctx),
         comment=comment,
     )
@@ -118,14 +118,14 @@ def publish(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish an approved post-mortem; refused, with every reason, while the policy's checks fail."""
-    from afteraction.reviews import workflow_service as service
-    from afteraction.reviews.workflow_service import PublishRefused
+    from afteraction.reviews import workflow as service
+    from afteraction.reviews.workflow import PublishRefused
 
     try:
         state = service.publish_review(
             state_of(ctx).database(),
             incident_id=incident_id,
-            actor=acting_user(ctx, as_),
+            actor=actor_of(ctx, as_),
             policy=policy_of(ctx),
             comment=comment,
         )
@@ -141,9 +141,11 @@ def publish(
 @app.command("show")
 def show(ctx: typer.Context, incident_id: IncidentArg, as_json: JsonFlag = False) -> None:
     """A post-mortem's review state, reviewers, approvals, what blocks publishing, and its history."""
-    from afteraction.reviews import workflow_service as service
+    from afteraction.reviews import workflow as service
 
-    state = service.review_state(state_of(ctx).database(), incident_id=incident_id, policy=policy_of(ctx))
+    state = service.review_state(
+        state_of(ctx).database(), actor=actor_of(ctx), incident_id=incident_id, policy=policy_of(ctx)
+    )
     if as_json:
         print_json(state)
         return

@@ -10,10 +10,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from afteraction.cli import state_of
+from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, error_console, fmt_time, print_json, table
 from afteraction.cli.params import parse_time
-from afteraction.errors import InvalidInput
-from afteraction.incidents.schemas import TimelineEntry
+from afteraction.core.errors import InvalidInput
+from afteraction.domain.incidents import TimelineEntry
 from afteraction.timeline.importers import FORMATS, ImportOptions
 
 app = typer.Typer(help="Build and read an incident's timeline.", no_args_is_help=True)
@@ -45,8 +46,9 @@ def add(
         incident_id=incident_id,
         at=parse_time(at, "--at"),
         text=text,
-        actor=actor,
+        person=actor,
         kind=kind,
+        actor=actor_of(ctx),
     )
     if as_json:
         print_json(entry_json(entry))
@@ -59,7 +61,7 @@ def show(ctx: typer.Context, incident_id: IncidentArg, as_json: JsonFlag = False
     """Show the timeline in time order (UTC)."""
     from afteraction.timeline import service
 
-    entries = service.list_events(state_of(ctx).database(), incident_id=incident_id)
+    entries = service.list_events(state_of(ctx).database(), actor=actor_of(ctx), incident_id=incident_id)
     if as_json:
         print_json([entry_json(e) for e in entries])
         return
@@ -140,6 +142,7 @@ def import_(
         task = bar.add_task("import", total=None)
         result = service.import_timeline(
             state_of(ctx).database(),
+            actor=actor_of(ctx),
             incident_id=incident_id,
             path=path,
             fmt=fmt,
@@ -168,7 +171,7 @@ def mark(
     from afteraction.timeline import service
 
     moment = None if as_.strip().lower() == "none" else as_.strip().lower()
-    entry = service.mark_event(state_of(ctx).database(), event_id=event_id, moment=moment)
+    entry = service.mark_event(state_of(ctx).database(), actor=actor_of(ctx), event_id=event_id, moment=moment)
     if as_json:
         print_json(entry_json(entry))
     elif moment:

@@ -9,7 +9,7 @@ import typer
 
 from afteraction.cli import state_of
 from afteraction.cli.output import console, fmt_time, print_json, table
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 
 user_app = typer.Typer(help="Manage the users of the server and their roles.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue and revoke API tokens.", no_args_is_help=True)

@@ -59,9 +59,7 @@ def bullet(text: str) -> re.Match[str] | None:
 
 def _starts_block(text: str) -> bool:
     stripped = text.lstrip()
-    return bool(
-        _FENCE.match(text) or _SUBHEADING.match(text) or stripped.startswith("|") or _DEFINITION.match(text)
-    )
+    return bool(_FENCE.match(text) or _SUBHEADING.match(text) or stripped.startswith("|") or _DEFINITION.match(text))
 
 
 def read_blocks(body: list[tuple[int, str]]) -> list[Block]:

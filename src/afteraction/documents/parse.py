@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from afteraction.actions.schemas import ActionItemData
+from afteraction.core.errors import InvalidInput
 from afteraction.documents.lenient import (
     Block,
     Item,
@@ -31,9 +31,9 @@ from afteraction.documents.lenient import (
     read_blocks,
     read_table,
 )
-from afteraction.errors import InvalidInput
-from afteraction.incidents.schemas import TimelineEntry
-from afteraction.reviews.schemas import (
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.reviews import (
     FactorData,
     LessonData,
     ParseWarning,
@@ -355,9 +355,7 @@ class _Reader:
             self.fields[key] = f"{previous}\n\n{body}" if previous and body else previous or body
             return
         blocks = read_blocks(section.body)
-        self.definitions.extend(
-            line for block in blocks if block.kind == "definition" for line in block.lines
-        )
+        self.definitions.extend(line for block in blocks if block.kind == "definition" for line in block.lines)
         if key == "timeline":
             self._timeline(section, blocks)
         elif key == "whys":
@@ -390,9 +388,7 @@ class _Reader:
     def _factor(line: int, text: str) -> FactorData:
         prefix = _CATEGORY_PREFIX.match(text)
         if prefix:
-            return FactorData(
-                text=(prefix.group(2) or "").strip(), category=prefix.group(1) or None, line=line
-            )
+            return FactorData(text=(prefix.group(2) or "").strip(), category=prefix.group(1) or None, line=line)
         suffix = _CATEGORY_SUFFIX.match(text)
         if suffix and suffix.group(2).strip():
             return FactorData(text=suffix.group(1), category=suffix.group(2).strip(), line=line)
@@ -486,9 +482,7 @@ class _Reader:
             if parsed.at is not None:
                 time_text = found.group(1) if parsed.keep_text else None
                 return TimelineEntry(at=parsed.at, time_text=time_text, text=found.group(2), line=item.line)
-        self.warn(
-            item.line, f"timeline item {text[:40]!r} has no time that could be understood; kept with no time"
-        )
+        self.warn(item.line, f"timeline item {text[:40]!r} has no time that could be understood; kept with no time")
         return TimelineEntry(text=text, line=item.line)
 
     def _whys(self, section: _Section, blocks: list[Block]) -> None:
@@ -689,9 +683,7 @@ def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
     for section in sections:
         reader.section(section)
     reader.finish(title, preamble)
-    return PostmortemDocument(
-        **reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings
-    )
+    return PostmortemDocument(**reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings)
 
 
 def parse_json(text: str, *, path: str = "<text>") -> PostmortemDocument:

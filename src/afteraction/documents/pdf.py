@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from afteraction.errors import ConfigurationError
+from afteraction.core.errors import ConfigurationError
 
 BROWSERS: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS: tuple[str, ...] = (

@@ -14,15 +14,15 @@ import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
+from afteraction.core.errors import InvalidInput
 from afteraction.documents.lenient import escape_cell, jsonable
-from afteraction.errors import InvalidInput
-from afteraction.reviews.schemas import LESSON_KINDS, PostmortemDocument, WhyNodeData
+from afteraction.domain.reviews import LESSON_KINDS, PostmortemDocument, WhyNodeData
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
-    from afteraction.actions.schemas import ActionItemData
-    from afteraction.incidents.schemas import TimelineEntry
+    from afteraction.domain.actions import ActionItemData
+    from afteraction.domain.incidents import TimelineEntry
 
 MARKDOWN_TEMPLATE = "postmortem.md.j2"
 HTML_TEMPLATE = "postmortem.html.j2"
@@ -96,8 +96,7 @@ def _normal_entry(entry: TimelineEntry) -> TimelineEntry:
 
 def _normal_action(action: ActionItemData) -> ActionItemData:
     update: dict[str, Any] = {
-        name: _optional(getattr(action, name))
-        for name in ("type", "owner", "priority", "tracker", "addresses")
+        name: _optional(getattr(action, name)) for name in ("type", "owner", "priority", "tracker", "addresses")
     }
     update["title"] = _line(action.title)
     update["status"] = _line(action.status) or "open"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime, utcnow
+from afteraction.core.db import Base, UTCDateTime, utcnow
 
 
 class Person(Base):
@@ -89,9 +89,7 @@ class TimelineEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    time_text: Mapped[str | None] = mapped_column(
-        String(100)
-    )  # what the document said when no time was understood
+    time_text: Mapped[str | None] = mapped_column(String(100))  # what the document said when no time was understood
     # The time to sort by: `at`, or for an event without one the time of the event before it in its document.
     sort_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(40), default="manual")
@@ -106,3 +104,18 @@ class TimelineEvent(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class IncidentMember(Base):
+    """A user who may see a private incident (admins see every incident anyway)."""
+
+    __tablename__ = "incident_members"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "user_id"),
+        Index("ix_incident_members_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from afteraction.analysis.similarity import Scored, candidate_words, choose_query_terms, tokenize
-from afteraction.db import UTCDateTime, utcnow
+from afteraction.core.db import UTCDateTime, utcnow
 
 # Relative weight of a match in each field: title, summary, factors, timeline (SQLite bm25 column weights).
 FIELD_WEIGHTS: tuple[float, float, float, float] = (4.0, 1.0, 2.0, 0.5)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from afteraction.analysis.similarity import Scored
-from afteraction.errors import ConfigurationError
+from afteraction.core.errors import ConfigurationError
 
 MAX_TOKENS = 128
 _LAYERS = 6

@@ -30,9 +30,11 @@ from afteraction.analysis.insights import (
     recurrence_message,
     share,
 )
-from afteraction.db import Database, refresh_statistics, utcnow
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, refresh_statistics, utcnow
+from afteraction.domain.incidents import KINDS
+from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident, IncidentLabel, Person
-from afteraction.incidents.schemas import KINDS
 from afteraction.insights.models import InsightCategory
 from afteraction.insights.schemas import (
     ActionFigures,
@@ -59,7 +61,6 @@ from afteraction.insights.sql import (
     sqlite_ranked,
 )
 from afteraction.reviews.models import Postmortem
-from afteraction.reviews.policy import Policy
 
 OPEN_ITEM = ("open", "in-progress")
 TOP = 20
@@ -667,13 +668,14 @@ def compute_insights(
     service: str | None = None,
     recurrences: int = 10,
     now: datetime | None = None,
+    actor: Actor,
 ) -> InsightsReport:
-    """Every figure across the post-mortems of a scope (dates of start, a team, a service)."""
+    """Every figure across the post-mortems of a scope (dates of start, a team, a service) that the actor may see."""
     from afteraction.insights.similar import ensure_index
     from afteraction.insights.taxonomy import load_taxonomy
 
     now = now or utcnow()
-    scope = scope_conditions(since=since, until=until, team=team, service=service)
+    scope = scope_conditions(actor=actor, since=since, until=until, team=team, service=service)
     with db.transaction() as session:
         refresh_statistics(session)
         ensure_index(session)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session
 
 from afteraction.analysis.similarity import Scored, blend, expand_query, top_k
-from afteraction.db import Database
-from afteraction.errors import InvalidInput
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput
+from afteraction.core.visibility import visible_clause
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.insights.models import SearchDocument
@@ -74,6 +76,7 @@ def rank(
     session: Session,
     query: str,
     *,
+    actor: Actor,
     top: int,
     exclude: Sequence[int] = (),
     semantic: bool = False,
@@ -85,13 +88,16 @@ def rank(
     wanted = max(top, pool if semantic else top)
     searched = expand_query(query) if expand else query
     hits = search_index_for(session).search(session, searched, limit=wanted + 10, exclude=exclude)
-    # Private incidents are never shown: drop them from the hits (reading only the hits, not every incident).
-    private = set(
+    # Drop the hits the actor may not see (reading only the hits, not every incident).
+    hidden = set(
         session.scalars(
-            select(Incident.id).where(Incident.id.in_([h.incident_id for h in hits]), Incident.private.is_(True))
+            select(Incident.id).where(
+                Incident.id.in_([h.incident_id for h in hits]),
+                not_(visible_clause(actor, Incident.id, Incident.private)),
+            )
         )
     )
-    hits = [h for h in hits if h.incident_id not in private][:wanted]
+    hits = [h for h in hits if h.incident_id not in hidden][:wanted]
     if semantic:
         hits = blend(hits, _semantic_scores(session, query, [h.incident_id for h in hits]), weight=semantic_weight)
     return top_k(hits, top)
@@ -131,6 +137,7 @@ def similar_incidents(
     top: int = 5,
     semantic: bool = False,
     semantic_weight: float = 0.5,
+    actor: Actor,
 ) -> list[SimilarIncident]:
     """Past post-mortems ranked by relevance of title, summary, factors and timeline to an incident or a text."""
     if (incident_id is None) == (not text or not text.strip()):
@@ -141,7 +148,7 @@ def similar_incidents(
         ensure_index(session)
         exclude: list[int] = []
         if incident_id is not None:
-            incident = load_incident(session, incident_id)
+            incident = load_incident(session, incident_id, actor)
             query = document_text(session, incident)
             exclude.append(incident.id)
         else:
@@ -151,6 +158,7 @@ def similar_incidents(
         scored = rank(
             session,
             query,
+            actor=actor,
             top=top,
             exclude=exclude,
             semantic=semantic,
@@ -160,7 +168,9 @@ def similar_incidents(
         return _views(session, scored)
 
 
-def find_recurrences(db: Database, *, incident_id: str, top: int = 3, min_share: float = 0.5) -> list[Recurrence]:
+def find_recurrences(
+    db: Database, *, incident_id: str, actor: Actor, top: int = 3, min_share: float = 0.5
+) -> list[Recurrence]:
     """Earlier incidents that the given one resembles (text and shared factors), with what became of their fixes.
 
     What the post-mortem editor shows while the author writes: the best text matches among earlier incidents whose
@@ -171,9 +181,9 @@ def find_recurrences(db: Database, *, incident_id: str, top: int = 3, min_share:
 
     with db.transaction() as session:
         ensure_index(session)
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         refresh_search_index(session, [incident.id])
-        pool = rank(session, document_text(session, incident), top=top + 50, exclude=[incident.id])
+        pool = rank(session, document_text(session, incident), actor=actor, top=top + 50, exclude=[incident.id])
         starts = dict(
             session.execute(
                 select(Incident.id, func.coalesce(Incident.started_at, Incident.created_at)).where(

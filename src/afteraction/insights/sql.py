@@ -16,6 +16,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from afteraction.actions.models import ActionItem
 from afteraction.analysis.categories import Category
+from afteraction.core.actor import Actor
+from afteraction.core.visibility import visible_clause
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.insights.schemas import Spread
 
@@ -255,11 +257,14 @@ def _round(value: Any) -> float | None:
 
 
 def scope_conditions(
-    *, since: date | None, until: date | None, team: str | None, service: str | None
+    *, actor: Actor, since: date | None, until: date | None, team: str | None, service: str | None
 ) -> list[ColumnElement[bool]]:
-    """Conditions on incidents for a date range (by start, else creation) and a team or service label."""
+    """Conditions on incidents: those the actor may see, in a date range (by start, else creation), of a team or
+    service label."""
     when = func.coalesce(Incident.started_at, Incident.created_at)
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = (
+        [] if actor.is_admin else [visible_clause(actor, Incident.id, Incident.private)]
+    )
     if since is not None:
         conditions.append(when >= datetime.combine(since, time(), tzinfo=UTC))
     if until is not None:

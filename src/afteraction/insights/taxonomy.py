@@ -17,8 +17,9 @@ from afteraction.analysis.categories import (
     suggest_categories,
     taxonomy_index,
 )
-from afteraction.db import Database
-from afteraction.errors import InvalidInput, NotFound
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.incidents.models import IncidentLabel
 from afteraction.incidents.service import load_incident
 from afteraction.insights.models import FactorCategory, SearchDocument
@@ -151,7 +152,7 @@ def train_model(session: Session, taxonomy: Sequence[Category]) -> CategoryModel
 
 
 def suggest_for(
-    db: Database, *, incident_id: str | None = None, text: str | None = None, learn: bool = False
+    db: Database, *, actor: Actor, incident_id: str | None = None, text: str | None = None, learn: bool = False
 ) -> list[CategorySuggestion]:
     """Categories proposed for an incident (from its post-mortem text) or for a text."""
     from afteraction.insights.search import refresh_search_index
@@ -161,7 +162,7 @@ def suggest_for(
     with db.transaction() as session:
         taxonomy = load_taxonomy(session)
         if incident_id:
-            incident = load_incident(session, incident_id)
+            incident = load_incident(session, incident_id, actor)
             refresh_search_index(session, [incident.id])
             doc = session.get(SearchDocument, incident.id)
             parts = [doc.title, doc.summary, doc.factors, doc.timeline] if doc else [incident.title]

@@ -9,10 +9,11 @@ from datetime import date
 from sqlalchemy import func, select
 
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import OPEN_ACTION_STATUSES
 from afteraction.analysis.categories import Lexicon, lexicon_score, normalise_category
 from afteraction.analysis.themes import FactorText, cluster_factors
-from afteraction.db import Database, utcnow
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.domain.actions import OPEN_ACTION_STATUSES
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.insights.schemas import ActionRef, Count, Theme
 from afteraction.insights.sql import scope_conditions
@@ -31,6 +32,7 @@ def compute_themes(
     service: str | None = None,
     limit: int = 2000,
     today: date | None = None,
+    actor: Actor,
 ) -> list[Theme]:
     """Themes across the factors of the most recent `limit` post-mortems of a scope, biggest first.
 
@@ -38,7 +40,7 @@ def compute_themes(
     items address a theme when they name one of its factors; items of its incidents that name no factor count too.
     """
     today = today or utcnow().date()
-    scope = scope_conditions(since=since, until=until, team=team, service=service)
+    scope = scope_conditions(actor=actor, since=since, until=until, team=team, service=service)
     with db.transaction() as session:
         taxonomy = load_taxonomy(session)
         names = {c.slug: c.name for c in taxonomy}

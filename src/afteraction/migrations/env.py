@@ -11,6 +11,7 @@ from afteraction.models import metadata
 
 config = context.config
 
+
 def run_migrations_online() -> None:
     """Run every pending migration inside one transaction on the given engine."""
     engine = config.attributes["engine"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from afteraction.db import Base, UTCDateTime, utcnow
+from afteraction.core.db import Base, UTCDateTime, utcnow
 from afteraction.incidents.models import Incident, Person
 
 
@@ -101,3 +101,29 @@ class ExtraSection(Base):
     heading: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SectionVersion(Base):
+    """The version of one section of one post-mortem; a missing row means version 1."""
+
+    __tablename__ = "postmortem_section_versions"
+
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReviewEvent(Base):
+    """One step of the review workflow: a request, approval, rejection, publication, closing or reopening."""
+
+    __tablename__ = "review_events"
+    __table_args__ = (Index("ix_review_events_postmortem_at", "postmortem_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))  # request, approve, reject, publish, close, reopen
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,8 +6,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from afteraction.errors import Conflict
-from afteraction.reviews.section_models import SectionVersion
+from afteraction.core.errors import Conflict
+from afteraction.reviews.models import SectionVersion
 
 TEXT_SECTIONS: tuple[str, ...] = (
     "summary", "impact", "trigger", "detection", "resolution", "problem_statement", "supporting_info", "timeline_note",

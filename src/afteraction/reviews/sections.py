@@ -9,16 +9,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
-from afteraction.accounts.schemas import Principal
 from afteraction.actions.models import ActionItem
-from afteraction.db import Database, utcnow
-from afteraction.errors import InvalidInput, NotFound
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.core.errors import InvalidInput, NotFound
+from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData, PostmortemDocument, WhyNodeData
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
+from afteraction.reviews.document import document_of, save_whys, why_tree
 from afteraction.reviews.models import ContributingFactor, Lesson, Postmortem, WhyNode
-from afteraction.reviews.schemas import LESSON_KINDS, FactorData, LessonData, PostmortemDocument, WhyNodeData
 from afteraction.reviews.section_versions import SECTIONS, TEXT_SECTIONS, claim_section, section_versions
-from afteraction.reviews.service import _save_whys, _why_tree, document_of
 
 # Table-level UPDATEs: they leave the rows' own versions alone, so that edits of other sections never clash.
 _POSTMORTEMS = cast(Table, Postmortem.__table__)
@@ -75,21 +75,21 @@ def _check_name(name: str) -> None:
         raise NotFound(f"no post-mortem section {name!r}: expected one of {', '.join(SECTIONS)}")
 
 
-def get_postmortem(db: Database, *, incident_id: str, viewer: Principal | None = None) -> PostmortemView:
+def get_postmortem(db: Database, *, incident_id: str, actor: Actor) -> PostmortemView:
     """The whole post-mortem document of an incident, with its section versions."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         doc = document_of(session, incident)
         pm = _postmortem(session, incident)
         return PostmortemView(**doc.model_dump(), section_versions=section_versions(session, pm.id))
 
 
-def get_text_section(db: Database, *, incident_id: str, name: str, viewer: Principal | None = None) -> TextSection:
+def get_text_section(db: Database, *, incident_id: str, name: str, actor: Actor) -> TextSection:
     """One prose section of a post-mortem, with its version."""
     if name not in TEXT_SECTIONS:
         raise NotFound(f"no prose section {name!r}: expected one of {', '.join(TEXT_SECTIONS)}")
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        pm = _postmortem(session, load_incident(session, incident_id, actor))
         return TextSection(name=name, text=getattr(pm, name) or "", version=section_versions(session, pm.id)[name])
 
 
@@ -100,24 +100,24 @@ def update_text_section(
     name: str,
     text: str,
     expected_version: int | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> TextSection:
     """Replace one prose section; Conflict when it moved past `expected_version` meanwhile."""
     if name not in TEXT_SECTIONS:
         raise NotFound(f"no prose section {name!r}: expected one of {', '.join(TEXT_SECTIONS)}")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, name, expected_version, f"the {name} of {incident.key}")
         session.execute(update(_POSTMORTEMS).where(Postmortem.id == pm.id).values({name: text, "updated_at": utcnow()}))
         return TextSection(name=name, text=text, version=version)
 
 
-def get_whys(db: Database, *, incident_id: str, viewer: Principal | None = None) -> WhysSection:
+def get_whys(db: Database, *, incident_id: str, actor: Actor) -> WhysSection:
     """The cause tree of a post-mortem, with its version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, viewer))
-        nodes, _paths = _why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
+        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        nodes, _paths = why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
         return WhysSection(nodes=nodes, version=section_versions(session, pm.id)["whys"])
 
 
@@ -127,21 +127,21 @@ def replace_whys(
     incident_id: str,
     nodes: Sequence[WhyNodeData],
     expected_version: int | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> WhysSection:
     """Replace the cause tree; action items keep pointing at the why with the same path (`1.2`)."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "whys", expected_version, f"the whys of {incident.key}")
-        _tree, paths = _why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
+        _tree, paths = why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
         linked = session.execute(
             select(ActionItem.id, ActionItem.why_node_id).where(
                 ActionItem.incident_id == incident.id, ActionItem.why_node_id.is_not(None)
             )
         ).all()
         session.execute(delete(WhyNode).where(WhyNode.postmortem_id == pm.id))
-        new_ids = _save_whys(session, pm.id, nodes)
+        new_ids = save_whys(session, pm.id, nodes)
         for action_id, node_id in linked:
             path = paths.get(node_id or -1)
             session.execute(
@@ -152,10 +152,10 @@ def replace_whys(
         return WhysSection(nodes=list(nodes), version=version)
 
 
-def get_factors(db: Database, *, incident_id: str, viewer: Principal | None = None) -> FactorsSection:
+def get_factors(db: Database, *, incident_id: str, actor: Actor) -> FactorsSection:
     """The contributing factors of a post-mortem, with their version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        pm = _postmortem(session, load_incident(session, incident_id, actor))
         rows = session.scalars(
             select(ContributingFactor)
             .where(ContributingFactor.postmortem_id == pm.id)
@@ -171,14 +171,14 @@ def replace_factors(
     incident_id: str,
     items: Sequence[FactorData],
     expected_version: int | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> FactorsSection:
     """Replace the contributing factors; action items keep pointing at the factor in the same place (F1, F2…)."""
     for item in items:
         if not item.text.strip():
             raise InvalidInput("a contributing factor needs text", field="items")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "factors", expected_version, f"the factors of {incident.key}")
         old = session.scalars(
@@ -206,10 +206,10 @@ def replace_factors(
         return FactorsSection(items=list(items), version=version)
 
 
-def get_lessons(db: Database, *, incident_id: str, viewer: Principal | None = None) -> LessonsSection:
+def get_lessons(db: Database, *, incident_id: str, actor: Actor) -> LessonsSection:
     """The lessons of a post-mortem, with their version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, viewer))
+        pm = _postmortem(session, load_incident(session, incident_id, actor))
         rows = session.scalars(select(Lesson).where(Lesson.postmortem_id == pm.id).order_by(Lesson.position))
         items = [LessonData(kind=row.kind, text=row.text) for row in rows]
         return LessonsSection(items=items, version=section_versions(session, pm.id)["lessons"])
@@ -221,7 +221,7 @@ def replace_lessons(
     incident_id: str,
     items: Sequence[LessonData],
     expected_version: int | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> LessonsSection:
     """Replace the lessons (went-well, went-wrong, lucky, learned)."""
     for item in items:
@@ -232,7 +232,7 @@ def replace_lessons(
         if not item.text.strip():
             raise InvalidInput("a lesson needs text", field="text")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "lessons", expected_version, f"the lessons of {incident.key}")
         session.execute(delete(Lesson).where(Lesson.postmortem_id == pm.id))

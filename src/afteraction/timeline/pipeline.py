@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from afteraction.errors import AfteractionError, InvalidInput
+from afteraction.core.errors import AfteractionError, InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import ImportOptions, read_events
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from afteraction.accounts.schemas import Principal
-from afteraction.accounts.visibility import can_see
-from afteraction.analysis.metrics import IncidentMetrics, compute_metrics
-from afteraction.db import Database
-from afteraction.errors import InvalidInput, NotFound
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput, NotFound
+from afteraction.core.visibility import can_see
+from afteraction.domain.incidents import KEY_MOMENTS, TimelineEntry
+from afteraction.domain.metrics import IncidentMetrics, compute_metrics
 from afteraction.incidents.models import Incident, TimelineEvent
-from afteraction.incidents.schemas import KEY_MOMENTS, TimelineEntry
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
@@ -41,11 +41,11 @@ def add_event(
     incident_id: str,
     at: datetime,
     text: str,
-    actor: str | None = None,
+    person: str | None = None,
     kind: str = "note",
     source: str = "manual",
     link: str | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> TimelineEntry:
     """Add one event by hand to an incident's timeline."""
     if at.tzinfo is None:
@@ -53,7 +53,7 @@ def add_event(
     if not text.strip():
         raise InvalidInput("the event text must not be empty", field="text")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         position = session.scalar(
             select(func.coalesce(func.max(TimelineEvent.position), -1) + 1).where(
                 TimelineEvent.incident_id == incident.id
@@ -64,7 +64,7 @@ def add_event(
             at=at,
             sort_at=at,
             text=text.strip(),
-            actor=actor,
+            actor=person,
             kind=kind,
             source=source,
             link=link,
@@ -79,14 +79,12 @@ def add_event(
 TIMELINE_ORDER = (TimelineEvent.sort_at.asc().nulls_first(), TimelineEvent.position, TimelineEvent.id)
 
 
-def list_events(db: Database, *, incident_id: str, viewer: Principal | None = None) -> list[TimelineEntry]:
+def list_events(db: Database, *, incident_id: str, actor: Actor) -> list[TimelineEntry]:
     """An incident's timeline in time order (events without a readable time stay where the document had them)."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         rows = session.scalars(
-            select(TimelineEvent)
-            .where(TimelineEvent.incident_id == incident.id)
-            .order_by(*TIMELINE_ORDER)
+            select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(*TIMELINE_ORDER)
         )
         return [entry_of(row) for row in rows]
 
@@ -194,7 +192,7 @@ def import_timeline(
     fmt: str = "auto",
     options: ImportOptions | None = None,
     progress: Callable[[int], None] | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> TimelineImport:
     """Import a source file's events into an incident's timeline in one transaction; re-importing adds nothing."""
     if not path.exists():
@@ -204,11 +202,38 @@ def import_timeline(
     elif fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}: expected auto or one of {', '.join(FORMATS)}", field="format")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         sqlite = session.connection().dialect.name == "sqlite"
         batches = import_batches(path, fmt, options or ImportOptions(), sqlite=sqlite)
         read, added = insert_batches(session, incident.id, batches, progress)
         return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
+
+
+def replace_timeline(session: Session, incident_id: int, entries: Sequence[TimelineEntry]) -> None:
+    """Replace an incident's timeline with the document's, keeping its order."""
+    session.execute(delete(TimelineEvent).where(TimelineEvent.incident_id == incident_id))
+    previous: datetime | None = None
+    rows = []
+    for position, entry in enumerate(entries):
+        previous = entry.at or previous
+        rows.append(
+            TimelineEvent(
+                incident_id=incident_id,
+                at=entry.at,
+                sort_at=previous,
+                time_text=entry.time_text,
+                source=entry.source,
+                actor=entry.actor,
+                kind=entry.kind,
+                text=entry.text,
+                link=entry.link,
+                source_id=entry.source_id,
+                key_moment=entry.key_moment,
+                evidence=entry.evidence,
+                position=position,
+            )
+        )
+    session.add_all(rows)
 
 
 # ---------------------------------------------------------------- key moments and metrics
@@ -224,13 +249,13 @@ def mark_event(
     event_id: int,
     moment: str | None,
     incident_id: str | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> TimelineEntry:
     """Mark an event as a key moment (started, detected, acknowledged, mitigated, resolved), or clear the mark."""
     if moment is not None and moment not in KEY_MOMENTS:
         raise InvalidInput(f"invalid key moment {moment!r}: expected one of {', '.join(KEY_MOMENTS)}", field="as")
     with db.transaction() as session:
-        event = _load_event(session, event_id, incident_id, viewer)
+        event = _load_event(session, event_id, incident_id, actor)
         if moment is not None:
             if event.at is None:
                 raise InvalidInput(f"event {event_id} has no readable time, so it cannot mark a key moment")
@@ -288,11 +313,11 @@ def derive_moments(session: Session, incident: Incident) -> dict[str, tuple[date
     return found
 
 
-def incident_metrics(db: Database, *, incident_id: str, viewer: Principal | None = None) -> IncidentMetrics:
+def incident_metrics(db: Database, *, incident_id: str, actor: Actor) -> IncidentMetrics:
     """Key moments (hand-set, marked or derived from the timeline) and the times to detect, acknowledge, mitigate and
     resolve."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, viewer)
+        incident = load_incident(session, incident_id, actor)
         if incident.kind == "milestone":
             return compute_metrics(incident.key, {}, {})
         found = derive_moments(session, incident)
@@ -306,13 +331,17 @@ def incident_metrics(db: Database, *, incident_id: str, viewer: Principal | None
 # ---------------------------------------------------------------- editing single events
 
 
-def _load_event(session: Session, event_id: int, incident_id: str | None, viewer: Principal | None) -> TimelineEvent:
-    """A timeline row by id, of the given incident when one is named, visible to the viewer; else NotFound."""
+def _load_event(session: Session, event_id: int, incident_id: str | None, actor: Actor) -> TimelineEvent:
+    """A timeline row by id, of the given incident when one is named, visible to the actor; else NotFound."""
     event = session.get(TimelineEvent, event_id)
     if event is None:
         raise NotFound(f"no timeline event {event_id}")
-    incident = load_incident(session, incident_id, viewer) if incident_id else session.get(Incident, event.incident_id)
-    if incident is None or event.incident_id != incident.id or not can_see(session, incident, viewer):
+    incident = load_incident(session, incident_id, actor) if incident_id else session.get(Incident, event.incident_id)
+    if (
+        incident is None
+        or event.incident_id != incident.id
+        or not can_see(session, actor, incident.id, incident.private)
+    ):
         raise NotFound(f"no timeline event {event_id}")
     return event
 
@@ -327,26 +356,26 @@ def update_event(
     event_id: int,
     at: datetime | None = None,
     text: str | None = None,
-    actor: str | None = UNCHANGED,
+    person: str | None = UNCHANGED,
     kind: str | None = None,
     link: str | None = UNCHANGED,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> TimelineEntry:
-    """Correct one event: its time, text, actor, kind or link (actor and link may be cleared with None)."""
+    """Correct one event: its time, text, person, kind or link (person and link may be cleared with None)."""
     if at is not None and at.tzinfo is None:
         raise InvalidInput("the event time needs a zone (e.g. 2026-03-14T10:08:10Z)", field="at")
     if text is not None and not text.strip():
         raise InvalidInput("the event text must not be empty", field="text")
     with db.transaction() as session:
-        event = _load_event(session, event_id, incident_id, viewer)
+        event = _load_event(session, event_id, incident_id, actor)
         if at is not None:
             event.at = at
             event.sort_at = at
             event.time_text = None
         if text is not None:
             event.text = text.strip()
-        if actor is not UNCHANGED:
-            event.actor = actor
+        if person is not UNCHANGED:
+            event.actor = person
         if kind is not None:
             event.kind = kind
         if link is not UNCHANGED:
@@ -355,7 +384,7 @@ def update_event(
         return entry_of(event)
 
 
-def delete_event(db: Database, *, incident_id: str, event_id: int, viewer: Principal | None = None) -> None:
+def delete_event(db: Database, *, incident_id: str, event_id: int, actor: Actor) -> None:
     """Remove one event from an incident's timeline."""
     with db.transaction() as session:
-        session.delete(_load_event(session, event_id, incident_id, viewer))
+        session.delete(_load_event(session, event_id, incident_id, actor))

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from afteraction.errors import ConfigurationError, TrackerError
+from afteraction.core.errors import ConfigurationError, TrackerError
 
 if TYPE_CHECKING:
-    from afteraction.config import Settings
+    from afteraction.core.config import Settings
 
 RemoteState = Literal["open", "in-progress", "done", "wont-do"]
 TRACKERS: tuple[str, ...] = ("jira", "github", "linear")

@@ -6,8 +6,8 @@ import time
 
 import httpx
 
-from afteraction.config import Settings
-from afteraction.errors import ConfigurationError, TrackerError
+from afteraction.core.config import Settings
+from afteraction.core.errors import ConfigurationError, TrackerError
 from afteraction.trackers import RemoteStatus, Sleep, TrackerIssue, TrackerItem, require
 from afteraction.trackers.http import HttpClient, retry_after
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from afteraction.errors import TrackerAuthError, TrackerError
+from afteraction.core.errors import TrackerAuthError, TrackerError
 from afteraction.trackers import Sleep, TrackerUnreachable
 
 log = logging.getLogger(__name__)

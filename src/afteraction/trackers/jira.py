@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from afteraction.config import Settings
-from afteraction.errors import TrackerError
+from afteraction.core.config import Settings
+from afteraction.core.errors import TrackerError
 from afteraction.trackers import RemoteStatus, Sleep, TrackerIssue, TrackerItem, require
 from afteraction.trackers.http import HttpClient
 

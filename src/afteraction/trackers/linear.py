@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from afteraction.config import Settings
-from afteraction.errors import ConfigurationError, TrackerAuthError, TrackerError
+from afteraction.core.config import Settings
+from afteraction.core.errors import ConfigurationError, TrackerAuthError, TrackerError
 from afteraction.trackers import RemoteStatus, Sleep, TrackerIssue, TrackerItem, require
 from afteraction.trackers.http import HttpClient, retry_after
 

@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from afteraction.config import Settings
-from afteraction.db import Database
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
 
 __all__ = ["app_from_env", "create_app"]
 

@@ -10,14 +10,14 @@ from fastapi.params import Depends as DependsParam
 from starlette.concurrency import run_in_threadpool
 
 from afteraction.accounts import service as accounts
-from afteraction.accounts.schemas import Principal
-from afteraction.config import Settings
-from afteraction.db import Database
-from afteraction.errors import InvalidInput, NotAuthenticated, PermissionDenied
-from afteraction.incidents import service as incidents
-from afteraction.incidents.schemas import IncidentSummary
+from afteraction.core.actor import Actor
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from afteraction.domain.incidents import IncidentSummary
+from afteraction.usecases import incidents as incident_usecases
 
-Authenticator = Callable[[Request, Database], Principal | None]
+Authenticator = Callable[[Request, Database], Actor | None]
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ Db = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def bearer_token(request: Request, db: Database) -> Principal | None:
+def bearer_token(request: Request, db: Database) -> Actor | None:
     """The user of an `Authorization: Bearer TOKEN` header; None without the header, 401 for a bad token."""
     header = request.headers.get("authorization")
     if not header:
@@ -55,10 +55,10 @@ def bearer_token(request: Request, db: Database) -> Principal | None:
 _PRINCIPAL = "afteraction.principal"  # where a request keeps its user once found (in the ASGI scope)
 
 
-def request_user(request: Request) -> Principal | None:
+def request_user(request: Request) -> Actor | None:
     """The user of the request by the first authenticator that knows them, or None; worked out once per request."""
     if _PRINCIPAL in request.scope:
-        found: Principal | None = request.scope[_PRINCIPAL]
+        found: Actor | None = request.scope[_PRINCIPAL]
         return found
     db: Database = request.app.state.db
     authenticators: list[Authenticator] = request.app.state.authenticators
@@ -71,7 +71,7 @@ def request_user(request: Request) -> Principal | None:
     return principal
 
 
-def signed_in_user(request: Request) -> Principal:
+def signed_in_user(request: Request) -> Actor:
     """The signed-in user of the request, or 401."""
     principal = request_user(request)
     if principal is None:
@@ -89,7 +89,7 @@ async def database_call(request: Request, call: Callable[[], T]) -> T:
     return await run_in_threadpool(call)
 
 
-def authorize(request: Request, role: str) -> Principal:
+def authorize(request: Request, role: str) -> Actor:
     """The signed-in user of the request when their role is at least `role`: 401 without one, 403 below it."""
     principal = signed_in_user(request)
     if not principal.can(role):
@@ -112,7 +112,7 @@ def require(role: str) -> Callable[..., Any]:
     """A dependency that answers 401 without a user and 403 when their role is below `role`."""
 
     # One level of dependency, not a chain: FastAPI's solving of each level costs more than the lookup behind it.
-    async def check(request: Request) -> Principal:
+    async def check(request: Request) -> Actor:
         return await database_call(request, lambda: authorize(request, role))
 
     check.authorization = role  # type: ignore[attr-defined]
@@ -120,9 +120,9 @@ def require(role: str) -> Callable[..., Any]:
     return check
 
 
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Editor = Annotated[Principal, Depends(require("editor"))]
-Admin = Annotated[Principal, Depends(require("admin"))]
+Viewer = Annotated[Actor, Depends(require("viewer"))]
+Editor = Annotated[Actor, Depends(require("editor"))]
+Admin = Annotated[Actor, Depends(require("admin"))]
 
 
 async def _public() -> None:
@@ -144,7 +144,7 @@ IncidentId = Annotated[str, Path(description="An incident id, e.g. INC-12.", max
 def incident_for(request: Request, incident_id: str) -> IncidentSummary:
     """The incident as the signed-in user of the request may see it: 401 without a user, 404 when it does not exist
     or is private and the user is not a member."""
-    return incidents.get_incident(request.app.state.db, incident_id=incident_id, viewer=signed_in_user(request))
+    return incident_usecases.get_incident(request.app.state.db, incident_id=incident_id, actor=signed_in_user(request))
 
 
 async def visible_incident(request: Request, incident_id: IncidentId) -> IncidentSummary:

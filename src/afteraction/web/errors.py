@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from afteraction.errors import AfteractionError, Conflict, InvalidInput
+from afteraction.core.errors import AfteractionError, Conflict, InvalidInput
 
 log = logging.getLogger("afteraction.web")
 PROBLEM = "application/problem+json"

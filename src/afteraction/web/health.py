@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from afteraction.db import Database
+from afteraction.core.db import Database
 from afteraction.web.deps import public
 
 router = APIRouter(tags=["health"])

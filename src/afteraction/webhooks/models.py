@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from afteraction.db import Base, UTCDateTime, utcnow
+from afteraction.core.db import Base, UTCDateTime, utcnow
 
 
 class WebhookDelivery(Base):

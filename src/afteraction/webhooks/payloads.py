@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import read_events
 from afteraction.timeline.importers._base import ENTRY_ERRORS, obj, text_of

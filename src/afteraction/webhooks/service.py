@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from afteraction.db import Database
-from afteraction.errors import InvalidInput
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import parse_incident_id
 from afteraction.timeline.service import insert_events

@@ -19,7 +19,7 @@ from afteraction.analysis.lint.structure import (
     completeness,
 )
 from afteraction.analysis.lint.whys import check_whys
-from afteraction.reviews.schemas import PostmortemDocument
+from afteraction.domain.reviews import PostmortemDocument
 
 __all__ = [
     "RULES",

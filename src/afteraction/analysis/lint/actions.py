@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from afteraction.actions.schemas import ACTION_TYPES, ActionItemData
 from afteraction.analysis.lint.names import words
+from afteraction.domain.actions import ACTION_TYPES, ActionItemData
 
 _MARKUP = re.compile(r"\*\*|__|~~|<[^>]*>")
 _PREFIX = re.compile(

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from afteraction.analysis.lint.model import RULES, SEVERITIES, Severity
-from afteraction.errors import ConfigurationError
-from afteraction.incidents.schemas import KINDS
+from afteraction.core.errors import ConfigurationError
+from afteraction.domain.incidents import KINDS
 
 SECTION_KEYS: tuple[str, ...] = (
     "summary",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from afteraction.analysis.lint.names import words
-from afteraction.reviews.schemas import PostmortemDocument, WhyNodeData
+from afteraction.domain.reviews import PostmortemDocument, WhyNodeData
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")

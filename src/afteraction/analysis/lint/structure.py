@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from afteraction.analysis.lint.actions import missing_owner
-from afteraction.reviews.schemas import PostmortemDocument, WhyNodeData
+from afteraction.domain.reviews import PostmortemDocument, WhyNodeData
 
 SECTION_LABELS: dict[str, str] = {
     "summary": "Summary",

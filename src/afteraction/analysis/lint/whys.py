@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from afteraction.analysis.lint.blame import HINDSIGHT, People, analyse_sentence, person_is_subject
-from afteraction.reviews.schemas import PostmortemDocument, WhyNodeData
+from afteraction.domain.reviews import PostmortemDocument, WhyNodeData
 
 MIN_DEPTH = 3
 

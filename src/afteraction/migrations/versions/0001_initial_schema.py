@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import afteraction.db
+import afteraction.core.db
 
 revision = "0001"
 down_revision = None
@@ -30,15 +30,15 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(length=20), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("private", sa.Boolean(), nullable=False),
-        sa.Column("started_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("detected_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("mitigated_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("detected_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("mitigated_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("extra", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint("external_ref", name=op.f("uq_incidents_external_ref")),
         sa.UniqueConstraint("number", name=op.f("uq_incidents_number")),
@@ -81,11 +81,11 @@ def upgrade() -> None:
         sa.Column("supporting_info", sa.Text(), nullable=False),
         sa.Column("timeline_note", sa.Text(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
-        sa.Column("published_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("source_path", sa.String(length=2000), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"], ["incidents.id"], name=op.f("fk_postmortems_incident_id_incidents"), ondelete="CASCADE"
         ),
@@ -96,9 +96,9 @@ def upgrade() -> None:
         "timeline_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
-        sa.Column("at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("time_text", sa.String(length=100), nullable=True),
-        sa.Column("sort_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sort_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
@@ -213,10 +213,10 @@ def upgrade() -> None:
         sa.Column("tracker_key", sa.String(length=200), nullable=True),
         sa.Column("tracker_url", sa.String(length=2000), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("opened_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["factor_id"],
             ["contributing_factors.id"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import afteraction.db
+import afteraction.core.db
 
 revision = "0002_followthrough"
 down_revision = "0001"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=True),
         sa.Column("items", sa.Integer(), nullable=False),
-        sa.Column("sent_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_digests")),
         sa.UniqueConstraint("owner", "period", "channel", name=op.f("uq_sent_digests_owner")),
     )
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(length=20), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["postmortem_id"],
             ["postmortems.id"],
@@ -62,13 +62,13 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=True),
         sa.Column("url", sa.String(length=2000), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("claimed_until", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("pushed_title", sa.Text(), nullable=True),
         sa.Column("pushed_due", sa.Date(), nullable=True),
         sa.Column("remote_status", sa.String(length=20), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("synced_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("synced_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["action_item_id"],
             ["action_items.id"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import afteraction.db
+import afteraction.core.db
 
 revision = "0003_insights"
 down_revision = "0001"
@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("factors", sa.Text(), nullable=False),
         sa.Column("timeline", sa.Text(), nullable=False),
-        sa.Column("updated_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],

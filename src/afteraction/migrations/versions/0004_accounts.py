@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import afteraction.db
+import afteraction.core.db
 
 revision = "0004_accounts"
 down_revision = "0001"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
@@ -38,9 +38,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=12), nullable=False),
-        sa.Column("created_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", afteraction.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
         ),
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("added_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("added_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],
@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("added", sa.Integer(), nullable=False),
-        sa.Column("received_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["incident_id"],
             ["incidents.id"],

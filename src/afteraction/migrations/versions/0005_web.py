@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import afteraction.db
+import afteraction.core.db
 
 revision = "0005_web"
 down_revision = "0001"
@@ -22,7 +22,7 @@ def upgrade() -> None:
         "web_secrets",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.String(length=200), nullable=False),
-        sa.Column("created_at", afteraction.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", afteraction.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_web_secrets")),
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.timeparse import TimestampError
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers._base import (
     ENTRY_ERRORS,

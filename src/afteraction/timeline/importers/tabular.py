@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers._base import ImportOptions, iter_records
 from afteraction.timeline.timeparse import TimestampError, parse_datetime, zone

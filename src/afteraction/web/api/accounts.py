@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from afteraction.accounts import service
 from afteraction.accounts.schemas import NewToken, TokenView, UserView
-from afteraction.errors import NotAuthenticated
+from afteraction.core.errors import NotAuthenticated
 from afteraction.web.api.common import RowId, Text, UserName
 from afteraction.web.deps import Admin, AppSettings, Db, Viewer, public
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from afteraction.actions import service
-from afteraction.actions.schemas import ActionItemView
-from afteraction.reviews.policy import load_policy
+from afteraction.domain.actions import ActionChanges, ActionItemView
+from afteraction.domain.policy import load_policy
+from afteraction.usecases import actions as action_usecases
 from afteraction.web.api.common import Label, QueryText, Text, Version
 from afteraction.web.deps import (
     AppSettings,
@@ -68,15 +69,13 @@ def list_actions(
     owner: QueryText = None,
 ) -> list[ActionItemView]:
     """Action items across the incidents the user may see, soonest due first."""
-    return service.list_actions(
-        db, incident_id=incident, open_only=open_only, overdue=overdue, owner=owner, viewer=user
-    )
+    return service.list_actions(db, incident_id=incident, open_only=open_only, overdue=overdue, owner=owner, actor=user)
 
 
 @router.get("/incidents/{incident_id}/actions", response_model=list[ActionItemView])
 def incident_actions(user: Viewer, incident: CurrentIncident, db: Db) -> list[ActionItemView]:
     """The action items of one incident."""
-    return service.list_actions(db, incident_id=incident.id, viewer=user)
+    return service.list_actions(db, incident_id=incident.id, actor=user)
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=ActionItemView, status_code=status.HTTP_201_CREATED)
@@ -93,7 +92,7 @@ def add_action(
         type=body.type,
         priority=body.priority,
         policy=load_policy(settings.policy_file),
-        viewer=user,
+        actor=user,
     )
     response.headers["Location"] = f"/api/v1/actions/{item.id}"
     response.headers["ETag"] = etag(item.version)
@@ -103,7 +102,7 @@ def add_action(
 @router.get("/actions/{action_id}", response_model=ActionItemView)
 def get_action(action_id: ActionId, user: Viewer, db: Db, response: Response) -> ActionItemView:
     """One action item, with its version as the ETag."""
-    item = service.get_action(db, action_id=action_id, viewer=user)
+    item = service.get_action(db, action_id=action_id, actor=user)
     response.headers["ETag"] = etag(item.version)
     return item
 
@@ -113,9 +112,7 @@ def update_action(
     action_id: ActionId, body: ActionPatch, user: Editor, db: Db, if_match: IfMatch, response: Response
 ) -> ActionItemView:
     """Change an action item; 409 with the current version when it changed since yours."""
-    item = service.update_action(
-        db,
-        action_id=action_id,
+    changes = ActionChanges(
         status=body.status,
         owner=body.owner,
         due=body.due,
@@ -124,7 +121,7 @@ def update_action(
         priority=body.priority,
         reason=body.reason,
         expected_version=pick_version(if_match, body.version),
-        viewer=user,
     )
+    item = action_usecases.update_action(db, actor=user, action_id=action_id, changes=changes).item
     response.headers["ETag"] = etag(item.version)
     return item

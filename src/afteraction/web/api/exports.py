@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from afteraction.incidents.service import parse_incident_id
-from afteraction.reviews.service import export_document
+from afteraction.usecases.documents import export_document
 from afteraction.web.deps import AppSettings, Db, IncidentId, Viewer
 
 router = APIRouter(tags=["exports"])
@@ -34,7 +34,7 @@ def export(
     format: Annotated[Literal["md", "html", "json"], Query(description="md, html or json.")] = "md",
 ) -> Response:
     """The post-mortem as a Markdown file, an HTML page or JSON."""
-    text = export_document(db, incident_id=incident_id, fmt=format, template_dir=settings.template_dir, viewer=user)
+    text = export_document(db, incident_id=incident_id, fmt=format, template_dir=settings.template_dir, actor=user)
     filename = f"INC-{parse_incident_id(incident_id)}.{format}"  # the canonical id: the path is not put in a header
     return Response(
         text,

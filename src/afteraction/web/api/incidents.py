@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from afteraction.accounts import service as accounts
 from afteraction.accounts.schemas import UserView
-from afteraction.analysis.metrics import IncidentMetrics
-from afteraction.incidents import service
-from afteraction.incidents.schemas import IncidentSummary
+from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
+from afteraction.domain.metrics import IncidentMetrics
+from afteraction.incidents import members, service
 from afteraction.timeline.service import incident_metrics
+from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import Label, Name, Page, QueryText, UserName, UtcTime, Version, page_of
 from afteraction.web.deps import (
     Admin,
@@ -46,12 +46,6 @@ class IncidentCreate(BaseModel):
     teams: Annotated[list[Label], Field(max_length=50)] = []
     tags: Annotated[list[Label], Field(max_length=50)] = []
     private: bool = False
-
-    @model_validator(mode="after")
-    def _severity(self) -> IncidentCreate:
-        if self.severity is None and self.kind != "milestone":
-            raise ValueError("severity is required unless kind is milestone")
-        return self
 
 
 class IncidentUpdate(BaseModel):
@@ -94,7 +88,7 @@ def list_incidents(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> IncidentPage:
     """Incidents newest first, filtered by kind, severity, status and service; private ones only for members."""
-    found = service.list_incidents(
+    found = incident_usecases.list_incidents(
         db,
         kind=kind,
         severity=severity,
@@ -102,7 +96,7 @@ def list_incidents(
         service=service_,
         limit=limit + 1,
         offset=offset,
-        viewer=user,
+        actor=user,
         allowed_severities=settings.severities,
     )
     items, next_offset = page_of(found, limit, offset)
@@ -113,20 +107,9 @@ def list_incidents(
 def create_incident(
     body: IncidentCreate, user: Editor, db: Db, settings: AppSettings, response: Response
 ) -> IncidentSummary:
-    """Record a new incident with an empty draft post-mortem; its creator becomes a member."""
-    incident = service.create_incident(
-        db,
-        title=body.title,
-        severity=body.severity,
-        allowed_severities=settings.severities,
-        kind=body.kind,
-        started_at=body.started_at,
-        services=body.services,
-        teams=body.teams,
-        tags=body.tags,
-        private=body.private,
-        members=[user.user_id],
-    )
+    """Record a new incident with an empty draft post-mortem; its creator becomes a member and its author."""
+    new = NewIncident.model_validate(body.model_dump())
+    incident = incident_usecases.create_incident(db, actor=user, new=new, allowed_severities=settings.severities)
     response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
     response.headers["ETag"] = etag(incident.version)
     return incident
@@ -161,11 +144,7 @@ def update_incident(
     moments: dict[str, datetime | None] = {
         name: getattr(body, name) for name in service.MOMENT_FIELDS if name in body.model_fields_set
     }
-    incident = service.update_incident(
-        db,
-        incident_id=incident_id,
-        allowed_severities=settings.severities,
-        expected_version=pick_version(if_match, body.version),
+    changes = IncidentChanges(
         title=body.title,
         severity=body.severity,
         kind=body.kind,
@@ -175,7 +154,10 @@ def update_incident(
         teams=body.teams,
         tags=body.tags,
         moments=moments or None,
-        viewer=user,
+        expected_version=pick_version(if_match, body.version),
+    )
+    incident = incident_usecases.update_incident(
+        db, actor=user, incident_id=incident_id, changes=changes, allowed_severities=settings.severities
     )
     response.headers["ETag"] = etag(incident.version)
     return incident
@@ -184,7 +166,7 @@ def update_incident(
 @router.delete("/incidents/{incident_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_incident(incident_id: IncidentId, user: Admin, db: Db, if_match: IfMatch) -> Response:
     """Delete an incident with its post-mortem, timeline and action items (admins only)."""
-    service.delete_incident(db, incident_id=incident_id, expected_version=if_match, viewer=user)
+    service.delete_incident(db, incident_id=incident_id, expected_version=if_match, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -192,23 +174,23 @@ def delete_incident(incident_id: IncidentId, user: Admin, db: Db, if_match: IfMa
 def get_metrics(incident_id: IncidentId, user: Viewer, db: Db) -> IncidentMetrics:
     """Key moments (hand-set, marked or derived from the timeline) and the times to detect, acknowledge, mitigate
     and resolve."""
-    return incident_metrics(db, incident_id=incident_id, viewer=user)
+    return incident_metrics(db, incident_id=incident_id, actor=user)
 
 
 @router.get("/incidents/{incident_id}/members", response_model=list[UserView])
 def list_members(incident_id: IncidentId, user: Viewer, db: Db) -> list[UserView]:
     """Who belongs to the incident (and so sees it while it is private)."""
-    return accounts.list_members(db, incident_id=incident_id, viewer=user)
+    return members.list_members(db, incident_id=incident_id, actor=user)
 
 
 @router.put("/incidents/{incident_id}/members/{name}", response_model=UserView)
 def add_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> UserView:
     """Make a user a member of the incident; doing it twice changes nothing."""
-    return accounts.add_member(db, incident_id=incident_id, user=name, viewer=user)
+    return members.add_member(db, incident_id=incident_id, user=name, actor=user)
 
 
 @router.delete("/incidents/{incident_id}/members/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> Response:
     """Take a user off the incident's members."""
-    accounts.remove_member(db, incident_id=incident_id, user=name, viewer=user)
+    members.remove_member(db, incident_id=incident_id, user=name, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,10 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from afteraction.domain.policy import load_policy
 from afteraction.insights import similar as similar_service
 from afteraction.insights.schemas import InsightsReport, Recurrence, SimilarIncident
 from afteraction.insights.service import compute_insights
-from afteraction.reviews.policy import load_policy
 from afteraction.web.deps import AppSettings, CurrentIncident, Db, Viewer
 
 router = APIRouter(tags=["insights"])
@@ -43,6 +43,7 @@ def insights(
         team=team,
         service=service,
         recurrences=recurrences,
+        actor=user,
     )
 
 
@@ -54,16 +55,16 @@ def similar_to_text(
     top: Top = 5,
 ) -> list[SimilarIncident]:
     """Past post-mortems ranked by relevance to a description (BM25)."""
-    return similar_service.similar_incidents(db, text=text, top=top)
+    return similar_service.similar_incidents(db, text=text, top=top, actor=user)
 
 
 @router.get("/incidents/{incident_id}/similar", response_model=list[SimilarIncident])
 def similar_to_incident(user: Viewer, incident: CurrentIncident, db: Db, top: Top = 5) -> list[SimilarIncident]:
     """Past post-mortems ranked by relevance to this incident's title, summary, factors and timeline."""
-    return similar_service.similar_incidents(db, incident_id=incident.id, top=top)
+    return similar_service.similar_incidents(db, incident_id=incident.id, top=top, actor=user)
 
 
 @router.get("/incidents/{incident_id}/recurrences", response_model=list[Recurrence])
 def recurrences_of(user: Viewer, incident: CurrentIncident, db: Db) -> list[Recurrence]:
     """Earlier incidents this one resembles, with what became of their prevent items."""
-    return similar_service.find_recurrences(db, incident_id=incident.id)
+    return similar_service.find_recurrences(db, incident_id=incident.id, actor=user)

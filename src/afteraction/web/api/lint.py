@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from afteraction.analysis.lint import completeness, lint_document, load_lint_config
-from afteraction.db import utcnow
-from afteraction.reviews.service import load_document
+from afteraction.core.db import utcnow
+from afteraction.reviews.document import load_document
 from afteraction.web.deps import Db, IncidentId, Viewer
 
 router = APIRouter(tags=["lint"])
@@ -39,7 +39,7 @@ class LintOut(BaseModel):
 @router.get("/incidents/{incident_id}/postmortem/lint", response_model=LintOut)
 def lint_postmortem(incident_id: IncidentId, user: Viewer, db: Db) -> LintOut:
     """The lint findings of the post-mortem as stored (no Markdown source, so no columns)."""
-    doc = load_document(db, incident_id=incident_id, viewer=user)
+    doc = load_document(db, incident_id=incident_id, actor=user)
     doc = doc.model_copy(update={"path": doc.id})
     findings = lint_document(doc, source=None, config=load_lint_config(Path.cwd()), today=utcnow().date())
     score = completeness(doc)

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from afteraction.domain.reviews import FactorData, LessonData, WhyNodeData
 from afteraction.reviews import sections
-from afteraction.reviews.schemas import FactorData, LessonData, WhyNodeData
 from afteraction.web.api.common import Text, Version
 from afteraction.web.deps import Db, Editor, IfMatch, IncidentId, Viewer, etag, pick_version
 
@@ -93,7 +93,7 @@ class LessonsIn(BaseModel):
 def get_postmortem(incident_id: IncidentId, user: Viewer, db: Db) -> sections.PostmortemView:
     """The whole post-mortem: incident fields, sections, timeline, whys, factors, lessons, action items, and the
     version of each section."""
-    return sections.get_postmortem(db, incident_id=incident_id, viewer=user)
+    return sections.get_postmortem(db, incident_id=incident_id, actor=user)
 
 
 @router.get("/incidents/{incident_id}/postmortem/sections/{name}", response_model=sections.TextSection)
@@ -101,7 +101,7 @@ def get_section(
     incident_id: IncidentId, name: SectionPath, user: Viewer, db: Db, response: Response
 ) -> sections.TextSection:
     """One prose section and its version (the ETag)."""
-    found = sections.get_text_section(db, incident_id=incident_id, name=name, viewer=user)
+    found = sections.get_text_section(db, incident_id=incident_id, name=name, actor=user)
     response.headers["ETag"] = etag(found.version)
     return found
 
@@ -123,7 +123,7 @@ def put_section(
         name=name,
         text=body.text,
         expected_version=pick_version(if_match, body.version),
-        viewer=user,
+        actor=user,
     )
     response.headers["ETag"] = etag(found.version)
     return found
@@ -132,7 +132,7 @@ def put_section(
 @router.get("/incidents/{incident_id}/postmortem/whys", response_model=sections.WhysSection)
 def get_whys(incident_id: IncidentId, user: Viewer, db: Db, response: Response) -> sections.WhysSection:
     """The cause tree (five whys, any depth, several branches) and its version."""
-    found = sections.get_whys(db, incident_id=incident_id, viewer=user)
+    found = sections.get_whys(db, incident_id=incident_id, actor=user)
     response.headers["ETag"] = etag(found.version)
     return found
 
@@ -147,7 +147,7 @@ def put_whys(
         incident_id=incident_id,
         nodes=[node.data() for node in body.nodes],
         expected_version=pick_version(if_match, body.version),
-        viewer=user,
+        actor=user,
     )
     response.headers["ETag"] = etag(found.version)
     return found
@@ -156,7 +156,7 @@ def put_whys(
 @router.get("/incidents/{incident_id}/postmortem/factors", response_model=sections.FactorsSection)
 def get_factors(incident_id: IncidentId, user: Viewer, db: Db, response: Response) -> sections.FactorsSection:
     """The contributing factors and their version."""
-    found = sections.get_factors(db, incident_id=incident_id, viewer=user)
+    found = sections.get_factors(db, incident_id=incident_id, actor=user)
     response.headers["ETag"] = etag(found.version)
     return found
 
@@ -171,7 +171,7 @@ def put_factors(
         incident_id=incident_id,
         items=[FactorData(text=item.text, category=item.category) for item in body.items],
         expected_version=pick_version(if_match, body.version),
-        viewer=user,
+        actor=user,
     )
     response.headers["ETag"] = etag(found.version)
     return found
@@ -180,7 +180,7 @@ def put_factors(
 @router.get("/incidents/{incident_id}/postmortem/lessons", response_model=sections.LessonsSection)
 def get_lessons(incident_id: IncidentId, user: Viewer, db: Db, response: Response) -> sections.LessonsSection:
     """The lessons and their version."""
-    found = sections.get_lessons(db, incident_id=incident_id, viewer=user)
+    found = sections.get_lessons(db, incident_id=incident_id, actor=user)
     response.headers["ETag"] = etag(found.version)
     return found
 
@@ -195,7 +195,7 @@ def put_lessons(
         incident_id=incident_id,
         items=[LessonData(kind=item.kind, text=item.text) for item in body.items],
         expected_version=pick_version(if_match, body.version),
-        viewer=user,
+        actor=user,
     )
     response.headers["ETag"] = etag(found.version)
     return found

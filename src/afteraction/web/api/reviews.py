@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from afteraction.reviews import workflow_service as workflow
-from afteraction.reviews.policy import load_policy
+from afteraction.domain.policy import load_policy
+from afteraction.reviews import workflow
 from afteraction.web.api.common import Label, Text
 from afteraction.web.deps import AppSettings, CurrentIncident, Db, Editor, Viewer
 
@@ -45,7 +45,7 @@ class RejectIn(BaseModel):
 @router.get("/incidents/{incident_id}/review", response_model=workflow.ReviewState)
 def review_state(incident: CurrentIncident, user: Viewer, db: Db, settings: AppSettings) -> workflow.ReviewState:
     """Where the post-mortem stands in review: reviewers, approvals, what blocks publishing, and the history."""
-    return workflow.review_state(db, incident_id=incident.id, policy=load_policy(settings.policy_file))
+    return workflow.review_state(db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file))
 
 
 @router.post("/incidents/{incident_id}/review/request", response_model=workflow.ReviewState)
@@ -56,7 +56,7 @@ def request_review(
     return workflow.request_review(
         db,
         incident_id=incident.id,
-        actor=user.name,
+        actor=user,
         policy=load_policy(settings.policy_file),
         reviewers=body.reviewers,
         comment=body.comment,
@@ -69,7 +69,7 @@ def approve(
 ) -> workflow.ReviewState:
     """Approve as one of the reviewers (the user's name must be among them)."""
     return workflow.approve_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=body.comment
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=body.comment
     )
 
 
@@ -79,7 +79,7 @@ def reject(
 ) -> workflow.ReviewState:
     """Send the post-mortem back to draft, saying what must change."""
     return workflow.reject_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=body.comment
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=body.comment
     )
 
 
@@ -89,5 +89,5 @@ def publish(
 ) -> workflow.ReviewState:
     """Publish the approved post-mortem; 409 listing every reason while the policy's checks fail."""
     return workflow.publish_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=body.comment
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=body.comment
     )

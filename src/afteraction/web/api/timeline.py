@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from afteraction.errors import TooLarge
-from afteraction.incidents.schemas import TimelineEntry
+from afteraction.core.errors import TooLarge
+from afteraction.domain.incidents import TimelineEntry
 from afteraction.timeline import service
 from afteraction.timeline.importers import FORMATS, ImportOptions
 from afteraction.web.api.common import Label, RowId, Text, UtcTime
@@ -80,7 +80,7 @@ def _out(entry: TimelineEntry) -> EventOut:
 @router.get("/incidents/{incident_id}/timeline", response_model=list[EventOut])
 def list_events(incident_id: IncidentId, user: Viewer, db: Db) -> list[EventOut]:
     """The timeline in time order (UTC)."""
-    return [_out(entry) for entry in service.list_events(db, incident_id=incident_id, viewer=user)]
+    return [_out(entry) for entry in service.list_events(db, incident_id=incident_id, actor=user)]
 
 
 @router.post("/incidents/{incident_id}/timeline", response_model=EventOut, status_code=status.HTTP_201_CREATED)
@@ -91,10 +91,10 @@ def add_event(incident_id: IncidentId, body: EventIn, user: Editor, db: Db) -> E
         incident_id=incident_id,
         at=body.at,
         text=body.text,
-        actor=body.actor,
+        person=body.actor,
         kind=body.kind,
         link=body.link,
-        viewer=user,
+        actor=user,
     )
     return _out(entry)
 
@@ -110,9 +110,9 @@ def edit_event(incident_id: IncidentId, event_id: RowId, body: EventPatch, user:
         at=body.at,
         text=body.text,
         kind=body.kind,
-        actor=body.actor if "actor" in given else service.UNCHANGED,
+        person=body.actor if "actor" in given else service.UNCHANGED,
         link=body.link if "link" in given else service.UNCHANGED,
-        viewer=user,
+        actor=user,
     )
     return _out(entry)
 
@@ -120,14 +120,14 @@ def edit_event(incident_id: IncidentId, event_id: RowId, body: EventPatch, user:
 @router.delete("/incidents/{incident_id}/timeline/{event_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_event(incident_id: IncidentId, event_id: RowId, user: Editor, db: Db) -> Response:
     """Remove an event from the timeline."""
-    service.delete_event(db, incident_id=incident_id, event_id=event_id, viewer=user)
+    service.delete_event(db, incident_id=incident_id, event_id=event_id, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/incidents/{incident_id}/timeline/{event_id}/key-moment", response_model=EventOut)
 def mark_event(incident_id: IncidentId, event_id: RowId, body: KeyMomentIn, user: Editor, db: Db) -> EventOut:
     """Mark the event as a key moment (one event per moment), or clear its mark."""
-    entry = service.mark_event(db, event_id=event_id, moment=body.moment, incident_id=incident_id, viewer=user)
+    entry = service.mark_event(db, event_id=event_id, moment=body.moment, incident_id=incident_id, actor=user)
     return _out(entry)
 
 
@@ -155,7 +155,7 @@ def import_file(
             path=path,
             fmt=format,
             options=ImportOptions(channels=channel or None),
-            viewer=user,
+            actor=user,
         )
     return ImportOut(
         incident_id=result.incident_id,

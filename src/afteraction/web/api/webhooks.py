@@ -10,9 +10,9 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from afteraction.config import Settings
-from afteraction.db import Database
-from afteraction.errors import NotAuthenticated
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
+from afteraction.core.errors import NotAuthenticated
 from afteraction.web.deps import AppSettings, Db, secret
 from afteraction.webhooks import payloads
 from afteraction.webhooks.service import apply_delivery

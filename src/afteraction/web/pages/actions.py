@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from afteraction.actions.board_service import BoardItem, action_board, board_owners
-from afteraction.actions.schemas import ACTION_STATUSES, OPEN_ACTION_STATUSES
-from afteraction.db import utcnow
+from afteraction.actions.board import BoardItem, action_board, board_owners
+from afteraction.core.db import utcnow
+from afteraction.domain.actions import ACTION_STATUSES, OPEN_ACTION_STATUSES
 from afteraction.web.pages.rendering import render
 from afteraction.web.pages.session import PageDb, User
 
@@ -67,14 +67,14 @@ def board(
 ) -> Response:
     """Open action items across incidents, grouped by owner, due date or status."""
     today = utcnow().date()
-    items = action_board(db, owner=owner, status=status or None, overdue=overdue, today=today, viewer=user)
+    items = action_board(db, owner=owner, status=status or None, overdue=overdue, today=today, actor=user)
     return render(
         request,
         "actions.html",
         columns=grouped(items, by, today),
         count=len(items),
         overdue_count=sum(1 for item in items if item.overdue),
-        owners=board_owners(db, viewer=user),
+        owners=board_owners(db, actor=user),
         filters={"by": by, "owner": owner, "status": status, "overdue": overdue},
         statuses=OPEN_ACTION_STATUSES,
         all_statuses=ACTION_STATUSES,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from afteraction.insights.dashboard_service import dashboard
-from afteraction.reviews.policy import load_policy
+from afteraction.domain.policy import load_policy
+from afteraction.insights.dashboard import dashboard
 from afteraction.web.deps import AppSettings
 from afteraction.web.pages.charts import Series, bar_chart, line_chart
 from afteraction.web.pages.rendering import render
@@ -23,7 +23,7 @@ def _minutes(seconds: float | None) -> float | None:
 @router.get("/dashboard")
 def dashboard_page(request: Request, user: User, db: PageDb, settings: AppSettings) -> Response:
     """The figures a team looks at every week."""
-    board = dashboard(db, policy=load_policy(settings.policy_file), severities=settings.severities, viewer=user)
+    board = dashboard(db, policy=load_policy(settings.policy_file), severities=settings.severities, actor=user)
     detect = [_minutes(spread.median) for spread in board.time_to_detect]
     resolve = [_minutes(spread.median) for spread in board.time_to_resolve]
     trend = line_chart(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from afteraction.errors import InvalidInput
+from afteraction.core.errors import InvalidInput
 
 
 def utc_time(value: str | None, field: str) -> datetime | None:

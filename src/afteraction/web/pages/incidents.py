@@ -11,13 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from afteraction.errors import Conflict, InvalidInput, TooLarge
-from afteraction.incidents import browse_service, service
-from afteraction.incidents.schemas import INCIDENT_STATUSES, KEY_MOMENTS, KINDS
-from afteraction.reviews.editor_service import set_authors
-from afteraction.reviews.schemas import POSTMORTEM_STATUSES
+from afteraction.core.errors import Conflict, InvalidInput, TooLarge
+from afteraction.domain.incidents import INCIDENT_STATUSES, KEY_MOMENTS, KINDS, IncidentChanges, NewIncident
+from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.timeline import service as timeline
 from afteraction.timeline.importers import FORMATS, ImportOptions
+from afteraction.usecases import browse as browse_service
+from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
 from afteraction.web.deps import AppSettings, IncidentId
 from afteraction.web.pages.forms import optional, utc_time, words
@@ -53,7 +53,7 @@ def incident_list(
                "overdue": overdue}  # fmt: skip
     found = browse_service.browse_incidents(
         db, kind=kind, severity=severity, status=status, service=service_, postmortem_status=pm, overdue=overdue,
-        text=q, limit=PAGE_SIZE + 1, offset=offset, viewer=user,
+        text=q, limit=PAGE_SIZE + 1, offset=offset, actor=user,
     )  # fmt: skip
     return render(
         request,
@@ -64,7 +64,7 @@ def incident_list(
         page_size=PAGE_SIZE,
         filters=filters,
         filtered=any(value for value in filters.values()),
-        services=browse_service.known_services(db, viewer=user),
+        services=browse_service.known_services(db, actor=user),
         severities=settings.severities,
         statuses=INCIDENT_STATUSES,
         kinds=KINDS,
@@ -92,15 +92,13 @@ def create_incident(
     teams: OptionalShort = None,
     private: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Record a new incident with an empty draft post-mortem; its creator becomes a member."""
+    """Record a new incident with an empty draft post-mortem; its creator becomes a member and its author."""
     try:
-        incident = service.create_incident(
-            db, title=title, severity=optional(severity), allowed_severities=settings.severities, kind=kind,
-            started_at=utc_time(started_at, "started_at"), services=words(services), teams=words(teams),
-            private=private, members=[user.user_id],
+        new = NewIncident(
+            title=title, severity=optional(severity), kind=kind, started_at=utc_time(started_at, "started_at"),
+            services=words(services), teams=words(teams), private=private,
         )  # fmt: skip
-        # Whoever records the incident starts as the author of its post-mortem (the editor page changes that).
-        set_authors(db, incident_id=incident.id, names=[user.name], viewer=user)
+        incident = incident_usecases.create_incident(db, actor=user, new=new, allowed_severities=settings.severities)
     except InvalidInput as exc:
         return redirect(request, "/incidents/new", error=exc.message)
     return redirect(request, f"/incidents/{incident.id}", ok=f"Created {incident.id}.")
@@ -109,7 +107,7 @@ def create_incident(
 @router.get("/incidents/{incident_id}")
 def incident_page(request: Request, incident_id: IncidentId, user: User, db: PageDb, settings: AppSettings) -> Response:
     """An incident: key moments and metrics, the timeline, links to its post-mortem."""
-    overview = browse_service.incident_overview(db, incident_id=incident_id, viewer=user)
+    overview = browse_service.incident_overview(db, incident_id=incident_id, actor=user)
     return render(
         request,
         "incident.html",
@@ -153,11 +151,13 @@ def update_incident(
              "mitigated_at": mitigated_at, "resolved_at": resolved_at}  # fmt: skip
     try:
         moments = {name: utc_time(value, name) for name, value in typed.items()}
-        service.update_incident(
-            db, incident_id=incident_id, allowed_severities=settings.severities, expected_version=version,
+        changes = IncidentChanges(
             title=title, severity=optional(severity), kind=kind, status=status, private=private,
-            services=words(services), teams=words(teams), moments=moments, viewer=user,
+            services=words(services), teams=words(teams), moments=moments, expected_version=version,
         )  # fmt: skip
+        incident_usecases.update_incident(
+            db, actor=user, incident_id=incident_id, changes=changes, allowed_severities=settings.severities
+        )
     except Conflict:
         return redirect(
             request, back, error="Someone changed this incident while you were editing it: your changes were not "
@@ -187,8 +187,8 @@ def add_event(
         if moment is None:
             raise InvalidInput("the event needs a time", field="at")
         timeline.add_event(
-            db, incident_id=incident_id, at=moment, text=text, actor=optional(actor), kind=kind or "note",
-            link=optional(link), viewer=user,
+            db, incident_id=incident_id, at=moment, text=text, person=optional(actor), kind=kind or "note",
+            link=optional(link), actor=user,
         )  # fmt: skip
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
@@ -219,7 +219,7 @@ def import_file(
                 raise TooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
             result = timeline.import_timeline(
                 db, incident_id=incident_id, path=path, fmt=format or "auto",
-                options=ImportOptions(channels=words(channel) or None), viewer=user,
+                options=ImportOptions(channels=words(channel) or None), actor=user,
             )  # fmt: skip
         except (InvalidInput, TooLarge) as exc:
             name = file.filename or "the file"
@@ -249,7 +249,7 @@ def edit_event(
     try:
         timeline.update_event(
             db, incident_id=incident_id, event_id=event_id, at=utc_time(at, "at"), text=text,
-            actor=optional(actor), kind=kind or "note", link=optional(link), viewer=user,
+            person=optional(actor), kind=kind or "note", link=optional(link), actor=user,
         )  # fmt: skip
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
@@ -259,7 +259,7 @@ def edit_event(
 @router.post("/incidents/{incident_id}/timeline/{event_id}/delete")
 def delete_event(request: Request, incident_id: IncidentId, event_id: RowId, user: Writer, db: PageDb) -> Response:
     """Remove an event from the timeline."""
-    timeline.delete_event(db, incident_id=incident_id, event_id=event_id, viewer=user)
+    timeline.delete_event(db, incident_id=incident_id, event_id=event_id, actor=user)
     return redirect(request, f"/incidents/{incident_id}#timeline", ok="Deleted the event.")
 
 
@@ -270,7 +270,7 @@ def mark_event(
     """Mark an event as a key moment, or clear its mark."""
     back = f"/incidents/{incident_id}#event-{event_id}"
     try:
-        timeline.mark_event(db, event_id=event_id, moment=moment or None, incident_id=incident_id, viewer=user)
+        timeline.mark_event(db, event_id=event_id, moment=moment or None, incident_id=incident_id, actor=user)
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok=f"Marked the event as {moment}." if moment else "Cleared the key moment.")

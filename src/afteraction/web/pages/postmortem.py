@@ -11,13 +11,16 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from afteraction.actions import service as actions
-from afteraction.actions.schemas import ACTION_STATUSES, ACTION_TYPES, PRIORITIES
 from afteraction.analysis.lint import LintConfig, load_lint_config
-from afteraction.db import utcnow
-from afteraction.errors import Conflict, InvalidInput
-from afteraction.reviews import editor_service, sections, whytree
-from afteraction.reviews.policy import load_policy
-from afteraction.reviews.schemas import LESSON_KINDS, FactorData, LessonData
+from afteraction.core.db import utcnow
+from afteraction.core.errors import Conflict, InvalidInput
+from afteraction.domain import whytree
+from afteraction.domain.actions import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionChanges
+from afteraction.domain.policy import load_policy
+from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData
+from afteraction.reviews import sections
+from afteraction.usecases import actions as action_usecases
+from afteraction.usecases import editor as editor_service
 from afteraction.web.deps import AppSettings, IncidentId
 from afteraction.web.pages.forms import day, optional, words
 from afteraction.web.pages.rendering import environment, markdown_html, redirect, render
@@ -63,7 +66,7 @@ def _lint_config() -> LintConfig:
 
 def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int = 200, **editing: Any) -> Response:
     view = editor_service.editor_view(
-        db, incident_id=incident_id, config=_lint_config(), today=utcnow().date(), viewer=user
+        db, incident_id=incident_id, config=_lint_config(), today=utcnow().date(), actor=user
     )
     return render(
         request,
@@ -107,10 +110,10 @@ def save_section(
         return _with_draft(request, db, incident_id, user, name, text, version, conflict=None)
     try:
         sections.update_text_section(
-            db, incident_id=incident_id, name=name, text=text, expected_version=version, viewer=user
+            db, incident_id=incident_id, name=name, text=text, expected_version=version, actor=user
         )
     except Conflict:
-        current = sections.get_text_section(db, incident_id=incident_id, name=name, viewer=user)
+        current = sections.get_text_section(db, incident_id=incident_id, name=name, actor=user)
         return _with_draft(request, db, incident_id, user, name, text, current.version, conflict=current, status=409)
     return redirect(
         request, f"/incidents/{incident_id}/postmortem#{name}", ok=f"Saved the {PROSE_TITLES[name].lower()}."
@@ -130,7 +133,7 @@ def _with_draft(
 ) -> Response:
     from afteraction.reviews.sections import get_postmortem
 
-    doc = get_postmortem(db, incident_id=incident_id, viewer=user)
+    doc = get_postmortem(db, incident_id=incident_id, actor=user)
     findings = editor_service.draft_findings(doc, name=name, text=text, config=_lint_config(), today=utcnow().date())
     return _editor(
         request, db, incident_id, user, status=status,
@@ -143,7 +146,7 @@ def live_section(
     request: Request, incident_id: IncidentId, name: ProseName, user: Writer, db: PageDb, text: LongText
 ) -> Response:
     """The preview and the lint findings of unsaved text, as an HTML fragment the editor's script shows."""
-    doc = sections.get_postmortem(db, incident_id=incident_id, viewer=user)
+    doc = sections.get_postmortem(db, incident_id=incident_id, actor=user)
     findings = editor_service.draft_findings(
         doc, name=name, text=text.replace("\r\n", "\n"), config=_lint_config(), today=utcnow().date()
     )
@@ -158,7 +161,7 @@ def save_authors(
     """Replace the post-mortem's authors (comma-separated names)."""
     back = f"/incidents/{incident_id}/postmortem"
     try:
-        names = editor_service.set_authors(db, incident_id=incident_id, names=words(authors), viewer=user)
+        names = editor_service.set_authors(db, incident_id=incident_id, names=words(authors), actor=user)
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok="Authors: " + (", ".join(names) or "none") + ".")
@@ -174,12 +177,12 @@ def _whys_back(request: Request, incident_id: str, ok: str) -> Response:
 def _replace_whys(
     request: Request, db: Any, incident_id: str, user: Any, version: int, change: Any, done: str, attempted: str
 ) -> Response:
-    current = sections.get_whys(db, incident_id=incident_id, viewer=user)
+    current = sections.get_whys(db, incident_id=incident_id, actor=user)
     try:
         if current.version != version:
             raise Conflict("stale", current_version=current.version)
         sections.replace_whys(
-            db, incident_id=incident_id, nodes=change(current.nodes), expected_version=version, viewer=user
+            db, incident_id=incident_id, nodes=change(current.nodes), expected_version=version, actor=user
         )
     except Conflict:
         return redirect(
@@ -301,12 +304,12 @@ def change_factors(
     category: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
     """Add, change or remove a contributing factor (with its category)."""
-    current = sections.get_factors(db, incident_id=incident_id, viewer=user)
+    current = sections.get_factors(db, incident_id=incident_id, actor=user)
     try:
         items = _edited(current.items, op, index, lambda: FactorData(text=text.strip(), category=optional(category)))
         if current.version != version:
             raise Conflict("stale")
-        sections.replace_factors(db, incident_id=incident_id, items=items, expected_version=version, viewer=user)
+        sections.replace_factors(db, incident_id=incident_id, items=items, expected_version=version, actor=user)
     except Conflict:
         return _stale(request, incident_id, "factors", "contributing factors")
     except InvalidInput as exc:
@@ -328,12 +331,12 @@ def change_lessons(
     text: ShortText = "",
 ) -> Response:
     """Add, change or remove a lesson (went well, went wrong, lucky, learned)."""
-    current = sections.get_lessons(db, incident_id=incident_id, viewer=user)
+    current = sections.get_lessons(db, incident_id=incident_id, actor=user)
     try:
         items = _edited(current.items, op, index, lambda: LessonData(kind=kind, text=text.strip()))
         if current.version != version:
             raise Conflict("stale")
-        sections.replace_lessons(db, incident_id=incident_id, items=items, expected_version=version, viewer=user)
+        sections.replace_lessons(db, incident_id=incident_id, items=items, expected_version=version, actor=user)
     except Conflict:
         return _stale(request, incident_id, "lessons", "lessons")
     except InvalidInput as exc:
@@ -363,10 +366,10 @@ def add_action(
     try:
         item = actions.add_action(
             db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
-            type=optional(type), priority=optional(priority), policy=load_policy(settings.policy_file), viewer=user,
+            type=optional(type), priority=optional(priority), policy=load_policy(settings.policy_file), actor=user,
         )  # fmt: skip
         if addresses.strip():
-            editor_service.link_action(db, action_id=item.id or "", addresses=addresses, viewer=user)
+            editor_service.link_action(db, action_id=item.id or "", addresses=addresses, actor=user)
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok=f"Added {item.id}.")
@@ -392,13 +395,13 @@ def update_action(
     """Change an action item from the version shown; a stale form changes nothing and says so."""
     target = safe_next(back)
     try:
-        item = actions.update_action(
-            db, action_id=action_id, title=optional(title), status=optional(status), owner=owner,
-            due=day(due, "due"), type=optional(type), priority=optional(priority), reason=optional(reason),
-            expected_version=version, viewer=user,
+        changes = ActionChanges(
+            title=optional(title), status=optional(status), owner=owner, due=day(due, "due"), type=optional(type),
+            priority=optional(priority), reason=optional(reason), expected_version=version,
         )  # fmt: skip
+        item = action_usecases.update_action(db, actor=user, action_id=action_id, changes=changes).item
         if addresses is not None:
-            item = editor_service.link_action(db, action_id=item.id or action_id, addresses=addresses, viewer=user)
+            item = editor_service.link_action(db, action_id=item.id or action_id, addresses=addresses, actor=user)
     except Conflict:
         return redirect(
             request, target, error=f"Someone changed {action_id} meanwhile, so your change was not applied. "

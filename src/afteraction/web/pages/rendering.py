@@ -18,7 +18,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction import __version__
-from afteraction.errors import AfteractionError
+from afteraction.core.errors import AfteractionError
 from afteraction.web.pages.session import (
     SignInRequired,
     add_flash,

@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from afteraction.errors import Conflict, InvalidInput
-from afteraction.incidents.service import get_incident
-from afteraction.reviews import editor_service
-from afteraction.reviews import workflow_service as workflow
-from afteraction.reviews.policy import load_policy
-from afteraction.reviews.service import export_document
+from afteraction.core.errors import Conflict, InvalidInput
+from afteraction.domain.policy import load_policy
+from afteraction.reviews import workflow
+from afteraction.usecases import editor as editor_service
+from afteraction.usecases.documents import export_document
+from afteraction.usecases.incidents import get_incident
 from afteraction.web.deps import AppSettings, IncidentId
 from afteraction.web.pages.forms import words
 from afteraction.web.pages.rendering import redirect, render
@@ -33,9 +33,7 @@ EXPORT_TYPES = {
 @router.get("/incidents/{incident_id}/review")
 def review_page(request: Request, incident_id: IncidentId, user: User, db: PageDb, settings: AppSettings) -> Response:
     """Where the post-mortem stands in review, what blocks publishing, and its history."""
-    page = editor_service.review_page(
-        db, incident_id=incident_id, policy=load_policy(settings.policy_file), viewer=user
-    )
+    page = editor_service.review_page(db, incident_id=incident_id, policy=load_policy(settings.policy_file), actor=user)
     state = page.state
     return render(
         request,
@@ -82,10 +80,10 @@ def request_review(
     comment: Comment = "",
 ) -> Response:
     """Send the draft for review to the reviewers named (added to those it has)."""
-    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    incident = get_incident(db, incident_id=incident_id, actor=user)
     names = [*(reviewer or []), *words(others)]
     return _act(request, incident.id, "request", lambda: workflow.request_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), reviewers=names,
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), reviewers=names,
         comment=comment or None,
     ))  # fmt: skip
 
@@ -95,9 +93,9 @@ def approve(
     request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
 ) -> Response:
     """Approve as one of the reviewers."""
-    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "approve", lambda: workflow.approve_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=comment or None
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=comment or None
     ))  # fmt: skip
 
 
@@ -106,9 +104,9 @@ def reject(
     request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
 ) -> Response:
     """Send the post-mortem back to draft, saying what must change."""
-    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "reject", lambda: workflow.reject_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=comment
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=comment
     ))  # fmt: skip
 
 
@@ -117,9 +115,9 @@ def publish(
     request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
 ) -> Response:
     """Publish the approved post-mortem; refused, with every reason, while the policy's checks fail."""
-    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "publish", lambda: workflow.publish_review(
-        db, incident_id=incident.id, actor=user.name, policy=load_policy(settings.policy_file), comment=comment or None
+        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=comment or None
     ))  # fmt: skip
 
 
@@ -128,10 +126,10 @@ def export(
     incident_id: IncidentId, fmt: Literal["md", "html", "pdf", "json"], user: User, db: PageDb, settings: AppSettings
 ) -> Response:
     """The post-mortem as a file to download: Markdown, HTML, PDF (printed by Chromium) or JSON."""
-    incident = get_incident(db, incident_id=incident_id, viewer=user)
+    incident = get_incident(db, incident_id=incident_id, actor=user)
     content = export_document(
         db, incident_id=incident.id, fmt=fmt, template_dir=settings.template_dir, browser=settings.chromium_path,
-        viewer=user,
+        actor=user,
     )  # fmt: skip
     return Response(
         content,

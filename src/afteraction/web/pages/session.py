@@ -17,11 +17,11 @@ from fastapi.params import Depends as DependsParam
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import UploadFile
 
-from afteraction.accounts.schemas import Principal
-from afteraction.accounts.session_service import session_principal, stored_secret
-from afteraction.config import Settings
-from afteraction.db import Database
-from afteraction.errors import ConfigurationError, NotAuthenticated, PermissionDenied
+from afteraction.accounts.sessions import session_principal, stored_secret
+from afteraction.core.actor import Actor
+from afteraction.core.config import Settings
+from afteraction.core.db import Database
+from afteraction.core.errors import ConfigurationError, NotAuthenticated, PermissionDenied
 
 SESSION_COOKIE = "afteraction_session"
 FLASH_COOKIE = "afteraction_flash"
@@ -215,10 +215,10 @@ def page_db(request: Request) -> Database:
 PageDb = Annotated[Database, Depends(page_db)]
 
 
-def _page_user(request: Request) -> Principal | None:
+def _page_user(request: Request) -> Actor | None:
     """The signed-in user of the request (active, with their current role), or None."""
     if hasattr(request.state, "principal"):
-        found: Principal | None = request.state.principal
+        found: Actor | None = request.state.principal
         return found
     user_id = session_of(request).user_id
     db = page_db(request)
@@ -227,12 +227,12 @@ def _page_user(request: Request) -> Principal | None:
     return principal
 
 
-def optional_page_user(request: Request) -> Principal | None:
+def optional_page_user(request: Request) -> Actor | None:
     """The signed-in user, or None for a visitor."""
     return _page_user(request)
 
 
-def signed_in(request: Request) -> Principal:
+def signed_in(request: Request) -> Actor:
     """The signed-in user; a visitor is sent to the sign-in page."""
     principal = _page_user(request)
     if principal is None:
@@ -241,7 +241,7 @@ def signed_in(request: Request) -> Principal:
 
 
 def _role(role: str) -> Callable[..., Any]:
-    def check(principal: Annotated[Principal, Depends(signed_in)]) -> Principal:
+    def check(principal: Annotated[Actor, Depends(signed_in)]) -> Actor:
         if not principal.can(role):
             raise PermissionDenied(f"this needs the {role} role; you are signed in as a {principal.role}")
         return principal
@@ -252,9 +252,9 @@ def _role(role: str) -> Callable[..., Any]:
 
 
 signed_in.authorization = "viewer"  # type: ignore[attr-defined]
-User = Annotated[Principal, Depends(signed_in)]
-Writer = Annotated[Principal, Depends(_role("editor"))]
-MaybeUser = Annotated[Principal | None, Depends(optional_page_user)]
+User = Annotated[Actor, Depends(signed_in)]
+Writer = Annotated[Actor, Depends(_role("editor"))]
+MaybeUser = Annotated[Actor | None, Depends(optional_page_user)]
 
 
 async def _public() -> None:
@@ -265,7 +265,7 @@ _public.authorization = "public"  # type: ignore[attr-defined]
 public: DependsParam = Depends(_public)
 
 
-def session_cookie(request: Request, db: Database) -> Principal | None:
+def session_cookie(request: Request, db: Database) -> Actor | None:
     """The REST API's authenticator for a signed-in browser: its session cookie, with the page's CSRF token as the
     X-CSRF-Token header on every change."""
     cookie = request.cookies.get(SESSION_COOKIE)

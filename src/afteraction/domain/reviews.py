@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from afteraction.actions.schemas import ActionItemData
-from afteraction.incidents.schemas import TimelineEntry
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.incidents import TimelineEntry
 
 POSTMORTEM_STATUSES: tuple[str, ...] = ("draft", "in-review", "approved", "published", "closed")
 LESSON_KINDS: tuple[str, ...] = ("went-well", "went-wrong", "lucky", "learned")

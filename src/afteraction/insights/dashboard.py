@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from afteraction.accounts.schemas import Principal
-from afteraction.actions.board_service import BoardItem, action_board, board_counts
+from afteraction.actions.board import BoardItem, action_board, board_counts
 from afteraction.analysis.insights import month_of, months_between
-from afteraction.db import Database, utcnow
-from afteraction.errors import NotFound
-from afteraction.incidents.service import get_incident
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.domain.policy import Policy
 from afteraction.insights.schemas import Count, Spread
 from afteraction.insights.service import compute_insights
-from afteraction.reviews.policy import Policy
-from afteraction.reviews.workflow_service import PolicyFinding, policy_check
+from afteraction.reviews.workflow import PolicyFinding, policy_check
 
 MONTHS = 12
 LISTED = 10
@@ -53,41 +51,25 @@ def _by_month(months: Sequence[str], values: Sequence[Spread]) -> list[Spread]:
     return [found.get(month, Spread(key=month, n=0)) for month in months]
 
 
-def _visible(db: Database, findings: Sequence[PolicyFinding], viewer: Principal | None) -> list[PolicyFinding]:
-    """The findings about incidents the viewer may see, at most LISTED of them."""
-    shown: list[PolicyFinding] = []
-    seen: dict[str, bool] = {}
-    for finding in findings:
-        if finding.incident_id not in seen:
-            try:
-                get_incident(db, incident_id=finding.incident_id, viewer=viewer)
-                seen[finding.incident_id] = True
-            except NotFound:
-                seen[finding.incident_id] = False
-        if seen[finding.incident_id]:
-            shown.append(finding)
-            if len(shown) == LISTED:
-                break
-    return shown
-
-
 def dashboard(
     db: Database,
     *,
     policy: Policy,
     severities: Sequence[str],
     now: datetime | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> Dashboard:
     """The dashboard as of `now`: the last twelve months of trends and today's open work."""
     now = now or utcnow()
     today = now.date()
     since = _first_of_month_back(today, MONTHS)
     months = months_between(month_of(since), month_of(today))
-    report = compute_insights(db, policy=policy, severities=severities, since=since, recurrences=0, now=now)
-    open_items, overdue_items = board_counts(db, today=today, viewer=viewer)
-    items = action_board(db, today=today, viewer=viewer, limit=200)
-    check = policy_check(db, policy=policy, today=today)
+    report = compute_insights(
+        db, policy=policy, severities=severities, since=since, recurrences=0, now=now, actor=actor
+    )
+    open_items, overdue_items = board_counts(db, today=today, actor=actor)
+    items = action_board(db, today=today, actor=actor, limit=200)
+    check = policy_check(db, actor=actor, policy=policy, today=today)
     postmortem_findings = [f for f in check.findings if f.kind != "overdue-action"]
     per_month = {count.key: count.count for count in report.incidents.by_month}
     durations = report.durations
@@ -98,7 +80,7 @@ def dashboard(
         overdue_items=overdue_items,
         overdue=[item for item in items if item.overdue][:LISTED],
         due_soon=[item for item in items if not item.overdue and item.due and (item.due - today).days <= 7][:LISTED],
-        postmortems=_visible(db, sorted(postmortem_findings, key=lambda f: -f.days_late), viewer),
+        postmortems=sorted(postmortem_findings, key=lambda f: -f.days_late)[:LISTED],  # the actor's only
         postmortems_missing=check.count("missing-postmortem"),
         postmortems_late=check.count("late-postmortem"),
         incidents_this_month=per_month.get(month_of(today), 0),

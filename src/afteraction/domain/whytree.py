@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from afteraction.errors import InvalidInput
-from afteraction.reviews.schemas import WhyNodeData
+from afteraction.core.errors import InvalidInput
+from afteraction.domain.reviews import WhyNodeData
 
 MAX_TEXT = 10_000
 

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from afteraction.errors import ConfigurationError
-from afteraction.incidents.schemas import KINDS
+from afteraction.core.errors import ConfigurationError
+from afteraction.domain.incidents import KINDS
 
 SECTION_KEYS: tuple[str, ...] = (
     "summary", "impact", "trigger", "detection", "resolution", "timeline", "whys", "factors",

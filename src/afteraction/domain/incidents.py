@@ -66,3 +66,37 @@ class IncidentSummary(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     version: int = 1
     created_at: datetime | None = None
+
+
+TITLE_MAX = 500  # characters, as the incidents table stores them
+LABEL_MAX = 200  # characters of one service, team or tag
+
+
+class NewIncident(BaseModel):
+    """What recording an incident takes; the incidents service checks it (kind, severity, lengths) for every face."""
+
+    title: str
+    severity: str | None = None
+    kind: str = "incident"
+    started_at: datetime | None = None
+    services: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    private: bool = False
+    members: list[int] = Field(default_factory=list)  # user ids besides the creator's
+
+
+class IncidentChanges(BaseModel):
+    """The fields of an incident a change sets; None leaves a field as it is. `moments` sets key moments by hand
+    (a None value clears one); `expected_version` refuses a change based on an older version."""
+
+    title: str | None = None
+    severity: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    private: bool | None = None
+    services: list[str] | None = None
+    teams: list[str] | None = None
+    tags: list[str] | None = None
+    moments: dict[str, datetime | None] | None = None
+    expected_version: int | None = None

@@ -15,14 +15,13 @@ from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from afteraction.actions.followup_models import TrackerLink
-from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import CLOSED_ACTION_STATUSES, OPEN_ACTION_STATUSES
-from afteraction.db import Database, utcnow
-from afteraction.errors import TrackerAuthError, TrackerError
-from afteraction.reviews.models import Postmortem
-from afteraction.reviews.policy import Policy
-from afteraction.reviews.workflow_service import settle_closures
+from afteraction.actions.models import ActionItem, TrackerLink
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.core.errors import TrackerAuthError, TrackerError
+from afteraction.domain.actions import CLOSED_ACTION_STATUSES, OPEN_ACTION_STATUSES
+from afteraction.domain.policy import Policy
+from afteraction.reviews.workflow import settle_closures
 from afteraction.trackers import TRACKER_TITLES, Tracker, TrackerItem, TrackerUnreachable
 
 LEASE = timedelta(minutes=10)
@@ -189,7 +188,7 @@ def sync_actions(
     *,
     tracker: Tracker,
     policy: Policy,
-    actor: str,
+    actor: Actor,
     base_url: str | None = None,
     dry_run: bool = False,
 ) -> SyncReport:
@@ -259,8 +258,7 @@ def sync_actions(
         tracker.close()
         if touched and not dry_run:
             with db.transaction() as session:
-                ids = list(session.scalars(select(Postmortem.id).where(Postmortem.incident_id.in_(touched))))
-                report.closed = settle_closures(session, actor=actor, postmortem_ids=ids)
+                report.closed = settle_closures(session, actor=actor, incident_ids=list(touched))
     return report
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from afteraction.accounts.schemas import Principal
-from afteraction.accounts.visibility import visible_clause
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import OPEN_ACTION_STATUSES
-from afteraction.analysis.metrics import IncidentMetrics
-from afteraction.db import Database, utcnow
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.core.errors import InvalidInput
+from afteraction.core.validation import check_choice
+from afteraction.core.visibility import visible_clause
+from afteraction.domain.actions import OPEN_ACTION_STATUSES
+from afteraction.domain.incidents import IncidentSummary, TimelineEntry
+from afteraction.domain.metrics import IncidentMetrics
+from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.incidents.models import Incident, IncidentLabel
-from afteraction.incidents.schemas import IncidentSummary, TimelineEntry
-from afteraction.incidents.service import _KEY, _summaries, check_choice, get_incident, incidents_query
+from afteraction.incidents.service import incidents_query, parse_incident_id
 from afteraction.reviews.models import Postmortem
-from afteraction.reviews.schemas import POSTMORTEM_STATUSES
+from afteraction.usecases.incidents import get_incident, summaries
 
 
 def _like(text: str) -> str:
@@ -40,12 +44,12 @@ def browse_incidents(
     limit: int = 50,
     offset: int = 0,
     today: date | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> list[IncidentSummary]:
     """Incidents newest first by kind, severity, status, service, post-mortem state, overdue items and a search of
     the id, title and summary; private ones only for their members."""
     today = today or utcnow().date()
-    query = incidents_query(kind=kind, severity=severity, status=status, service=service, viewer=viewer)
+    query = incidents_query(kind=kind, severity=severity, status=status, service=service, actor=actor)
     if postmortem_status:
         wanted = check_choice(postmortem_status, POSTMORTEM_STATUSES, "post-mortem status")
         query = query.where(
@@ -71,21 +75,20 @@ def browse_incidents(
                 select(Postmortem.incident_id).where(func.lower(Postmortem.summary).like(pattern, escape="\\"))
             ),
         ]
-        number = _KEY.match(needle)
-        if number:
-            matches.append(Incident.number == int(number.group(1)))
+        with contextlib.suppress(InvalidInput):  # a search for `INC-12` (or `12`) finds that incident too
+            matches.append(Incident.number == parse_incident_id(needle))
         query = query.where(or_(*matches))
     query = query.order_by(Incident.number.desc()).offset(offset).limit(limit)
     with db.transaction() as session:
-        return _summaries(session, list(session.scalars(query)))
+        return summaries(session, list(session.scalars(query)))
 
 
-def known_services(db: Database, *, viewer: Principal | None = None) -> list[str]:
-    """The service labels of the incidents the viewer may see, for a filter's choices."""
+def known_services(db: Database, *, actor: Actor) -> list[str]:
+    """The service labels of the incidents the actor may see, for a filter's choices."""
     query = select(IncidentLabel.value).where(IncidentLabel.kind == "service").distinct()
-    visible = visible_clause(viewer)
-    if visible is not None:
-        query = query.join(Incident, IncidentLabel.incident_id == Incident.id).where(visible)
+    query = query.join(Incident, IncidentLabel.incident_id == Incident.id).where(
+        visible_clause(actor, Incident.id, Incident.private)
+    )
     with db.transaction() as session:
         return sorted(session.scalars(query), key=str.lower)
 
@@ -99,13 +102,13 @@ class IncidentOverview:
     timeline: list[TimelineEntry]
 
 
-def incident_overview(db: Database, *, incident_id: str, viewer: Principal | None = None) -> IncidentOverview:
-    """An incident the viewer may see, with its metrics and its timeline in time order."""
+def incident_overview(db: Database, *, incident_id: str, actor: Actor) -> IncidentOverview:
+    """An incident the actor may see, with its metrics and its timeline in time order."""
     from afteraction.timeline.service import incident_metrics, list_events
 
-    incident = get_incident(db, incident_id=incident_id, viewer=viewer)
+    incident = get_incident(db, incident_id=incident_id, actor=actor)
     return IncidentOverview(
         incident=incident,
-        metrics=incident_metrics(db, incident_id=incident.id, viewer=viewer),
-        timeline=list_events(db, incident_id=incident.id, viewer=viewer),
+        metrics=incident_metrics(db, incident_id=incident.id, actor=actor),
+        timeline=list_events(db, incident_id=incident.id, actor=actor),
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from afteraction.actions.schemas import ActionItemData
-from afteraction.incidents.schemas import TimelineEntry
-from afteraction.reviews.schemas import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
+from afteraction.domain.actions import ActionItemData
+from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.reviews import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
 
 DEMO_REF = "afteraction-demo"
 DEMO_AUTHOR = "Dave Okafor"
@@ -172,18 +172,12 @@ def demo_document(today: date, *, reviewer: str | None = None) -> PostmortemDocu
                 category="change/config",
             ),
             FactorData(text="Canary analysis has no saturation signal.", category="monitoring gap"),
-            FactorData(
-                text="The deploy went out at the start of the morning traffic peak.", category="deploy"
-            ),
+            FactorData(text="The deploy went out at the start of the morning traffic peak.", category="deploy"),
         ],
         lessons=[
-            LessonData(
-                kind="went-well", text="The alert fired within 6 minutes and paged the right rotation."
-            ),
+            LessonData(kind="went-well", text="The alert fired within 6 minutes and paged the right rotation."),
             LessonData(kind="went-well", text="The incident commander chose to roll back early."),
-            LessonData(
-                kind="went-wrong", text="The rollback needed a manual approval that took 4 minutes to find."
-            ),
+            LessonData(kind="went-wrong", text="The rollback needed a manual approval that took 4 minutes to find."),
             LessonData(kind="lucky", text="Most customers retried, so few orders were lost."),
         ],
         actions=[
@@ -222,7 +216,5 @@ def demo_document(today: date, *, reviewer: str | None = None) -> PostmortemDocu
             ),
         ],
         supporting_info="- Dashboard: checkout-api / connection pools\n- Release notes of checkout-api v2.14.0",
-        sections=[
-            SectionData(heading="Attendees", body="Dave Okafor, Sarah Lindqvist, Ming Zhao, Priya Natarajan")
-        ],
+        sections=[SectionData(heading="Attendees", body="Dave Okafor, Sarah Lindqvist, Ming Zhao, Priya Natarajan")],
     )

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 def default_database_url() -> str:
     """The SQLite file used when AFTERACTION_DATABASE_URL is not set."""
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return f"sqlite:///{base / 'afteraction' / 'afteraction.db'}"
+    return f"sqlite:///{base / 'afteraction' / 'afteraction.core.db'}"
 
 
 class Settings(BaseSettings):

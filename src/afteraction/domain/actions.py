@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,3 +45,20 @@ class ActionItemView(ActionItemData):
     version: int = 1
     # The web address of the tracker issue once synced, for the pages to link; not part of the JSON shown.
     tracker_url: str | None = Field(default=None, exclude=True)
+
+
+class ActionChanges(BaseModel):
+    """The fields of an action item a change sets; None leaves a field as it is (an empty owner clears it)."""
+
+    status: str | None = None
+    owner: str | None = None
+    due: date | None = None
+    title: str | None = None
+    type: str | None = None
+    priority: str | None = None
+    reason: str | None = None
+    expected_version: int | None = None
+
+
+# How an action item names the cause it addresses: a contributing factor (`F2`) or a why-node by its path (`W1.2`).
+CAUSE_ADDRESS = re.compile(r"^(?:F(\d+)|W(\d+(?:\.\d+)*))$", re.IGNORECASE)

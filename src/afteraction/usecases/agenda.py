@@ -9,12 +9,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import OPEN_ACTION_STATUSES, ActionItemView
 from afteraction.actions.service import view_of
-from afteraction.db import Database, utcnow
+from afteraction.core.db import Database, utcnow
+from afteraction.domain.actions import OPEN_ACTION_STATUSES, ActionItemView
 from afteraction.incidents.models import Incident, IncidentLabel, Person
-from afteraction.reviews.models import Postmortem, PostmortemPerson
-from afteraction.reviews.workflow_models import ReviewEvent
+from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
 
 NO_OWNER = "(no owner)"
 

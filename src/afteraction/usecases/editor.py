@@ -10,23 +10,24 @@ from datetime import date
 from sqlalchemy import delete, select
 
 from afteraction.accounts import service as accounts
-from afteraction.accounts.schemas import Principal, UserView
+from afteraction.accounts.schemas import UserView
 from afteraction.actions import service as actions
-from afteraction.actions.schemas import ActionItemView
 from afteraction.analysis.lint import Completeness, Finding, LintConfig, completeness, lint_document
 from afteraction.analysis.lint.structure import SECTION_LABELS
-from afteraction.db import Database
-from afteraction.errors import InvalidInput
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput
+from afteraction.domain.actions import CAUSE_ADDRESS, ActionItemView
+from afteraction.domain.incidents import IncidentSummary
+from afteraction.domain.policy import Policy
+from afteraction.domain.reviews import PostmortemDocument
+from afteraction.domain.whytree import why_paths
 from afteraction.incidents import service as incidents
-from afteraction.incidents.schemas import IncidentSummary
 from afteraction.insights.taxonomy import list_categories
-from afteraction.reviews import sections
-from afteraction.reviews import workflow_service as workflow
+from afteraction.reviews import sections, workflow
+from afteraction.reviews.document import load_document, why_tree
 from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, WhyNode
-from afteraction.reviews.policy import Policy
-from afteraction.reviews.schemas import PostmortemDocument
-from afteraction.reviews.service import _ADDRESS, _why_tree, load_document
-from afteraction.reviews.whytree import why_paths
+from afteraction.usecases import incidents as incident_usecases
 
 # Where each heading of the Markdown format is edited on the editor page.
 EDITOR_SECTION: dict[str, str] = {
@@ -149,16 +150,14 @@ class EditorView:
     causes: list[tuple[str, str]] = field(default_factory=list)
 
 
-def editor_view(
-    db: Database, *, incident_id: str, config: LintConfig, today: date, viewer: Principal | None = None
-) -> EditorView:
+def editor_view(db: Database, *, incident_id: str, config: LintConfig, today: date, actor: Actor) -> EditorView:
     """The post-mortem of an incident as its editor shows it, with lint findings and the completeness score."""
-    incident = incidents.get_incident(db, incident_id=incident_id, viewer=viewer)
-    postmortem = sections.get_postmortem(db, incident_id=incident.id, viewer=viewer)
+    incident = incident_usecases.get_incident(db, incident_id=incident_id, actor=actor)
+    postmortem = sections.get_postmortem(db, incident_id=incident.id, actor=actor)
     # The document as loaded keeps the ids of its action items (the view's JSON form drops them).
-    document = load_document(db, incident_id=incident.id, viewer=viewer)
+    document = load_document(db, incident_id=incident.id, actor=actor)
     place = {item.id: index for index, item in enumerate(document.actions)}
-    items = actions.list_actions(db, incident_id=incident.id, viewer=viewer)
+    items = actions.list_actions(db, incident_id=incident.id, actor=actor)
     return EditorView(
         incident=incident,
         postmortem=postmortem,
@@ -179,23 +178,21 @@ def cause_choices(doc: PostmortemDocument) -> list[tuple[str, str]]:
     return choices + [(f"F{index}", factor.text) for index, factor in enumerate(doc.factors, 1)]
 
 
-def link_action(
-    db: Database, *, action_id: str, addresses: str | None, viewer: Principal | None = None
-) -> ActionItemView:
+def link_action(db: Database, *, action_id: str, addresses: str | None, actor: Actor) -> ActionItemView:
     """Say which why (`W1.2`) or contributing factor (`F1`) an action item addresses; None or "" unlinks it."""
     wanted = (addresses or "").strip().upper()
     with db.transaction() as session:
-        item = actions._load(session, action_id, viewer)
+        item = actions._load(session, action_id, actor)
         pm = session.scalar(select(Postmortem.id).where(Postmortem.incident_id == item.incident_id))
         factor_id = why_id = None
         if wanted:
-            match = _ADDRESS.match(wanted)
+            match = CAUSE_ADDRESS.match(wanted)
             factors = session.scalars(
                 select(ContributingFactor.id)
                 .where(ContributingFactor.postmortem_id == pm)
                 .order_by(ContributingFactor.position)
             ).all()
-            _tree, paths = _why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm)).all())
+            _tree, paths = why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm)).all())
             by_path = {path: node_id for node_id, path in paths.items()}
             if match and match.group(1) and 0 < int(match.group(1)) <= len(factors):
                 factor_id = factors[int(match.group(1)) - 1]
@@ -220,24 +217,24 @@ class ReviewPage:
     users: list[UserView]
 
 
-def review_page(db: Database, *, incident_id: str, policy: Policy, viewer: Principal | None = None) -> ReviewPage:
-    """The review state of a post-mortem the viewer may see, and the active users who could review it."""
-    incident = incidents.get_incident(db, incident_id=incident_id, viewer=viewer)
+def review_page(db: Database, *, incident_id: str, policy: Policy, actor: Actor) -> ReviewPage:
+    """The review state of a post-mortem the actor may see, and the active users who could review it."""
+    incident = incident_usecases.get_incident(db, incident_id=incident_id, actor=actor)
     return ReviewPage(
         incident=incident,
-        state=workflow.review_state(db, incident_id=incident.id, policy=policy),
+        state=workflow.review_state(db, incident_id=incident.id, actor=actor, policy=policy),
         users=[user for user in accounts.list_users(db) if user.active],
     )
 
 
-def set_authors(db: Database, *, incident_id: str, names: Sequence[str], viewer: Principal | None = None) -> list[str]:
+def set_authors(db: Database, *, incident_id: str, names: Sequence[str], actor: Actor) -> list[str]:
     """Replace the authors of a post-mortem (names in order, each once); returns them."""
     wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
     for name in wanted:
         if len(name) > 200:
             raise InvalidInput("an author's name is at most 200 characters", field="authors")
     with db.transaction() as session:
-        incident = incidents.load_incident(session, incident_id, viewer)
+        incident = incidents.load_incident(session, incident_id, actor)
         pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
         if pm is None:
             pm = Postmortem(incident_id=incident.id)

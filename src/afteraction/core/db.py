@@ -15,10 +15,11 @@ from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from afteraction.errors import ConfigurationError, DatabaseUnavailable, InvalidInput
+from afteraction.core.errors import ConfigurationError, Conflict, DatabaseUnavailable, InvalidInput
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -124,7 +125,7 @@ def migrations_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
     cfg.attributes["engine"] = engine
     return cfg
 
@@ -310,7 +311,7 @@ class Database:
         from alembic import command
 
         try:
-            command.upgrade(migrations_config(self.engine), "heads")
+            command.upgrade(migrations_config(self.engine), "head")
         except OperationalError as exc:
             raise self._unavailable("cannot reach database", exc) from exc
 
@@ -322,9 +323,7 @@ class Database:
         except OperationalError as exc:
             raise self._unavailable("cannot reach database", exc) from exc
         if not has:
-            raise DatabaseUnavailable(
-                f"database {self.display_url()} is not initialised: run `afteraction init` first"
-            )
+            raise DatabaseUnavailable(f"database {self.display_url()} is not initialised: run `afteraction init` first")
 
     def _unavailable(self, what: str, exc: Exception) -> DatabaseUnavailable:
         """The one-line error for a database that failed: the driver's first line, never its whole report."""
@@ -403,3 +402,22 @@ def refresh_statistics(session: Session) -> list[str]:
 def utcnow() -> datetime:
     """The current time in UTC, to the microsecond."""
     return datetime.now(UTC)
+
+
+def check_version(label: str, current: int, expected: int | None) -> None:
+    """Conflict when a write based on version `expected` finds `label` at another version (None: no check)."""
+    if expected is not None and current != expected:
+        raise Conflict(f"{label} was changed meanwhile (version {current}, yours {expected})", current_version=current)
+
+
+@contextmanager
+def changed_meanwhile(label: str, expected: int | None, current: Callable[[], int | None]) -> Iterator[None]:
+    """Turn a versioned UPDATE that lost a race (another writer committed between our read and our write) into the
+    same Conflict as check_version; `current` reads the version that won."""
+    try:
+        yield
+    except StaleDataError:
+        found = current()
+        raise Conflict(
+            f"{label} was changed meanwhile (version {found}, yours {expected})", current_version=found
+        ) from None

@@ -12,14 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from afteraction.actions import reminders
-from afteraction.actions.followup_models import SentDigest
-from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import OPEN_ACTION_STATUSES
+from afteraction.actions.models import ActionItem, SentDigest
 from afteraction.actions.service import view_of
-from afteraction.config import Settings
-from afteraction.db import Database, utcnow
-from afteraction.errors import ConfigurationError, TrackerError
-from afteraction.reviews.policy import Policy
+from afteraction.core.config import Settings
+from afteraction.core.db import Database, utcnow
+from afteraction.core.errors import ConfigurationError, TrackerError
+from afteraction.domain.actions import OPEN_ACTION_STATUSES
+from afteraction.domain.policy import Policy
 
 CHANNELS: tuple[str, ...] = ("email", "slack")
 Outcome = Literal["sent", "would-send", "already-sent", "no-address", "failed"]

@@ -9,10 +9,10 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from afteraction.accounts import service as accounts
-from afteraction.accounts.models import User
-from afteraction.accounts.schemas import Principal, UserView
-from afteraction.accounts.session_models import WebSecret
-from afteraction.db import Database
+from afteraction.accounts.models import User, WebSecret
+from afteraction.accounts.schemas import UserView
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
 
 _USERS = cast(Table, User.__table__)
 # Every signed-in page runs this: one indexed round trip, so that a deactivated user or a new role counts at once.
@@ -21,11 +21,11 @@ _ACTIVE_USER = select(_USERS.c.id, _USERS.c.name, _USERS.c.role).where(
 )
 
 
-def session_principal(db: Database, *, user_id: int) -> Principal | None:
+def session_principal(db: Database, *, user_id: int) -> Actor | None:
     """The principal of an active user by id (a session names its user by id), else None."""
     with db.transaction() as session:
         row = session.execute(_ACTIVE_USER, {"user_id": user_id}).first()
-        return None if row is None else Principal(user_id=row[0], name=row[1], role=row[2])
+        return None if row is None else Actor(user_id=row[0], name=row[1], role=row[2])
 
 
 def stored_secret(db: Database, *, name: str = "session") -> str:

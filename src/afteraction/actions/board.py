@@ -7,14 +7,15 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from afteraction.accounts.schemas import Principal
-from afteraction.accounts.visibility import visible_clause
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import OPEN_ACTION_STATUSES, ActionItemView
 from afteraction.actions.service import view_of
-from afteraction.db import Database, utcnow
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.core.validation import check_choice
+from afteraction.core.visibility import visible_clause
+from afteraction.domain.actions import OPEN_ACTION_STATUSES, ActionItemView
 from afteraction.incidents.models import Incident, Person
-from afteraction.incidents.service import check_choice
+from afteraction.incidents.service import parse_incident_id
 
 
 class BoardItem(ActionItemView):
@@ -33,18 +34,16 @@ def action_board(
     incident_id: str | None = None,
     limit: int = 500,
     today: date | None = None,
-    viewer: Principal | None = None,
+    actor: Actor,
 ) -> list[BoardItem]:
-    """Open (or in-progress) action items across the incidents the viewer may see, soonest due first."""
+    """Open (or in-progress) action items across the incidents the actor may see, soonest due first."""
     today = today or utcnow().date()
     query = (
         select(ActionItem)
         .join(Incident, ActionItem.incident_id == Incident.id)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
     )
-    visible = visible_clause(viewer)
-    if visible is not None:
-        query = query.where(visible)
+    query = query.where(visible_clause(actor, Incident.id, Incident.private))
     statuses = (check_choice(status, OPEN_ACTION_STATUSES, "status"),) if status else OPEN_ACTION_STATUSES
     query = query.where(ActionItem.status.in_(statuses))
     if overdue:
@@ -57,8 +56,6 @@ def action_board(
                 func.lower(Person.name) == owner.strip().lower()
             )
     if incident_id:
-        from afteraction.incidents.service import parse_incident_id
-
         query = query.where(Incident.number == parse_incident_id(incident_id))
     query = query.order_by(ActionItem.due_date.asc().nulls_last(), Incident.number, ActionItem.position).limit(limit)
     with db.transaction() as session:
@@ -70,8 +67,8 @@ def action_board(
         return items
 
 
-def board_owners(db: Database, *, viewer: Principal | None = None) -> list[str]:
-    """The owners of open action items the viewer may see, for the board's filter."""
+def board_owners(db: Database, *, actor: Actor) -> list[str]:
+    """The owners of open action items the actor may see, for the board's filter."""
     query = (
         select(Person.name)
         .join(ActionItem, ActionItem.owner_id == Person.id)
@@ -79,15 +76,13 @@ def board_owners(db: Database, *, viewer: Principal | None = None) -> list[str]:
         .where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
         .distinct()
     )
-    visible = visible_clause(viewer)
-    if visible is not None:
-        query = query.where(visible)
+    query = query.where(visible_clause(actor, Incident.id, Incident.private))
     with db.transaction() as session:
         return sorted(session.scalars(query), key=str.lower)
 
 
-def board_counts(db: Database, *, today: date | None = None, viewer: Principal | None = None) -> tuple[int, int]:
-    """How many action items the viewer may see are open, and how many of those are overdue (counted in SQL)."""
+def board_counts(db: Database, *, today: date | None = None, actor: Actor) -> tuple[int, int]:
+    """How many action items the actor may see are open, and how many of those are overdue (counted in SQL)."""
     today = today or utcnow().date()
     overdue = func.count().filter(ActionItem.due_date < today)
     query = (
@@ -96,9 +91,7 @@ def board_counts(db: Database, *, today: date | None = None, viewer: Principal |
         .join(Incident, ActionItem.incident_id == Incident.id)
         .where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
     )
-    visible = visible_clause(viewer)
-    if visible is not None:
-        query = query.where(visible)
+    query = query.where(visible_clause(actor, Incident.id, Incident.private))
     with db.transaction() as session:
         row = session.execute(query).one()
         return int(row[0] or 0), int(row[1] or 0)

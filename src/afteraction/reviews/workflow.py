@@ -11,16 +11,17 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
-from afteraction.actions.schemas import CLOSED_ACTION_STATUSES
-from afteraction.db import Database, utcnow
-from afteraction.errors import Conflict, InvalidInput
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, utcnow
+from afteraction.core.errors import Conflict, InvalidInput
+from afteraction.core.visibility import visible_clause
+from afteraction.domain.actions import CLOSED_ACTION_STATUSES
+from afteraction.domain.policy import Policy
+from afteraction.domain.reviews import PostmortemDocument
 from afteraction.incidents.models import Incident, Person
 from afteraction.incidents.service import get_or_create_person, load_incident
-from afteraction.reviews.models import Postmortem, PostmortemPerson
-from afteraction.reviews.policy import Policy
-from afteraction.reviews.schemas import PostmortemDocument
-from afteraction.reviews.service import document_of
-from afteraction.reviews.workflow_models import ReviewEvent
+from afteraction.reviews.document import document_of
+from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
 
 UNPUBLISHED: tuple[str, ...] = ("draft", "in-review", "approved")
 
@@ -96,14 +97,35 @@ def publish_blockers(doc: PostmortemDocument, policy: Policy) -> list[str]:
         if policy.require_owner and not (item.owner or "").strip():
             reasons.append(f"{label} has no owner")
         # an item the policy has a default due date for gets it when the post-mortem is published
-        if policy.require_due_date and item.due is None and not policy.action_due_date(
-            priority=item.priority, opened=utcnow().date()
+        if (
+            policy.require_due_date
+            and item.due is None
+            and not policy.action_due_date(priority=item.priority, opened=utcnow().date())
         ):
             reasons.append(f"{label} has no due date")
     return reasons
 
 
 # ---------------------------------------------------------------- workflow
+
+
+def start_postmortem(session: Session, incident: Incident, *, authors: Sequence[str] = ()) -> Postmortem:
+    """A new incident's empty draft post-mortem, with its authors (whoever recorded the incident)."""
+    pm = Postmortem(incident_id=incident.id, status="draft")
+    session.add(pm)
+    session.flush()
+    for position, name in enumerate(dict.fromkeys(n.strip() for n in authors if n.strip())):
+        person = get_or_create_person(session, name)
+        session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="author", position=position))
+    return pm
+
+
+def statuses_of(session: Session, incident_ids: Sequence[int]) -> dict[int, str]:
+    """The post-mortem status of each incident row id that has one."""
+    rows = session.execute(
+        select(Postmortem.incident_id, Postmortem.status).where(Postmortem.incident_id.in_(incident_ids))
+    )
+    return {incident_id: status for incident_id, status in rows}
 
 
 def _postmortem(session: Session, incident: Incident) -> Postmortem:
@@ -189,10 +211,10 @@ def _check_actor(actor: str) -> str:
     return actor.strip()
 
 
-def review_state(db: Database, *, incident_id: str, policy: Policy) -> ReviewState:
+def review_state(db: Database, *, incident_id: str, actor: Actor, policy: Policy) -> ReviewState:
     """A post-mortem's review state, reviewers, approvals, publishing blockers and history."""
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         return _state(session, incident, _postmortem(session, incident), policy)
 
 
@@ -200,15 +222,15 @@ def request_review(
     db: Database,
     *,
     incident_id: str,
-    actor: str,
+    actor: Actor,
     policy: Policy,
     reviewers: Sequence[str] = (),
     comment: str | None = None,
 ) -> ReviewState:
     """Ask reviewers to review a draft (or add reviewers to a review under way)."""
-    actor = _check_actor(actor)
+    who = _check_actor(actor.name)
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         if pm.status not in ("draft", "in-review"):
             raise Conflict(f"{incident.key} is {pm.status}: only a draft can be sent for review")
@@ -223,41 +245,41 @@ def request_review(
                 known.add(person.name.lower())
         if not current:
             raise InvalidInput(f"{incident.key} has no reviewers: name at least one with --reviewer", field="reviewer")
-        _record(session, pm, "request", "in-review", actor, comment)
+        _record(session, pm, "request", "in-review", who, comment)
         return _state(session, incident, pm, policy)
 
 
 def restart_review(
-    db: Database, *, incident_id: str, actor: str, at: datetime | None = None, comment: str | None = None
+    db: Database, *, incident_id: str, actor: Actor, at: datetime | None = None, comment: str | None = None
 ) -> None:
     """Forget a post-mortem's review history and record one request to its reviewers: a reloaded demo starts over."""
-    actor = _check_actor(actor)
+    who = _check_actor(actor.name)
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         reviewers = _people(session, pm, "reviewer")
         if not reviewers:
             raise InvalidInput(f"{incident.key} has no reviewers to ask", field="reviewer")
         session.execute(delete(ReviewEvent).where(ReviewEvent.postmortem_id == pm.id))
         pm.status, pm.published_at = "draft", None
-        _record(session, pm, "request", "in-review", actor, comment, at)
+        _record(session, pm, "request", "in-review", who, comment, at)
 
 
 def approve_review(
-    db: Database, *, incident_id: str, actor: str, policy: Policy, comment: str | None = None
+    db: Database, *, incident_id: str, actor: Actor, policy: Policy, comment: str | None = None
 ) -> ReviewState:
     """Record a reviewer's approval; enough approvals (the policy's number) make the post-mortem approved."""
-    actor = _check_actor(actor)
+    who = _check_actor(actor.name)
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         if pm.status != "in-review":
             raise Conflict(f"{incident.key} is {pm.status}, not in review: request a review first")
         reviewers = _people(session, pm, "reviewer")
-        match = next((name for name in reviewers if name.lower() == actor.lower()), None)
+        match = next((name for name in reviewers if name.lower() == who.lower()), None)
         if match is None:
             raise InvalidInput(
-                f"{actor} is not a reviewer of {incident.key} (reviewers: {', '.join(reviewers)})", field="as"
+                f"{who} is not a reviewer of {incident.key} (reviewers: {', '.join(reviewers)})", field="as"
             )
         approvals = _approvals(_history(session, pm))
         if match in approvals:
@@ -267,17 +289,17 @@ def approve_review(
         return _state(session, incident, pm, policy)
 
 
-def reject_review(db: Database, *, incident_id: str, actor: str, policy: Policy, comment: str) -> ReviewState:
+def reject_review(db: Database, *, incident_id: str, actor: Actor, policy: Policy, comment: str) -> ReviewState:
     """Send a post-mortem under review back to draft, saying what must change."""
-    actor = _check_actor(actor)
+    who = _check_actor(actor.name)
     if not comment.strip():
         raise InvalidInput("rejecting needs a comment saying what to change (--comment)", field="comment")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         if pm.status not in ("in-review", "approved"):
             raise Conflict(f"{incident.key} is {pm.status}: only a post-mortem under review can be rejected")
-        _record(session, pm, "reject", "draft", actor, comment)
+        _record(session, pm, "reject", "draft", who, comment)
         return _state(session, incident, pm, policy)
 
 
@@ -301,12 +323,12 @@ def _fill_due_dates(session: Session, incident: Incident, policy: Policy) -> lis
 
 
 def publish_review(
-    db: Database, *, incident_id: str, actor: str, policy: Policy, comment: str | None = None
+    db: Database, *, incident_id: str, actor: Actor, policy: Policy, comment: str | None = None
 ) -> ReviewState:
     """Publish an approved post-mortem; refused, with every reason, while the policy's checks fail."""
-    actor = _check_actor(actor)
+    who = _check_actor(actor.name)
     with db.transaction() as session:
-        incident = load_incident(session, incident_id)
+        incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         allowed = ("approved",) if policy.require_approval else UNPUBLISHED
         if pm.status not in allowed:
@@ -316,14 +338,21 @@ def publish_review(
         blockers = publish_blockers(document_of(session, incident), policy)
         if blockers:
             raise PublishRefused(incident.key, blockers)
-        _record(session, pm, "publish", "published", actor, comment)
+        _record(session, pm, "publish", "published", who, comment)
         pm.published_at = utcnow()
         settle_closures(session, actor=actor, postmortem_ids=[pm.id])
         return _state(session, incident, pm, policy, filled_due_dates=filled)
 
 
-def settle_closures(session: Session, *, actor: str, postmortem_ids: Sequence[int] | None = None) -> list[str]:
-    """Close published post-mortems whose items are all done or wont-do, reopen closed ones with open items again."""
+def settle_closures(
+    session: Session,
+    *,
+    actor: Actor,
+    postmortem_ids: Sequence[int] | None = None,
+    incident_ids: Sequence[int] | None = None,
+) -> list[str]:
+    """Close published post-mortems whose items are all done or wont-do, reopen closed ones with open items again
+    (all of them, or those of the post-mortem or incident row ids given); returns `INC-n closed|published` lines."""
     open_items = exists().where(
         ActionItem.incident_id == Postmortem.incident_id, ActionItem.status.not_in(CLOSED_ACTION_STATUSES)
     )
@@ -336,18 +365,20 @@ def settle_closures(session: Session, *, actor: str, postmortem_ids: Sequence[in
     )
     if postmortem_ids is not None:
         query = query.where(Postmortem.id.in_(postmortem_ids))
+    if incident_ids is not None:
+        query = query.where(Postmortem.incident_id.in_(incident_ids))
     changed = []
     for pm in session.scalars(query):
         if pm.status == "published":
-            _record(session, pm, "close", "closed", actor, "every action item is done or wont-do")
+            _record(session, pm, "close", "closed", actor.name, "every action item is done or wont-do")
         else:
-            _record(session, pm, "reopen", "published", actor, "an action item was reopened")
+            _record(session, pm, "reopen", "published", actor.name, "an action item was reopened")
         changed.append(f"{pm.incident.key} {pm.status}")
     session.flush()
     return changed
 
 
-def close_finished(db: Database, *, actor: str) -> list[str]:
+def close_finished(db: Database, *, actor: Actor) -> list[str]:
     """Settle every post-mortem's closed state in one transaction; returns `INC-n closed|published` lines."""
     with db.transaction() as session:
         return settle_closures(session, actor=actor)
@@ -394,8 +425,9 @@ def _resolution_day(incident: Incident) -> date | None:
     return None
 
 
-def policy_check(db: Database, *, policy: Policy, today: date | None = None) -> PolicyReport:
-    """Incidents missing a post-mortem, late post-mortems and overdue action items under a policy."""
+def policy_check(db: Database, *, actor: Actor, policy: Policy, today: date | None = None) -> PolicyReport:
+    """Incidents missing a post-mortem, late post-mortems and overdue action items under a policy (of the incidents
+    the actor may see)."""
     today = today or utcnow().date()
     report = PolicyReport(today=today, policy_file=str(policy.source) if policy.source else None)
     required = or_(
@@ -407,6 +439,7 @@ def policy_check(db: Database, *, policy: Policy, today: date | None = None) -> 
         select(Incident, Postmortem, has_items)
         .outerjoin(Postmortem, Postmortem.incident_id == Incident.id)
         .where(required, or_(Postmortem.id.is_(None), Postmortem.status.in_(UNPUBLISHED)))
+        .where(visible_clause(actor, Incident.id, Incident.private))
         .order_by(Incident.number)
     )
     with db.transaction() as session:
@@ -452,7 +485,9 @@ def policy_check(db: Database, *, policy: Policy, today: date | None = None) -> 
         overdue = session.scalars(
             select(ActionItem)
             .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+            .join(Incident, ActionItem.incident_id == Incident.id)
             .where(ActionItem.status.not_in(CLOSED_ACTION_STATUSES), ActionItem.due_date < today)
+            .where(visible_clause(actor, Incident.id, Incident.private))
             .order_by(ActionItem.due_date, ActionItem.id)
         )
         for item in overdue:

@@ -1,0 +1,200 @@
+"""Use cases of post-mortems: load and save whole documents, import Markdown files, export them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from afteraction.actions.service import replace_actions
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
+from afteraction.core.errors import InvalidInput
+from afteraction.core.validation import check_choice
+from afteraction.domain.actions import (
+    ACTION_STATUSES,
+    ACTION_TYPES,
+    PRIORITIES,
+)
+from afteraction.domain.incidents import INCIDENT_STATUSES, KINDS
+from afteraction.domain.reviews import (
+    POSTMORTEM_STATUSES,
+    ParseWarning,
+    PostmortemDocument,
+)
+from afteraction.incidents.models import Incident
+from afteraction.incidents.service import (
+    record_document_incident,
+)
+from afteraction.insights.search import refresh_search_index
+from afteraction.reviews.document import load_document, save_postmortem
+from afteraction.timeline.service import replace_timeline
+
+_INC = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
+EXPORT_FORMATS: tuple[str, ...] = ("md", "html", "json", "pdf")
+
+
+@dataclass
+class ImportResult:
+    """What importing one file did."""
+
+    path: str
+    incident_id: str
+    title: str
+    created: bool
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    """What importing many files did."""
+
+    results: list[ImportResult] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[ParseWarning]:
+        """Every warning of every file, in order."""
+        return [warning for result in self.results for warning in result.warnings]
+
+
+# ---------------------------------------------------------------- saving
+
+
+def _external_ref(doc: PostmortemDocument) -> str | None:
+    """A document's reference elsewhere: its external_ref, else an id that is not an INC id (PM2021-004, a uuid)."""
+    if doc.external_ref:
+        return doc.external_ref
+    return doc.id if doc.id and not _INC.match(doc.id.strip()) else None
+
+
+def _find_incident(session: Session, doc: PostmortemDocument) -> tuple[Incident | None, int | None]:
+    """The incident a document updates (by INC id, then by external reference), and its wanted number."""
+    wanted: int | None = None
+    if doc.id:
+        match = _INC.match(doc.id.strip())
+        if match:
+            wanted = int(match.group(1))
+            found = session.scalar(select(Incident).where(Incident.number == wanted))
+            if found is not None:
+                return found, wanted
+    ref = _external_ref(doc)
+    if ref:
+        found = session.scalar(select(Incident).where(Incident.external_ref == ref))
+        if found is not None:
+            return found, wanted
+    return None, wanted
+
+
+def _validate(doc: PostmortemDocument, where: str, severities: Sequence[str]) -> None:
+    """Raise InvalidInput naming the file and field when a value is not one the domain allows."""
+
+    def check(value: str | None, allowed: Sequence[str], name: str) -> None:
+        if value is not None and value.lower() not in {a.lower() for a in allowed}:
+            raise InvalidInput(f"{where}: invalid {name} {value!r}: expected one of {', '.join(allowed)}", field=name)
+
+    check(doc.kind, KINDS, "kind")
+    check(doc.severity, severities, "severity")
+    check(doc.status, POSTMORTEM_STATUSES, "status")
+    check(doc.incident_status, INCIDENT_STATUSES, "incident_status")
+    for action in doc.actions:
+        check(action.type, ACTION_TYPES, "action type")
+        check(action.priority, PRIORITIES, "action priority")
+        check(action.status, ACTION_STATUSES, "action status")
+    for entry in doc.timeline:
+        if entry.at is not None and entry.at.tzinfo is None:
+            raise InvalidInput(f"{where}: timeline time {entry.at} has no zone", field="timeline")
+
+
+def save_document(
+    session: Session, doc: PostmortemDocument, *, severities: Sequence[str], source_path: str | None = None
+) -> tuple[Incident, bool]:
+    """Create or update the incident and post-mortem a document describes; returns the row and whether it is new."""
+    where = doc.path or source_path or doc.id or doc.title
+    _validate(doc, where, severities)
+    found, wanted = _find_incident(session, doc)
+    incident = record_document_incident(
+        session, doc=doc, found=found, wanted=wanted, external_ref=_external_ref(doc), severities=severities
+    )
+    created = found is None
+    factor_ids, why_ids = save_postmortem(session, incident=incident, doc=doc, source_path=source_path)
+    replace_timeline(session, incident.id, doc.timeline)
+    replace_actions(session, incident, doc.actions, factor_ids, why_ids, where)
+    session.flush()
+    return incident, created
+
+
+def store_document(
+    db: Database, *, doc: PostmortemDocument, severities: Sequence[str], source_path: str | None = None
+) -> ImportResult:
+    """Create or update one post-mortem from a document, in one transaction."""
+    with db.transaction() as session:
+        incident, created = save_document(session, doc, severities=severities, source_path=source_path)
+        refresh_search_index(session, [incident.id])
+        return ImportResult(
+            path=source_path or "", incident_id=incident.key, title=incident.title, created=created,
+            warnings=list(doc.warnings),
+        )  # fmt: skip
+
+
+def import_files(
+    db: Database,
+    *,
+    paths: Sequence[Path],
+    severities: Sequence[str],
+    progress: Callable[[Path], None] | None = None,
+) -> ImportReport:
+    """Import Markdown post-mortems: every file is parsed first, then all are written in one transaction."""
+    from afteraction.documents.parse import parse_file
+
+    docs: list[tuple[Path, PostmortemDocument]] = []
+    for path in paths:
+        if not path.is_file():
+            raise InvalidInput(f"{path}: no such file")
+        docs.append((path, parse_file(path)))
+        if progress:
+            progress(path)
+    report = ImportReport()
+    with db.transaction() as session:
+        saved: list[int] = []
+        for path, doc in docs:
+            incident, created = save_document(session, doc, severities=severities, source_path=str(path.resolve()))
+            saved.append(incident.id)
+            report.results.append(
+                ImportResult(
+                    path=str(path),
+                    incident_id=incident.key,
+                    title=incident.title,
+                    created=created,
+                    warnings=list(doc.warnings),
+                )
+            )
+        # One refresh for the whole batch: per document it would double the import time.
+        refresh_search_index(session, saved)
+    return report
+
+
+def export_document(
+    db: Database,
+    *,
+    incident_id: str,
+    fmt: str,
+    template_dir: Path | None = None,
+    browser: str | None = None,
+    actor: Actor,
+) -> str | bytes:
+    """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes."""
+    from afteraction.documents import pdf, render
+
+    fmt = check_choice(fmt, EXPORT_FORMATS, "format")
+    doc = load_document(db, incident_id=incident_id, actor=actor)
+    if fmt == "md":
+        return render.render_markdown(doc, template_dir=template_dir)
+    if fmt == "html":
+        return render.render_html(doc, template_dir=template_dir)
+    if fmt == "json":
+        return render.render_json(doc)
+    return pdf.html_to_pdf(render.render_html(doc, template_dir=template_dir), browser=browser)

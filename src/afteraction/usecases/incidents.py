@@ -1,0 +1,84 @@
+"""Incidents as every face shows them: with their post-mortem's status and open action items; recording one starts
+its post-mortem."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from afteraction.actions.service import open_counts
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, changed_meanwhile
+from afteraction.core.validation import check_choice
+from afteraction.domain.incidents import INCIDENT_STATUSES, KINDS, IncidentChanges, IncidentSummary, NewIncident
+from afteraction.incidents import service as incidents
+from afteraction.incidents.models import Incident
+from afteraction.reviews.workflow import start_postmortem, statuses_of
+
+
+def summaries(session: Session, rows: Sequence[Incident]) -> list[IncidentSummary]:
+    """Incident rows as faces show them, with post-mortem status and open action counts in two grouped queries."""
+    ids = [row.id for row in rows]
+    statuses, counts = statuses_of(session, ids), open_counts(session, ids)
+    return [
+        incidents.summarise(row, postmortem_status=statuses.get(row.id), open_actions=counts.get(row.id, 0))
+        for row in rows
+    ]
+
+
+def create_incident(
+    db: Database, *, actor: Actor, new: NewIncident, allowed_severities: Sequence[str]
+) -> IncidentSummary:
+    """Record an incident with an empty draft post-mortem; a signed-in creator becomes its member and author."""
+    with db.transaction() as session:
+        row = incidents.insert_incident(session, actor=actor, new=new, allowed_severities=allowed_severities)
+        start_postmortem(session, row, authors=[] if actor.is_system else [actor.name])
+        return summaries(session, [row])[0]
+
+
+def get_incident(db: Database, *, actor: Actor, incident_id: str) -> IncidentSummary:
+    """One incident the actor may see (NotFound otherwise)."""
+    with db.transaction() as session:
+        return summaries(session, [incidents.load_incident(session, incident_id, actor)])[0]
+
+
+def list_incidents(
+    db: Database,
+    *,
+    actor: Actor,
+    kind: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    allowed_severities: Sequence[str] | None = None,
+) -> list[IncidentSummary]:
+    """Incidents the actor may see, newest first, filtered by kind, severity, status or service.
+
+    A filter value that no incident could have (an unknown kind, status or severity) is an error, not an empty list.
+    """
+    kind = check_choice(kind, KINDS, "kind") if kind else kind
+    status = check_choice(status, INCIDENT_STATUSES, "status") if status else status
+    if severity and allowed_severities:
+        severity = check_choice(severity, allowed_severities, "severity")
+    query = incidents.incidents_query(kind=kind, severity=severity, status=status, service=service, actor=actor)
+    query = query.order_by(Incident.number.desc()).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.transaction() as session:
+        return summaries(session, list(session.scalars(query)))
+
+
+def update_incident(
+    db: Database, *, actor: Actor, incident_id: str, changes: IncidentChanges, allowed_severities: Sequence[str]
+) -> IncidentSummary:
+    """Change an incident; Conflict when it moved past `changes.expected_version` (also by a concurrent writer)."""
+    label = f"INC-{incidents.parse_incident_id(incident_id)}"
+    stale = changed_meanwhile(label, changes.expected_version, lambda: incidents.current_version(db, incident_id))
+    with stale, db.transaction() as session:
+        row = incidents.change_incident(
+            session, actor=actor, incident_id=incident_id, changes=changes, allowed_severities=allowed_severities
+        )
+        return summaries(session, [row])[0]
