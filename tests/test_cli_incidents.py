@@ -55,7 +55,8 @@ def test_milestone_needs_no_severity_but_an_incident_does(cli):
     assert cli("incident", "create", "--title", "Q3 migration", "--kind", "milestone").exit_code == 0
     missing = cli("incident", "create", "--title", "outage")
     assert missing.exit_code == 2
-    assert missing.stderr.strip() == "error: severity is required unless the kind is milestone: one of SEV1, SEV2, SEV3, SEV4"
+    expected = "error: severity is required unless the kind is milestone: one of SEV1, SEV2, SEV3, SEV4"
+    assert missing.stderr.strip() == expected
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from afteraction.accounts.models import ApiToken, User, WebSecret
 from afteraction.actions.models import ActionItem, SentDigest, TrackerLink
 from afteraction.core.db import Base
-from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember, Person, TimelineEvent
+from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember, Person
 from afteraction.insights.models import FactorCategory, InsightCategory, SearchDocument, SearchTerm
 from afteraction.reviews.models import (
     ContributingFactor,
@@ -17,6 +17,7 @@ from afteraction.reviews.models import (
     SectionVersion,
     WhyNode,
 )
+from afteraction.timeline.models import TimelineEvent
 from afteraction.webhooks.models import WebhookDelivery
 
 metadata = Base.metadata

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from afteraction.core.actor import Actor
 from afteraction.domain.incidents import NewIncident
-from afteraction.incidents.models import Incident, TimelineEvent
+from afteraction.incidents.models import Incident
 from afteraction.timeline.events import ImportedEvent
+from afteraction.timeline.models import TimelineEvent
 from afteraction.timeline.service import ROWS_PER_INSERT, insert_events
 from afteraction.usecases.incidents import create_incident
 

@@ -17,6 +17,7 @@ from afteraction.core.validation import check_choice
 from afteraction.core.visibility import can_see, visible_clause
 from afteraction.domain.actions import (
     ACTION_STATUSES,
+    ACTION_TITLE_MAX,
     ACTION_TYPES,
     CAUSE_ADDRESS,
     CLOSED_ACTION_STATUSES,
@@ -39,6 +40,18 @@ def parse_action_id(value: str) -> int:
     if not match:
         raise InvalidInput(f"not an action item id: {value!r} (expected AI-<number>)", field="action_id")
     return int(match.group(1))
+
+
+def check_action_title(title: str) -> str:
+    """An action item's title stripped, refused when empty or too long."""
+    clean = title.strip()
+    if not clean:
+        raise InvalidInput("the action item title must not be empty", field="title")
+    if len(clean) > ACTION_TITLE_MAX:
+        raise InvalidInput(
+            f"the action item title is {len(clean)} characters long; at most {ACTION_TITLE_MAX}", field="title"
+        )
+    return clean
 
 
 def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
@@ -105,8 +118,7 @@ def add_action(
     actor: Actor,
 ) -> ActionItemView:
     """Add an action item to an incident's post-mortem; without a due date it gets the policy's for its priority."""
-    if not title.strip():
-        raise InvalidInput("the action item title must not be empty", field="title")
+    title = check_action_title(title)
     type = check_choice(type, ACTION_TYPES, "type") if type else None
     priority = check_choice(priority, PRIORITIES, "priority") if priority else None
     if due is None and policy is not None:
@@ -118,7 +130,7 @@ def add_action(
         )
         item = ActionItem(
             incident=incident,
-            title=title.strip(),
+            title=title,
             owner=get_or_create_person(session, owner) if owner and owner.strip() else None,
             due_date=due,
             type=type,
@@ -139,9 +151,7 @@ def change_action(session: Session, *, actor: Actor, action_id: str, changes: Ac
     item = _load(session, action_id, actor)
     check_version(f"AI-{item.id}", item.version, changes.expected_version)
     if changes.title is not None:
-        if not changes.title.strip():
-            raise InvalidInput("the action item title must not be empty", field="title")
-        item.title = changes.title.strip()
+        item.title = check_action_title(changes.title)
     if changes.owner is not None:
         item.owner = get_or_create_person(session, changes.owner) if changes.owner.strip() else None
     if changes.due is not None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ACTION_TYPES: tuple[str, ...] = ("prevent", "mitigate", "detect", "process", "repair", "learn")
 PRIORITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
+ACTION_TITLE_MAX = 2000  # characters of an action item's title
 ACTION_STATUSES: tuple[str, ...] = ("open", "in-progress", "done", "wont-do")
 OPEN_ACTION_STATUSES: tuple[str, ...] = ("open", "in-progress")
 CLOSED_ACTION_STATUSES: tuple[str, ...] = ("done", "wont-do")

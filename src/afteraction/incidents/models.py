@@ -1,11 +1,11 @@
-"""Tables of the incident aggregate: incidents, their labels (services, teams, tags), people, timeline events."""
+"""Tables of the incidents area: incidents, their labels (services, teams, tags, categories), people, members."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
@@ -47,9 +47,6 @@ class Incident(Base):
     labels: Mapped[list[IncidentLabel]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="IncidentLabel.position"
     )
-    events: Mapped[list[TimelineEvent]] = relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="TimelineEvent.position"
-    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -75,35 +72,6 @@ class IncidentLabel(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     incident: Mapped[Incident] = relationship(back_populates="labels")
-
-
-class TimelineEvent(Base):
-    """One moment of an incident's timeline, from a source's own timestamp."""
-
-    __tablename__ = "timeline_events"
-    __table_args__ = (
-        UniqueConstraint("incident_id", "source", "source_id"),
-        Index("ix_timeline_events_incident_sort", "incident_id", "sort_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    time_text: Mapped[str | None] = mapped_column(String(100))  # what the document said when no time was understood
-    # The time to sort by: `at`, or for an event without one the time of the event before it in its document.
-    sort_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    source: Mapped[str] = mapped_column(String(40), default="manual")
-    actor: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40), default="note")
-    text: Mapped[str] = mapped_column(Text)
-    link: Mapped[str | None] = mapped_column(String(2000))
-    source_id: Mapped[str | None] = mapped_column(String(300))
-    key_moment: Mapped[str | None] = mapped_column(String(20))
-    evidence: Mapped[str | None] = mapped_column(String(2000))
-    parent_source_id: Mapped[str | None] = mapped_column(String(300))  # a thread reply's parent message
-    position: Mapped[int] = mapped_column(Integer, default=0)
-
-    incident: Mapped[Incident] = relationship(back_populates="events")
 
 
 class IncidentMember(Base):

@@ -21,7 +21,7 @@ from afteraction.domain.reviews import (
     SectionData,
     WhyNodeData,
 )
-from afteraction.incidents.models import Incident, TimelineEvent
+from afteraction.incidents.models import Incident
 from afteraction.incidents.service import (
     get_or_create_person,
     labels_of,
@@ -36,6 +36,7 @@ from afteraction.reviews.models import (
     WhyNode,
 )
 from afteraction.reviews.section_versions import touch_sections
+from afteraction.timeline.models import TimelineEvent
 from afteraction.timeline.service import TIMELINE_ORDER, derive_moments
 
 

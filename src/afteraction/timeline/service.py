@@ -18,10 +18,11 @@ from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.visibility import can_see
 from afteraction.domain.incidents import KEY_MOMENTS, TimelineEntry
 from afteraction.domain.metrics import IncidentMetrics, compute_metrics
-from afteraction.incidents.models import Incident, TimelineEvent
+from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
+from afteraction.timeline.models import TimelineEvent
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
 
 EVENT_KINDS: tuple[str, ...] = (
