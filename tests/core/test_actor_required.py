@@ -10,7 +10,6 @@ from types import FunctionType
 
 import pytest
 
-import afteraction
 
 # The areas and use cases whose services touch incident data.
 PACKAGES = ("incidents", "timeline", "actions", "reviews", "insights", "webhooks", "usecases")

@@ -14,24 +14,36 @@ from afteraction.core.errors import AfteractionError, ConfigurationError
 
 if TYPE_CHECKING:
     from afteraction.core.db import Database
+    from afteraction.domain.policy import Policy
 
 
 @dataclass
 class CliState:
-    """What every command needs: the settings, and the database built from them on first use."""
+    """What every command needs: the settings, and the database and the policy built from them on first use."""
 
     settings: Settings
     _database: Database | None = field(default=None, repr=False)
+    _policy: Policy | None = field(default=None, repr=False)
 
     def database(self, *, check: bool = True) -> Database:
         """The database of the settings; by default it must answer and be initialised."""
         if self._database is None:
+            import afteraction.models  # noqa: F401  every table, so foreign keys between areas resolve
             from afteraction.core.db import Database  # SQLAlchemy: only commands that use the database pay for it
 
             self._database = Database(self.settings.database_url, echo=self.settings.echo_sql)
         if check:
             self._database.check()
         return self._database
+
+    def policy(self) -> Policy:
+        """The policy, read once per command: $AFTERACTION_POLICY_FILE, else afteraction.toml, .afteraction.toml or
+        pyproject.toml found from the cwd, else the defaults; a bad file is one line naming it (and the line)."""
+        if self._policy is None:
+            from afteraction.domain.policy import load_policy
+
+            self._policy = load_policy(self.settings.policy_file)
+        return self._policy
 
     def close(self) -> None:
         """Release the database connections."""
@@ -46,12 +58,19 @@ class AfteractionGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AfteractionError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
+            # Plain text, not rich markup: a message quoting a title or a file prints as it is. A message that
+            # quotes data across lines (a tracker's answer, a pasted title) is still one line.
+            typer.echo(f"error: {one_line(exc.message)}", err=True)
             raise typer.Exit(exc.exit_code) from None
         finally:
             state = ctx.obj
             if isinstance(state, CliState):
                 state.close()
+
+
+def one_line(message: str) -> str:
+    """An error message on one line: its lines joined with spaces."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 def state_of(ctx: typer.Context) -> CliState:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from afteraction.cli import state_of
+from afteraction.cli import one_line, state_of
 from afteraction.cli.acting import actor_of, policy_of
-from afteraction.cli.output import console, print_json, table
+from afteraction.cli.output import console, markup, print_json, table, write_file
 from afteraction.cli.params import parse_date
 from afteraction.domain.actions import ActionItemView
 
@@ -23,7 +23,8 @@ def _done(item: ActionItemView, verb: str, as_json: bool) -> None:
         return
     owner = item.owner or "no owner"
     due = item.due.isoformat() if item.due else "no due date"
-    console().print(f"{verb} [bold]{item.id}[/bold] ({item.incident_id}): {item.title} — {owner}, {due}, {item.status}")
+    template = "{} [bold]{}[/bold] ({}): {} — {}, {}, {}"
+    console().print(markup(template, verb, item.id, item.incident_id, item.title, owner, due, item.status))
 
 
 @app.command("add")
@@ -127,8 +128,8 @@ def list_(
             i.id,
             i.incident_id,
             i.title,
-            i.owner or "[yellow]—[/yellow]",
-            (f"[red]{i.due} overdue[/red]" if i.overdue else (i.due.isoformat() if i.due else "[yellow]—[/yellow]")),
+            i.owner or markup("[yellow]—[/yellow]"),
+            (markup("[red]{} overdue[/red]", i.due) if i.overdue else (i.due or markup("[yellow]—[/yellow]"))),
             i.priority or "",
             i.type or "",
             i.status,
@@ -155,15 +156,18 @@ def agenda(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write the Markdown to this file.")] = None,
 ) -> None:
     """The agenda of a review meeting, in Markdown: open and overdue items by owner, due soon, done, reviews."""
-    from pathlib import Path
-
     from afteraction.usecases.agenda import build_agenda, render_agenda
 
     text = render_agenda(
-        build_agenda(state_of(ctx).database(), team=team, since=parse_date(since, "--since") if since else None)
+        build_agenda(
+            state_of(ctx).database(),
+            team=team,
+            since=parse_date(since, "--since") if since else None,
+            actor=actor_of(ctx),
+        )
     )
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        write_file(output, text)
         console().print(f"Wrote the agenda to {output}")
     else:
         print(text, end="")
@@ -207,8 +211,10 @@ def sync(
             console().print(f"Post-mortem {line}")
     err = error_console()
     for failure in report.failures:
-        err.print(f"error: {failure.action_id}: {failure.detail}")
+        err.print(f"error: {failure.action_id}: {one_line(failure.detail)}")
     if report.aborted:
-        err.print(f"error: {report.aborted}; the items not reached are unchanged, the next run completes the work")
+        err.print(
+            f"error: {one_line(report.aborted)}; the items not reached are unchanged, the next run completes the work"
+        )
     if report.failures or report.aborted:
         raise typer.Exit(6)

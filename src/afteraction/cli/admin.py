@@ -9,7 +9,7 @@ import typer
 
 from afteraction.cli import state_of
 from afteraction.cli.acting import actor_of
-from afteraction.cli.output import console, write_file
+from afteraction.cli.output import console, markup, write_file
 from afteraction.core.actor import Actor
 
 
@@ -47,7 +47,9 @@ def demo(
     db = state.database(check=False)
     db.migrate()
     today = utcnow().date()
-    result = service.store_document(db, doc=demo_document(today, reviewer=user), severities=state.settings.severities)
+    result = service.store_document(
+        db, doc=demo_document(today, reviewer=user), severities=state.settings.severities, actor=actor_of(ctx)
+    )
     # Its author asked for the review the day before: the history says so, and a reload starts the review over.
     workflow.restart_review(
         db,
@@ -65,7 +67,7 @@ def demo(
         body = text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
         out.print(Markdown(body))
     verb = "Loaded" if result.created else "Refreshed"
-    out.print(f"\n{verb} the demo post-mortem as [bold]{result.incident_id}[/bold] in {db.display_url()}")
+    out.print(markup("\n{} the demo post-mortem as [bold]{}[/bold] in {}", verb, result.incident_id, db.display_url()))
     if markdown is not None:
         write_file(markdown, text)
         out.print(f"Markdown file: {markdown.resolve()}")
@@ -76,7 +78,11 @@ def demo(
 
         password = secrets.token_urlsafe(9)
         account = reset_demo_user(db, name=user, password=password)
-        out.print(f"Web sign-in: user [bold]{account.name}[/bold], password [bold]{password}[/bold] ({account.role})")
+        out.print(
+            markup(
+                "Web sign-in: user [bold]{}[/bold], password [bold]{}[/bold] ({})", account.name, password, account.role
+            )
+        )
         out.print(
             f"{account.name} is a reviewer of {result.incident_id}: approve and publish it on its Review page,"
             f" /incidents/{result.incident_id}/review."

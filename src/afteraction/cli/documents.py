@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from afteraction.cli import state_of
 from afteraction.cli.acting import actor_of
-from afteraction.cli.output import console, error_console, print_json, write_file
+from afteraction.cli.output import console, error_console, markup, print_json, write_file
 
 
 def import_command(
@@ -33,7 +33,11 @@ def import_command(
     ) as progress:  # fmt: skip
         task = progress.add_task("read", total=len(paths))
         report = service.import_files(
-            db, paths=paths, severities=state.settings.severities, progress=lambda _p: progress.advance(task)
+            db,
+            paths=paths,
+            severities=state.settings.severities,
+            progress=lambda _p: progress.advance(task),
+            actor=actor_of(ctx),
         )
     if as_json:
         print_json(
@@ -50,7 +54,7 @@ def import_command(
         )
         return
     for warning in report.warnings:
-        err.print(f"[yellow]warning[/yellow]: {warning}", markup=True)
+        err.print(markup("[yellow]warning[/yellow]: {}", warning))
     created = sum(1 for r in report.results if r.created)
     console().print(
         f"Imported {len(report.results)} post-mortems ({created} new, {len(report.results) - created} updated), "

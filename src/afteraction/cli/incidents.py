@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.panel import Panel
 
 from afteraction.cli import state_of
 from afteraction.cli.acting import actor_of
-from afteraction.cli.output import console, fmt_time, print_json, table
+from afteraction.cli.output import console, fmt_time, markup, panel, print_json, table
 from afteraction.cli.params import parse_optional_time, parse_time
 from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
 
@@ -21,10 +20,14 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.
 
 def _show(incident: IncidentSummary) -> None:
     """Print one incident for people."""
-    lines = [
-        f"[bold]{incident.id}[/bold]  {incident.title}",
-        f"kind {incident.kind} · severity {incident.severity or '—'} · status {incident.status}"
-        + (" · [red]private[/red]" if incident.private else ""),
+    lines: list[str] = [
+        markup("[bold]{}[/bold]  {}", incident.id, incident.title),
+        markup(
+            "kind {} · severity {} · status {}" + (" · [red]private[/red]" if incident.private else ""),
+            incident.kind,
+            incident.severity or "—",
+            incident.status,
+        ),
     ]
     for label, values in (
         ("services", incident.services),
@@ -39,7 +42,7 @@ def _show(incident: IncidentSummary) -> None:
         value = getattr(incident, name)
         lines.append(f"{name.replace('_at', ''):>13}: {fmt_time(value) or '—'}")
     lines.append(f"post-mortem: {incident.postmortem_status or '—'} · open action items: {incident.action_items_open}")
-    console().print(Panel("\n".join(lines), expand=False))
+    console().print(panel(lines))
 
 
 @app.command("create")
@@ -79,7 +82,7 @@ def create(
     if as_json:
         print_json(incident)
     else:
-        console().print(f"Created [bold]{incident.id}[/bold]: {incident.title}")
+        console().print(markup("Created [bold]{}[/bold]: {}", incident.id, incident.title))
 
 
 @app.command("list")
@@ -208,5 +211,5 @@ def update(
     if as_json:
         print_json(incident)
     else:
-        console().print(f"Updated [bold]{incident.id}[/bold].")
+        console().print(markup("Updated [bold]{}[/bold].", incident.id))
         _show(incident)

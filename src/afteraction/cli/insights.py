@@ -10,10 +10,9 @@ import typer
 
 from afteraction.cli import state_of
 from afteraction.cli.acting import actor_of
-from afteraction.cli.output import console, fmt_duration, print_json, table, write_file
+from afteraction.cli.output import console, fmt_duration, markup, print_json, table, write_file
 from afteraction.cli.params import parse_date
 from afteraction.core.errors import InvalidInput
-from afteraction.domain.policy import load_policy
 
 if TYPE_CHECKING:
     from afteraction.insights.schemas import InsightsReport
@@ -38,7 +37,7 @@ def _pct(value: float | None) -> str:
 def _print_report(report: InsightsReport) -> None:
     out = console()
     inc = report.incidents
-    out.print(f"[bold]{inc.total} incidents[/bold]")
+    out.print(markup("[bold]{} incidents[/bold]", inc.total))
     for title, counts in (
         ("By severity", inc.by_severity),
         ("By kind", inc.by_kind),
@@ -88,7 +87,7 @@ def _print_report(report: InsightsReport) -> None:
             )
         )
     if report.recurrences:
-        out.print("[bold]Recurrences[/bold]")
+        out.print(markup("[bold]Recurrences[/bold]"))
         for r in report.recurrences:
             out.print(f"{r.incident_id} {r.title}: {r.message}")
 
@@ -112,7 +111,7 @@ def insights_command(
     report = compute_insights(
         state.database(),
         actor=actor_of(ctx),
-        policy=load_policy(state.settings.policy_file),
+        policy=state.policy(),
         severities=state.settings.severities,
         since=_date(since, "--since"),
         until=_date(until, "--until"),
@@ -148,7 +147,7 @@ def similar_command(
 
     db = state_of(ctx).database()
     if reindex:
-        count = similar_service.reindex(db)
+        count = similar_service.reindex(db, actor=actor_of(ctx))
         if incident_id is None and not text:
             console().print(f"Indexed {count} post-mortems.")
             return
@@ -251,7 +250,7 @@ def categories_set(
     if as_json:
         print_json(view)
     else:
-        console().print(f"Category [bold]{view.slug}[/bold] ({view.name}): {len(view.keywords)} keywords.")
+        console().print(markup("Category [bold]{}[/bold] ({}): {} keywords.", view.slug, view.name, len(view.keywords)))
 
 
 @categories_app.command("remove")

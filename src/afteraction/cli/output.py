@@ -1,8 +1,14 @@
-"""How the CLI prints: rich for people, JSON for machines, one line on stderr for errors."""
+"""How the CLI prints: rich for people, JSON for machines, one line on stderr for errors.
+
+User text is never markup. A plain `str` given to `console().print`, `table()` or `panel()` is printed as it is
+(its brackets escaped); only a `RichMarkup` made by `markup(template, values…)` is read as rich markup, and the
+values filled into its template are escaped. Every file the CLI writes goes through `write_file`.
+"""
 
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -10,23 +16,76 @@ from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
 from rich.table import Table
 
 from afteraction.core.errors import InvalidInput
 from afteraction.timeline.timeparse import format_utc
 
 
+class RichMarkup(str):
+    """Rich markup written by this CLI, any data in it escaped: made by `markup()`, printed with its styles."""
+
+    __slots__ = ()
+
+
+def _escape(text: str) -> str:
+    """Text as rich markup that prints exactly that text, wherever it is put in a template."""
+    body = text.rstrip("\\")
+    trailing = len(text) - len(body)
+    if not trailing:
+        return escape(text)
+    # Backslashes are special before a tag only: those that end the text are doubled and closed with an empty
+    # tag, so they print as they are both at the end of a line and before a tag of the template.
+    return escape(body) + "\\" * (2 * trailing) + "[none][/none]"
+
+
+def as_markup(value: object) -> str:
+    """A value as rich markup: our `RichMarkup` as it is, anything else (data) escaped; None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, RichMarkup):
+        return value
+    return _escape(str(value))
+
+
+class _EscapingFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        return text if isinstance(value, RichMarkup) else _escape(text)
+
+
+_FORMATTER = _EscapingFormatter()
+
+
+def markup(template: str, /, *values: object, **named: object) -> RichMarkup:
+    """Our markup with data in it, `markup("Created [bold]{}[/bold]: {}", incident.id, incident.title)`.
+
+    The template is `str.format` syntax and its tags style the output; the values print as they are, brackets
+    and all (a value that is itself `RichMarkup` keeps its styles).
+    """
+    return RichMarkup(_FORMATTER.vformat(template, values, named))
+
+
+class SafeConsole(Console):
+    """A rich console whose `print` reads only `RichMarkup` as markup: any other string is printed as it is."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        super().print(*(as_markup(o) if isinstance(o, str) else o for o in objects), **options)
+
+
 def console() -> Console:
     """A console for standard output; when piped, wide enough that tables keep one line per row."""
-    out = Console(highlight=False)
+    out = SafeConsole(highlight=False, emoji=False)
     if not out.is_terminal:
-        out = Console(highlight=False, width=160)
+        out = SafeConsole(highlight=False, emoji=False, width=160)
     return out
 
 
 def error_console() -> Console:
     """A console for standard error."""
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return SafeConsole(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -49,8 +108,13 @@ def print_json(value: Any) -> None:
     print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
 
 
-def write_file(path: Path, content: str | bytes) -> None:
-    """Write an output file, creating its folder; a path that cannot be written is one line, not a traceback."""
+def write_file(path: Path | str, content: str | bytes) -> None:
+    """Write a file the user asked for (-o, --markdown, --html…), creating its folder: the one place the CLI writes.
+
+    A path that cannot be written (under a file, a folder itself, no permission, disk full) is an `InvalidInput`
+    naming the path and the reason, which the root command prints as one line with exit code 2.
+    """
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
@@ -58,7 +122,16 @@ def write_file(path: Path, content: str | bytes) -> None:
         else:
             path.write_text(content, encoding="utf-8")
     except OSError as error:
-        raise InvalidInput(f"{path}: cannot write: {error.strerror or error}") from error
+        raise InvalidInput(f"{path}: cannot write: {_write_error(path, error)}") from error
+
+
+def _write_error(path: Path, error: OSError) -> str:
+    """Why a path cannot be written, in a few words."""
+    existing = next((folder for folder in path.parents if folder.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return f"{existing} is not a folder"
+    reason = str(error.strerror or error)
+    return reason[:1].lower() + reason[1:]
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -67,33 +140,31 @@ def fmt_time(value: datetime | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    """A duration as `1h 02m 05s`, or an em dash when unknown."""
-    if seconds is None:
-        return "—"
-    total = round(seconds)
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    if days or hours:
-        parts.append(f"{hours}h")
-    if days or hours or minutes:
-        parts.append(f"{minutes:02d}m" if parts else f"{minutes}m")
-    parts.append(f"{secs:02d}s" if parts else f"{secs}s")
-    return sign + " ".join(parts)
+    """A duration as the pages and exports write it (`1 h 2 min`, `4 min 30 s`), or an em dash when unknown."""
+    from afteraction.domain.durations import format_duration  # the one duration formatter
+
+    return format_duration(seconds)
 
 
 WRAPPING_COLUMNS = frozenset({"Title", "Action", "Event", "Message", "Text"})
 
 
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
-    """A rich table with the given header and rows."""
-    out = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
+    """A rich table with the given header and rows; the title and cells are text (escaped) unless `RichMarkup`."""
+    out = Table(
+        title=None if title is None else as_markup(title),
+        show_lines=False,
+        header_style="bold",
+        title_justify="left",
+    )
     for column in columns:
         wide = column in WRAPPING_COLUMNS
-        out.add_column(column, overflow="fold", no_wrap=not wide, min_width=20 if wide else None)
+        out.add_column(as_markup(column), overflow="fold", no_wrap=not wide, min_width=20 if wide else None)
     for row in rows:
-        out.add_row(*("" if cell is None else str(cell) for cell in row))
+        out.add_row(*(as_markup(cell) for cell in row))
     return out
+
+
+def panel(lines: Sequence[str]) -> Panel:
+    """A box around lines of text (escaped) or `RichMarkup`."""
+    return Panel(RichMarkup("\n".join(as_markup(line) for line in lines)), expand=False)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from afteraction.cli import state_of
-from afteraction.cli.acting import policy_of
+from afteraction.cli import one_line, state_of
+from afteraction.cli.acting import actor_of, policy_of
 from afteraction.cli.output import console, error_console, print_json, table
 from afteraction.cli.params import parse_date
 
@@ -33,6 +33,7 @@ def remind_command(
         channels=channel or [],
         today=parse_date(today, "--today") if today else None,
         dry_run=dry_run,
+        actor=actor_of(ctx),
     )
     if as_json:
         print_json(report)
@@ -44,6 +45,6 @@ def remind_command(
                                                                   "Detail"], rows))  # fmt: skip
     failed = [r for r in report.results if r.outcome == "failed"]
     for result in failed:
-        error_console().print(f"error: {result.owner} ({result.channel}): {result.detail}")
+        error_console().print(f"error: {result.owner} ({result.channel}): {one_line(result.detail)}")
     if failed:
         raise typer.Exit(6)

@@ -8,7 +8,7 @@ import typer
 
 from afteraction.cli import state_of
 from afteraction.cli.acting import actor_of, policy_of
-from afteraction.cli.output import console, error_console, fmt_time, print_json, table
+from afteraction.cli.output import console, error_console, fmt_time, markup, print_json, table
 
 if TYPE_CHECKING:
     from afteraction.reviews.workflow import ReviewState
@@ -32,7 +32,15 @@ def _show(state: ReviewState, as_json: bool, headline: str | None = None) -> Non
     if headline:
         out.print(headline)
     reviewers = ", ".join(state.reviewers) or "none"
-    out.print(f"[bold]{state.incident_id}[/bold] {state.title}: [bold]{state.status}[/bold] (reviewers: {reviewers})")
+    out.print(
+        markup(
+            "[bold]{}[/bold] {}: [bold]{}[/bold] (reviewers: {})",
+            state.incident_id,
+            state.title,
+            state.status,
+            reviewers,
+        )
+    )
     if state.status in ("in-review", "approved"):
         approved = ", ".join(state.approvals) or "nobody yet"
         out.print(f"Approvals {len(state.approvals)}/{state.approvals_needed}: {approved}")
