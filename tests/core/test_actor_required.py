@@ -10,7 +10,6 @@ from types import FunctionType
 
 import pytest
 
-
 # The areas and use cases whose services touch incident data.
 PACKAGES = ("incidents", "timeline", "actions", "reviews", "insights", "webhooks", "usecases")
 # Functions that take the database but read or write no incident a user could be refused, and why.
