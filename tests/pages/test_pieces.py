@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from afteraction.core.errors import InvalidInput
+from afteraction.documents.markdown import markdown_html, safe_url, sanitize_html
+from afteraction.domain.durations import format_duration
 from afteraction.domain.reviews import WhyNodeData
 from afteraction.domain.whytree import add_why, edit_why, mark_root_cause, remove_why, why_paths
 from afteraction.web.pages.charts import Series, bar_chart, line_chart, month_label
 from afteraction.web.pages.forms import day, utc_time, words
-from afteraction.web.pages.rendering import format_duration, markdown_html, safe_url, sanitize_html
 
 
 def tree() -> list[WhyNodeData]:

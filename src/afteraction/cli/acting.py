@@ -8,7 +8,7 @@ import typer
 
 from afteraction.cli import state_of
 from afteraction.core.actor import Actor
-from afteraction.domain.policy import Policy, load_policy
+from afteraction.domain.policy import Policy
 
 
 def acting_user(ctx: typer.Context, as_: str | None) -> str:
@@ -25,8 +25,9 @@ def acting_user(ctx: typer.Context, as_: str | None) -> str:
 
 
 def policy_of(ctx: typer.Context) -> Policy:
-    """The policy: $AFTERACTION_POLICY_FILE, else afteraction.toml or pyproject.toml found from the cwd."""
-    return load_policy(state_of(ctx).settings.policy_file)
+    """The policy: $AFTERACTION_POLICY_FILE, else afteraction.toml or pyproject.toml found from the cwd; read once
+    per command (see CliState.policy)."""
+    return state_of(ctx).policy()
 
 
 def actor_of(ctx: typer.Context, as_: str | None = None) -> Actor:

@@ -24,6 +24,7 @@ from afteraction.analysis.lint import (
 )
 from afteraction.analysis.lint.output import render
 from afteraction.analysis.lint.structure import Completeness
+from afteraction.cli import one_line
 from afteraction.cli.acting import actor_of
 from afteraction.core.errors import AfteractionError, DatabaseUnavailable, InvalidInput
 
@@ -77,10 +78,10 @@ def _database_names(ctx: typer.Context, wanted: bool) -> list[str]:
         return []
     if not wanted and "database_url" not in state.settings.model_fields_set:
         return []
-    from afteraction.incidents.service import person_names  # SQLAlchemy: not for a lint without a database
+    from afteraction.usecases.incidents import person_names  # SQLAlchemy: not for a lint without a database
 
     try:
-        return person_names(state.database())
+        return person_names(state.database(), actor=actor_of(ctx))
     except DatabaseUnavailable:
         if wanted:
             raise
@@ -189,7 +190,7 @@ def lint_command(
             findings.extend(more)
             scores.extend(more_scores)
     except AfteractionError as error:
-        typer.echo(f"error: {error.message}", err=True)
+        typer.echo(f"error: {one_line(error.message)}", err=True)
         # lint's exit codes are a contract for CI and pre-commit (0 clean, 1 findings, 2 usage), as ruff's: every
         # error that stops the run, a missing incident or database included, is 2
         raise typer.Exit(2) from None

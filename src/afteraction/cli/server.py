@@ -23,7 +23,11 @@ def serve(
     """Serve the web app and REST API (state lives in the database, so any number of processes may run)."""
     import uvicorn
 
+    from afteraction.web import read_configuration
+
     state = state_of(ctx)
+    # The policy and lint files are read once, at start: a bad one refuses to start with one line, before the port.
+    read_configuration(state.settings)
     state.database().check()
     # Workers are separate processes that build their settings from the environment: pass --database-url on.
     os.environ["AFTERACTION_DATABASE_URL"] = state.settings.database_url

@@ -9,9 +9,10 @@ from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from afteraction.domain.markdown_lines import closes_fence, fence_opening
+
 BlockKind = Literal["paragraph", "list", "table", "definition", "heading", "fence"]
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^`]*)$")
 _SUBHEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+|$)")
 _BULLET = re.compile(r"^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
 _DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
@@ -59,7 +60,7 @@ def bullet(text: str) -> re.Match[str] | None:
 
 def _starts_block(text: str) -> bool:
     stripped = text.lstrip()
-    return bool(_FENCE.match(text) or _SUBHEADING.match(text) or stripped.startswith("|") or _DEFINITION.match(text))
+    return bool(fence_opening(text) or _SUBHEADING.match(text) or stripped.startswith("|") or _DEFINITION.match(text))
 
 
 def read_blocks(body: list[tuple[int, str]]) -> list[Block]:
@@ -71,18 +72,17 @@ def read_blocks(body: list[tuple[int, str]]) -> list[Block]:
         if is_blank(text):
             i += 1
             continue
-        fence = _FENCE.match(text)
+        fence = fence_opening(text)
         if fence:
-            mark = fence.group(1)
+            mark, info = fence
             lines = [text]
             i += 1
             while i < n:
                 lines.append(body[i][1])
-                closing = body[i][1].strip()
                 i += 1
-                if closing.startswith(mark[0] * len(mark)) and not closing.strip(mark[0]):
+                if closes_fence(mark, lines[-1]):
                     break
-            blocks.append(Block("fence", no, body[i - 1][0], lines, info=fence.group(2).strip()))
+            blocks.append(Block("fence", no, body[i - 1][0], lines, info=info))
         elif _SUBHEADING.match(text):
             blocks.append(Block("heading", no, no, [text]))
             i += 1

@@ -33,6 +33,7 @@ from afteraction.documents.lenient import (
 )
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.markdown_lines import front_matter_end, opens_front_matter, scan, split_lines
 from afteraction.domain.reviews import (
     FactorData,
     LessonData,
@@ -42,10 +43,6 @@ from afteraction.domain.reviews import (
     WhyNodeData,
 )
 
-_HTML_COMMENT = re.compile(r"<!--.*?-->")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_NEWLINES = re.compile(r"\r\n?")
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _CANONICAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?: \((.*)\))?$")
 _KEY_MARK = re.compile(r"(?:^|\s+)\*\*([^*\s][^*]*?)\*\*$")
@@ -245,9 +242,9 @@ class _Reader:
 
     def front_matter(self, lines: list[str]) -> int:
         """Read the YAML front matter, if any; return the index of the first body line."""
-        if not lines or lines[0].rstrip() != "---":
+        if not opens_front_matter(lines):
             return 0
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        end = front_matter_end(lines)
         if end is None:
             raise InvalidInput(f"{self.path}:1: front matter opened on line 1 is never closed with '---'")
         source = "\n".join(lines[1:end])
@@ -651,32 +648,22 @@ def _split_sections(
     title: tuple[int, str] | None = None
     preamble: list[tuple[int, str]] = []
     sections: list[_Section] = []
-    fence: str | None = None
-    for index in range(start, len(lines)):
-        no, text = index + 1, lines[index]
-        opened = _FENCE.match(text)
-        if fence is not None:
-            if opened and text.strip().startswith(fence) and not text.strip().strip(fence[0]):
-                fence = None
-        elif opened:
-            fence = opened.group(1)
-        else:
-            heading = _HEADING.match(text)
-            if heading and len(heading.group(1)) <= 2:
-                # `## Timeline <!-- afteraction: ignore … -->` is still the Timeline section
-                words = _HTML_COMMENT.sub("", heading.group(2) or "").strip()
-                if len(heading.group(1)) == 1 and title is None and not sections:
-                    title = (no, words)
-                    continue
-                sections.append(_Section(words, no))
+    for line in scan(lines, start):
+        heading = line.heading
+        if heading is not None and heading.level <= 2:
+            # `## Timeline <!-- afteraction: ignore … -->` is still the Timeline section: the scanner drops comments
+            if heading.level == 1 and title is None and not sections:
+                title = (line.no, heading.text)
                 continue
-        (sections[-1].body if sections else preamble).append((no, text))
+            sections.append(_Section(heading.text, line.no))
+            continue
+        (sections[-1].body if sections else preamble).append((line.no, line.text))
     return title, preamble, sections
 
 
 def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
     """Read a post-mortem from Markdown: the afteraction format exactly, other teams' documents leniently."""
-    lines = _NEWLINES.sub("\n", text.removeprefix("\ufeff")).split("\n")
+    lines = split_lines(text)
     reader = _Reader(path)
     start = reader.front_matter(lines)
     title, preamble, sections = _split_sections(lines, start)

@@ -12,15 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
-from markupsafe import Markup
 
 from afteraction.core.errors import InvalidInput
 from afteraction.documents.lenient import escape_cell, jsonable
+from afteraction.documents.markdown import markdown_html, markdown_inline, safe_url
+from afteraction.domain.durations import format_duration
 from afteraction.domain.reviews import LESSON_KINDS, PostmortemDocument, WhyNodeData
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-
     from afteraction.domain.actions import ActionItemData
     from afteraction.domain.incidents import TimelineEntry
 
@@ -336,8 +335,9 @@ def _environment(template_dir: Path | None) -> Environment:
         keep_trailing_newline=True,
         undefined=StrictUndefined,
     )
-    env.filters["md"] = _markdown_block
-    env.filters["md_inline"] = _markdown_inline
+    env.filters["md"] = markdown_html
+    env.filters["md_inline"] = markdown_inline
+    env.filters["safe_url"] = safe_url
     env.filters["utc"] = format_time
     env.globals["lesson_headings"] = LESSON_HEADINGS
     return env
@@ -377,34 +377,6 @@ def render_markdown(doc: PostmortemDocument, *, template_dir: Path | None = None
 # --- HTML and JSON ----------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _markdown_it() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
-
-
-def _markdown_block(text: str) -> Markup:
-    return Markup(_markdown_it().render(text))
-
-
-def _markdown_inline(text: str) -> Markup:
-    html = _markdown_it().renderInline(text)
-    return Markup(html.replace("\n", "<br>\n"))
-
-
-def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [
-        f"{days} d" if days else "",
-        f"{hours} h" if hours else "",
-        f"{mins} min" if mins or not minutes else "",
-    ]
-    return " ".join(part for part in parts if part)
-
-
 def _metrics(doc: PostmortemDocument) -> list[tuple[str, str]]:
     pairs = (
         ("Time to detect", doc.started_at, doc.detected_at),
@@ -413,7 +385,7 @@ def _metrics(doc: PostmortemDocument) -> list[tuple[str, str]]:
         ("Time to resolve", doc.started_at, doc.resolved_at),
     )
     return [
-        (label, _duration((end - start).total_seconds()))
+        (label, format_duration((end - start).total_seconds()))
         for label, start, end in pairs
         if start is not None and end is not None and end >= start
     ]

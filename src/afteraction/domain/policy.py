@@ -4,7 +4,6 @@ publishing requires, and how to reach people. Pure: read from a TOML file, no da
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from afteraction.core.errors import ConfigurationError
+from afteraction.core.toml import read_toml
 from afteraction.domain.incidents import KINDS
 
 SECTION_KEYS: tuple[str, ...] = (
@@ -264,16 +264,6 @@ def policy_from_mapping(
     return Policy(**kwargs, source=source)
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise ConfigurationError(f"{path}: cannot be read: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"{path}: invalid TOML: {error}") from None
-
-
 def _tables(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     """The `[tool.afteraction]` table of a file, or the whole file for afteraction.toml."""
     tool = data.get("tool")
@@ -287,7 +277,7 @@ def _tables(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
 
 def load_policy_file(path: Path) -> Policy:
     """The policy of one file: `afteraction.toml` (tables `[policy]`, `[people]`) or `pyproject.toml`."""
-    table = _tables(path, _read(path)) or {}
+    table = _tables(path, read_toml(path)) or {}
     policy = table.get("policy", {})
     if not isinstance(policy, dict):
         raise ConfigurationError(f"{path}: [policy] must be a table")
@@ -306,7 +296,7 @@ def load_policy(path: Path | None = None, *, start: Path | None = None) -> Polic
             candidate = folder / name
             if not candidate.is_file():
                 continue
-            table = _tables(candidate, _read(candidate))
+            table = _tables(candidate, read_toml(candidate))
             if name != "pyproject.toml" or (table is not None and ("policy" in table or "people" in table)):
                 return load_policy_file(candidate)
     return Policy()

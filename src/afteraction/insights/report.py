@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from afteraction.domain.durations import format_duration
 from afteraction.insights.schemas import Count, InsightsReport, Spread
 
 _CSS = """
@@ -82,12 +83,6 @@ def _lines(series: dict[str, Sequence[Spread]], *, width: int = 1000, height: in
     return f'<svg width="{width}" height="{height}" role="img">{"".join(out)}</svg>'
 
 
-def _hours(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
-
-
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
@@ -122,11 +117,11 @@ def render_html(report: InsightsReport) -> str:
     )
     inc, pm, ai = report.incidents, report.postmortems, report.actions
     durations = [
-        (metric.replace("_", " "), f.overall.n, _hours(f.overall.median), _hours(f.overall.p90))
+        (metric.replace("_", " "), f.overall.n, format_duration(f.overall.median), format_duration(f.overall.p90))
         for metric, f in report.durations.items()
     ]
     by_severity = [
-        (metric.replace("_", " "), s.key, s.n, _hours(s.median), _hours(s.p90))
+        (metric.replace("_", " "), s.key, s.n, format_duration(s.median), format_duration(s.p90))
         for metric, f in report.durations.items()
         for s in f.by_severity
     ]

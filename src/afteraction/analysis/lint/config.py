@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, cast
 
 from afteraction.analysis.lint.model import RULES, SEVERITIES, Severity
 from afteraction.core.errors import ConfigurationError
+from afteraction.core.toml import read_toml
 from afteraction.domain.incidents import KINDS
 
 SECTION_KEYS: tuple[str, ...] = (
@@ -141,16 +141,6 @@ def config_from_mapping(
     return LintConfig(select=select, ignore=ignore, severity=severity, required_sections=required, source=source)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except OSError as error:
-        raise ConfigurationError(f"{path}: cannot be read: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigurationError(f"{path}: invalid TOML: {error}") from None
-
-
 def _lint_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
     tool = data.get("tool", {})
     table = tool.get("afteraction", {}).get("lint") if isinstance(tool, dict) else None
@@ -163,7 +153,7 @@ def _lint_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
 
 def load_lint_config_file(path: Path) -> LintConfig:
     """The lint configuration of one file (`pyproject.toml` or `.afteraction.toml`); defaults if it has none."""
-    table = _lint_table(path, _read_toml(path))
+    table = _lint_table(path, read_toml(path))
     return config_from_mapping(table or {}, where=str(path), source=path)
 
 
@@ -177,7 +167,7 @@ def load_lint_config(start: Path) -> LintConfig:
             path = folder / name
             if not path.is_file():
                 continue
-            table = _lint_table(path, _read_toml(path))
+            table = _lint_table(path, read_toml(path))
             if table is not None or name == ".afteraction.toml":
                 return config_from_mapping(table or {}, where=str(path), source=path)
     return LintConfig()

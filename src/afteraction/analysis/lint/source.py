@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from afteraction.analysis.lint.names import words
+from afteraction.domain.markdown_lines import HTML_COMMENT, front_matter_end, scan, split_lines, strip_comments
 from afteraction.domain.reviews import PostmortemDocument, WhyNodeData
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
 _DIRECTIVE = re.compile(r"<!--\s*afteraction\s*:\s*ignore\b(.*?)-->", re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?-->")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{1,}:?\s*(?:\|\s*:?-{1,}:?\s*)*\|?\s*$")
 _LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d{1,9}[.)])(?:\s+\[[ xX]\])?(?:\s+|$)")
 _DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
@@ -41,7 +39,7 @@ def _blank(match: re.Match[str]) -> str:
 def clean(text: str) -> str:
     """Markdown inline syntax, code spans, links' targets and HTML blanked out, keeping every offset."""
     if "<!--" in text:
-        text = _COMMENT.sub(_blank, text)
+        text = HTML_COMMENT.sub(_blank, text)
     if not _MARKUP_HINT.search(text):
         return text
     return _MARKUP.sub(_blank, text)
@@ -170,7 +168,7 @@ def _is_data(header: str) -> bool:
 
 def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
     """The prose of a Markdown post-mortem with exact lines and columns, and its inline ignore directives."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff").split("\n")
+    lines = split_lines(text)
     keys = {line: key for key, line in section_lines.items() if "." not in key and key != "front_matter"}
     blocks: list[Block] = []
     ignores: list[Ignore] = []
@@ -181,7 +179,6 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
     current: Block | None = None
     pending_next: list[tuple[str, ...]] = []
     headings: list[tuple[int, int]] = []  # (line, ignore index) of section-wide directives still open
-    fence: str | None = None
     start = 0
 
     def close() -> None:
@@ -190,59 +187,53 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
             blocks.append(current)
         current = None
 
-    if lines and lines[0].rstrip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
-        if end is not None:
-            start = end + 1
-            key: str | None = None
-            for index in range(1, end):
-                raw = lines[index]
-                found = _FM_PROSE.match(raw)
-                if found:
-                    close()
-                    key = found.group(1)
-                    current = Block("", key)
-                    value = found.group(2)
-                    column = raw.index(value, found.start(2)) if value else len(raw)
-                    if value.strip() not in ("|", ">", "|-", ">-", "|+", ">+"):
-                        current.add(re.sub(r"^['\"]|['\"]$", " ", value), index + 1, column)
-                elif key is not None and raw[:1] in (" ", "\t") and current is not None:
-                    indent = len(raw) - len(raw.lstrip())
-                    current.add(raw[indent:], index + 1, indent)
-                elif _FM_KEY.match(raw):
-                    close()
-                    key = None
-            close()
+    end = front_matter_end(lines)
+    if end is not None:
+        start = end + 1
+        key: str | None = None
+        for index in range(1, end):
+            raw = lines[index]
+            found = _FM_PROSE.match(raw)
+            if found:
+                close()
+                key = found.group(1)
+                current = Block("", key)
+                value = found.group(2)
+                column = raw.index(value, found.start(2)) if value else len(raw)
+                if value.strip() not in ("|", ">", "|-", ">-", "|+", ">+"):
+                    current.add(re.sub(r"^['\"]|['\"]$", " ", value), index + 1, column)
+            elif key is not None and raw[:1] in (" ", "\t") and current is not None:
+                indent = len(raw) - len(raw.lstrip())
+                current.add(raw[indent:], index + 1, indent)
+            elif _FM_KEY.match(raw):
+                close()
+                key = None
+        close()
 
     prose: list[int] | None = None  # the prose columns of the table being read
-    for index in range(start, len(lines)):
-        no = index + 1
-        raw = lines[index]
-        stripped = raw.strip()
-        first = stripped[:1]
-        opened = _FENCE.match(raw) if first in ("`", "~") else None
-        if fence is not None:
-            if opened and raw.strip().startswith(fence) and not raw.strip().strip(fence[0]):
-                fence = None
+    for line in scan(lines, start):
+        if line.kind == "code":
             continue
-        if opened:
+        if line.kind == "fence":
             close()
-            fence = opened.group(1)
             content_since_heading = True
             continue
+        index, no, raw = line.index, line.no, line.text
+        stripped = raw.strip()
+        first = stripped[:1]
         directive = _DIRECTIVE.search(raw) if "<!--" in raw else None
-        heading = _HEADING.match(raw) if first == "#" else None
-        if heading and len(heading.group(1)) <= 2:
+        heading = line.heading
+        if heading and heading.level <= 2:
             close()
             for opened_line, at in headings:
                 ignores[at] = Ignore(opened_line, no - 1, ignores[at].patterns)
             headings = []
-            if len(heading.group(1)) == 2 or not whole_document or keys.get(no) != "title":
+            if heading.level == 2 or not whole_document or keys.get(no) != "title":
                 whole_document = False
             section = keys.get(no)
             if section == "title":
                 title = Block("", "title")
-                title.add(clean(raw[heading.end() :]), no, heading.end())
+                title.add(clean(raw[heading.start :]), no, heading.start)
                 blocks.append(title)
             section_start = no
             content_since_heading = False
@@ -251,7 +242,7 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
                 ignores.append(Ignore(no, len(lines), _patterns(directive.group(1))))
             continue
         if directive:
-            rest = _COMMENT.sub("", raw).strip()
+            rest = strip_comments(raw).strip()
             patterns = _patterns(directive.group(1))
             if rest:
                 ignores.append(Ignore(no, no, patterns))

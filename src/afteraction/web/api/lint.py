@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from afteraction.analysis.lint import completeness, lint_document, load_lint_config
+from afteraction.analysis.lint import completeness, lint_document
 from afteraction.core.db import utcnow
 from afteraction.reviews.document import load_document
-from afteraction.web.deps import Db, IncidentId, Viewer
+from afteraction.web.deps import AppLintConfig, Db, IncidentId, Viewer
 
 router = APIRouter(tags=["lint"])
 
@@ -37,11 +35,11 @@ class LintOut(BaseModel):
 
 
 @router.get("/incidents/{incident_id}/postmortem/lint", response_model=LintOut)
-def lint_postmortem(incident_id: IncidentId, user: Viewer, db: Db) -> LintOut:
+def lint_postmortem(incident_id: IncidentId, user: Viewer, db: Db, config: AppLintConfig) -> LintOut:
     """The lint findings of the post-mortem as stored (no Markdown source, so no columns)."""
     doc = load_document(db, incident_id=incident_id, actor=user)
     doc = doc.model_copy(update={"path": doc.id})
-    findings = lint_document(doc, source=None, config=load_lint_config(Path.cwd()), today=utcnow().date())
+    findings = lint_document(doc, source=None, config=config, today=utcnow().date())
     score = completeness(doc)
     return LintOut(
         incident_id=doc.id or incident_id,

@@ -12,8 +12,9 @@ from fastapi.responses import Response
 from afteraction.actions.board import BoardItem, action_board, board_owners
 from afteraction.core.db import utcnow
 from afteraction.domain.actions import ACTION_STATUSES, OPEN_ACTION_STATUSES
+from afteraction.web.deps import Viewer
 from afteraction.web.pages.rendering import render
-from afteraction.web.pages.session import PageDb, User
+from afteraction.web.pages.session import PageDb
 
 router = APIRouter()
 
@@ -58,7 +59,7 @@ def grouped(items: list[BoardItem], by: GroupBy, today: date) -> list[tuple[str,
 @router.get("/actions")
 def board(
     request: Request,
-    user: User,
+    user: Viewer,
     db: PageDb,
     by: Annotated[GroupBy, Query()] = "owner",
     owner: Annotated[str | None, Query(max_length=200)] = None,

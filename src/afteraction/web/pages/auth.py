@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from afteraction.accounts import service as accounts
+from afteraction.web.deps import public
 from afteraction.web.pages.rendering import redirect, render
-from afteraction.web.pages.session import MaybeUser, PageDb, new_session, public, replace_session, safe_next
+from afteraction.web.pages.session import MaybeUser, PageDb, new_session, replace_session, safe_next
 
 router = APIRouter()
 

@@ -1,4 +1,5 @@
-"""Rendering of the pages: the Jinja2 environment, sanitized Markdown, time and duration formats, error pages."""
+"""Rendering of the pages: the Jinja2 environment (Markdown from documents/markdown.py, durations from
+domain/durations.py, the same as the exports'), time formats, error pages."""
 
 from __future__ import annotations
 
@@ -6,19 +7,19 @@ import logging
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-import nh3
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction import __version__
 from afteraction.core.errors import AfteractionError
+from afteraction.documents.markdown import markdown_html, safe_url
+from afteraction.domain.durations import format_duration
 from afteraction.web.pages.session import (
     SignInRequired,
     add_flash,
@@ -26,53 +27,7 @@ from afteraction.web.pages.session import (
     take_flash,
 )
 
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-
 log = logging.getLogger("afteraction.web.pages")
-
-# What Markdown from users may become: text structure and links, nothing that runs or loads.
-ALLOWED_TAGS = frozenset(
-    {
-        "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
-        "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
-    }
-)  # fmt: skip
-ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
-
-
-@lru_cache(maxsize=1)
-def _markdown_it() -> MarkdownIt:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
-
-
-def sanitize_html(html: str) -> str:
-    """HTML with only the allowed tags, attributes and link schemes left (no script, handler or javascript: URL)."""
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=set(URL_SCHEMES),
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
-
-
-def markdown_html(text: str | None) -> Markup:
-    """User Markdown as sanitized HTML."""
-    if not text or not text.strip():
-        return Markup("")
-    return Markup(sanitize_html(_markdown_it().render(text)))  # sanitized just above
-
-
-def safe_url(value: str | None) -> str:
-    """A link target from users or imports if it is http(s) or mailto, else an empty string (never javascript:)."""
-    text = (value or "").strip()
-    scheme = urlsplit(text).scheme.lower() if ":" in text else ""
-    return text if scheme in URL_SCHEMES else ""
 
 
 def format_utc(value: datetime | None) -> str:
@@ -94,27 +49,6 @@ def input_time(value: datetime | None) -> str:
         return ""
     value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def format_duration(seconds: float | None) -> str:
-    """A duration as `1 h 12 min`, `4 min 30 s` or `—`."""
-    if seconds is None:
-        return "—"
-    total = round(seconds)
-    sign = "−" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        parts = [f"{days} d", f"{hours} h" if hours else ""]
-    elif hours:
-        parts = [f"{hours} h", f"{minutes} min" if minutes else ""]
-    elif minutes:
-        parts = [f"{minutes} min", f"{secs} s" if secs else ""]
-    else:
-        parts = [f"{secs} s"]
-    return sign + " ".join(part for part in parts if part)
 
 
 def format_date(value: date | None) -> str:

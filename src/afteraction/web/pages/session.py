@@ -1,5 +1,5 @@
 """Sign-in sessions of the web pages: signed cookies (no server state), CSRF tokens, flash messages, and the
-dependencies that say who may open a page."""
+way the pages find who is signed in (the words that say who may open a page are web/deps.py's, as for the API)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.params import Depends as DependsParam
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import UploadFile
 
@@ -240,29 +239,13 @@ def signed_in(request: Request) -> Actor:
     return principal
 
 
-def _role(role: str) -> Callable[..., Any]:
-    def check(principal: Annotated[Actor, Depends(signed_in)]) -> Actor:
-        if not principal.can(role):
-            raise PermissionDenied(f"this needs the {role} role; you are signed in as a {principal.role}")
-        return principal
-
-    check.authorization = role  # type: ignore[attr-defined]
-    check.__name__ = f"page_{role}"
-    return check
+async def page_user(request: Request) -> Actor:
+    """How the pages find the user of a role dependency (`Viewer`, `Editor`, `Admin` of web/deps.py, the same words
+    as the REST API's): the session's user, read in the thread pool; a visitor is sent to the sign-in page."""
+    return await run_in_threadpool(signed_in, request)
 
 
-signed_in.authorization = "viewer"  # type: ignore[attr-defined]
-User = Annotated[Actor, Depends(signed_in)]
-Writer = Annotated[Actor, Depends(_role("editor"))]
 MaybeUser = Annotated[Actor | None, Depends(optional_page_user)]
-
-
-async def _public() -> None:
-    """Marks a page anyone may open (sign-in)."""
-
-
-_public.authorization = "public"  # type: ignore[attr-defined]
-public: DependsParam = Depends(_public)
 
 
 def session_cookie(request: Request, db: Database) -> Actor | None:
