@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select, text
 
-from afteraction.core.db import Database, FastRead, refresh_statistics
-from afteraction.core.errors import DatabaseUnavailable, InvalidInput
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database, refresh_statistics
+from afteraction.core.errors import NotFound
+from afteraction.domain.incidents import NewIncident
 from afteraction.incidents.models import Incident
 from afteraction.insights.models import include_object
 from afteraction.models import metadata
+from afteraction.usecases.incidents import create_incident, get_incident
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
@@ -105,64 +108,13 @@ def test_planner_statistics_wait_for_no_writer(tmp_path):
     db.dispose()
 
 
-_ONE = None
-
-
-def _one_incident() -> FastRead:
-    global _ONE
-    if _ONE is None:
-        table = Incident.__table__
-        _ONE = FastRead(
-            select(table.c.started_at, table.c.private, table.c.extra, table.c.title).where(
-                table.c.number == bindparam("number")
-            )
-        )
-    return _ONE
-
-
-def test_fast_reads_give_what_sqlalchemy_gives(db):
-    moment = datetime(2026, 3, 14, 10, 8, 10, 100, tzinfo=UTC)
-    with db.transaction() as session:
-        session.add(
-            Incident(number=7, title="Zürich", kind="incident", status="open", private=True, started_at=moment,
-                     extra={"region": "eu"})
-        )  # fmt: skip
-    with db.fast_reads() as reader:
-        assert reader.first(_one_incident(), number=7) == (moment, True, {"region": "eu"}, "Zürich")
-        assert reader.first(_one_incident(), number=8) is None
-        assert reader.all(_one_incident(), number=7)[0][0].tzinfo == UTC
-
-
-def test_fast_reads_see_every_commit(db):
-    with db.fast_reads() as reader:
-        assert reader.first(_one_incident(), number=1) is None
-    with db.transaction() as session:
-        session.add(Incident(number=1, title="later", kind="incident", status="open", extra={}))
-    with db.fast_reads() as reader:
-        assert reader.first(_one_incident(), number=1)[3] == "later"  # autocommit: no stale snapshot
-
-
-def test_fast_reads_survive_a_server_that_dropped_their_connection(db):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("a SQLite file's connection does not go stale")
-    with db.fast_reads() as reader:
-        assert reader.first(_one_incident(), number=1) is None
-        pid = reader._connection.info.backend_pid
-    with db.engine.begin() as conn:  # as a restarted server would leave it
-        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    with db.fast_reads() as reader:
-        assert reader.first(_one_incident(), number=1) is None
-        assert reader._connection.info.backend_pid != pid
-
-
-def test_fast_reads_refuse_an_in_memory_database():
+def test_the_library_reads_an_incident_from_an_in_memory_database():
     db = Database("sqlite://")
-    with pytest.raises(InvalidInput, match="in-memory"), db.fast_reads():
-        pass
-
-
-def test_fast_reads_report_an_unreachable_server_in_one_line():
-    db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
-    with pytest.raises(DatabaseUnavailable) as failure, db.fast_reads() as reader:
-        reader.first(_one_incident(), number=1)
-    assert "\n" not in str(failure.value) and "127.0.0.1" in str(failure.value)
+    db.migrate()
+    new = NewIncident(title="In memory", severity="SEV2", services=["checkout", "cache"], private=True)
+    created = create_incident(db, actor=Actor.system(), new=new, allowed_severities=["SEV2"])
+    found = get_incident(db, actor=Actor.system(), incident_id=created.id)
+    assert found == created and found.services == ["checkout", "cache"] and found.postmortem_status == "draft"
+    with pytest.raises(NotFound):
+        get_incident(db, actor=Actor(user_id=99, name="nobody", role="viewer"), incident_id=created.id)
+    db.dispose()

@@ -1,17 +1,25 @@
 """The fast path of GET /api/v1/incidents/{id}: it answers a successful read itself, exactly as the FastAPI route
-does, and leaves every failure and every other request to the route."""
+does, and leaves every failure and every other request to the route; its fast read (web/fastread.py) answers exactly
+as the library's plain read does."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+from fastapi.testclient import TestClient
+
+from afteraction.accounts import service as accounts
 from afteraction.core.actor import Actor
 from afteraction.usecases.incidents import get_incident
+from afteraction.web import create_app
 from afteraction.web.errors import PROBLEM
 from afteraction.web.fastpath import FastPath
-from tests.web.conftest import Api, new_incident
+from afteraction.web.fastread import ReaderPool
+from tests.web.conftest import Api, make_settings, new_incident
 
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
@@ -22,8 +30,9 @@ def test_a_read_answers_the_incident_as_the_service_gives_it(api: Api):
     assert fast.status_code == 200 and fast.headers["ETag"] == '"1"'
     assert fast.headers["content-type"] == "application/json"
     expected = get_incident(api.client.app.state.db, actor=SYSTEM, incident_id="INC-1")  # type: ignore[attr-defined]
-    assert fast.json() == expected.model_dump(mode="json")
+    assert fast.content == expected.model_dump_json().encode()
     assert fast.json()["services"] == ["checkout", "cache"]
+    assert isinstance(api.client.app.state.readers, ReaderPool)  # type: ignore[attr-defined]  # the fast read
 
 
 def test_failures_are_answered_by_the_route_as_problems(api: Api):
@@ -68,3 +77,67 @@ def test_the_app_behind_is_reached_only_when_the_fast_path_cannot_answer(api: Ap
     _run(behind, "GET", "/api/v1/incidents/INC-1", [])  # no token
     _run(behind, "DELETE", "/api/v1/incidents/INC-1", token)  # not a read
     assert calls == ["GET /api/v1/incidents/INC-2", "GET /api/v1/incidents/INC-1", "DELETE /api/v1/incidents/INC-1"]
+
+
+@pytest.fixture
+def plain(api: Api) -> Iterator[TestClient]:
+    """A second app on the same database with the fast reads off: every read through SQLAlchemy."""
+    app = create_app(make_settings(api.settings.database_url, fast_read_connections=0))
+    assert app.state.readers is None
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def _answer(client: TestClient, api: Api, persona: str, path: str) -> tuple[int, str | None, bytes]:
+    response = client.get(path, headers=api.headers(persona))
+    return response.status_code, response.headers.get("ETag"), response.content
+
+
+def test_the_fast_and_the_plain_read_answer_alike(api: Api, plain: TestClient):
+    db = api.client.app.state.db  # type: ignore[attr-defined]
+    new_incident(api, services=["checkout", "cache"], teams=["payments"], tags=["latency", "cache"])  # INC-1
+    new_incident(api, private=True, services=["payroll"])  # INC-2: private, its creator (editor) a member
+    assert api.call("editor", "PUT", "/api/v1/incidents/INC-2/members/viewer").status_code == 200
+    new_incident(api, "admin", private=True, title="Admins only", severity="SEV1")  # INC-3: only the admin's
+    for incident in ("INC-1", "INC-2"):
+        for title in ("Add a cache warm-up", "Alert on p99"):
+            created = api.call("editor", "POST", f"/api/v1/incidents/{incident}/actions", json={"title": title})
+            assert created.status_code == 201, created.text
+    changed = api.call("editor", "PATCH", "/api/v1/incidents/INC-1", json={"status": "resolved", "teams": ["sre"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+    cases = {
+        ("viewer", "INC-1"): 200,  # public
+        ("viewer", "INC-2"): 200,  # private, a member
+        ("editor", "INC-2"): 200,  # private, its creator
+        ("outsider", "INC-2"): 404,  # private, not a member
+        ("viewer", "INC-3"): 404,
+        ("admin", "INC-2"): 200,  # admins see every incident
+        ("admin", "INC-3"): 200,
+        ("viewer", "INC-9"): 404,  # no such incident
+        ("viewer", "nonsense"): 422,
+    }
+    for (persona, incident), status in cases.items():
+        path = f"/api/v1/incidents/{incident}"
+        fast, slow = _answer(api.client, api, persona, path), _answer(plain, api, persona, path)
+        assert fast == slow, (persona, incident)
+        assert fast[0] == status, (persona, incident)
+        if status == 200:  # the plain route answers as the library reads it
+            user = accounts.authenticate_token(db, token=api.tokens[persona])
+            assert user is not None
+            expected = get_incident(db, actor=user, incident_id=incident)
+            assert fast[1:] == (f'"{expected.version}"', expected.model_dump_json().encode())
+    assert _answer(api.client, api, "viewer", "/api/v1/incidents/INC-1")[2].count(b'"action_items_open":2') == 1
+
+
+def test_the_fast_token_check_refuses_what_the_plain_one_refuses(api: Api, plain: TestClient):
+    new_incident(api)
+    db = api.client.app.state.db  # type: ignore[attr-defined]
+    path = "/api/v1/incidents/INC-1"
+    token_id = next(t.id for t in accounts.list_tokens(db, user="viewer"))
+    accounts.revoke_token(db, token_id=token_id)
+    accounts.update_user(db, name="outsider", active=False)
+    for persona in ("viewer", "outsider"):  # a revoked token, a deactivated user
+        fast, slow = _answer(api.client, api, persona, path), _answer(plain, api, persona, path)
+        assert fast == slow and fast[0] == 401
+    bad = {"Authorization": "Bearer aa_not-a-token"}
+    assert api.client.get(path, headers=bad).status_code == plain.get(path, headers=bad).status_code == 401

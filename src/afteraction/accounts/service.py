@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from afteraction.accounts.models import ApiToken, User
 from afteraction.accounts.schemas import NewToken, TokenView, UserView
 from afteraction.core.actor import ROLES, Actor
-from afteraction.core.db import Database, FastRead, utcnow
+from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import Conflict, InvalidInput, NotFound
 from afteraction.core.validation import check_choice
 
@@ -151,25 +152,37 @@ def revoke_token(db: Database, *, token_id: int, user: str | None = None) -> Tok
 
 _TOKENS = cast(Table, ApiToken.__table__)
 _USERS = cast(Table, User.__table__)
-# Every API request runs this: compiled once, one indexed round trip on a DB-API cursor (db.FastRead).
-_TOKEN_USER = FastRead(
+# The user of a token digest (parameter `digest`): the token unrevoked, its user active. Columns: token id, its
+# last_used_at, user id, name, role. The web's fast token check (web/fastread.py) runs this same statement.
+TOKEN_USER = (
     select(_TOKENS.c.id, _TOKENS.c.last_used_at, _USERS.c.id, _USERS.c.name, _USERS.c.role)
     .join(_USERS, _TOKENS.c.user_id == _USERS.c.id)
     .where(_TOKENS.c.token_hash == bindparam("digest"), _TOKENS.c.revoked_at.is_(None), _USERS.c.active.is_(True))
 )
 
 
-def authenticate_token(db: Database, *, token: str) -> Actor | None:
-    """The principal of a valid, unrevoked token of an active user, else None."""
+def token_lookup(token: str) -> str | None:
+    """The digest to look a presented token up by (TOKEN_USER), or None for a string that is none of ours."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    with db.fast_reads() as reader:
-        row = reader.first(_TOKEN_USER, digest=token_digest(token))
-    if row is None:
-        return None
+    return token_digest(token)
+
+
+def token_principal(db: Database, row: Sequence[Any]) -> Actor:
+    """The principal of a row of TOKEN_USER; notes the token's use, at most once an hour."""
     token_id, last_used, user_id, name, role = row
     now = utcnow()
     if last_used is None or now - last_used > _LAST_USED_EVERY:  # a write now and then, not on every request
         with db.transaction() as session:
             session.execute(update(_TOKENS).where(_TOKENS.c.id == token_id).values(last_used_at=now))
     return Actor(user_id=user_id, name=name, role=role)
+
+
+def authenticate_token(db: Database, *, token: str) -> Actor | None:
+    """The principal of a valid, unrevoked token of an active user, else None."""
+    digest = token_lookup(token)
+    if digest is None:
+        return None
+    with db.transaction() as session:
+        row = session.execute(TOKEN_USER, {"digest": digest}).first()
+    return None if row is None else token_principal(db, row)

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=50 * 1_048_576, ge=1024, description="Largest timeline file upload the server accepts (bytes)."
     )
+    fast_read_connections: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="Database connections each server process keeps for the API's fast reads (token check, "
+        "GET /api/v1/incidents/{id}); 0 turns the fast reads off.",
+    )
 
     # The web app: sign-in sessions live in signed cookies, so every server process must share this key.
     secret_key: SecretStr | None = Field(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, inspect, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.compiler import compiles
@@ -19,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
-from afteraction.core.errors import ConfigurationError, Conflict, DatabaseUnavailable, InvalidInput
+from afteraction.core.errors import ConfigurationError, Conflict, DatabaseUnavailable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -130,10 +128,6 @@ def migrations_config(engine: Engine) -> Any:
     return cfg
 
 
-Processor = Callable[[Any], Any]
-READER_MMAP = 256 << 20  # bytes of a SQLite file a reader maps (address space, not memory)
-
-
 class json_rows(FunctionElement[Any]):
     """An aggregate of a correlated subquery's rows into one JSON array of arrays, one per row (SQLite
     `json_group_array`, PostgreSQL `json_agg`): a row and its few children read in one statement. Element order is
@@ -152,116 +146,6 @@ def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 
 
-class FastRead:
-    """A SELECT compiled once per dialect and run straight on a DB-API cursor.
-
-    For the few reads every API request makes (a token's user, one incident), where SQLAlchemy's per-execution work
-    costs several times the indexed query itself. Parameters are plain values (ints, strings: no bind processing); each
-    column of a row gets its type's own result processing (UTC times, booleans, JSON), as through SQLAlchemy.
-    """
-
-    def __init__(self, statement: Select[Any]) -> None:
-        self.statement = statement
-        self._compiled: dict[str, tuple[str, list[str] | None, list[tuple[int, Processor]]]] = {}
-
-    def compiled(self, dialect: Dialect) -> tuple[str, list[str] | None, list[tuple[int, Processor]]]:
-        """The SQL text, the parameter order (None for named parameters) and the processors of the columns that have
-        one (by position), for a dialect."""
-        found = self._compiled.get(dialect.name)
-        if found is None:
-            compiled = self.statement.compile(dialect=dialect)
-            order = list(compiled.positiontup or ()) if dialect.positional else None
-            processors: list[tuple[int, Processor]] = [
-                (index, process)
-                for index, column in enumerate(self.statement.selected_columns)
-                if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
-            ]
-            found = (compiled.string, order, processors)
-            self._compiled[dialect.name] = found
-        return found
-
-
-def _processed(rows: list[Any], processors: list[tuple[int, Processor]]) -> list[tuple[Any, ...]]:
-    """Rows with each column that has a processor run through it."""
-    if not processors:
-        return [tuple(row) for row in rows]
-    processed = []
-    for row in rows:
-        values = list(row)
-        for index, process in processors:
-            if values[index] is not None:
-                values[index] = process(values[index])
-        processed.append(tuple(values))
-    return processed
-
-
-class Reader:
-    """FastRead queries on one thread's own autocommit DB-API connection (see Database.fast_reads).
-
-    The connection is opened on first use and kept, outside the pool: a pool checkout and its reset cost more than
-    the indexed reads. A connection that breaks (a restarted server) is replaced once, then the error is raised.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._dialect = engine.dialect
-        self.driver_errors: tuple[type[Exception], ...] = (
-            engine.dialect.loaded_dbapi.OperationalError,
-            engine.dialect.loaded_dbapi.InterfaceError,
-        )
-        self._connection: Any = None
-
-    def _connect(self) -> Any:
-        pooled = self._engine.raw_connection()  # runs the engine's connect hooks (SQLite pragmas)
-        pooled.detach()  # ours now: closed, not pooled, when dropped
-        connection: Any = pooled.dbapi_connection
-        if self._dialect.name == "sqlite":
-            connection.isolation_level = None  # autocommit: each read sees the newest commit and holds no lock
-            # Read pages through a memory map, not copies into a small page cache: random reads cost a third less.
-            connection.execute(f"PRAGMA mmap_size={READER_MMAP}")
-        else:
-            connection.autocommit = True
-        return connection
-
-    def all(self, query: FastRead, **params: Any) -> list[tuple[Any, ...]]:
-        """Every row of the query, processed."""
-        sql, order, processors = query.compiled(self._dialect)
-        values = [params[name] for name in order] if order is not None else params
-        fresh = self._connection is None
-        if fresh:
-            self._connection = self._connect()
-        try:
-            rows = self._fetch(sql, values)
-        except self.driver_errors:
-            self.close()
-            if fresh:
-                raise
-            self._connection = self._connect()  # a kept connection went stale: one more try on a new one
-            rows = self._fetch(sql, values)
-        return _processed(rows, processors)
-
-    def first(self, query: FastRead, **params: Any) -> tuple[Any, ...] | None:
-        """The first row of the query, processed, or None."""
-        rows = self.all(query, **params)
-        return rows[0] if rows else None
-
-    def _fetch(self, sql: str, values: Any) -> list[Any]:
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(sql, values)
-            rows: list[Any] = cursor.fetchall()
-            return rows
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        """Close the connection (a later read opens a new one)."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # closing a broken connection may fail; it is gone either way
-                connection.close()
-
-
 class Database:
     """One database: its engine, sessions, transactions and schema migrations."""
 
@@ -269,9 +153,6 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._local = threading.local()  # each thread's Reader
-        self._readers: list[Reader] = []
-        self._readers_lock = threading.Lock()
 
     def display_url(self) -> str:
         """The URL with any password hidden, for messages."""
@@ -288,23 +169,6 @@ class Database:
             raise self._unavailable("database error on", exc) from exc
         finally:
             session.close()
-
-    @contextmanager
-    def fast_reads(self) -> Iterator[Reader]:
-        """This thread's Reader for FastRead queries (reads only); driver errors become DatabaseUnavailable."""
-        reader: Reader | None = getattr(self._local, "reader", None)
-        if reader is None:
-            if self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
-                raise InvalidInput("fast reads need a database file or server, not an in-memory SQLite database")
-            reader = self._local.reader = Reader(self.engine)
-            with self._readers_lock:
-                self._readers.append(reader)
-        try:
-            yield reader
-        except OperationalError as exc:
-            raise self._unavailable("cannot reach database", exc) from exc
-        except reader.driver_errors as exc:
-            raise self._unavailable("database error on", exc) from exc
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest migration (of every branch: features add their own)."""
@@ -332,11 +196,7 @@ class Database:
         return DatabaseUnavailable(f"{what} {self.display_url()}: {lines[0] if lines else type(exc).__name__}")
 
     def dispose(self) -> None:
-        """Close every pooled connection and every thread's reader."""
-        with self._readers_lock:
-            readers, self._readers = self._readers, []
-        for reader in readers:
-            reader.close()
+        """Close every pooled connection."""
         self.engine.dispose()
 
 

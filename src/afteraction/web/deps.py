@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Path, Request
@@ -10,12 +10,15 @@ from fastapi.params import Depends as DependsParam
 from starlette.concurrency import run_in_threadpool
 
 from afteraction.accounts import service as accounts
+from afteraction.analysis.lint import LintConfig
 from afteraction.core.actor import Actor
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from afteraction.domain.incidents import IncidentSummary
+from afteraction.domain.policy import Policy
 from afteraction.usecases import incidents as incident_usecases
+from afteraction.web.fastread import ReaderPool, token_actor
 
 Authenticator = Callable[[Request, Database], Actor | None]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,8 +37,32 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+def policy_of(request: Request) -> Policy:
+    """The policy the app read when it was created (a change to the file needs a restart)."""
+    policy: Policy = request.app.state.policy
+    return policy
+
+
+def lint_config_of(request: Request) -> LintConfig:
+    """The lint configuration the app read when it was created (a change to the file needs a restart)."""
+    config: LintConfig = request.app.state.lint_config
+    return config
+
+
+async def get_policy(request: Request) -> Policy:
+    """The app's policy, read once at start."""
+    return policy_of(request)
+
+
+async def get_lint_config(request: Request) -> LintConfig:
+    """The app's lint configuration, read once at start."""
+    return lint_config_of(request)
+
+
 Db = Annotated[Database, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+AppPolicy = Annotated[Policy, Depends(get_policy)]
+AppLintConfig = Annotated[LintConfig, Depends(get_lint_config)]
 
 
 def bearer_token(request: Request, db: Database) -> Actor | None:
@@ -46,7 +73,12 @@ def bearer_token(request: Request, db: Database) -> Actor | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("expected an `Authorization: Bearer TOKEN` header")
-    principal = accounts.authenticate_token(db, token=token.strip())
+    # The app's fast token check when it has a reader pool (web/fastread.py), else the library's: the same rule.
+    readers: ReaderPool | None = getattr(request.app.state, "readers", None)
+    if readers is None:
+        principal = accounts.authenticate_token(db, token=token.strip())
+    else:
+        principal = token_actor(readers, db, token.strip())
     if principal is None:
         raise NotAuthenticated("the token is not valid (unknown, revoked, or its user is deactivated)")
     return principal
@@ -89,12 +121,37 @@ async def database_call(request: Request, call: Callable[[], T]) -> T:
     return await run_in_threadpool(call)
 
 
-def authorize(request: Request, role: str) -> Actor:
-    """The signed-in user of the request when their role is at least `role`: 401 without one, 403 below it."""
-    principal = signed_in_user(request)
+# --- Who may call a route: one vocabulary for the REST API and the pages --------------------------------------------
+#
+# A route or page says who may call it with one of these words, the same word for the same rule on both faces:
+# `Viewer`, `Editor`, `Admin` (a signed-in user whose role is at least that one; 403 below it), `public` (anyone) and
+# `secret` (a shared secret or signature instead of a user: the webhooks). Each dependency carries its word as an
+# `authorization` mark, which the authorization tests read. The faces differ only in how they find the user and
+# what they answer without one, which each app keeps in `app.state.signed_in`: the REST API, `api_user` (a bearer
+# token or a session cookie, else 401); the pages, `page_user` in web/pages/session.py (the session, else the
+# sign-in page).
+
+SignedIn = Callable[[Request], Awaitable[Actor]]
+ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
+
+
+def has_role(principal: Actor, role: str) -> Actor:
+    """The user when their role is at least `role`, else 403."""
     if not principal.can(role):
-        raise PermissionDenied(f"this needs the {role} role; {principal.name} is {principal.role}")
+        raise PermissionDenied(f"this needs the {role} role; {principal.name} has the {principal.role} role")
     return principal
+
+
+def authorize(request: Request, role: str) -> Actor:
+    """The REST API's check for a route that makes it itself (`checks_role`): the signed-in user of the request when
+    their role is at least `role`, 401 without one, 403 below it."""
+    return has_role(signed_in_user(request), role)
+
+
+async def api_user(request: Request) -> Actor:
+    """How the REST API finds the user of a role dependency: its authenticators (a bearer token, a session cookie);
+    401 without one."""
+    return await database_call(request, lambda: signed_in_user(request))
 
 
 def checks_role(role: str) -> Callable[[F], F]:
@@ -109,11 +166,15 @@ def checks_role(role: str) -> Callable[[F], F]:
 
 
 def require(role: str) -> Callable[..., Any]:
-    """A dependency that answers 401 without a user and 403 when their role is below `role`."""
+    """A dependency for a signed-in user whose role is at least `role`, found as the app finds its users
+    (`app.state.signed_in`); 403 when their role is below it."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
 
     # One level of dependency, not a chain: FastAPI's solving of each level costs more than the lookup behind it.
     async def check(request: Request) -> Actor:
-        return await database_call(request, lambda: authorize(request, role))
+        signed_in: SignedIn = request.app.state.signed_in
+        return has_role(await signed_in(request), role)
 
     check.authorization = role  # type: ignore[attr-defined]
     check.__name__ = f"require_{role}"

@@ -28,7 +28,9 @@ from afteraction.web.deps import (
     etag,
     incident_for,
     pick_version,
+    signed_in_user,
 )
+from afteraction.web.fastread import ReaderPool, read_incident
 
 router = APIRouter(tags=["incidents"])
 
@@ -122,10 +124,19 @@ async def get_incident(request: Request, incident_id: IncidentId) -> Response:
     return await incident_response(request, incident_id)
 
 
+def _incident(request: Request, incident_id: str) -> IncidentSummary:
+    """The incident of GET /incidents/{id}: one statement on the app's reader pool (web/fastread.py), or, with the
+    fast reads off, the library's read (incident_for); the same answer either way."""
+    readers: ReaderPool | None = request.app.state.readers
+    if readers is None:
+        return incident_for(request, incident_id)
+    return read_incident(readers, signed_in_user(request), incident_id)
+
+
 async def incident_response(request: Request, incident_id: str) -> Response:
     """The answer of GET /incidents/{id}: the incident as JSON, its version as the ETag (web/fastpath.py serves it
     too, so it takes no dependencies)."""
-    incident = await database_call(request, lambda: incident_for(request, incident_id))
+    incident = await database_call(request, lambda: _incident(request, incident_id))
     # Serialised here, once: the service validated the model when it built it.
     return Response(incident.model_dump_json(), media_type="application/json", headers={"ETag": etag(incident.version)})
 
