@@ -165,7 +165,7 @@ def run(label: str, url: str) -> None:
     db = Database(url)
     db.migrate()
     files = sorted(CORPUS.glob("dfds/PM20*")) + sorted(CORPUS.glob("icco/data/*.md"))
-    import_files(db, paths=files, severities=SEVERITIES)
+    import_files(db, paths=files, severities=SEVERITIES, actor=SYSTEM)
     modes = [("BM25", False)] + ([("BM25 + embeddings", True)] if semantic.available() else [])
     print(f"\n== {label}: {len(files)} post-mortems, {len(PARAPHRASES)} paraphrased queries")
     for name, blend in modes:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from afteraction.cli import CliState
 from afteraction.cli.lint import lint_command
+from afteraction.core.actor import Actor
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.usecases import documents as service
@@ -156,7 +157,8 @@ def test_an_incident_in_the_database_is_linted(database_url: str):
     db = Database(database_url)
     doc = demo_document(datetime.now(UTC).date())
     doc.summary += " The on-call engineer forgot to check the pool size."
-    incident_id = service.store_document(db, doc=doc, severities=("SEV1", "SEV2", "SEV3", "SEV4")).incident_id
+    severities = ("SEV1", "SEV2", "SEV3", "SEV4")
+    incident_id = service.store_document(db, doc=doc, severities=severities, actor=Actor.system()).incident_id
     db.dispose()
     result = runner.invoke(
         _app(), ["--database-url", database_url, "lint", "--incident", incident_id, "--format", "json"]

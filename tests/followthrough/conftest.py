@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from afteraction.core.actor import Actor
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.reviews import PostmortemDocument
 from afteraction.usecases.documents import store_document
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 
 def make_document(
@@ -61,6 +63,6 @@ def store(db):
     """Store a post-mortem document in the test database; returns its incident id."""
 
     def put(doc: PostmortemDocument) -> str:
-        return store_document(db, doc=doc, severities=SEVERITIES).incident_id
+        return store_document(db, doc=doc, severities=SEVERITIES, actor=SYSTEM).incident_id
 
     return put

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from afteraction.actions.models import ActionItem
+from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.reviews import FactorData, PostmortemDocument
@@ -16,6 +17,7 @@ from afteraction.reviews.models import Postmortem
 from afteraction.usecases.documents import store_document
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
+SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -30,6 +32,7 @@ def build_history(db: Database) -> None:
     store_document(
         db,
         severities=SEVERITIES,
+        actor=SYSTEM,
         doc=PostmortemDocument(
             id="INC-1",
             title="Checkout errors after connection pool change",
@@ -71,6 +74,7 @@ def build_history(db: Database) -> None:
     store_document(
         db,
         severities=SEVERITIES,
+        actor=SYSTEM,
         doc=PostmortemDocument(
             id="INC-2",
             title="Payments timeouts",
@@ -89,6 +93,7 @@ def build_history(db: Database) -> None:
     store_document(
         db,
         severities=SEVERITIES,
+        actor=SYSTEM,
         doc=PostmortemDocument(
             id="INC-3",
             title="Search index lag in eu-west-1",

@@ -83,6 +83,7 @@ def test_an_incident_whose_stored_categories_mean_one_slug_counts_once(history):
         store_document(
             history,
             severities=SEVERITIES,
+            actor=SYSTEM,
             doc=PostmortemDocument(id=number, title="Disk array failed", categories=categories, services=["search"]),
         )
     cats = {c.category: c for c in report(history).categories}
@@ -126,6 +127,7 @@ def test_search_index_follows_saved_postmortems(history):
     store_document(
         history,
         severities=SEVERITIES,
+        actor=SYSTEM,
         doc=PostmortemDocument(id="INC-3", title="Search index lag", factors=[FactorData(text="zookeeper quorum")]),
     )
     with history.transaction() as session:
@@ -136,7 +138,7 @@ def test_search_index_follows_saved_postmortems(history):
         assert len(hits) == 1
         session.execute(delete(Incident).where(Incident.number == 3))
         assert index.search(session, "zookeeper", limit=3) == []
-    assert reindex(history) == 2
+    assert reindex(history, actor=SYSTEM) == 2
     with history.transaction() as session:
         rebuild_search_index(session)
         assert session.scalar(select(func.count()).select_from(SearchDocument)) == 2
@@ -195,6 +197,7 @@ def test_an_alias_added_to_the_taxonomy_counts_stored_categories(history):
     store_document(
         history,
         severities=SEVERITIES,
+        actor=SYSTEM,
         doc=PostmortemDocument(id="INC-4", title="Disk array failed", categories=["storage"], services=["search"]),
     )
     assert "hardware" not in {c.category for c in report(history).categories}

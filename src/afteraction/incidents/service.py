@@ -303,9 +303,3 @@ def delete_incident(db: Database, *, incident_id: str, expected_version: int | N
         check_version(incident.key, incident.version, expected_version)
         # The database cascades to labels, events, post-mortem and action items: no rows loaded one by one.
         session.execute(delete(Incident).where(Incident.id == incident.id))
-
-
-def person_names(db: Database) -> list[str]:
-    """The names of every person the database knows (authors, reviewers, owners), for the blame rules."""
-    with db.transaction() as session:
-        return list(session.scalars(select(Person.name).order_by(Person.name)))

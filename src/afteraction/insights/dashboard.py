@@ -22,7 +22,7 @@ LISTED = 10
 
 @dataclass
 class Dashboard:
-    """The figures and short lists of the dashboard; counts and trends cover every incident, lists only visible ones."""
+    """The figures and short lists of the dashboard: counts, trends and lists of the incidents the actor may see."""
 
     today: date
     months: list[str]
@@ -80,7 +80,7 @@ def dashboard(
         overdue_items=overdue_items,
         overdue=[item for item in items if item.overdue][:LISTED],
         due_soon=[item for item in items if not item.overdue and item.due and (item.due - today).days <= 7][:LISTED],
-        postmortems=sorted(postmortem_findings, key=lambda f: -f.days_late)[:LISTED],  # the actor's only
+        postmortems=sorted(postmortem_findings, key=lambda f: -f.days_late)[:LISTED],
         postmortems_missing=check.count("missing-postmortem"),
         postmortems_late=check.count("late-postmortem"),
         incidents_this_month=per_month.get(month_of(today), 0),

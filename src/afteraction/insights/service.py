@@ -616,7 +616,7 @@ def _recurrences(
         return []
     recent = (
         select(Incident.id.label("id"), Incident.started_at.label("started_at"))
-        .where(Incident.started_at.is_not(None), Incident.private.is_(False), *scope)
+        .where(Incident.started_at.is_not(None), *scope)
         .order_by(Incident.started_at.desc(), Incident.id.desc())
         .limit(RECENT)
         .subquery()

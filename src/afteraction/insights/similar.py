@@ -39,11 +39,20 @@ def ensure_index(session: Session) -> int:
     return len(missing)
 
 
-def reindex(db: Database) -> int:
-    """Rebuild the whole search index; returns the number of documents indexed."""
+def reindex(db: Database, *, actor: Actor) -> int:
+    """Rebuild the whole search index (every incident, for whoever may search it); returns how many of the documents
+    indexed are of incidents the actor may see."""
     with db.transaction() as session:
         rebuild_search_index(session)
-        return int(session.scalar(select(func.count()).select_from(SearchDocument)) or 0)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(SearchDocument)
+                .join(Incident, Incident.id == SearchDocument.incident_id)
+                .where(visible_clause(actor, Incident.id, Incident.private))
+            )
+            or 0
+        )
 
 
 def document_text(session: Session, incident: Incident) -> str:

@@ -20,7 +20,8 @@ from afteraction.analysis.categories import (
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotFound
-from afteraction.incidents.models import IncidentLabel
+from afteraction.core.visibility import visible_clause
+from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import load_incident
 from afteraction.insights.models import FactorCategory, SearchDocument
 from afteraction.insights.schemas import CategorySuggestion, CategoryView
@@ -124,12 +125,14 @@ def reset_taxonomy(db: Database) -> None:
             session.delete(row)
 
 
-def train_model(session: Session, taxonomy: Sequence[Category]) -> CategoryModel | None:
-    """A model learned from the incidents that carry categories, when there are enough of them."""
+def train_model(session: Session, taxonomy: Sequence[Category], *, actor: Actor) -> CategoryModel | None:
+    """A model learned from the incidents the actor may see that carry categories, when there are enough of them."""
     index = taxonomy_index(taxonomy)
     labels: dict[int, set[str]] = {}
     for incident_id, value in session.execute(
-        select(IncidentLabel.incident_id, IncidentLabel.value).where(IncidentLabel.kind == "category")
+        select(IncidentLabel.incident_id, IncidentLabel.value)
+        .join(Incident, Incident.id == IncidentLabel.incident_id)
+        .where(IncidentLabel.kind == "category", visible_clause(actor, Incident.id, Incident.private))
     ):
         slug = index.get(str(value).strip().lower())
         if slug:
@@ -172,6 +175,6 @@ def suggest_for(
                 body = body.replace(value, " ")
         else:
             body = text or ""
-        model = train_model(session, taxonomy) if learn else None
+        model = train_model(session, taxonomy, actor=actor) if learn else None
         found = suggest_categories(body, taxonomy, model=model)
         return [CategorySuggestion(slug=s.slug, name=s.name, score=s.score, evidence=list(s.evidence)) for s in found]

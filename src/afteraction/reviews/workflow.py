@@ -352,16 +352,19 @@ def settle_closures(
     incident_ids: Sequence[int] | None = None,
 ) -> list[str]:
     """Close published post-mortems whose items are all done or wont-do, reopen closed ones with open items again
-    (all of them, or those of the post-mortem or incident row ids given); returns `INC-n closed|published` lines."""
+    (all of them, or those of the post-mortem or incident row ids given, of the incidents the actor may see); returns
+    `INC-n closed|published` lines."""
     open_items = exists().where(
         ActionItem.incident_id == Postmortem.incident_id, ActionItem.status.not_in(CLOSED_ACTION_STATUSES)
     )
     query = (
         select(Postmortem)
         .options(joinedload(Postmortem.incident))
+        .join(Incident, Incident.id == Postmortem.incident_id)
         .where(
             or_(and_(Postmortem.status == "published", ~open_items), and_(Postmortem.status == "closed", open_items))
         )
+        .where(visible_clause(actor, Incident.id, Incident.private))
     )
     if postmortem_ids is not None:
         query = query.where(Postmortem.id.in_(postmortem_ids))
@@ -379,7 +382,8 @@ def settle_closures(
 
 
 def close_finished(db: Database, *, actor: Actor) -> list[str]:
-    """Settle every post-mortem's closed state in one transaction; returns `INC-n closed|published` lines."""
+    """Settle the closed state of every post-mortem the actor may see in one transaction; returns
+    `INC-n closed|published` lines."""
     with db.transaction() as session:
         return settle_closures(session, actor=actor)
 

@@ -10,7 +10,9 @@ from sqlalchemy.orm import joinedload
 
 from afteraction.actions.models import ActionItem
 from afteraction.actions.service import view_of
+from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
+from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import OPEN_ACTION_STATUSES, ActionItemView
 from afteraction.incidents.models import Incident, IncidentLabel, Person
 from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
@@ -55,12 +57,20 @@ def build_agenda(
     since: date | None = None,
     today: date | None = None,
     horizon_days: int = 7,
+    actor: Actor,
 ) -> Agenda:
-    """Open and overdue items by owner, items due soon, items completed since the last meeting, reviews waiting."""
+    """Open and overdue items by owner, items due soon, items completed since the last meeting, reviews waiting: of
+    the incidents the actor may see."""
     today = today or utcnow().date()
     since = since or today - timedelta(days=7)
     agenda = Agenda(today=today, since=since, team=team, horizon_days=horizon_days)
-    items = select(ActionItem).options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+    visible = visible_clause(actor, Incident.id, Incident.private)
+    items = (
+        select(ActionItem)
+        .join(Incident, ActionItem.incident_id == Incident.id)
+        .where(visible)
+        .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+    )
     with db.transaction() as session:
         open_items = session.scalars(
             _team_filter(items.where(ActionItem.status.in_(OPEN_ACTION_STATUSES)), team).order_by(
@@ -84,7 +94,7 @@ def build_agenda(
             teams = select(IncidentLabel.incident_id).where(IncidentLabel.kind == "team", IncidentLabel.value == team)
             reviews = reviews.where(Postmortem.incident_id.in_(teams))
         for pm in session.scalars(
-            reviews.join(Incident, Incident.id == Postmortem.incident_id).order_by(Incident.number)
+            reviews.join(Incident, Incident.id == Postmortem.incident_id).where(visible).order_by(Incident.number)
         ):
             reviewers = session.scalars(
                 select(Person.name)

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from afteraction.actions.service import replace_actions
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
-from afteraction.core.errors import InvalidInput
+from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.validation import check_choice
+from afteraction.core.visibility import can_see
 from afteraction.domain.actions import (
     ACTION_STATUSES,
     ACTION_TYPES,
@@ -71,8 +72,11 @@ def _external_ref(doc: PostmortemDocument) -> str | None:
     return doc.id if doc.id and not _INC.match(doc.id.strip()) else None
 
 
-def _find_incident(session: Session, doc: PostmortemDocument) -> tuple[Incident | None, int | None]:
-    """The incident a document updates (by INC id, then by external reference), and its wanted number."""
+def _find_incident(session: Session, doc: PostmortemDocument, actor: Actor) -> tuple[Incident | None, int | None]:
+    """The incident a document updates (by INC id, then by external reference), and its wanted number.
+
+    One the actor may not see is NotFound, as everywhere: a document never overwrites a private incident of others.
+    """
     wanted: int | None = None
     if doc.id:
         match = _INC.match(doc.id.strip())
@@ -80,11 +84,15 @@ def _find_incident(session: Session, doc: PostmortemDocument) -> tuple[Incident 
             wanted = int(match.group(1))
             found = session.scalar(select(Incident).where(Incident.number == wanted))
             if found is not None:
+                if not can_see(session, actor, found.id, found.private):
+                    raise NotFound(f"no incident INC-{wanted}")
                 return found, wanted
     ref = _external_ref(doc)
     if ref:
         found = session.scalar(select(Incident).where(Incident.external_ref == ref))
         if found is not None:
+            if not can_see(session, actor, found.id, found.private):
+                raise NotFound(f"no incident {ref}")
             return found, wanted
     return None, wanted
 
@@ -110,12 +118,20 @@ def _validate(doc: PostmortemDocument, where: str, severities: Sequence[str]) ->
 
 
 def save_document(
-    session: Session, doc: PostmortemDocument, *, severities: Sequence[str], source_path: str | None = None
+    session: Session,
+    doc: PostmortemDocument,
+    *,
+    severities: Sequence[str],
+    source_path: str | None = None,
+    actor: Actor,
 ) -> tuple[Incident, bool]:
-    """Create or update the incident and post-mortem a document describes; returns the row and whether it is new."""
+    """Create or update the incident and post-mortem a document describes; returns the row and whether it is new.
+
+    A document naming (by INC id or external reference) an incident the actor may not see is NotFound.
+    """
     where = doc.path or source_path or doc.id or doc.title
     _validate(doc, where, severities)
-    found, wanted = _find_incident(session, doc)
+    found, wanted = _find_incident(session, doc, actor)
     incident = record_document_incident(
         session, doc=doc, found=found, wanted=wanted, external_ref=_external_ref(doc), severities=severities
     )
@@ -128,11 +144,17 @@ def save_document(
 
 
 def store_document(
-    db: Database, *, doc: PostmortemDocument, severities: Sequence[str], source_path: str | None = None
+    db: Database,
+    *,
+    doc: PostmortemDocument,
+    severities: Sequence[str],
+    source_path: str | None = None,
+    actor: Actor,
 ) -> ImportResult:
-    """Create or update one post-mortem from a document, in one transaction."""
+    """Create or update one post-mortem from a document, in one transaction (NotFound when it names an incident
+    the actor may not see)."""
     with db.transaction() as session:
-        incident, created = save_document(session, doc, severities=severities, source_path=source_path)
+        incident, created = save_document(session, doc, severities=severities, source_path=source_path, actor=actor)
         refresh_search_index(session, [incident.id])
         return ImportResult(
             path=source_path or "", incident_id=incident.key, title=incident.title, created=created,
@@ -146,8 +168,10 @@ def import_files(
     paths: Sequence[Path],
     severities: Sequence[str],
     progress: Callable[[Path], None] | None = None,
+    actor: Actor,
 ) -> ImportReport:
-    """Import Markdown post-mortems: every file is parsed first, then all are written in one transaction."""
+    """Import Markdown post-mortems: every file is parsed first, then all are written in one transaction (none when
+    one names an incident the actor may not see: NotFound)."""
     from afteraction.documents.parse import parse_file
 
     docs: list[tuple[Path, PostmortemDocument]] = []
@@ -161,7 +185,9 @@ def import_files(
     with db.transaction() as session:
         saved: list[int] = []
         for path, doc in docs:
-            incident, created = save_document(session, doc, severities=severities, source_path=str(path.resolve()))
+            incident, created = save_document(
+                session, doc, severities=severities, source_path=str(path.resolve()), actor=actor
+            )
             saved.append(incident.id)
             report.results.append(
                 ImportResult(

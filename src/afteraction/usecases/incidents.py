@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from afteraction.actions.models import ActionItem
 from afteraction.actions.service import open_counts
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database, changed_meanwhile
 from afteraction.core.validation import check_choice
+from afteraction.core.visibility import visible_clause
 from afteraction.domain.incidents import INCIDENT_STATUSES, KINDS, IncidentChanges, IncidentSummary, NewIncident
 from afteraction.incidents import service as incidents
-from afteraction.incidents.models import Incident
+from afteraction.incidents.models import Incident, Person
+from afteraction.reviews.models import Postmortem, PostmortemPerson
 from afteraction.reviews.workflow import start_postmortem, statuses_of
 
 
@@ -82,3 +86,19 @@ def update_incident(
             session, actor=actor, incident_id=incident_id, changes=changes, allowed_severities=allowed_severities
         )
         return summaries(session, [row])[0]
+
+
+def person_names(db: Database, *, actor: Actor) -> list[str]:
+    """The names of the people (authors, reviewers, action item owners) of the incidents the actor may see, for the
+    blame rules: a private incident's people are not known to those who may not see it."""
+    visible = visible_clause(actor, Incident.id, Incident.private)
+    on_postmortems = (
+        select(PostmortemPerson.person_id)
+        .join(Postmortem, Postmortem.id == PostmortemPerson.postmortem_id)
+        .join(Incident, Incident.id == Postmortem.incident_id)
+        .where(visible)
+    )
+    owners = select(ActionItem.owner_id).join(Incident, Incident.id == ActionItem.incident_id).where(visible)
+    query = select(Person.name).where(or_(Person.id.in_(on_postmortems), Person.id.in_(owners))).order_by(Person.name)
+    with db.transaction() as session:
+        return list(session.scalars(query))

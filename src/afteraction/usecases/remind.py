@@ -14,11 +14,14 @@ from sqlalchemy.orm import joinedload
 from afteraction.actions import reminders
 from afteraction.actions.models import ActionItem, SentDigest
 from afteraction.actions.service import view_of
+from afteraction.core.actor import Actor
 from afteraction.core.config import Settings
 from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import ConfigurationError, TrackerError
+from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import OPEN_ACTION_STATUSES
 from afteraction.domain.policy import Policy
+from afteraction.incidents.models import Incident
 
 CHANNELS: tuple[str, ...] = ("email", "slack")
 Outcome = Literal["sent", "would-send", "already-sent", "no-address", "failed"]
@@ -54,12 +57,14 @@ def period_of(today: date, period: str) -> str:
     raise ConfigurationError(f"AFTERACTION_REMIND_PERIOD must be day or week, not {period!r}")
 
 
-def collect_digests(db: Database, *, policy: Policy, period: str, today: date) -> list[reminders.Digest]:
-    """Every owner's open items (overdue ones first), with how to reach the owner."""
+def collect_digests(db: Database, *, policy: Policy, period: str, today: date, actor: Actor) -> list[reminders.Digest]:
+    """Every owner's open items (overdue ones first) of the incidents the actor may see, with how to reach the owner."""
     query = (
         select(ActionItem)
+        .join(Incident, ActionItem.incident_id == Incident.id)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
         .where(ActionItem.status.in_(OPEN_ACTION_STATUSES), ActionItem.owner_id.is_not(None))
+        .where(visible_clause(actor, Incident.id, Incident.private))
         .order_by(ActionItem.owner_id, ActionItem.due_date.asc().nulls_last(), ActionItem.id)
     )
     digests: dict[int, reminders.Digest] = {}
@@ -91,8 +96,12 @@ def send_reminders(
     channels: Sequence[str] = (),
     today: date | None = None,
     dry_run: bool = False,
+    actor: Actor,
 ) -> RemindReport:
-    """Send each owner's digest once per period on each channel; a failed send is not recorded, so it is retried."""
+    """Send each owner's digest once per period on each channel; a failed send is not recorded, so it is retried.
+
+    A scheduled job runs as the system actor (every incident); the digests hold only the items the actor may see.
+    """
     today = today or utcnow().date()
     period = period_of(today, settings.remind_period)
     wanted = list(channels) or configured_channels(settings)
@@ -108,7 +117,7 @@ def send_reminders(
     if "slack" in wanted and not dry_run and not settings.slack_webhook_url:
         raise ConfigurationError("Slack reminders need AFTERACTION_SLACK_WEBHOOK_URL")
     report = RemindReport(period=period, dry_run=dry_run)
-    for digest in collect_digests(db, policy=policy, period=period, today=today):
+    for digest in collect_digests(db, policy=policy, period=period, today=today, actor=actor):
         for channel in wanted:
             report.results.append(_deliver(db, settings, digest, channel, dry_run))
     return report

@@ -19,8 +19,10 @@ from afteraction.actions.models import ActionItem, TrackerLink
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import TrackerAuthError, TrackerError
+from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import CLOSED_ACTION_STATUSES, OPEN_ACTION_STATUSES
 from afteraction.domain.policy import Policy
+from afteraction.incidents.models import Incident
 from afteraction.reviews.workflow import settle_closures
 from afteraction.trackers import TRACKER_TITLES, Tracker, TrackerItem, TrackerUnreachable
 
@@ -90,12 +92,13 @@ def _load_item(session: Session, item_id: int) -> ActionItem:
     return item
 
 
-def _candidates(session: Session, tracker: str) -> list[tuple[int, TrackerLink | None]]:
-    """Open items with this tracker's link (or none yet), in a stable order."""
+def _candidates(session: Session, tracker: str, actor: Actor) -> list[tuple[int, TrackerLink | None]]:
+    """Open items of the incidents the actor may see with this tracker's link (or none yet), in a stable order."""
     rows = session.execute(
         select(ActionItem.id, TrackerLink)
+        .join(Incident, Incident.id == ActionItem.incident_id)
         .outerjoin(TrackerLink, (TrackerLink.action_item_id == ActionItem.id) & (TrackerLink.tracker == tracker))
-        .where(ActionItem.status.in_(OPEN_ACTION_STATUSES))
+        .where(ActionItem.status.in_(OPEN_ACTION_STATUSES), visible_clause(actor, Incident.id, Incident.private))
         .order_by(ActionItem.id)
     ).all()
     return [(int(item_id), link) for item_id, link in rows]
@@ -195,7 +198,7 @@ def sync_actions(
     """Create missing issues, push changed titles and due dates, read statuses back; one item at a time."""
     report = SyncReport(tracker=tracker.name, dry_run=dry_run)
     with db.transaction() as session:
-        candidates = _candidates(session, tracker.name)
+        candidates = _candidates(session, tracker.name, actor)
         snapshot = {
             item.id: item
             for item in session.scalars(

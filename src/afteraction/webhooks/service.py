@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput
+from afteraction.core.visibility import visible_clause
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import parse_incident_id
 from afteraction.timeline.service import insert_events
@@ -32,23 +34,24 @@ class DeliveryResult:
     duplicate: bool = False
 
 
-def _match(session: Session, delivery: Delivery) -> Incident | None:
+def _match(session: Session, delivery: Delivery, actor: Actor) -> Incident | None:
     """The incident a delivery names, else the one that already received its sender id, else an open one on its
-    service."""
+    service (of the incidents the actor may see)."""
+    visible = visible_clause(actor, Incident.id, Incident.private)
     if delivery.incident_ref:
         try:
             number = parse_incident_id(delivery.incident_ref)
         except InvalidInput:
             number = None
         if number is not None:
-            found = session.scalar(select(Incident).where(Incident.number == number))
+            found = session.scalar(select(Incident).where(Incident.number == number, visible))
             if found is not None:
                 return found
     if delivery.external_key:
         found = session.scalar(
             select(Incident)
             .join(IncidentLabel, IncidentLabel.incident_id == Incident.id)
-            .where(IncidentLabel.kind == EXTERNAL, IncidentLabel.value == delivery.external_key)
+            .where(IncidentLabel.kind == EXTERNAL, IncidentLabel.value == delivery.external_key, visible)
             .order_by(Incident.number.desc())
             .limit(1)
         )
@@ -62,6 +65,7 @@ def _match(session: Session, delivery: Delivery) -> Incident | None:
                 IncidentLabel.kind == "service",
                 IncidentLabel.value == delivery.service,
                 Incident.status.in_(OPEN_STATUSES),
+                visible,
             )
             .order_by(Incident.number.desc())
             .limit(1)
@@ -81,19 +85,28 @@ def _remember_key(session: Session, incident: Incident, key: str) -> None:
             session.add(IncidentLabel(incident_id=incident.id, kind=EXTERNAL, value=key[:200], position=0))
 
 
-def apply_delivery(db: Database, *, receiver: str, body: bytes, delivery: Delivery) -> DeliveryResult:
-    """Add a delivery's events to its incident in one transaction; the same body delivered again adds nothing."""
+def apply_delivery(db: Database, *, receiver: str, body: bytes, delivery: Delivery, actor: Actor) -> DeliveryResult:
+    """Add a delivery's events to its incident in one transaction; the same body delivered again adds nothing.
+
+    The webhook routes act as the system actor (a delivery may belong to any incident); any other actor's deliveries
+    go only to incidents it may see.
+    """
     digest = hashlib.sha256(body).hexdigest()
     try:
         with db.transaction() as session:
             seen = session.execute(
                 select(WebhookDelivery.id, Incident.number)
-                .outerjoin(Incident, WebhookDelivery.incident_id == Incident.id)
+                .outerjoin(
+                    Incident,
+                    and_(
+                        WebhookDelivery.incident_id == Incident.id, visible_clause(actor, Incident.id, Incident.private)
+                    ),
+                )
                 .where(WebhookDelivery.receiver == receiver, WebhookDelivery.digest == digest)
             ).first()
             if seen is not None:
                 return DeliveryResult(receiver, f"INC-{seen[1]}" if seen[1] else None, duplicate=True)
-            incident = _match(session, delivery) if delivery.events else None
+            incident = _match(session, delivery, actor) if delivery.events else None
             if incident is None:
                 # Not recorded: once an incident exists, a redelivery of the same alert should find it.
                 return DeliveryResult(receiver, None, read=len(delivery.events))

@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from afteraction.actions import service
 from afteraction.domain.actions import ActionChanges, ActionItemView
-from afteraction.domain.policy import load_policy
 from afteraction.usecases import actions as action_usecases
 from afteraction.web.api.common import Label, QueryText, Text, Version
 from afteraction.web.deps import (
-    AppSettings,
+    AppPolicy,
     CurrentIncident,
     Db,
     Editor,
@@ -80,7 +79,7 @@ def incident_actions(user: Viewer, incident: CurrentIncident, db: Db) -> list[Ac
 
 @router.post("/incidents/{incident_id}/actions", response_model=ActionItemView, status_code=status.HTTP_201_CREATED)
 def add_action(
-    incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, settings: AppSettings, response: Response
+    incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, policy: AppPolicy, response: Response
 ) -> ActionItemView:
     """Add an action item to the incident's post-mortem; without a due date it gets the policy's for its priority."""
     item = service.add_action(
@@ -91,7 +90,7 @@ def add_action(
         due=body.due,
         type=body.type,
         priority=body.priority,
-        policy=load_policy(settings.policy_file),
+        policy=policy,
         actor=user,
     )
     response.headers["Location"] = f"/api/v1/actions/{item.id}"

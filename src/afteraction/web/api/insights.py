@@ -10,11 +10,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from afteraction.domain.policy import load_policy
 from afteraction.insights import similar as similar_service
 from afteraction.insights.schemas import InsightsReport, Recurrence, SimilarIncident
 from afteraction.insights.service import compute_insights
-from afteraction.web.deps import AppSettings, CurrentIncident, Db, Viewer
+from afteraction.web.deps import AppPolicy, AppSettings, CurrentIncident, Db, Viewer
 
 router = APIRouter(tags=["insights"])
 
@@ -27,6 +26,7 @@ def insights(
     user: Viewer,
     db: Db,
     settings: AppSettings,
+    policy: AppPolicy,
     since: Annotated[date | None, Query(description="Only incidents that started on or after this date.")] = None,
     until: Annotated[date | None, Query(description="Only incidents that started on or before this date.")] = None,
     team: Label = None,
@@ -36,7 +36,7 @@ def insights(
     """Incidents, time-to percentiles, post-mortem completion, action items, recurring categories, recurrences."""
     return compute_insights(
         db,
-        policy=load_policy(settings.policy_file),
+        policy=policy,
         severities=settings.severities,
         since=since,
         until=until,

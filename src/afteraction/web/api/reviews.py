@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from afteraction.domain.policy import load_policy
 from afteraction.reviews import workflow
 from afteraction.web.api.common import Label, Text
-from afteraction.web.deps import AppSettings, CurrentIncident, Db, Editor, Viewer
+from afteraction.web.deps import AppPolicy, CurrentIncident, Db, Editor, Viewer
 
 router = APIRouter(tags=["review"])
 
@@ -43,21 +42,21 @@ class RejectIn(BaseModel):
 
 
 @router.get("/incidents/{incident_id}/review", response_model=workflow.ReviewState)
-def review_state(incident: CurrentIncident, user: Viewer, db: Db, settings: AppSettings) -> workflow.ReviewState:
+def review_state(incident: CurrentIncident, user: Viewer, db: Db, policy: AppPolicy) -> workflow.ReviewState:
     """Where the post-mortem stands in review: reviewers, approvals, what blocks publishing, and the history."""
-    return workflow.review_state(db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file))
+    return workflow.review_state(db, incident_id=incident.id, actor=user, policy=policy)
 
 
 @router.post("/incidents/{incident_id}/review/request", response_model=workflow.ReviewState)
 def request_review(
-    body: ReviewRequestIn, incident: CurrentIncident, user: Editor, db: Db, settings: AppSettings
+    body: ReviewRequestIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy
 ) -> workflow.ReviewState:
     """Send the draft for review to the reviewers named (added to those it has)."""
     return workflow.request_review(
         db,
         incident_id=incident.id,
         actor=user,
-        policy=load_policy(settings.policy_file),
+        policy=policy,
         reviewers=body.reviewers,
         comment=body.comment,
     )
@@ -65,29 +64,21 @@ def request_review(
 
 @router.post("/incidents/{incident_id}/review/approve", response_model=workflow.ReviewState)
 def approve(
-    body: ReviewNoteIn, incident: CurrentIncident, user: Editor, db: Db, settings: AppSettings
+    body: ReviewNoteIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy
 ) -> workflow.ReviewState:
     """Approve as one of the reviewers (the user's name must be among them)."""
-    return workflow.approve_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=body.comment
-    )
+    return workflow.approve_review(db, incident_id=incident.id, actor=user, policy=policy, comment=body.comment)
 
 
 @router.post("/incidents/{incident_id}/review/reject", response_model=workflow.ReviewState)
-def reject(
-    body: RejectIn, incident: CurrentIncident, user: Editor, db: Db, settings: AppSettings
-) -> workflow.ReviewState:
+def reject(body: RejectIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy) -> workflow.ReviewState:
     """Send the post-mortem back to draft, saying what must change."""
-    return workflow.reject_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=body.comment
-    )
+    return workflow.reject_review(db, incident_id=incident.id, actor=user, policy=policy, comment=body.comment)
 
 
 @router.post("/incidents/{incident_id}/review/publish", response_model=workflow.ReviewState)
 def publish(
-    body: ReviewNoteIn, incident: CurrentIncident, user: Editor, db: Db, settings: AppSettings
+    body: ReviewNoteIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy
 ) -> workflow.ReviewState:
     """Publish the approved post-mortem; 409 listing every reason while the policy's checks fail."""
-    return workflow.publish_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=body.comment
-    )
+    return workflow.publish_review(db, incident_id=incident.id, actor=user, policy=policy, comment=body.comment)

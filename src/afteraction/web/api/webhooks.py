@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from afteraction.core.actor import Actor
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.core.errors import NotAuthenticated
@@ -60,7 +61,7 @@ def _apply(db: Database, receiver: str, body: bytes, incident: str | None) -> We
     delivery = payloads.parse(receiver, body)
     if incident:
         delivery.incident_ref = incident
-    result = apply_delivery(db, receiver=receiver, body=body, delivery=delivery)
+    result = apply_delivery(db, receiver=receiver, body=body, delivery=delivery, actor=Actor.system("webhook"))
     return WebhookResult(
         receiver=receiver,
         incident_id=result.incident_id,

@@ -15,7 +15,13 @@ from starlette.types import Scope
 
 from afteraction.web.pages import actions, auth, dashboard, incidents, postmortem, review
 from afteraction.web.pages.rendering import install_page_errors
-from afteraction.web.pages.session import SessionSigner, check_csrf, session_cookie, session_middleware
+from afteraction.web.pages.session import (
+    SessionSigner,
+    check_csrf,
+    page_user,
+    session_cookie,
+    session_middleware,
+)
 
 __all__ = ["create_pages", "install_pages"]
 
@@ -37,7 +43,11 @@ def create_pages(app: FastAPI) -> FastAPI:
     pages = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, dependencies=[Depends(check_csrf)])
     pages.state.parent = app
     pages.state.settings = app.state.settings
+    pages.state.policy = app.state.policy  # read once by create_app, like the lint configuration
+    pages.state.lint_config = app.state.lint_config
     pages.state.session_signer = app.state.session_signer
+    # The roles of web/deps.py find a page's user in its session, and send a visitor to the sign-in page.
+    pages.state.signed_in = page_user
     pages.middleware("http")(session_middleware)
     install_page_errors(pages)
     for router in PAGE_ROUTERS:

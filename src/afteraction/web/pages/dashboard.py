@@ -6,12 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from afteraction.domain.policy import load_policy
 from afteraction.insights.dashboard import dashboard
-from afteraction.web.deps import AppSettings
+from afteraction.web.deps import AppPolicy, AppSettings, Viewer
 from afteraction.web.pages.charts import Series, bar_chart, line_chart
 from afteraction.web.pages.rendering import render
-from afteraction.web.pages.session import PageDb, User
+from afteraction.web.pages.session import PageDb
 
 router = APIRouter()
 
@@ -21,9 +20,9 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, user: User, db: PageDb, settings: AppSettings) -> Response:
+def dashboard_page(request: Request, user: Viewer, db: PageDb, settings: AppSettings, policy: AppPolicy) -> Response:
     """The figures a team looks at every week."""
-    board = dashboard(db, policy=load_policy(settings.policy_file), severities=settings.severities, actor=user)
+    board = dashboard(db, policy=policy, severities=settings.severities, actor=user)
     detect = [_minutes(spread.median) for spread in board.time_to_detect]
     resolve = [_minutes(spread.median) for spread in board.time_to_resolve]
     trend = line_chart(

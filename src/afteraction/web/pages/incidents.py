@@ -19,10 +19,10 @@ from afteraction.timeline.importers import FORMATS, ImportOptions
 from afteraction.usecases import browse as browse_service
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
-from afteraction.web.deps import AppSettings, IncidentId
+from afteraction.web.deps import AppSettings, Editor, IncidentId, Viewer
 from afteraction.web.pages.forms import optional, utc_time, words
 from afteraction.web.pages.rendering import redirect, render
-from afteraction.web.pages.session import PageDb, User, Writer
+from afteraction.web.pages.session import PageDb
 
 router = APIRouter()
 
@@ -36,7 +36,7 @@ EVENT_KINDS = timeline.EVENT_KINDS
 @router.get("/incidents")
 def incident_list(
     request: Request,
-    user: User,
+    user: Viewer,
     db: PageDb,
     settings: AppSettings,
     q: Filter = None,
@@ -73,7 +73,7 @@ def incident_list(
 
 
 @router.get("/incidents/new")
-def new_incident_page(request: Request, user: Writer, settings: AppSettings) -> Response:
+def new_incident_page(request: Request, user: Editor, settings: AppSettings) -> Response:
     """The form of a new incident."""
     return render(request, "incident_new.html", severities=settings.severities, kinds=KINDS)
 
@@ -81,7 +81,7 @@ def new_incident_page(request: Request, user: Writer, settings: AppSettings) -> 
 @router.post("/incidents")
 def create_incident(
     request: Request,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     settings: AppSettings,
     title: Short,
@@ -105,7 +105,9 @@ def create_incident(
 
 
 @router.get("/incidents/{incident_id}")
-def incident_page(request: Request, incident_id: IncidentId, user: User, db: PageDb, settings: AppSettings) -> Response:
+def incident_page(
+    request: Request, incident_id: IncidentId, user: Viewer, db: PageDb, settings: AppSettings
+) -> Response:
     """An incident: key moments and metrics, the timeline, links to its post-mortem."""
     overview = browse_service.incident_overview(db, incident_id=incident_id, actor=user)
     return render(
@@ -128,7 +130,7 @@ def incident_page(request: Request, incident_id: IncidentId, user: User, db: Pag
 def update_incident(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     settings: AppSettings,
     version: Annotated[int, Form(ge=1)],
@@ -172,7 +174,7 @@ def update_incident(
 def add_event(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     at: Short,
     text: Annotated[str, Form(max_length=100_000)],
@@ -199,7 +201,7 @@ def add_event(
 def import_file(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     settings: AppSettings,
     file: Annotated[UploadFile, File()],
@@ -236,7 +238,7 @@ def edit_event(
     request: Request,
     incident_id: IncidentId,
     event_id: RowId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     at: Short,
     text: Annotated[str, Form(max_length=100_000)],
@@ -257,7 +259,7 @@ def edit_event(
 
 
 @router.post("/incidents/{incident_id}/timeline/{event_id}/delete")
-def delete_event(request: Request, incident_id: IncidentId, event_id: RowId, user: Writer, db: PageDb) -> Response:
+def delete_event(request: Request, incident_id: IncidentId, event_id: RowId, user: Editor, db: PageDb) -> Response:
     """Remove an event from the timeline."""
     timeline.delete_event(db, incident_id=incident_id, event_id=event_id, actor=user)
     return redirect(request, f"/incidents/{incident_id}#timeline", ok="Deleted the event.")
@@ -265,7 +267,7 @@ def delete_event(request: Request, incident_id: IncidentId, event_id: RowId, use
 
 @router.post("/incidents/{incident_id}/timeline/{event_id}/moment")
 def mark_event(
-    request: Request, incident_id: IncidentId, event_id: RowId, user: Writer, db: PageDb, moment: Short = ""
+    request: Request, incident_id: IncidentId, event_id: RowId, user: Editor, db: PageDb, moment: Short = ""
 ) -> Response:
     """Mark an event as a key moment, or clear its mark."""
     back = f"/incidents/{incident_id}#event-{event_id}"

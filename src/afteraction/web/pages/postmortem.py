@@ -4,27 +4,25 @@ contributing factors, lessons and action items. A stale save shows both versions
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from afteraction.actions import service as actions
-from afteraction.analysis.lint import LintConfig, load_lint_config
 from afteraction.core.db import utcnow
 from afteraction.core.errors import Conflict, InvalidInput
+from afteraction.documents.markdown import markdown_html
 from afteraction.domain import whytree
 from afteraction.domain.actions import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionChanges
-from afteraction.domain.policy import load_policy
 from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData
 from afteraction.reviews import sections
 from afteraction.usecases import actions as action_usecases
 from afteraction.usecases import editor as editor_service
-from afteraction.web.deps import AppSettings, IncidentId
+from afteraction.web.deps import AppLintConfig, AppPolicy, Editor, IncidentId, Viewer, lint_config_of
 from afteraction.web.pages.forms import day, optional, words
-from afteraction.web.pages.rendering import environment, markdown_html, redirect, render
-from afteraction.web.pages.session import PageDb, User, Writer, safe_next
+from afteraction.web.pages.rendering import environment, redirect, render
+from afteraction.web.pages.session import PageDb, safe_next
 
 router = APIRouter()
 
@@ -60,13 +58,9 @@ Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
 Index = Annotated[int, Form(ge=0, le=10_000)]
 
 
-def _lint_config() -> LintConfig:
-    return load_lint_config(FilePath.cwd())
-
-
 def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int = 200, **editing: Any) -> Response:
     view = editor_service.editor_view(
-        db, incident_id=incident_id, config=_lint_config(), today=utcnow().date(), actor=user
+        db, incident_id=incident_id, config=lint_config_of(request), today=utcnow().date(), actor=user
     )
     return render(
         request,
@@ -88,7 +82,7 @@ def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int 
 
 
 @router.get("/incidents/{incident_id}/postmortem")
-def editor_page(request: Request, incident_id: IncidentId, user: User, db: PageDb) -> Response:
+def editor_page(request: Request, incident_id: IncidentId, user: Viewer, db: PageDb) -> Response:
     """The post-mortem with its lint findings and completeness score; editors get the edit controls."""
     return _editor(request, db, incident_id, user)
 
@@ -98,7 +92,7 @@ def save_section(
     request: Request,
     incident_id: IncidentId,
     name: ProseName,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     text: LongText,
     version: Version,
@@ -134,7 +128,9 @@ def _with_draft(
     from afteraction.reviews.sections import get_postmortem
 
     doc = get_postmortem(db, incident_id=incident_id, actor=user)
-    findings = editor_service.draft_findings(doc, name=name, text=text, config=_lint_config(), today=utcnow().date())
+    findings = editor_service.draft_findings(
+        doc, name=name, text=text, config=lint_config_of(request), today=utcnow().date()
+    )
     return _editor(
         request, db, incident_id, user, status=status,
         name=name, text=text, version=version, preview=markdown_html(text), findings=findings, conflict=conflict,
@@ -143,12 +139,12 @@ def _with_draft(
 
 @router.post("/incidents/{incident_id}/postmortem/sections/{name}/live")
 def live_section(
-    request: Request, incident_id: IncidentId, name: ProseName, user: Writer, db: PageDb, text: LongText
+    incident_id: IncidentId, name: ProseName, user: Editor, db: PageDb, config: AppLintConfig, text: LongText
 ) -> Response:
     """The preview and the lint findings of unsaved text, as an HTML fragment the editor's script shows."""
     doc = sections.get_postmortem(db, incident_id=incident_id, actor=user)
     findings = editor_service.draft_findings(
-        doc, name=name, text=text.replace("\r\n", "\n"), config=_lint_config(), today=utcnow().date()
+        doc, name=name, text=text.replace("\r\n", "\n"), config=config, today=utcnow().date()
     )
     html = environment().get_template("_live.html").render(preview=markdown_html(text), findings=findings)
     return HTMLResponse(html)
@@ -156,7 +152,7 @@ def live_section(
 
 @router.post("/incidents/{incident_id}/postmortem/authors")
 def save_authors(
-    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, authors: Annotated[str, Form(max_length=2000)]
+    request: Request, incident_id: IncidentId, user: Editor, db: PageDb, authors: Annotated[str, Form(max_length=2000)]
 ) -> Response:
     """Replace the post-mortem's authors (comma-separated names)."""
     back = f"/incidents/{incident_id}/postmortem"
@@ -199,7 +195,7 @@ def _replace_whys(
 def add_why(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     text: ShortText,
@@ -218,7 +214,7 @@ def add_why(
 def edit_why(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     path: Annotated[str, Form(max_length=200)],
@@ -235,7 +231,7 @@ def edit_why(
 def mark_root(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     path: Annotated[str, Form(max_length=200)],
@@ -254,7 +250,7 @@ def mark_root(
 def delete_why(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     path: Annotated[str, Form(max_length=200)],
@@ -295,7 +291,7 @@ def _edited(items: Sequence[Item], op: str, index: int, make: Callable[[], Item]
 def change_factors(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     op: Annotated[Literal["add", "edit", "delete"], Form()],
@@ -322,7 +318,7 @@ def change_factors(
 def change_lessons(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     op: Annotated[Literal["add", "edit", "delete"], Form()],
@@ -351,9 +347,9 @@ def change_lessons(
 def add_action(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
-    settings: AppSettings,
+    policy: AppPolicy,
     title: Annotated[str, Form(max_length=2000)],
     owner: Annotated[str, Form(max_length=200)] = "",
     due: Annotated[str, Form(max_length=20)] = "",
@@ -366,7 +362,7 @@ def add_action(
     try:
         item = actions.add_action(
             db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
-            type=optional(type), priority=optional(priority), policy=load_policy(settings.policy_file), actor=user,
+            type=optional(type), priority=optional(priority), policy=policy, actor=user,
         )  # fmt: skip
         if addresses.strip():
             editor_service.link_action(db, action_id=item.id or "", addresses=addresses, actor=user)
@@ -379,7 +375,7 @@ def add_action(
 def update_action(
     request: Request,
     action_id: Annotated[str, Path(max_length=40)],
-    user: Writer,
+    user: Editor,
     db: PageDb,
     version: Version,
     back: Annotated[str, Form(max_length=2000)] = "/actions",

@@ -9,15 +9,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from afteraction.core.errors import Conflict, InvalidInput
-from afteraction.domain.policy import load_policy
 from afteraction.reviews import workflow
 from afteraction.usecases import editor as editor_service
 from afteraction.usecases.documents import export_document
 from afteraction.usecases.incidents import get_incident
-from afteraction.web.deps import AppSettings, IncidentId
+from afteraction.web.deps import AppPolicy, AppSettings, Editor, IncidentId, Viewer
 from afteraction.web.pages.forms import words
 from afteraction.web.pages.rendering import redirect, render
-from afteraction.web.pages.session import PageDb, User, Writer
+from afteraction.web.pages.session import PageDb
 
 router = APIRouter()
 
@@ -31,9 +30,9 @@ EXPORT_TYPES = {
 
 
 @router.get("/incidents/{incident_id}/review")
-def review_page(request: Request, incident_id: IncidentId, user: User, db: PageDb, settings: AppSettings) -> Response:
+def review_page(request: Request, incident_id: IncidentId, user: Viewer, db: PageDb, policy: AppPolicy) -> Response:
     """Where the post-mortem stands in review, what blocks publishing, and its history."""
-    page = editor_service.review_page(db, incident_id=incident_id, policy=load_policy(settings.policy_file), actor=user)
+    page = editor_service.review_page(db, incident_id=incident_id, policy=policy, actor=user)
     state = page.state
     return render(
         request,
@@ -72,9 +71,9 @@ def _act(request: Request, incident_id: str, step: Literal["request", "approve",
 def request_review(
     request: Request,
     incident_id: IncidentId,
-    user: Writer,
+    user: Editor,
     db: PageDb,
-    settings: AppSettings,
+    policy: AppPolicy,
     reviewer: Annotated[list[str] | None, Form(max_length=100)] = None,
     others: Annotated[str, Form(max_length=1000)] = "",
     comment: Comment = "",
@@ -83,47 +82,47 @@ def request_review(
     incident = get_incident(db, incident_id=incident_id, actor=user)
     names = [*(reviewer or []), *words(others)]
     return _act(request, incident.id, "request", lambda: workflow.request_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), reviewers=names,
+        db, incident_id=incident.id, actor=user, policy=policy, reviewers=names,
         comment=comment or None,
     ))  # fmt: skip
 
 
 @router.post("/incidents/{incident_id}/review/approve")
 def approve(
-    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
+    request: Request, incident_id: IncidentId, user: Editor, db: PageDb, policy: AppPolicy, comment: Comment = ""
 ) -> Response:
     """Approve as one of the reviewers."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "approve", lambda: workflow.approve_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=comment or None
+        db, incident_id=incident.id, actor=user, policy=policy, comment=comment or None
     ))  # fmt: skip
 
 
 @router.post("/incidents/{incident_id}/review/reject")
 def reject(
-    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
+    request: Request, incident_id: IncidentId, user: Editor, db: PageDb, policy: AppPolicy, comment: Comment = ""
 ) -> Response:
     """Send the post-mortem back to draft, saying what must change."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "reject", lambda: workflow.reject_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=comment
+        db, incident_id=incident.id, actor=user, policy=policy, comment=comment
     ))  # fmt: skip
 
 
 @router.post("/incidents/{incident_id}/review/publish")
 def publish(
-    request: Request, incident_id: IncidentId, user: Writer, db: PageDb, settings: AppSettings, comment: Comment = ""
+    request: Request, incident_id: IncidentId, user: Editor, db: PageDb, policy: AppPolicy, comment: Comment = ""
 ) -> Response:
     """Publish the approved post-mortem; refused, with every reason, while the policy's checks fail."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "publish", lambda: workflow.publish_review(
-        db, incident_id=incident.id, actor=user, policy=load_policy(settings.policy_file), comment=comment or None
+        db, incident_id=incident.id, actor=user, policy=policy, comment=comment or None
     ))  # fmt: skip
 
 
 @router.get("/incidents/{incident_id}/export/{fmt}")
 def export(
-    incident_id: IncidentId, fmt: Literal["md", "html", "pdf", "json"], user: User, db: PageDb, settings: AppSettings
+    incident_id: IncidentId, fmt: Literal["md", "html", "pdf", "json"], user: Viewer, db: PageDb, settings: AppSettings
 ) -> Response:
     """The post-mortem as a file to download: Markdown, HTML, PDF (printed by Chromium) or JSON."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
