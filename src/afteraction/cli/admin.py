@@ -10,7 +10,6 @@ import typer
 from afteraction.cli import state_of
 from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, markup, write_file
-from afteraction.core.actor import Actor
 
 
 def init(ctx: typer.Context) -> None:
@@ -39,51 +38,40 @@ def demo(
     from rich.markdown import Markdown
 
     from afteraction.core.db import utcnow
-    from afteraction.reviews import workflow
-    from afteraction.usecases import documents as service
-    from afteraction.usecases.demo import DEMO_AUTHOR, DEMO_REQUEST_COMMENT, demo_document, demo_request_time
+    from afteraction.usecases.demo import load_demo
 
     state = state_of(ctx)
     db = state.database(check=False)
     db.migrate()
-    today = utcnow().date()
-    result = service.store_document(
-        db, doc=demo_document(today, reviewer=user), severities=state.settings.severities, actor=actor_of(ctx)
-    )
-    # Its author asked for the review the day before: the history says so, and a reload starts the review over.
-    workflow.restart_review(
+    loaded = load_demo(
         db,
-        incident_id=result.incident_id,
-        actor=Actor.system(DEMO_AUTHOR),
-        at=demo_request_time(today),
-        comment=DEMO_REQUEST_COMMENT,
+        actor=actor_of(ctx),
+        today=utcnow().date(),
+        severities=state.settings.severities,
+        template_dir=state.settings.template_dir,
+        user=user,
     )
-    text = service.export_document(
-        db, actor=actor_of(ctx), incident_id=result.incident_id, fmt="md", template_dir=state.settings.template_dir
-    )
-    assert isinstance(text, str)
+    text = loaded.markdown
     out = console()
     if not quiet:
         body = text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
         out.print(Markdown(body))
-    verb = "Loaded" if result.created else "Refreshed"
-    out.print(markup("\n{} the demo post-mortem as [bold]{}[/bold] in {}", verb, result.incident_id, db.display_url()))
+    verb = "Loaded" if loaded.created else "Refreshed"
+    out.print(markup("\n{} the demo post-mortem as [bold]{}[/bold] in {}", verb, loaded.incident_id, db.display_url()))
     if markdown is not None:
         write_file(markdown, text)
         out.print(f"Markdown file: {markdown.resolve()}")
-    if user is not None:
-        import secrets
-
-        from afteraction.accounts.sessions import reset_demo_user
-
-        password = secrets.token_urlsafe(9)
-        account = reset_demo_user(db, name=user, password=password)
+    if loaded.user is not None:
+        account = loaded.user
         out.print(
             markup(
-                "Web sign-in: user [bold]{}[/bold], password [bold]{}[/bold] ({})", account.name, password, account.role
+                "Web sign-in: user [bold]{}[/bold], password [bold]{}[/bold] ({})",
+                account.name,
+                loaded.password,
+                account.role,
             )
         )
         out.print(
-            f"{account.name} is a reviewer of {result.incident_id}: approve and publish it on its Review page,"
-            f" /incidents/{result.incident_id}/review."
+            f"{account.name} is a reviewer of {loaded.incident_id}: approve and publish it on its Review page,"
+            f" /incidents/{loaded.incident_id}/review."
         )

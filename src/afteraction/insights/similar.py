@@ -185,7 +185,7 @@ def find_recurrences(
     What the post-mortem editor shows while the author writes: the best text matches among earlier incidents whose
     score is at least min_share of the best one.
     """
-    from afteraction.insights.service import describe_recurrence
+    from afteraction.insights.recurrences import describe_recurrence
     from afteraction.insights.taxonomy import load_taxonomy
 
     with db.transaction() as session:

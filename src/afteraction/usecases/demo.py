@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
+from afteraction.accounts.schemas import UserView
+from afteraction.accounts.sessions import reset_demo_user
+from afteraction.core.actor import Actor
+from afteraction.core.db import Database
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.reviews import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
+from afteraction.reviews.workflow import restart_review
+from afteraction.usecases.documents import export_document, store_document
 
 DEMO_REF = "afteraction-demo"
 DEMO_AUTHOR = "Dave Okafor"
@@ -218,3 +228,42 @@ def demo_document(today: date, *, reviewer: str | None = None) -> PostmortemDocu
         supporting_info="- Dashboard: checkout-api / connection pools\n- Release notes of checkout-api v2.14.0",
         sections=[SectionData(heading="Attendees", body="Dave Okafor, Sarah Lindqvist, Ming Zhao, Priya Natarajan")],
     )
+
+
+@dataclass
+class DemoLoad:
+    """What loading the demo did: its incident, whether it is new, its Markdown, and the sign-in made for it."""
+
+    incident_id: str
+    created: bool
+    markdown: str
+    user: UserView | None = None
+    password: str | None = None
+
+
+def load_demo(
+    db: Database,
+    *,
+    actor: Actor,
+    today: date,
+    severities: Sequence[str],
+    template_dir: Path | None = None,
+    user: str | None = None,
+) -> DemoLoad:
+    """Store the demo post-mortem and start its review over (its author asked the afternoon before); with `user`,
+    create or reset an editor sign-in who is one of its reviewers, with a new password."""
+    result = store_document(db, doc=demo_document(today, reviewer=user), severities=severities, actor=actor)
+    restart_review(
+        db,
+        incident_id=result.incident_id,
+        actor=Actor.system(DEMO_AUTHOR),
+        at=demo_request_time(today),
+        comment=DEMO_REQUEST_COMMENT,
+    )
+    text = export_document(db, incident_id=result.incident_id, fmt="md", template_dir=template_dir, actor=actor)
+    assert isinstance(text, str)  # Markdown is text
+    loaded = DemoLoad(incident_id=result.incident_id, created=result.created, markdown=text)
+    if user is not None:
+        loaded.password = secrets.token_urlsafe(9)
+        loaded.user = reset_demo_user(db, name=user, password=loaded.password)
+    return loaded
