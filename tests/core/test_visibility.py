@@ -52,7 +52,7 @@ from afteraction.timeline import service as timeline
 from afteraction.timeline.events import ImportedEvent
 from afteraction.trackers import TrackerIssue, TrackerItem
 from afteraction.usecases import actions as action_usecases
-from afteraction.usecases import agenda, browse, documents, editor, remind
+from afteraction.usecases import agenda, browse, demo, documents, editor, remind
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.usecases import sync as sync_usecases
 from afteraction.webhooks import service as webhooks
@@ -736,6 +736,13 @@ def case_store_document(world: World) -> None:
     hidden(documents.store_document(world.db, doc=_overwrite(9), severities=SEVERITIES, actor=world.outsider))
     result = documents.store_document(world.db, doc=_overwrite(), severities=SEVERITIES, actor=world.member)
     assert (result.incident_id, result.created) == (PRIVATE, False)
+
+
+@covers(demo.load_demo)
+def case_load_demo(world: World) -> None:
+    loaded = demo.load_demo(world.db, actor=world.outsider, today=date(2026, 3, 20), severities=SEVERITIES)
+    hidden(loaded)
+    assert loaded.incident_id != PRIVATE and "connection-pool config change" in loaded.markdown
 
 
 @covers(documents.save_document)
