@@ -142,3 +142,17 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Cli
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+@pytest.fixture
+def store(db):
+    """Store a post-mortem document in the test database; returns its incident id."""
+
+    from afteraction.core.actor import Actor
+    from afteraction.usecases.documents import store_document
+    from tests.factories import SEVERITIES
+
+    def put(doc: Any) -> str:
+        return store_document(db, doc=doc, severities=SEVERITIES, actor=Actor.system()).incident_id
+
+    return put

@@ -12,8 +12,8 @@ from afteraction.domain.actions import ActionItemData
 from afteraction.domain.reviews import FactorData, PostmortemDocument
 from afteraction.incidents.members import add_member
 from afteraction.usecases.documents import store_document
-from tests.pages.conftest import Browser
 from tests.web.conftest import Api
+from tests.web.pages.conftest import Browser
 
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 SECRET = "payroll-secret-svc"

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from afteraction.accounts import service as accounts
 from afteraction.core.errors import ConfigurationError
 from afteraction.web import app_from_env, create_app
-from tests.pages.conftest import make_site
 from tests.web.conftest import Api, add_people, make_settings, new_incident
+from tests.web.pages.conftest import make_site
 
 BROKEN = "[policy\napprovals = 2\n"  # line 1 opens a table it never closes
 

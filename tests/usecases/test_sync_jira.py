@@ -10,8 +10,8 @@ import pytest
 
 from afteraction.core.actor import Actor
 from afteraction.domain.actions import ActionItemData
-from tests.followthrough.conftest import make_document
-from tests.followthrough.fake_jira import FakeJira
+from tests.factories import make_document
+from tests.usecases.fake_jira import FakeJira
 
 ITEMS = [
     ActionItemData(title="Validate config before push", owner="Bo Chen", due=date(2030, 4, 1), priority="P1",

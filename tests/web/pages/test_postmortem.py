@@ -11,7 +11,7 @@ from afteraction.actions.models import ActionItem
 from afteraction.actions.service import add_action
 from afteraction.core.actor import Actor
 from afteraction.reviews.sections import get_whys, update_text_section
-from tests.pages.conftest import Site, new_incident, text_of
+from tests.web.pages.conftest import Site, new_incident, text_of
 
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 

@@ -11,10 +11,10 @@ import pytest
 
 from afteraction.domain.actions import ActionItemData
 from afteraction.models import metadata
-from tests.followthrough.conftest import make_document
-from tests.followthrough.fake_github import FakeGitHub
-from tests.followthrough.fake_jira import FakeJira
-from tests.followthrough.fake_linear import FakeLinear
+from tests.factories import make_document
+from tests.usecases.fake_github import FakeGitHub
+from tests.usecases.fake_jira import FakeJira
+from tests.usecases.fake_linear import FakeLinear
 
 TOKEN = "tok-5ecret-7f1c90ab"
 WRONG = "tok-wr0ng-42de77cc"

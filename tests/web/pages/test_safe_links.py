@@ -10,7 +10,7 @@ from afteraction.core.actor import Actor
 from afteraction.documents.markdown import markdown_html
 from afteraction.reviews.sections import update_text_section
 from afteraction.timeline.service import add_event
-from tests.pages.conftest import Site, new_incident
+from tests.web.pages.conftest import Site, new_incident
 
 SYSTEM = Actor.system()
 BAD_HREF = re.compile(r"<a\b[^>]*href\s*=\s*[\"']?\s*(javascript|vbscript|data):", re.IGNORECASE)

@@ -10,7 +10,7 @@ import pytest
 from afteraction.core.errors import ConfigurationError
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.policy import Duration, Policy, add_business_days, load_policy, parse_duration
-from tests.followthrough.conftest import make_document
+from tests.factories import make_document
 
 
 def test_default_policy_follows_common_practice():

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from tests.followthrough.fake_http import Answer, FakeService, Request, json_answer
+from tests.usecases.fake_http import Answer, FakeService, Request, json_answer
 
 CREATE_INPUT = {"id", "teamId", "title", "description", "dueDate", "priority", "assigneeId", "stateId", "labelIds"}
 UPDATE_INPUT = {"title", "dueDate", "priority", "assigneeId", "stateId", "description"}

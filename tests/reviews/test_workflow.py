@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 from afteraction.domain.actions import ActionItemData
-from tests.followthrough.conftest import make_document
+from tests.factories import make_document
 
 
 def test_a_post_mortem_goes_from_draft_to_published_and_every_step_is_recorded(cli, store):

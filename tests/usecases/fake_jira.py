@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
-from tests.followthrough.fake_http import Answer, FakeService, Request, json_answer
+from tests.usecases.fake_http import Answer, FakeService, Request, json_answer
 
 PRIORITIES = {"Highest", "High", "Medium", "Low", "Lowest"}
 ISSUE_TYPES = {"Task", "Bug", "Story"}

@@ -17,11 +17,11 @@ from afteraction.reviews.sections import update_text_section
 from afteraction.timeline.service import EVENT_KINDS, add_event, list_events
 from afteraction.usecases.actions import update_action
 from afteraction.usecases.incidents import update_incident
-from tests.pages.conftest import Site, new_incident, text_of
+from tests.web.pages.conftest import Site, new_incident, text_of
 
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
-FIXTURES = Path(__file__).resolve().parents[1] / "timeline" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "timeline" / "fixtures"
 
 
 def slack_zip() -> bytes:

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from afteraction.domain.actions import ActionItemData
-from tests.followthrough.conftest import make_document
-from tests.followthrough.fake_github import FakeGitHub
+from tests.factories import make_document
+from tests.usecases.fake_github import FakeGitHub
 
 ITEMS = [
     ActionItemData(title="Validate config before push", owner="Bo Chen", due=date(2030, 4, 1), priority="P1"),

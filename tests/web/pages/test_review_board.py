@@ -20,7 +20,7 @@ from afteraction.reviews.sections import update_text_section
 from afteraction.timeline.service import add_event
 from afteraction.usecases.actions import update_action
 from afteraction.usecases.incidents import update_incident
-from tests.pages.conftest import Browser, Site, forms_of, make_site, new_incident, text_of
+from tests.web.pages.conftest import Browser, Site, forms_of, make_site, new_incident, text_of
 
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.followthrough.fake_http import Answer, FakeService, Request, json_answer
+from tests.usecases.fake_http import Answer, FakeService, Request, json_answer
 
 DOCS = "https://docs.github.com/rest"
 

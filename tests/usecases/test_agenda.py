@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from afteraction.domain.actions import ActionItemData
-from tests.followthrough.conftest import make_document
+from tests.factories import make_document
 
 
 def test_the_agenda_lists_open_items_by_owner_due_soon_done_and_reviews(cli, store):

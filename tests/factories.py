@@ -1,16 +1,13 @@
-"""Fixtures of the follow-through tests: incidents with post-mortems in a known state, and a policy file."""
+"""Documents in a known state for the tests of several areas: a post-mortem with the sections the policy needs."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
 from afteraction.core.actor import Actor
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.reviews import PostmortemDocument
-from afteraction.usecases.documents import store_document
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
@@ -56,13 +53,3 @@ def make_document(
             ),
         ],
     )
-
-
-@pytest.fixture
-def store(db):
-    """Store a post-mortem document in the test database; returns its incident id."""
-
-    def put(doc: PostmortemDocument) -> str:
-        return store_document(db, doc=doc, severities=SEVERITIES, actor=SYSTEM).incident_id
-
-    return put

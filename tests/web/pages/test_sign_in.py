@@ -14,7 +14,7 @@ from afteraction.core.errors import ConfigurationError
 from afteraction.web import create_app
 from afteraction.web.pages import create_pages
 from afteraction.web.pages.session import SESSION_COOKIE, safe_next
-from tests.pages.conftest import PASSWORD, Site, forms_of, make_site, new_incident, text_of
+from tests.web.pages.conftest import PASSWORD, Site, forms_of, make_site, new_incident, text_of
 
 
 def page_routes(app: Any) -> list[APIRoute]:

@@ -16,8 +16,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from afteraction.domain.actions import ActionItemData
 from tests.conftest import free_port
-from tests.followthrough.conftest import make_document
-from tests.followthrough.fake_http import SlackReceiver
+from tests.factories import make_document
+from tests.usecases.fake_http import SlackReceiver
 
 TODAY = "2030-04-10"
 ITEMS = [
