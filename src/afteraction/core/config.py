@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=50 * 1_048_576, ge=1024, description="Largest timeline file upload the server accepts (bytes)."
     )
     fast_read_connections: int = Field(
-        default=8,
+        default=16,
         ge=0,
         le=1000,
         description="Database connections each server process keeps for the API's fast reads (token check, "
