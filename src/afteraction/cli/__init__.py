@@ -111,7 +111,7 @@ def root(
 def _register() -> None:
     """Attach every command group to the root app."""
     # Every run imports these modules, so they import their services inside the commands: `--help` and a
-    # pre-commit `lint` must not pay for SQLAlchemy and the models (tests/test_cli_startup.py checks it).
+    # pre-commit `lint` must not pay for SQLAlchemy and the models (tests/cli/test_startup.py checks it).
     from afteraction.cli import (
         actions,
         admin,

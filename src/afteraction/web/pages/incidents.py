@@ -16,7 +16,7 @@ from afteraction.domain.incidents import INCIDENT_STATUSES, KEY_MOMENTS, KINDS, 
 from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.timeline import service as timeline
 from afteraction.timeline.importers import FORMATS, ImportOptions
-from afteraction.usecases import browse as browse_service
+from afteraction.usecases import browse
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
 from afteraction.web.deps import AppSettings, Editor, IncidentId, Viewer
@@ -51,7 +51,7 @@ def incident_list(
     """Incidents newest first, filtered and searched."""
     filters = {"q": q, "severity": severity, "status": status, "service": service_, "kind": kind, "pm": pm,
                "overdue": overdue}  # fmt: skip
-    found = browse_service.browse_incidents(
+    found = browse.browse_incidents(
         db, kind=kind, severity=severity, status=status, service=service_, postmortem_status=pm, overdue=overdue,
         text=q, limit=PAGE_SIZE + 1, offset=offset, actor=user,
     )  # fmt: skip
@@ -64,7 +64,7 @@ def incident_list(
         page_size=PAGE_SIZE,
         filters=filters,
         filtered=any(value for value in filters.values()),
-        services=browse_service.known_services(db, actor=user),
+        services=browse.known_services(db, actor=user),
         severities=settings.severities,
         statuses=INCIDENT_STATUSES,
         kinds=KINDS,
@@ -109,7 +109,7 @@ def incident_page(
     request: Request, incident_id: IncidentId, user: Viewer, db: PageDb, settings: AppSettings
 ) -> Response:
     """An incident: key moments and metrics, the timeline, links to its post-mortem."""
-    overview = browse_service.incident_overview(db, incident_id=incident_id, actor=user)
+    overview = browse.incident_overview(db, incident_id=incident_id, actor=user)
     return render(
         request,
         "incident.html",

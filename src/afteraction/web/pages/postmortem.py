@@ -18,7 +18,7 @@ from afteraction.domain.actions import ACTION_STATUSES, ACTION_TYPES, PRIORITIES
 from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData
 from afteraction.reviews import sections
 from afteraction.usecases import actions as action_usecases
-from afteraction.usecases import editor as editor_service
+from afteraction.usecases import editor
 from afteraction.web.deps import AppLintConfig, AppPolicy, Editor, IncidentId, Viewer, lint_config_of
 from afteraction.web.pages.forms import day, optional, words
 from afteraction.web.pages.rendering import environment, redirect, render
@@ -59,7 +59,7 @@ Index = Annotated[int, Form(ge=0, le=10_000)]
 
 
 def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int = 200, **editing: Any) -> Response:
-    view = editor_service.editor_view(
+    view = editor.editor_view(
         db, incident_id=incident_id, config=lint_config_of(request), today=utcnow().date(), actor=user
     )
     return render(
@@ -128,7 +128,7 @@ def _with_draft(
     from afteraction.reviews.sections import get_postmortem
 
     doc = get_postmortem(db, incident_id=incident_id, actor=user)
-    findings = editor_service.draft_findings(
+    findings = editor.draft_findings(
         doc, name=name, text=text, config=lint_config_of(request), today=utcnow().date()
     )
     return _editor(
@@ -143,7 +143,7 @@ def live_section(
 ) -> Response:
     """The preview and the lint findings of unsaved text, as an HTML fragment the editor's script shows."""
     doc = sections.get_postmortem(db, incident_id=incident_id, actor=user)
-    findings = editor_service.draft_findings(
+    findings = editor.draft_findings(
         doc, name=name, text=text.replace("\r\n", "\n"), config=config, today=utcnow().date()
     )
     html = environment().get_template("_live.html").render(preview=markdown_html(text), findings=findings)
@@ -157,7 +157,7 @@ def save_authors(
     """Replace the post-mortem's authors (comma-separated names)."""
     back = f"/incidents/{incident_id}/postmortem"
     try:
-        names = editor_service.set_authors(db, incident_id=incident_id, names=words(authors), actor=user)
+        names = editor.set_authors(db, incident_id=incident_id, names=words(authors), actor=user)
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok="Authors: " + (", ".join(names) or "none") + ".")
@@ -365,7 +365,7 @@ def add_action(
             type=optional(type), priority=optional(priority), policy=policy, actor=user,
         )  # fmt: skip
         if addresses.strip():
-            editor_service.link_action(db, action_id=item.id or "", addresses=addresses, actor=user)
+            editor.link_action(db, action_id=item.id or "", addresses=addresses, actor=user)
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok=f"Added {item.id}.")
@@ -397,7 +397,7 @@ def update_action(
         )  # fmt: skip
         item = action_usecases.update_action(db, actor=user, action_id=action_id, changes=changes).item
         if addresses is not None:
-            item = editor_service.link_action(db, action_id=item.id or action_id, addresses=addresses, actor=user)
+            item = editor.link_action(db, action_id=item.id or action_id, addresses=addresses, actor=user)
     except Conflict:
         return redirect(
             request, target, error=f"Someone changed {action_id} meanwhile, so your change was not applied. "

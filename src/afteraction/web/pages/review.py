@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from afteraction.core.errors import Conflict, InvalidInput
 from afteraction.reviews import workflow
-from afteraction.usecases import editor as editor_service
+from afteraction.usecases import editor
 from afteraction.usecases.documents import export_document
 from afteraction.usecases.incidents import get_incident
 from afteraction.web.deps import AppPolicy, AppSettings, Editor, IncidentId, Viewer
@@ -32,7 +32,7 @@ EXPORT_TYPES = {
 @router.get("/incidents/{incident_id}/review")
 def review_page(request: Request, incident_id: IncidentId, user: Viewer, db: PageDb, policy: AppPolicy) -> Response:
     """Where the post-mortem stands in review, what blocks publishing, and its history."""
-    page = editor_service.review_page(db, incident_id=incident_id, policy=policy, actor=user)
+    page = editor.review_page(db, incident_id=incident_id, policy=policy, actor=user)
     state = page.state
     return render(
         request,
