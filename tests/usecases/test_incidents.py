@@ -85,3 +85,16 @@ def test_a_change_from_an_old_version_is_refused_with_the_current_one(db):
         )  # fmt: skip
     assert raised.value.message == "INC-1 was changed meanwhile (version 2, yours 1)"
     assert raised.value.current_version == 2
+
+
+def test_an_imported_document_meets_the_same_label_rule(db):
+    from afteraction.domain.reviews import PostmortemDocument
+    from afteraction.usecases.documents import store_document
+
+    doc = PostmortemDocument(title="Imported", severity="SEV2", services=["s" * 201])
+    with pytest.raises(InvalidInput) as raised:
+        store_document(db, doc=doc, severities=SEVERITIES, actor=SYSTEM)
+    assert "a service name is 201 characters long; at most 200" in raised.value.message
+    assert store_document(
+        db, doc=doc.model_copy(update={"services": ["checkout"]}), severities=SEVERITIES, actor=SYSTEM
+    )

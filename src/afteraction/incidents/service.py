@@ -133,7 +133,7 @@ def check_title(title: str) -> str:
 
 
 def check_labels(values: Sequence[str], field: str) -> list[str]:
-    """Labels (services, teams, tags) stripped, each refused when longer than the table keeps."""
+    """Labels (services, teams, tags, categories) stripped, each refused when longer than the table keeps."""
     clean = [value.strip() for value in values if value.strip()]
     for value in clean:
         if len(value) > LABEL_MAX:
@@ -160,7 +160,8 @@ def insert_incident(session: Session, *, actor: Actor, new: NewIncident, allowed
     kind = check_choice(new.kind, KINDS, "kind")
     severity = check_severity(new.severity, kind, allowed_severities)
     title = check_title(new.title)
-    labels = {kind: check_labels(getattr(new, f"{kind}s"), kind) for kind in ("service", "team", "tag")}
+    labels = {"service": new.services, "team": new.teams, "tag": new.tags}
+    checked = {label_kind: check_labels(values, label_kind) for label_kind, values in labels.items()}
     members = [*new.members, *([actor.user_id] if actor.user_id is not None else [])]
     for attempt in range(3):
         try:
@@ -175,7 +176,7 @@ def insert_incident(session: Session, *, actor: Actor, new: NewIncident, allowed
                     extra={},
                     labels=[],
                 )
-                for label_kind, values in labels.items():
+                for label_kind, values in checked.items():
                     set_labels(incident, label_kind, values)
                 session.add(incident)
                 session.flush()
@@ -256,7 +257,7 @@ def record_document_incident(
         ("tag", doc.tags),
         ("category", doc.categories),
     ):
-        set_labels(incident, kind, values)
+        set_labels(incident, kind, check_labels(values, kind))
     session.flush()
     return incident
 

@@ -14,7 +14,7 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database, changed_meanwhile
 from afteraction.core.validation import check_choice
 from afteraction.core.visibility import visible_clause
-from afteraction.domain.incidents import INCIDENT_STATUSES, KINDS, IncidentChanges, IncidentSummary, NewIncident
+from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
 from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Incident, Person
 from afteraction.reviews.models import Postmortem, PostmortemPerson
@@ -63,9 +63,7 @@ def list_incidents(
 
     A filter value that no incident could have (an unknown kind, status or severity) is an error, not an empty list.
     """
-    kind = check_choice(kind, KINDS, "kind") if kind else kind
-    status = check_choice(status, INCIDENT_STATUSES, "status") if status else status
-    if severity and allowed_severities:
+    if severity and allowed_severities:  # kind and status are checked by incidents_query
         severity = check_choice(severity, allowed_severities, "severity")
     query = incidents.incidents_query(kind=kind, severity=severity, status=status, service=service, actor=actor)
     query = query.order_by(Incident.number.desc()).offset(offset)

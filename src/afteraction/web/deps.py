@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from afteraction.accounts import service as accounts
 from afteraction.analysis.lint import LintConfig
-from afteraction.core.actor import Actor
+from afteraction.core.actor import ROLES, Actor
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
@@ -132,7 +132,6 @@ async def database_call(request: Request, call: Callable[[], T]) -> T:
 # sign-in page).
 
 SignedIn = Callable[[Request], Awaitable[Actor]]
-ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
 
 
 def has_role(principal: Actor, role: str) -> Actor:
