@@ -85,7 +85,7 @@ def send_email(settings: Settings, message: EmailMessage) -> None:
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     login = settings.smtp_username is not None
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.tracker_timeout) as smtp:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.outbound_timeout) as smtp:
             smtp.ehlo()
             offered = smtp.has_extn("starttls")
             if settings.smtp_starttls or (settings.smtp_starttls is None and offered):
@@ -131,7 +131,7 @@ def post_slack(settings: Settings, payload: dict[str, str]) -> None:
         raise ConfigurationError("Slack is not configured: set AFTERACTION_SLACK_WEBHOOK_URL")
     client = HttpClient(
         "Slack",
-        timeout=settings.tracker_timeout,
+        timeout=settings.outbound_timeout,
         max_wait=settings.tracker_max_wait,
         auth_hint="AFTERACTION_SLACK_WEBHOOK_URL",
     )

@@ -46,7 +46,12 @@ class Settings(BaseSettings):
         default=None, description="Public URL of the afteraction web app, for links in tracker issues and reminders."
     )
     tracker: str | None = Field(default=None, description="The tracker `actions sync` uses: jira, github or linear.")
-    tracker_timeout: float = Field(default=30.0, description="Seconds to wait for one tracker or webhook request.")
+    outbound_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest time (seconds) one outbound request may take in all (tracker, Slack, SMTP): a total "
+        "deadline per answer, not per read.",
+    )
     tracker_max_wait: float = Field(default=900.0, description="Longest rate-limit wait (seconds) before giving up.")
     jira_url: str | None = Field(default=None, description="Jira Cloud site, e.g. https://example.atlassian.net.")
     jira_email: str | None = Field(default=None, description="E-mail of the Jira account the API token belongs to.")
@@ -82,6 +87,50 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(
         default=50 * 1_048_576, ge=1024, description="Largest timeline file upload the server accepts (bytes)."
+    )
+    upload_max_members: int = Field(
+        default=10_000, ge=1, description="Most files an uploaded or imported archive (a Slack export zip) may hold."
+    )
+    upload_max_member_bytes: int = Field(
+        default=64 * 1_048_576, ge=1024, description="Largest inflated size of one file in an archive (bytes)."
+    )
+    upload_max_total_bytes: int = Field(
+        default=512 * 1_048_576, ge=1024, description="Largest inflated size of all files of an archive (bytes)."
+    )
+    upload_max_ratio: int = Field(
+        default=100, ge=2, description="Largest compression ratio (inflated / compressed) of a file in an archive."
+    )
+    json_max_depth: int = Field(
+        default=200, ge=8, le=1000, description="Deepest nesting of arrays and objects a JSON file or body may have."
+    )
+    pdf_max_concurrent: int = Field(
+        default=2, ge=1, le=64, description="Most PDF exports each server process prints at once; the rest wait."
+    )
+    pdf_timeout: float = Field(default=60.0, gt=0, description="Longest time one PDF print may take (seconds).")
+    pdf_queue_seconds: float = Field(
+        default=30.0, ge=0, description="How long a PDF export waits for a free printer before the answer is 429."
+    )
+    signin_free_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one account (in the window) before each try must wait."
+    )
+    signin_address_free_failures: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address (in the window) before it must wait."
+    )
+    signin_backoff_seconds: float = Field(
+        default=2.0, gt=0, description="The first wait after too many failures; it doubles with each further one."
+    )
+    signin_max_backoff_seconds: float = Field(default=900.0, gt=0, description="The longest wait between tries.")
+    signin_window_seconds: float = Field(
+        default=900.0, gt=0, description="Failed sign-ins older than this (seconds) are forgotten."
+    )
+    password_hash_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Most password hashes each server process computes at once; the rest wait."
+    )
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Longest time (seconds) a client may take to send a request's headers."
+    )
+    body_timeout: float = Field(
+        default=60.0, gt=0, description="Longest time (seconds) a client may take to send a request's body."
     )
     fast_read_connections: int = Field(
         default=16,

@@ -92,3 +92,14 @@ class TooLarge(AfteractionError):
 
     exit_code = 2
     http_status = 413
+
+
+class TooManyRequests(AfteractionError):
+    """Too many tries or too much work at once (sign-in throttling, busy PDF printers): wait `retry_after` seconds."""
+
+    exit_code = 7
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -60,7 +60,7 @@ class GitHubTracker:
                 "Authorization": f"Bearer {settings.github_token.get_secret_value()}",
                 "X-GitHub-Api-Version": "2022-11-28",
             },
-            timeout=settings.tracker_timeout,
+            timeout=settings.outbound_timeout,
             max_wait=settings.tracker_max_wait,
             auth_hint="AFTERACTION_GITHUB_TOKEN (it needs Issues read and write on AFTERACTION_GITHUB_REPO)",
             rate_limit=github_rate_limit,

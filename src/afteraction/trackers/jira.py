@@ -71,7 +71,7 @@ class JiraTracker:
             base_url=self.site,
             headers={"Accept": "application/json"},
             auth=httpx.BasicAuth(settings.jira_email, settings.jira_token.get_secret_value()),
-            timeout=settings.tracker_timeout,
+            timeout=settings.outbound_timeout,
             max_wait=settings.tracker_max_wait,
             auth_hint="AFTERACTION_JIRA_EMAIL and AFTERACTION_JIRA_TOKEN",
             sleep=sleep,

@@ -84,7 +84,7 @@ class LinearTracker:
         self.http = HttpClient(
             "Linear",
             headers={"Authorization": settings.linear_token.get_secret_value(), "Content-Type": "application/json"},
-            timeout=settings.tracker_timeout,
+            timeout=settings.outbound_timeout,
             max_wait=settings.tracker_max_wait,
             auth_hint="AFTERACTION_LINEAR_TOKEN",
             rate_limit=linear_rate_limit,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from afteraction.core.errors import AfteractionError, Conflict, InvalidInput
+from afteraction.core.errors import AfteractionError, Conflict, InvalidInput, TooManyRequests
 
 log = logging.getLogger("afteraction.web")
 PROBLEM = "application/problem+json"
@@ -65,6 +66,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, Conflict) and exc.current_version is not None:
         extra["current_version"] = exc.current_version
         headers["ETag"] = f'"{exc.current_version}"'
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if exc.http_status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="afteraction"'
     if exc.http_status >= 500:
@@ -111,6 +114,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or a private incident the user may not see).",
         409: "Changed meanwhile: the problem carries `current_version`.",
         413: "The body or upload is larger than the limit.",
+        429: "Too many tries or too busy: wait the seconds `Retry-After` gives.",
         422: "A field is invalid: the problem names it in `field`.",
     }
     return {
