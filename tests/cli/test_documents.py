@@ -154,6 +154,27 @@ def test_a_broken_team_template_is_one_line_naming_file_and_line(cli, tmp_path, 
     assert missing.exit_code == 2 and f"template folder {tmp_path / 'nope'}: no such folder" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    ("attack", "message"),
+    [
+        ("lipsum.__globals__['os'].popen('touch MARKER').read()", "'lipsum' is undefined"),
+        (
+            "doc.model_copy.__globals__['__builtins__']['__import__']('os').system('touch MARKER')",
+            "not allowed in a template: access to attribute '__globals__' of 'method' object is unsafe",
+        ),
+    ],
+)
+def test_a_team_template_cannot_run_commands(cli, tmp_path, attack, message):
+    cli("incident", "create", "--title", "Checkout down", "--severity", "SEV2")
+    marker = tmp_path / "ran"
+    template = "# {{ doc.title }}\n{{ " + attack.replace("MARKER", str(marker)) + " }}\n"
+    (tmp_path / "postmortem.md.j2").write_text(template)
+    result = cli("export", "INC-1", "--template", str(tmp_path))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().rstrip(".") == f"error: template postmortem.md.j2:2: {message}"
+    assert not marker.exists()
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_export_pdf_prints_a_real_pdf(cli, tmp_path):
     cli("demo", "--quiet")

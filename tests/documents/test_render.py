@@ -9,8 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from afteraction.core.errors import InvalidInput
 from afteraction.documents.parse import parse_file, parse_markdown
-from afteraction.documents.render import mermaid_whys, normalise, render_html, render_json, render_markdown
+from afteraction.documents.render import (
+    mermaid_whys,
+    normalise,
+    render_html,
+    render_json,
+    render_markdown,
+    with_export_csp,
+)
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.reviews import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
@@ -216,3 +224,78 @@ def test_normalise_trims_text_and_settles_times_and_order():
     assert doc.started_at == datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
     assert [lesson.kind for lesson in doc.lessons] == ["lucky", "learned"]
     assert [(entry.text, entry.actor) for entry in doc.timeline] == [("kept", None)]
+
+
+# --- Safe exports: the CSP <meta>, links, and sandboxed team templates ------------------------------------------
+
+CSP_META = (
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; base-uri 'none'; form-action 'none'\">"
+)
+
+
+def test_html_carries_a_policy_that_runs_no_script_and_loads_nothing_as_its_first_element(doc):
+    html = render_html(doc)
+    assert html.startswith("<!DOCTYPE html>\n" + CSP_META + "\n<html")
+    assert html.count("Content-Security-Policy") == 1
+
+
+def test_a_team_html_template_gets_the_policy_and_only_safe_links(tmp_path, doc):
+    (tmp_path / "postmortem.html.j2").write_text(
+        '<img src="http://127.0.0.1:9/x.png"><h1>{{ doc.title }}</h1>\n'
+        '{% for e in doc.timeline %}<a href="{{ e.link }}">l</a><a href="{{ e.evidence }}">e</a>{% endfor %}\n',
+        encoding="utf-8",
+    )
+    bad = TimelineEntry(at=T0, text="x", link="javascript:fetch('/api/v1/tokens')", evidence=" JavaScript:alert(1)")
+    good = TimelineEntry(at=T0, text="y", link="https://ci.example/1", evidence="mailto:oncall@example.org")
+    html = render_html(doc.model_copy(update={"timeline": [bad, good]}), template_dir=tmp_path)
+    assert html.startswith(CSP_META + "\n<img")  # before anything the template loads
+    assert "javascript" not in html.lower()
+    assert '<a href="https://ci.example/1">l</a><a href="mailto:oncall@example.org">e</a>' in html
+    # The Markdown export keeps the data as written: it is a file to edit and import back, not a page.
+    (tmp_path / "postmortem.html.j2").unlink()
+    assert "javascript:fetch" in render_markdown(doc.model_copy(update={"timeline": [bad]}))
+
+
+def test_with_export_csp_adds_the_policy_once():
+    html = with_export_csp("<!doctype html><p>x</p>")
+    assert html == "<!doctype html>\n" + CSP_META + "<p>x</p>"
+    assert with_export_csp(html) == html
+    assert with_export_csp("<p>x</p>") == CSP_META + "\n<p>x</p>"
+
+
+@pytest.mark.parametrize(
+    ("template", "line", "reason"),
+    [
+        ("# {{ doc.title }}\n{{ lipsum.__globals__['os'].popen('touch MARKER').read() }}\n", 2, "undefined"),
+        ("# {{ doc.title }}\n\n{{ cycler.__init__.__globals__.os.popen('touch MARKER') }}\n", 3, "is unsafe"),
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}\n", 1, "attribute '__class__' of 'str'"),
+        ("{{ doc.__class__.__init__.__globals__ }}\n", 1, "is unsafe"),
+        ("{{ doc.model_copy.__globals__['sys'].modules['os'].system('touch MARKER') }}\n", 1, "'__globals__'"),
+        ("{% for x in joiner.__init__.__globals__ %}{% endfor %}\n", 1, "attribute '__init__'"),
+        ("{% set ns = namespace(a=1) %}{{ ns.a }}\n", 1, "'namespace' is undefined"),
+        ("{{ doc.title | attr('__class__') }}\n", 1, "attribute '__class__'"),
+    ],
+)
+def test_a_team_template_is_sandboxed_and_an_unsafe_access_is_one_line(tmp_path, monkeypatch, doc, template, line,
+                                                                      reason):  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "postmortem.md.j2").write_text(template, encoding="utf-8")
+    with pytest.raises(InvalidInput) as raised:
+        render_markdown(doc, template_dir=tmp_path)
+    message = raised.value.message
+    assert message.startswith(f"template postmortem.md.j2:{line}: ") and reason in message, message
+    assert "\n" not in message and str(tmp_path) not in message  # the server's folder is not shown
+    assert not (tmp_path / "MARKER").exists()
+
+
+def test_a_team_template_has_its_documented_variables_filters_and_globals(tmp_path, doc):
+    (tmp_path / "postmortem.md.j2").write_text(
+        "{{ doc.title }}|{{ lesson_headings['lucky'] }}|{% for i in range(2) %}{{ i }}{% endfor %}|"
+        "{{ dict(a=1).a }}|{{ doc.started_at | utc }}|{{ 'javascript:x' | safe_url }}|{{ '**b**' | md_inline }}|"
+        "{{ doc.lessons_of('learned') | map(attribute='text') | join }}\n",
+        encoding="utf-8",
+    )
+    assert render_markdown(doc, template_dir=tmp_path) == (
+        "Search was down|Where We Got Lucky|01|1|2026-03-14T10:02:00Z||<strong>b</strong>|Watch disks\n"
+    )

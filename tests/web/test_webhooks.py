@@ -173,3 +173,32 @@ def test_receivers_are_off_without_a_configured_secret(database_url: str):
         response = client.post("/api/v1/webhooks/alertmanager", json=ALERTMANAGER, params={"token": ""})
         assert response.status_code == 401 and "AFTERACTION_WEBHOOK_SECRET" in response.json()["detail"]
         assert client.post("/api/v1/webhooks/pagerduty", json=PAGERDUTY).status_code == 401
+
+
+def test_a_webhook_link_that_is_not_http_or_mailto_is_dropped_not_stored(api: Api):
+    new_incident(api, services=["checkout"])
+    grafana = json.loads(json.dumps(GRAFANA))
+    grafana["commonLabels"]["incident"] = "INC-1"
+    grafana["alerts"][0] |= {"panelURL": "javascript:fetch('/api/v1/tokens')", "generatorURL": "javascript:alert(1)"}
+    assert post(api, "grafana", grafana).json()["added"] == 1
+    alertmanager = json.loads(json.dumps(ALERTMANAGER))
+    alertmanager["alerts"][0] |= {"generatorURL": " JavaScript:alert(2)", "fingerprint": "f2"}
+    assert post(api, "alertmanager", alertmanager).json()["added"] == 1
+    fine = json.loads(json.dumps(ALERTMANAGER))
+    fine["alerts"][0] |= {"generatorURL": "https://prometheus.example/graph", "fingerprint": "f3"}
+    assert post(api, "alertmanager", fine).json()["added"] == 1
+    links = sorted(str(event["link"]) for event in timeline(api))
+    assert links == ["None", "None", "https://prometheus.example/graph"]
+
+
+def test_a_webhook_body_nested_too_deep_is_422_naming_the_setting(api: Api):
+    deep = b'{"alerts": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    answer = api.client.post(
+        "/api/v1/webhooks/alertmanager", content=deep, headers={"X-Afteraction-Token": WEBHOOK_SECRET}
+    )
+    assert answer.status_code == 422, answer.text
+    assert "AFTERACTION_JSON_MAX_DEPTH" in answer.json()["detail"]
+    surrogate = api.client.post(
+        "/api/v1/webhooks/grafana", content=b'{"alerts": ["\\ud800"]}', headers={"X-Afteraction-Token": WEBHOOK_SECRET}
+    )
+    assert surrogate.status_code == 422

@@ -37,6 +37,7 @@ def import_command(
             paths=paths,
             severities=state.settings.severities,
             progress=lambda _p: progress.advance(task),
+            json_max_depth=state.settings.json_max_depth,
             actor=actor_of(ctx),
         )
     if as_json:
@@ -73,6 +74,7 @@ def export_command(
     ] = None,
 ) -> None:
     """Export a post-mortem as Markdown, HTML, PDF or JSON."""
+    from afteraction.documents.pdf import Printer
     from afteraction.usecases import documents as service
 
     state = state_of(ctx)
@@ -82,6 +84,7 @@ def export_command(
         incident_id=incident_id,
         fmt=fmt,
         template_dir=template or state.settings.template_dir,
+        printer=Printer.from_settings(state.settings),
     )
     if output is not None:
         write_file(output, content)

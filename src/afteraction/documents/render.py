@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from afteraction.core.errors import InvalidInput
 from afteraction.documents.lenient import escape_cell, jsonable
@@ -45,6 +47,14 @@ TIMELINE_COLUMNS: tuple[str, ...] = ("Time", "Event", "Source", "Actor", "Kind",
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME_FIELDS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 _LIST_FIELDS = ("services", "teams", "tags", "categories", "authors", "reviewers")
+# HTML exports run no script and load nothing: only inline styles and images embedded as data: URLs. The same policy
+# is a <meta> in the page (so a saved file opened later is safe too) and, with frame-ancestors, the API's header.
+EXPORT_CSP_META = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+EXPORT_CSP = EXPORT_CSP_META + "; frame-ancestors 'none'"
+CSP_META_TAG = f'<meta http-equiv="Content-Security-Policy" content="{EXPORT_CSP_META}">'
+# What a team template may use besides its variables: Jinja's range and dict, not lipsum, cycler, joiner, namespace.
+TEMPLATE_GLOBALS = frozenset({"range", "dict"})
+_DOCTYPE = re.compile(r"\A\ufeff?\s*<!doctype[^>]*>", re.IGNORECASE)
 _NEWLINES = re.compile(r"\r\n?")
 _LINE_BREAK = re.compile(r"[ \t]*\n\s*")
 
@@ -321,13 +331,15 @@ def mermaid_whys(doc: PostmortemDocument) -> str:
 
 
 @lru_cache(maxsize=16)
-def _environment(template_dir: Path | None) -> Environment:
+def _environment(template_dir: Path | None) -> SandboxedEnvironment:
+    """The templates' environment: sandboxed (no attribute starting with `_`, no unsafe call), with only the
+    documented filters and globals."""
     loaders: list[Any] = [PackageLoader("afteraction", "documents/templates")]
     if template_dir is not None:
         if not template_dir.is_dir():
             raise InvalidInput(f"template folder {template_dir}: no such folder")
         loaders.insert(0, FileSystemLoader(template_dir))
-    env = Environment(
+    env = SandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=lambda name: name is not None and ".html" in name,
         trim_blocks=True,
@@ -335,6 +347,8 @@ def _environment(template_dir: Path | None) -> Environment:
         keep_trailing_newline=True,
         undefined=StrictUndefined,
     )
+    for name in set(env.globals) - TEMPLATE_GLOBALS:
+        del env.globals[name]
     env.filters["md"] = markdown_html
     env.filters["md_inline"] = markdown_inline
     env.filters["safe_url"] = safe_url
@@ -343,18 +357,28 @@ def _environment(template_dir: Path | None) -> Environment:
     return env
 
 
+def _template_name(filename: str, template_dir: Path | None) -> str:
+    """A template file as its name in the template folder (never the server's path to it)."""
+    path = Path(filename)
+    if template_dir is not None and path.is_relative_to(template_dir):
+        return path.relative_to(template_dir).as_posix()
+    return path.name
+
+
 def _render(template_dir: Path | None, name: str, **context: Any) -> str:
-    """Render one template; a team template's mistake is an error naming its file and line, not a traceback."""
+    """Render one template; a team template's mistake or unsafe access is one line naming its file and line."""
     try:
         return _environment(template_dir).get_template(name).render(**context)
     except TemplateError as error:
-        where = getattr(error, "filename", None) or name
+        where = getattr(error, "name", None) or name
         line = getattr(error, "lineno", None)
         if line is None:  # an error while rendering: Jinja puts the template's own line in the traceback
-            frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(name)]
-            where, line = (frames[-1].filename, frames[-1].lineno) if frames else (where, None)
+            frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.endswith(".py")]
+            if frames:
+                where, line = _template_name(frames[-1].filename, template_dir), frames[-1].lineno
         located = f"{where}:{line}" if line else where
-        raise InvalidInput(f"template {located}: {error.message or error}") from error
+        unsafe = "not allowed in a template: " if isinstance(error, SecurityError) else ""
+        raise InvalidInput(f"template {located}: {unsafe}{error.message or error}") from None
 
 
 def render_markdown(doc: PostmortemDocument, *, template_dir: Path | None = None) -> str:
@@ -391,10 +415,31 @@ def _metrics(doc: PostmortemDocument) -> list[tuple[str, str]]:
     ]
 
 
+def with_export_csp(html: str) -> str:
+    """The page with the export Content-Security-Policy as its first element (after the doctype), whatever its
+    template holds: no script, no request, only inline styles and data: images."""
+    found = _DOCTYPE.match(html)
+    head, rest = (html[: found.end()], html[found.end() :]) if found else ("", html)
+    if rest.lstrip().startswith(CSP_META_TAG):
+        return html
+    return f"{head}\n{CSP_META_TAG}{rest}" if head else f"{CSP_META_TAG}\n{rest}"
+
+
+def _safe_links(doc: PostmortemDocument) -> PostmortemDocument:
+    """The document with every event link and evidence an http(s) or mailto URL, or none: a template that puts
+    them in an href unfiltered links nowhere else."""
+    timeline = [
+        entry.model_copy(update={"link": safe_url(entry.link) or None, "evidence": safe_url(entry.evidence) or None})
+        for entry in doc.timeline
+    ]
+    return doc.model_copy(update={"timeline": timeline})
+
+
 def render_html(doc: PostmortemDocument, *, template_dir: Path | None = None) -> str:
-    """The document as one self-contained, styled HTML page (no scripts, no external resources)."""
-    doc = normalise(doc)
-    return _render(
+    """The document as one self-contained, styled HTML page: no script, no external resource, links only http(s)
+    and mailto, and a Content-Security-Policy <meta> that keeps it so even for a team template."""
+    doc = _safe_links(normalise(doc))
+    html = _render(
         template_dir,
         HTML_TEMPLATE,
         doc=doc,
@@ -405,6 +450,7 @@ def render_html(doc: PostmortemDocument, *, template_dir: Path | None = None) ->
         show_actor=any(entry.actor for entry in doc.timeline),
         mermaid=mermaid_whys(doc) if doc.whys else "",
     )
+    return with_export_csp(html)
 
 
 def render_json(doc: PostmortemDocument) -> str:

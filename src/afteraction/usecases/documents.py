@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +35,9 @@ from afteraction.incidents.service import (
 from afteraction.insights.search import refresh_search_index
 from afteraction.reviews.document import load_document, save_postmortem
 from afteraction.timeline.service import replace_timeline
+
+if TYPE_CHECKING:
+    from afteraction.documents.pdf import Printer
 
 _INC = re.compile(r"^INC-(\d+)$", re.IGNORECASE)
 EXPORT_FORMATS: tuple[str, ...] = ("md", "html", "json", "pdf")
@@ -168,17 +172,19 @@ def import_files(
     paths: Sequence[Path],
     severities: Sequence[str],
     progress: Callable[[Path], None] | None = None,
+    json_max_depth: int | None = None,
     actor: Actor,
 ) -> ImportReport:
     """Import Markdown post-mortems: every file is parsed first, then all are written in one transaction (none when
-    one names an incident the actor may not see: NotFound)."""
+    one names an incident the actor may not see: NotFound). JSON files nest at most `json_max_depth` deep
+    (AFTERACTION_JSON_MAX_DEPTH; default: its default)."""
     from afteraction.documents.parse import parse_file
 
     docs: list[tuple[Path, PostmortemDocument]] = []
     for path in paths:
         if not path.is_file():
             raise InvalidInput(f"{path}: no such file")
-        docs.append((path, parse_file(path)))
+        docs.append((path, parse_file(path, max_depth=json_max_depth)))
         if progress:
             progress(path)
     report = ImportReport()
@@ -210,9 +216,14 @@ def export_document(
     fmt: str,
     template_dir: Path | None = None,
     browser: str | None = None,
+    printer: Printer | None = None,
     actor: Actor,
 ) -> str | bytes:
-    """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes."""
+    """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes.
+
+    HTML (and the PDF printed from it) runs no script and loads nothing; a PDF is printed by `printer` (its browser,
+    time limit and cap on prints at once; by default `browser` with the default limits).
+    """
     from afteraction.documents import pdf, render
 
     fmt = check_choice(fmt, EXPORT_FORMATS, "format")
@@ -223,4 +234,5 @@ def export_document(
         return render.render_html(doc, template_dir=template_dir)
     if fmt == "json":
         return render.render_json(doc)
-    return pdf.html_to_pdf(render.render_html(doc, template_dir=template_dir), browser=browser)
+    html = render.render_html(doc, template_dir=template_dir)
+    return pdf.html_to_pdf(html, printer=printer or pdf.Printer(browser=browser))

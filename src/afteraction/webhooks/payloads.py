@@ -1,16 +1,22 @@
-"""Webhook payloads of Alertmanager, Grafana, Opsgenie and PagerDuty (v3): their events, and what names the incident."""
+"""Webhook payloads of Alertmanager, Grafana, Opsgenie and PagerDuty (v3): their events, and what names the incident.
+
+A body is parsed with the one JSON rule (core/safejson: a depth limit, no lone surrogates, no NUL), and an event's
+link is kept only when it is http(s) or mailto (documents/markdown.safe_url): a `javascript:` panel or generator URL
+is dropped, never stored.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from afteraction.core import safejson
 from afteraction.core.errors import InvalidInput
+from afteraction.documents.markdown import safe_url
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import read_events
 from afteraction.timeline.importers._base import ENTRY_ERRORS, obj, text_of
@@ -47,27 +53,33 @@ class Delivery:
     service: str | None = None
 
 
-def parse_json(body: bytes, receiver: str) -> Any:
-    """The JSON of a webhook body, or InvalidInput."""
+def parse_json(body: bytes, receiver: str, *, max_depth: int) -> Any:
+    """The JSON of a webhook body, or InvalidInput (not JSON, or nested deeper than `max_depth`)."""
     try:
-        return json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{receiver} webhook: the body is not JSON ({exc})", field="body") from None
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{receiver} webhook: the body is not UTF-8 JSON ({exc.reason})", field="body") from None
+    return safejson.loads(text, max_depth=max_depth, source=f"{receiver} webhook body")
 
 
-def parse(receiver: str, body: bytes) -> Delivery:
-    """The events and hints of a webhook body from one of the RECEIVERS."""
-    payload = parse_json(body, receiver)
+def parse(receiver: str, body: bytes, *, max_depth: int) -> Delivery:
+    """The events and hints of a webhook body from one of the RECEIVERS; `max_depth` is the deepest JSON nesting
+    allowed (AFTERACTION_JSON_MAX_DEPTH). Links that are not http(s) or mailto are dropped."""
+    payload = parse_json(body, receiver, max_depth=max_depth)
     if not isinstance(payload, dict):
         raise InvalidInput(f"{receiver} webhook: expected a JSON object", field="body")
     try:
         if receiver in ("alertmanager", "grafana"):
-            return _alerts(payload, receiver)
-        if receiver == "opsgenie":
-            return _opsgenie(payload, body)
-        return _pagerduty(payload)
+            delivery = _alerts(payload, receiver)
+        elif receiver == "opsgenie":
+            delivery = _opsgenie(payload, body)
+        else:
+            delivery = _pagerduty(payload)
     except ENTRY_ERRORS as exc:
         raise InvalidInput(f"{receiver} webhook: {exc}", field="body") from None
+    for event in delivery.events:
+        event.link = safe_url(event.link) or None
+    return delivery
 
 
 def _labelled(payload: dict[str, Any], key: str) -> str | None:

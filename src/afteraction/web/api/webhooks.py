@@ -57,8 +57,8 @@ def _given_secret(request: Request, token: str | None) -> str | None:
     return token
 
 
-def _apply(db: Database, receiver: str, body: bytes, incident: str | None) -> WebhookResult:
-    delivery = payloads.parse(receiver, body)
+def _apply(db: Database, receiver: str, body: bytes, incident: str | None, max_depth: int) -> WebhookResult:
+    delivery = payloads.parse(receiver, body, max_depth=max_depth)
     if incident:
         delivery.incident_ref = incident
     result = apply_delivery(db, receiver=receiver, body=body, delivery=delivery, actor=Actor.system("webhook"))
@@ -72,9 +72,11 @@ def _apply(db: Database, receiver: str, body: bytes, incident: str | None) -> We
     )
 
 
-async def _deliver(receiver: str, body: bytes, response: Response, db: Database, incident: str | None) -> WebhookResult:
+async def _deliver(
+    receiver: str, body: bytes, response: Response, db: Database, incident: str | None, settings: Settings
+) -> WebhookResult:
     """Apply an authenticated delivery; 202 when no incident matched it."""
-    result = await run_in_threadpool(_apply, db, receiver, body, incident)
+    result = await run_in_threadpool(_apply, db, receiver, body, incident, settings.json_max_depth)
     if not result.matched:
         response.status_code = status.HTTP_202_ACCEPTED
     return result
@@ -88,7 +90,7 @@ async def _shared(
         raise NotAuthenticated(f"the {receiver} webhook is off: set AFTERACTION_WEBHOOK_SECRET on the server")
     if not payloads.shared_secret_ok(_given_secret(request, token), settings.webhook_secret.get_secret_value()):
         raise NotAuthenticated(f"the {receiver} webhook needs the shared secret (header, basic auth or ?token=)")
-    return await _deliver(receiver, await request.body(), response, db, incident)
+    return await _deliver(receiver, await request.body(), response, db, incident, settings)
 
 
 _RESPONSES: dict[int | str, dict[str, object]] = {202: {"description": "Accepted, but no incident matched."}}
@@ -137,4 +139,4 @@ async def pagerduty(
     body = await request.body()
     if not payloads.pagerduty_signature_ok(body, signature, secrets):
         raise NotAuthenticated("the X-PagerDuty-Signature does not match the body")
-    return await _deliver("pagerduty", body, response, db, incident)
+    return await _deliver("pagerduty", body, response, db, incident, settings)
