@@ -210,5 +210,5 @@ def test_zip_that_is_not_a_slack_export(tmp_path: Path) -> None:
 def test_a_file_that_is_no_zip_at_all(tmp_path: Path) -> None:
     path = tmp_path / "export.zip"
     path.write_text("not a zip")
-    with pytest.raises(InvalidInput, match="not a Slack export folder or zip"):
+    with pytest.raises(InvalidInput, match=r"export\.zip: not a zip archive"):
         slack(path)

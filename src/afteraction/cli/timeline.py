@@ -15,7 +15,7 @@ from afteraction.cli.output import console, error_console, fmt_time, print_json,
 from afteraction.cli.params import parse_time
 from afteraction.core.errors import InvalidInput
 from afteraction.domain.incidents import TimelineEntry
-from afteraction.timeline.importers import FORMATS, ImportOptions
+from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
 
 app = typer.Typer(help="Build and read an incident's timeline.", no_args_is_help=True)
 
@@ -123,7 +123,9 @@ def import_(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Import events from a source file into the timeline; importing the same events again adds nothing."""
+    """Import events from a source file into the timeline; importing the same events again adds nothing.
+
+    A zip is read within the AFTERACTION_UPLOAD_MAX_* limits and JSON within AFTERACTION_JSON_MAX_DEPTH."""
     from afteraction.timeline import service
 
     options = ImportOptions(
@@ -133,6 +135,7 @@ def import_(
         deploy_ref_pattern=deploy_ref,
         column_map=_column_map(column_map),
         tz=tz,
+        limits=ImportLimits.from_settings(state_of(ctx).settings),
     )
     err = error_console()
     with Progress(

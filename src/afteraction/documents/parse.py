@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from afteraction.core import safejson
+from afteraction.core.config import Settings
 from afteraction.core.errors import InvalidInput
 from afteraction.documents.lenient import (
     Block,
@@ -673,13 +675,38 @@ def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
     return PostmortemDocument(**reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings)
 
 
-def parse_json(text: str, *, path: str = "<text>") -> PostmortemDocument:
-    """Read a post-mortem from the JSON that `export --format json` writes."""
+def default_json_depth() -> int:
+    """The default of AFTERACTION_JSON_MAX_DEPTH (from the Settings class, never the environment)."""
+    value = Settings.model_fields["json_max_depth"].default
+    assert isinstance(value, int)
+    return value
+
+
+def _too_deep(refused: InvalidInput, path: str, max_depth: int) -> bool:
+    return refused.message == safejson.too_deep(path, max_depth).message
+
+
+def load_json(text: str, *, path: str, max_depth: int) -> Any:
+    """JSON text by the one rule (core/safejson: a depth limit, no lone surrogates, NULs removed); a fault is one line
+    naming the file and line, and JSON nested deeper than `max_depth` names AFTERACTION_JSON_MAX_DEPTH."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInput(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from error
-    return _from_json(data, path)
+        return safejson.loads(text, max_depth=max_depth, source=path)
+    except InvalidInput as refused:
+        if _too_deep(refused, path, max_depth):
+            raise
+        try:
+            json.loads(text)  # only for the line of the fault, which orjson does not name as plainly
+        except json.JSONDecodeError as error:
+            raise InvalidInput(f"{path}:{error.lineno}: not valid JSON: {error.msg}") from None
+        except RecursionError:
+            raise safejson.too_deep(path, max_depth) from None
+        raise  # JSON to the standard parser, but not by the rule (a lone surrogate, NaN)
+
+
+def parse_json(text: str, *, path: str = "<text>", max_depth: int | None = None) -> PostmortemDocument:
+    """Read a post-mortem from the JSON that `export --format json` writes, nested at most `max_depth` deep
+    (default: AFTERACTION_JSON_MAX_DEPTH's default)."""
+    return _from_json(load_json(text, path=path, max_depth=max_depth or default_json_depth()), path)
 
 
 def _from_json(data: Any, path: str) -> PostmortemDocument:
@@ -706,19 +733,25 @@ def read_text(path: Path) -> str:
         raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from error
 
 
-def parse_file(path: Path) -> PostmortemDocument:
+def parse_file(path: Path, *, max_depth: int | None = None) -> PostmortemDocument:
     """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark.
 
-    A `.json` file, or any file that holds one JSON object, is read as `export --format json` wrote it.
+    A `.json` file, or any file that holds one JSON object, is read as `export --format json` wrote it, nested at most
+    `max_depth` deep (default: AFTERACTION_JSON_MAX_DEPTH's default).
     """
+    depth = max_depth or default_json_depth()
     text = read_text(path)
     if not text.strip():
         raise InvalidInput(f"{path}: empty file: no post-mortem in it")
     if path.suffix.lower() == ".json":
-        return parse_json(text, path=str(path))
+        return parse_json(text, path=str(path), max_depth=depth)
     if text.lstrip().startswith("{"):
-        with contextlib.suppress(json.JSONDecodeError):
-            data = json.loads(text)
-            if isinstance(data, dict):
-                return _from_json(data, str(path))
+        try:
+            data = safejson.loads(text, max_depth=depth, source=str(path))
+        except InvalidInput as refused:
+            if _too_deep(refused, str(path), depth):
+                raise
+            data = None  # not JSON: Markdown that starts with a brace
+        if isinstance(data, dict):
+            return _from_json(data, str(path))
     return parse_markdown(text, path=str(path))

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from afteraction.core.errors import AfteractionError, InvalidInput
+from afteraction.core.errors import AfteractionError, InvalidInput, TooLarge
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import ImportOptions, read_events
 
@@ -28,6 +28,8 @@ BATCH = 5000  # rows
 BATCH_VALUES = BATCH * ROW_VALUES
 # Below this much input, starting a worker costs more than it saves.
 WORKER_THRESHOLD_BYTES = 8 * 1024 * 1024
+# The errors a worker's refusal is raised again as in the parent (by name); any other is InvalidInput.
+_WORKER_ERRORS: dict[str, type[InvalidInput] | type[TooLarge]] = {"InvalidInput": InvalidInput, "TooLarge": TooLarge}
 
 
 def sqlite_time(value: datetime) -> str:
@@ -97,9 +99,9 @@ def _produce(sender: Any, path: Path, fmt: str, options: ImportOptions, sqlite: 
             sender.send_bytes(marshal.dumps(batch))
         sender.send_bytes(b"")
     except AfteractionError as exc:
-        sender.send_bytes(b"E" + exc.message.encode())
+        sender.send_bytes(b"E" + f"{type(exc).__name__}\n{exc.message}".encode())
     except Exception as exc:  # the parent re-raises it as one line; the worker must not die silently
-        sender.send_bytes(b"E" + f"{path}: {type(exc).__name__}: {exc}".encode())
+        sender.send_bytes(b"E" + f"InvalidInput\n{path}: {type(exc).__name__}: {exc}".encode())
     finally:
         sender.close()
 
@@ -120,7 +122,8 @@ def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> 
             if not message:
                 return
             if message[:1] == b"E":
-                raise InvalidInput(message[1:].decode())
+                kind, _, text = message[1:].decode().partition("\n")
+                raise _WORKER_ERRORS.get(kind, InvalidInput)(text)
             yield marshal.loads(message)
     finally:
         receiver.close()

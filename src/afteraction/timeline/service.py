@@ -198,14 +198,15 @@ def import_timeline(
     """Import a source file's events into an incident's timeline in one transaction; re-importing adds nothing."""
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
+    options = options or ImportOptions()
     if fmt == "auto":
-        fmt = detect_format(path)
+        fmt = detect_format(path, options.limits)
     elif fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}: expected auto or one of {', '.join(FORMATS)}", field="format")
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         sqlite = session.connection().dialect.name == "sqlite"
-        batches = import_batches(path, fmt, options or ImportOptions(), sqlite=sqlite)
+        batches = import_batches(path, fmt, options, sqlite=sqlite)
         read, added = insert_batches(session, incident.id, batches, progress)
         return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
 

@@ -22,9 +22,9 @@ from afteraction.timeline.importers import (
     slack,
     tabular,
 )
-from afteraction.timeline.importers._base import ImportOptions, first_record
+from afteraction.timeline.importers._base import ImportLimits, ImportOptions, first_record
 
-__all__ = ["FORMATS", "ImportOptions", "detect_format", "read_events"]
+__all__ = ["FORMATS", "ImportLimits", "ImportOptions", "detect_format", "read_events"]
 
 FORMATS: tuple[str, ...] = (
     "slack",
@@ -69,8 +69,10 @@ def _cannot_tell(path: Path, reason: str) -> InvalidInput:
     )
 
 
-def detect_format(path: Path) -> str:
-    """The format of a file or folder, recognised from its content (never its name), for `--format auto`."""
+def detect_format(path: Path, limits: ImportLimits | None = None) -> str:
+    """The format of a file or folder, recognised from its content (never its name), for `--format auto`; JSON is
+    read within `limits` (default: the settings' defaults)."""
+    limits = limits or ImportLimits()
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
     if path.is_dir():
@@ -83,7 +85,7 @@ def detect_format(path: Path) -> str:
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if head.startswith(b"PK\x03\x04") or zipfile.is_zipfile(path):
-        if slack.is_export(path):
+        if slack.is_export(path, limits):
             return "slack"
         raise _cannot_tell(path, "a zip that is not a Slack export")
     try:
@@ -94,7 +96,7 @@ def detect_format(path: Path) -> str:
     if not stripped:
         raise InvalidInput(f"{path}: the file is empty")
     if stripped[0] in "{[":
-        return _json_format(path)
+        return _json_format(path, limits.json_max_depth)
     if git.matches_text(stripped):
         return "git"
     lines = stripped.splitlines()[:2]
@@ -110,8 +112,8 @@ def detect_format(path: Path) -> str:
     raise _cannot_tell(path, "text that is neither JSON, git log nor CSV")
 
 
-def _json_format(path: Path) -> str:
-    doc = first_record(path)
+def _json_format(path: Path, max_depth: int) -> str:
+    doc = first_record(path, max_depth)
     for name, sniff in _JSON_SNIFFERS:
         if sniff(doc):
             return name
@@ -129,6 +131,7 @@ def read_events(path: Path, fmt: str = "auto", options: ImportOptions | None = N
         raise InvalidInput(f"unknown format {fmt!r}; accepted formats: auto, {', '.join(FORMATS)}", field="format")
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
+    options = options or ImportOptions()
     if fmt == "auto":
-        fmt = detect_format(path)
-    return _READERS[fmt](path, options or ImportOptions())
+        fmt = detect_format(path, options.limits)
+    return _READERS[fmt](path, options)

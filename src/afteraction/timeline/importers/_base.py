@@ -2,17 +2,48 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from afteraction.core import safejson
+from afteraction.core.config import Settings
 from afteraction.core.errors import InvalidInput
 from afteraction.timeline.timeparse import TimestampError
+
+
+def _setting_default(name: str) -> int:
+    """The default of an integer setting, from the Settings class (never the environment)."""
+    value = Settings.model_fields[name].default
+    assert isinstance(value, int)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLimits:
+    """How much an import may read: archive members (count, each one's and all inflated bytes, compression ratio) and
+    JSON nesting. Each face builds them from its Settings; the defaults are the settings' defaults."""
+
+    max_members: int = field(default_factory=lambda: _setting_default("upload_max_members"))
+    max_member_bytes: int = field(default_factory=lambda: _setting_default("upload_max_member_bytes"))
+    max_total_bytes: int = field(default_factory=lambda: _setting_default("upload_max_total_bytes"))
+    max_ratio: int = field(default_factory=lambda: _setting_default("upload_max_ratio"))
+    json_max_depth: int = field(default_factory=lambda: _setting_default("json_max_depth"))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ImportLimits:
+        """The limits the settings AFTERACTION_UPLOAD_MAX_* and AFTERACTION_JSON_MAX_DEPTH set."""
+        return cls(
+            max_members=settings.upload_max_members,
+            max_member_bytes=settings.upload_max_member_bytes,
+            max_total_bytes=settings.upload_max_total_bytes,
+            max_ratio=settings.upload_max_ratio,
+            json_max_depth=settings.json_max_depth,
+        )
 
 
 @dataclass(slots=True)
@@ -25,6 +56,7 @@ class ImportOptions:
     deploy_ref_pattern: str | None = None  # a regex; a commit whose ref decoration matches is a deploy
     column_map: dict[str, str] | None = None  # csv/jsonl: {"at": "timestamp", "text": "message", ...}
     tz: str | None = None  # the zone of times written without an offset
+    limits: ImportLimits = field(default_factory=ImportLimits)  # archive sizes and JSON depth
 
 
 class EntryError(Exception):
@@ -77,45 +109,56 @@ def time_field(record: dict[str, Any], key: str, parse: Callable[[Any], datetime
         raise EntryError(f"{key!r}: {exc}") from None
 
 
-def load_json(path: Path) -> Any:
+def load_json(path: Path, max_depth: int) -> Any:
     """A whole JSON file, or an InvalidInput naming the line where it breaks."""
     label = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"{label}: cannot be read ({exc.strerror or exc})") from None
-    return parse_json_bytes(data, label)
+    return parse_json_bytes(data, label, max_depth)
 
 
-def fast_loads(text: str) -> Any:
-    """JSON text parsed by orjson (several times faster on large exports), else by the standard library."""
+def parse_json_bytes(data: bytes | bytearray, label: str, max_depth: int) -> Any:
+    """JSON from bytes by the one rule (core/safejson: orjson, the depth limit, no lone surrogates, NULs removed);
+    non-UTF-8, empty, malformed and over-deep text are reported as InvalidInput naming the file and line."""
+    body = data[3:] if data[:3] == codecs.BOM_UTF8 else data
     try:
-        return orjson.loads(text)
-    except ValueError:
-        # The standard parser accepts what orjson refuses (NaN, integers over 64 bits) and names the line of a fault.
-        return json.loads(text)
+        return safejson.loads(body, max_depth=max_depth, source=label)
+    except InvalidInput as exc:
+        raise _json_fault(bytes(body), label, max_depth, exc) from None
 
 
-def parse_json_bytes(data: bytes, label: str) -> Any:
-    """JSON from bytes, with non-UTF-8 and malformed text reported as InvalidInput."""
+def _too_deep(exc: InvalidInput, label: str, max_depth: int) -> bool:
+    return exc.message == safejson.too_deep(label, max_depth).message
+
+
+def _json_fault(data: bytes, label: str, max_depth: int, refused: InvalidInput) -> InvalidInput:
+    """The clearest line for JSON safejson refused: where the text stops being UTF-8 or JSON (with the line)."""
+    if _too_deep(refused, label, max_depth):
+        return refused
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InvalidInput(f"{label}: line {line}: not UTF-8 text") from None
+        return InvalidInput(f"{label}: line {line}: not UTF-8 text")
     if not text.strip():
-        raise InvalidInput(f"{label}: the file is empty")
+        return InvalidInput(f"{label}: the file is empty")
     try:
-        return fast_loads(text)
+        json.loads(text)
     except json.JSONDecodeError as exc:
         # A parse that ran off the end, or a string never closed, is what a cut-off file looks like.
         truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         hint = " (truncated?)" if truncated else ""
-        raise InvalidInput(f"{label}: line {exc.lineno}: not valid JSON: {exc.msg}{hint}") from None
+        return InvalidInput(f"{label}: line {exc.lineno}: not valid JSON: {exc.msg}{hint}")
+    except RecursionError:
+        return safejson.too_deep(label, max_depth)
+    return refused  # JSON to the standard parser, but not by the rule (a lone surrogate, NaN, a 65-bit integer)
 
 
-def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
-    """Each JSON document of a file, with where it is: a single document, an array's entries, or JSON Lines."""
+def iter_records(path: Path, max_depth: int) -> Iterator[tuple[str, Any]]:
+    """Each JSON document of a file, with where it is: a single document, an array's entries, or JSON Lines; each
+    document parsed by the one rule with `max_depth` (AFTERACTION_JSON_MAX_DEPTH)."""
     label = str(path)
     number = 0
     try:
@@ -129,9 +172,9 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
             if first is None:
                 raise InvalidInput(f"{label}: the file is empty")
             try:
-                head = json.loads(first)
-            except ValueError:
-                head = _NOT_JSON
+                head = _json_line(first, number, label, max_depth)
+            except _NotJsonText:
+                head = _NOT_JSON  # the first line of a document spread over lines
             if head is not _NOT_JSON:
                 # One complete document on the first line: JSON Lines, read line by line to stay small.
                 head_line = number
@@ -145,16 +188,15 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
                     yield from _spread("", head)  # a one-line JSON file is one document, not JSON Lines
                     return
                 yield from _spread(f"line {head_line}", head)
-                yield from _spread(f"line {number}", _json_line(second, number, label))
-                loads = fast_loads
+                yield from _spread(f"line {number}", _json_line(second, number, label, max_depth))
                 for line in stream:
                     number += 1
                     try:
-                        doc = loads(line)
-                    except ValueError:
+                        doc = safejson.loads(line, max_depth=max_depth, source=label)
+                    except InvalidInput:
                         if not line.strip():
                             continue
-                        doc = _json_line(line, number, label)
+                        doc = _json_line(line, number, label, max_depth)
                     if isinstance(doc, list):
                         yield from _spread(f"line {number}", doc)
                     else:
@@ -164,7 +206,7 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
         raise InvalidInput(f"{label}: line {number + 1}: not UTF-8 text") from None
     except OSError as exc:
         raise InvalidInput(f"{label}: cannot be read ({exc.strerror or exc})") from None
-    document = load_json(path)
+    document = load_json(path, max_depth)
     if isinstance(document, list):
         for index, item in enumerate(document, start=1):
             yield f"entry {index}", item
@@ -175,11 +217,25 @@ def iter_records(path: Path) -> Iterator[tuple[str, Any]]:
 _NOT_JSON = object()
 
 
-def _json_line(line: str, number: int, label: str) -> Any:
+class _NotJsonText(InvalidInput):
+    """A line that is not JSON text at all (as opposed to JSON the rule refuses)."""
+
+
+def _json_line(line: str, number: int, label: str, max_depth: int) -> Any:
+    """One line of JSON Lines by the rule, or an InvalidInput naming the line."""
+    where = f"{label}: line {number}"
     try:
-        return json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{label}: line {number}: not valid JSON: {exc.msg}") from None
+        return safejson.loads(line, max_depth=max_depth, source=where)
+    except InvalidInput as exc:
+        if _too_deep(exc, where, max_depth):
+            raise
+        try:
+            json.loads(line)
+        except json.JSONDecodeError as fault:
+            raise _NotJsonText(f"{where}: not valid JSON: {fault.msg}") from None
+        except RecursionError:
+            raise safejson.too_deep(where, max_depth) from None
+        raise  # JSON to the standard parser, but not by the rule (a lone surrogate, NaN, a 65-bit integer)
 
 
 def _spread(where: str, doc: Any) -> Iterator[tuple[str, Any]]:
@@ -190,8 +246,8 @@ def _spread(where: str, doc: Any) -> Iterator[tuple[str, Any]]:
         yield where, doc
 
 
-def first_record(path: Path) -> Any:
+def first_record(path: Path, max_depth: int) -> Any:
     """The first JSON document of a file (for format detection), or None when it holds none."""
-    for _where, doc in iter_records(path):
+    for _where, doc in iter_records(path, max_depth):
         return doc
     return None

@@ -35,14 +35,15 @@ def matches(doc: Any) -> bool:
 
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Alert and resolve events from one payload, a JSON array of payloads, or JSON Lines of payloads."""
-    return read_payloads(path, FORMAT)
+    return read_payloads(path, FORMAT, options.limits.json_max_depth)
 
 
-def read_payloads(path: Path, source: str) -> Iterator[ImportedEvent]:
-    """Events of every payload in the file, each alert's firing and resolution emitted once."""
+def read_payloads(path: Path, source: str, max_depth: int) -> Iterator[ImportedEvent]:
+    """Events of every payload in the file (JSON nested at most `max_depth` deep), each alert's firing and resolution
+    emitted once."""
     label = str(path)
     seen: set[str] = set()
-    for where, payload in iter_records(path):
+    for where, payload in iter_records(path, max_depth):
         try:
             events = payload_events(payload, source, seen)
         except ENTRY_ERRORS as exc:

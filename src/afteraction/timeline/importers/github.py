@@ -49,7 +49,7 @@ def _is_status(doc: dict[str, Any]) -> bool:
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Deploy, rollback, status, change and note events at the times GitHub recorded."""
     label = str(path)
-    for where, doc in iter_records(path):
+    for where, doc in iter_records(path, options.limits.json_max_depth):
         try:
             events = _document(doc, options)
         except ENTRY_ERRORS as exc:

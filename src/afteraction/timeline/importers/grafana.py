@@ -24,4 +24,4 @@ def matches(doc: Any) -> bool:
 
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Alert and resolve events, with the panel link and the values that fired, once per alert."""
-    return read_payloads(path, FORMAT)
+    return read_payloads(path, FORMAT, options.limits.json_max_depth)

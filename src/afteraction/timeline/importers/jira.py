@@ -45,7 +45,7 @@ def matches(doc: Any) -> bool:
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Issue creation and status changes (kind `status`), other field changes, and comments (kind `note`)."""
     label = str(path)
-    for where, doc in iter_records(path):
+    for where, doc in iter_records(path, options.limits.json_max_depth):
         prefix = f"{where}: " if where else ""
         if isinstance(doc, dict) and isinstance(doc.get("issues"), list):
             for index, issue in enumerate(doc["issues"], start=1):

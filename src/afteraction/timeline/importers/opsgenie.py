@@ -77,7 +77,7 @@ def matches(doc: Any) -> bool:
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Alert, acknowledge, note, resolve (and other action) events with Opsgenie's own times."""
     label = str(path)
-    for where, doc in iter_records(path):
+    for where, doc in iter_records(path, options.limits.json_max_depth):
         if isinstance(doc, dict) and "data" in doc and "alert" not in doc:
             data = doc["data"]
             items = data if isinstance(data, list) else [data]

@@ -63,7 +63,7 @@ def _is_log_entry(doc: Any) -> bool:
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Page, notify, acknowledge, note, escalate, assign and resolve events at PagerDuty's `created_at` times."""
     label = str(path)
-    for where, doc in iter_records(path):
+    for where, doc in iter_records(path, options.limits.json_max_depth):
         prefix = f"{where}: " if where else ""
         if isinstance(doc, dict) and isinstance(doc.get("log_entries"), list):
             for index, entry in enumerate(doc["log_entries"], start=1):

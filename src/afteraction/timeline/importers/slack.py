@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,12 @@ from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers._base import (
     ENTRY_ERRORS,
     EntryError,
+    ImportLimits,
     ImportOptions,
     located,
     parse_json_bytes,
 )
+from afteraction.timeline.importers.archive import LimitedZip, member_names
 from afteraction.timeline.timeparse import parse_slack_ts
 
 FORMAT = "slack"
@@ -40,21 +41,19 @@ _BOT_ADDED = re.compile(r"/services/(B[A-Z0-9]+)\|([^>]+)>")
 
 
 class _Export:
-    """A Slack export read from a folder or a zip, one file at a time."""
+    """A Slack export read from a folder or a zip (within the limits), one file at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ImportLimits) -> None:
         self.path = path
         self.label = str(path)
-        self._zip: zipfile.ZipFile | None = None
+        self.max_depth = limits.json_max_depth
+        self._zip: LimitedZip | None = None
         self._prefix = ""
         if path.is_dir():
             self.names = _folder_names(path)
         else:
-            try:
-                self._zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise InvalidInput(f"{self.label}: not a Slack export folder or zip ({exc})") from None
-            names = [name for name in self._zip.namelist() if not name.endswith("/")]
+            self._zip = LimitedZip(path, limits)
+            names = self._zip.names()
             marker = min(
                 (name for name in names if name.rsplit("/", 1)[-1] in _MARKERS and "__MACOSX" not in name),
                 key=lambda name: name.count("/"),
@@ -73,11 +72,14 @@ class _Export:
     def read(self, name: str) -> Any:
         """One JSON file of the export."""
         label = f"{self.label}: {name}"
-        try:
-            data = self._zip.read(self._prefix + name) if self._zip else (self.path / name).read_bytes()
-        except (OSError, zipfile.BadZipFile, KeyError, EOFError) as exc:
-            raise InvalidInput(f"{label}: cannot be read ({exc})") from None
-        return parse_json_bytes(data, label)
+        if self._zip is not None:
+            data: bytes | bytearray = self._zip.read(self._prefix + name)
+        else:
+            try:
+                data = (self.path / name).read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"{label}: cannot be read ({exc.strerror or exc})") from None
+        return parse_json_bytes(data, label, self.max_depth)
 
     def optional_list(self, name: str) -> list[Any]:
         """A top-level list file such as users.json, empty when the export lacks it."""
@@ -115,17 +117,19 @@ def _folder_names(root: Path) -> set[str]:
     return names
 
 
-def is_export(path: Path) -> bool:
-    """Whether a folder or zip looks like a Slack export (for format detection)."""
+def is_export(path: Path, limits: ImportLimits | None = None) -> bool:
+    """Whether a folder or zip looks like a Slack export (for format detection); a zip of more members than
+    `limits` allows is refused (TooLarge)."""
     if path.is_dir():
         names = _folder_names(path)
         return any(marker in names for marker in _MARKERS) or any(
             "/" in name and _DAY_FILE.fullmatch(name.rpartition("/")[2]) for name in names
         )
+    limit = (limits or ImportLimits()).max_members
     try:
-        with zipfile.ZipFile(path) as archive:
-            return any(name.rsplit("/", 1)[-1] in _MARKERS for name in archive.namelist())
-    except (zipfile.BadZipFile, OSError):
+        # The central directory read entry by entry: even a zip of a million names costs no memory to recognise.
+        return any(name.rsplit("/", 1)[-1] in _MARKERS for name in member_names(path, limit=limit))
+    except InvalidInput:
         return False
 
 
@@ -234,7 +238,7 @@ def _actor(message: dict[str, Any], names: _Names) -> str | None:
 
 def read(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     """Every message of a Slack export (or of the chosen channels) at the UTC time of its `ts`."""
-    export = _Export(path)
+    export = _Export(path, options.limits)
     try:
         yield from _read(export, options)
     finally:

@@ -159,7 +159,7 @@ def read_jsonl(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
     _check_options(options)
     label = str(path)
     chosen: dict[str, str] | None = None
-    for where, record in iter_records(path):
+    for where, record in iter_records(path, options.limits.json_max_depth):
         if not isinstance(record, dict):
             raise InvalidInput(f"{label}: {where or 'document'}: expected an object, found {type(record).__name__}")
         if chosen is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from afteraction.core.errors import TooLarge
+from afteraction.core.errors import AfteractionError, InvalidInput, TooLarge
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.timeline import service
-from afteraction.timeline.importers import FORMATS, ImportOptions
+from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
 from afteraction.web.api.common import Label, RowId, Text, UtcTime
 from afteraction.web.deps import AppSettings, Db, Editor, IncidentId, Viewer
 
@@ -71,6 +71,38 @@ class ImportOut(BaseModel):
     read: int
     added: int
     duplicates: int
+
+
+_UPLOAD_CHUNK = 1024 * 1024
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _upload_name(filename: str | None) -> str:
+    """The name an upload goes by in messages: its own file name (no folders, no control characters), or `upload`."""
+    name = _UNPRINTABLE.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name[:120] or "upload"
+
+
+def _save_upload(file: UploadFile, path: Path, limit: int) -> None:
+    """The upload written to `path` in chunks, refused (TooLarge) as soon as it passes `limit` bytes."""
+    written = 0
+    with path.open("wb") as out:
+        while chunk := file.file.read(_UPLOAD_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise TooLarge(
+                    f"the upload is larger than {limit:,} bytes (the limit is set by AFTERACTION_MAX_UPLOAD_BYTES)"
+                )
+            out.write(chunk)
+
+
+def _named(exc: AfteractionError, path: Path, name: str) -> AfteractionError:
+    """The error with the upload's temporary path replaced by the name it was sent under (no server path leaks)."""
+    exc.message = exc.message.replace(str(path), name)
+    exc.args = (exc.message,)
+    if isinstance(exc, InvalidInput) and (exc.field is None or str(path) in exc.field):
+        exc.field = "file"
+    return exc
 
 
 def _out(entry: TimelineEntry) -> EventOut:
@@ -141,22 +173,27 @@ def import_file(
     format: Annotated[str, Form(description=f"auto or one of {', '.join(FORMATS)}", max_length=20)] = "auto",
     channel: Annotated[list[str] | None, Form(description="Slack channels to keep (repeatable).")] = None,
 ) -> ImportOut:
-    """Import a source file's events; importing the same file again adds nothing."""
+    """Import a source file's events; importing the same file again adds nothing.
+
+    Zips are read within the AFTERACTION_UPLOAD_MAX_* limits (413 past one) and JSON within
+    AFTERACTION_JSON_MAX_DEPTH (422); a damaged or malformed file is a 422 naming the file (and the member or line).
+    """
+    name = _upload_name(file.filename)
     with tempfile.TemporaryDirectory(prefix="afteraction-upload-") as folder:
         # The importers read files (a Slack export is a zip): the upload goes to a file of its own, within the limit.
         path = Path(folder) / "upload"
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out, 1024 * 1024)
-        if path.stat().st_size > settings.max_upload_bytes:
-            raise TooLarge(f"the upload is larger than the limit of {settings.max_upload_bytes} bytes")
-        result = service.import_timeline(
-            db,
-            incident_id=incident_id,
-            path=path,
-            fmt=format,
-            options=ImportOptions(channels=channel or None),
-            actor=user,
-        )
+        try:
+            _save_upload(file, path, settings.max_upload_bytes)
+            result = service.import_timeline(
+                db,
+                incident_id=incident_id,
+                path=path,
+                fmt=format,
+                options=ImportOptions(channels=channel or None, limits=ImportLimits.from_settings(settings)),
+                actor=user,
+            )
+        except AfteractionError as exc:
+            raise _named(exc, path, name) from None
     return ImportOut(
         incident_id=result.incident_id,
         format=result.format,

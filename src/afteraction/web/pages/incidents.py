@@ -15,7 +15,7 @@ from afteraction.core.errors import Conflict, InvalidInput, TooLarge
 from afteraction.domain.incidents import INCIDENT_STATUSES, KEY_MOMENTS, KINDS, IncidentChanges, NewIncident
 from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.timeline import service as timeline
-from afteraction.timeline.importers import FORMATS, ImportOptions
+from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
 from afteraction.usecases import browse
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
@@ -221,7 +221,8 @@ def import_file(
                 raise TooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
             result = timeline.import_timeline(
                 db, incident_id=incident_id, path=path, fmt=format or "auto",
-                options=ImportOptions(channels=words(channel) or None), actor=user,
+                options=ImportOptions(channels=words(channel) or None, limits=ImportLimits.from_settings(settings)),
+                actor=user,
             )  # fmt: skip
         except (InvalidInput, TooLarge) as exc:
             name = file.filename or "the file"
