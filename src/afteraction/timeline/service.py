@@ -16,6 +16,7 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.visibility import can_see
+from afteraction.documents.markdown import safe_url
 from afteraction.domain.incidents import KEY_MOMENTS, TimelineEntry
 from afteraction.domain.metrics import IncidentMetrics, compute_metrics
 from afteraction.incidents.models import Incident
@@ -53,6 +54,7 @@ def add_event(
         raise InvalidInput("the event time needs a zone (e.g. 2026-03-14T10:08:10Z)", field="at")
     if not text.strip():
         raise InvalidInput("the event text must not be empty", field="text")
+    link = check_link(link)
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         position = session.scalar(
@@ -74,6 +76,16 @@ def add_event(
         session.add(event)
         session.flush()
         return entry_of(event)
+
+
+def check_link(link: str | None) -> str | None:
+    """An event's link as stored: None when blank; refused unless it is an http, https or mailto URL (the one URL
+    rule of documents/markdown.py, so that no `javascript:` link is ever stored)."""
+    if link is None or not link.strip():
+        return None
+    if not safe_url(link):
+        raise InvalidInput("the link must be an http, https or mailto URL", field="link")
+    return link.strip()
 
 
 # Time order; an event without a readable time keeps its place after the event before it in its document.
@@ -381,7 +393,7 @@ def update_event(
         if kind is not None:
             event.kind = kind
         if link is not UNCHANGED:
-            event.link = link
+            event.link = check_link(link)
         session.flush()
         return entry_of(event)
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import update
+
 from afteraction.core.actor import Actor
+from afteraction.core.errors import InvalidInput
 from afteraction.documents.markdown import markdown_html
 from afteraction.reviews.sections import update_text_section
+from afteraction.timeline.models import TimelineEvent
 from afteraction.timeline.service import add_event
 from tests.web.pages.conftest import Site, new_incident
 
@@ -24,7 +29,12 @@ def test_a_javascript_link_survives_neither_on_the_pages_nor_in_the_html_export(
     incident = new_incident(site)
     update_text_section(site.db, actor=SYSTEM, incident_id=incident, name="summary", text=SUMMARY)
     at = datetime(2026, 3, 14, 10, 5, tzinfo=UTC)
-    add_event(site.db, actor=SYSTEM, incident_id=incident, at=at, text="Alert fired", link="javascript:alert(3)")
+    with pytest.raises(InvalidInput, match="http, https or mailto"):
+        add_event(site.db, actor=SYSTEM, incident_id=incident, at=at, text="Alert fired", link="javascript:alert(3)")
+    # A link stored before the rule (an older database) is still never a javascript: link on the way out.
+    old = add_event(site.db, actor=SYSTEM, incident_id=incident, at=at, text="Alert fired", link="https://x.example")
+    with site.db.transaction() as session:
+        session.execute(update(TimelineEvent).where(TimelineEvent.id == old.id).values(link="javascript:alert(3)"))
     add_event(site.db, actor=SYSTEM, incident_id=incident, at=at, text="Rolled back", link="https://ci.example/run/9")
     viewer = site.browser("viewer")
     timeline = viewer.get(f"/incidents/{incident}").text
