@@ -1,4 +1,5 @@
-"""One HTTP client for the trackers and the Slack webhook: timeouts, rate limits waited out, one-line errors.
+"""One HTTP client for the trackers and the Slack webhook: a deadline per answer, rate limits waited out, one-line
+errors.
 
 Credentials live in the client's headers or auth and never appear in a message or a log line."""
 
@@ -16,6 +17,7 @@ import httpx
 
 from afteraction.core.errors import TrackerAuthError, TrackerError
 from afteraction.trackers import Sleep, TrackerUnreachable
+from afteraction.trackers.deadline import deadline, deadline_client, too_slow
 
 log = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD"})
@@ -95,7 +97,8 @@ def error_text(response: httpx.Response) -> str:
 
 
 class HttpClient:
-    """Requests to one service with a timeout; rate limits waited out; 401/403 and network failures as one line."""
+    """Requests to one service, each with a deadline for its whole answer (`timeout`, AFTERACTION_OUTBOUND_TIMEOUT);
+    rate limits waited out (outside the deadline); 401/403, network failures and a missed deadline as one line."""
 
     def __init__(
         self,
@@ -116,7 +119,8 @@ class HttpClient:
         self.rate_limit = rate_limit
         self.sleep = sleep
         self.waited = 0.0
-        self.client = httpx.Client(
+        self.timeout = timeout
+        self.client = deadline_client(
             base_url=base_url,
             headers={"User-Agent": "afteraction", **(headers or {})},
             auth=auth,
@@ -142,9 +146,10 @@ class HttpClient:
         server_errors = 0
         while True:
             try:
-                response = self.client.request(method, path, json=json_body, params=params)
+                with deadline(self.timeout):
+                    response = self.client.request(method, path, json=json_body, params=params)
             except httpx.TimeoutException:
-                raise TrackerUnreachable(f"{self.service} did not answer in time ({where})") from None
+                raise TrackerUnreachable(too_slow(self.service, self.timeout, where)) from None
             except httpx.TransportError as exc:
                 raise TrackerUnreachable(f"cannot reach {self.service}: {type(exc).__name__} ({where})") from None
             log.debug("%s %s -> %s", self.service, where, response.status_code)
