@@ -109,3 +109,24 @@ def test_an_email_reminder_to_a_dripping_smtp_server_ends_at_the_deadline(cli, t
     assert_one_line_at_the_deadline(result, took, f"the SMTP server 127.0.0.1:{server.port}")
     again = json.loads(cli("remind", "--channel", "email", "--dry-run", "--json").stdout)
     assert [r["outcome"] for r in again["results"]] == ["would-send"]
+
+
+def test_a_dead_channel_is_not_tried_again_for_every_owner(cli, store, tmp_path, dripping, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    owners = ["Bo Chen", "Ana Ruiz", "Kim Lee"]
+    (tmp_path / "afteraction.toml").write_text(
+        "[people]\n" + "".join(f'"{o}" = {{ email = "{o.split()[0].lower()}@example.com" }}\n' for o in owners)
+    )
+    monkeypatch.setenv("AFTERACTION_OUTBOUND_TIMEOUT", str(DEADLINE))
+    monkeypatch.setenv("AFTERACTION_SMTP_FROM", "afteraction@example.com")
+    store(make_document(actions=[ActionItemData(title=f"Fix {o}", owner=o, due=date(2030, 4, 1)) for o in owners]))
+    server = dripping(b"", GREETING)
+    monkeypatch.setenv("AFTERACTION_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AFTERACTION_SMTP_PORT", str(server.port))
+    result, took = run_timed(cli, "remind", "--channel", "email", "--json")
+    assert took < 2 * DEADLINE + 3, f"three owners took {took:.1f} s: the dead server was waited out more than once"
+    outcomes = [(r["outcome"], r["detail"]) for r in json.loads(result.stdout)["results"]]
+    assert [o for o, _ in outcomes] == ["failed"] * 3
+    assert sum(detail.startswith("not tried: ") for _, detail in outcomes) == 2, outcomes
+    again = json.loads(cli("remind", "--channel", "email", "--dry-run", "--json").stdout)
+    assert [r["outcome"] for r in again["results"]] == ["would-send"] * 3

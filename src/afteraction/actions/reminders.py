@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from afteraction.core.config import Settings
 from afteraction.core.errors import ConfigurationError, TrackerAuthError, TrackerError
 from afteraction.domain.actions import ActionItemView
+from afteraction.trackers import TrackerUnreachable
 from afteraction.trackers.deadline import too_slow
 from afteraction.trackers.http import HttpClient, redacted
 
@@ -167,7 +168,7 @@ def send_email(settings: Settings, message: EmailMessage) -> None:
             smtp.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError and TimeoutError are OSErrors
         if isinstance(exc, TimeoutError) or time.monotonic() >= end:
-            raise TrackerError(too_slow(f"the SMTP server {where}", seconds)) from None
+            raise TrackerUnreachable(too_slow(f"the SMTP server {where}", seconds)) from None
         raise _smtp_error(exc, where) from None
     finally:
         if smtp is not None:
@@ -182,6 +183,8 @@ def _smtp_error(exc: smtplib.SMTPException | OSError, where: str) -> TrackerErro
         )
     if isinstance(exc, ssl.SSLError):
         return TrackerError(f"TLS with the SMTP server {where} failed: {exc.reason or exc} (AFTERACTION_SMTP_CA_FILE)")
+    if isinstance(exc, OSError | smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return TrackerUnreachable(f"cannot send e-mail through {where}: {exc}")
     return TrackerError(f"cannot send e-mail through {where}: {exc}")
 
 

@@ -22,6 +22,7 @@ from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import OPEN_ACTION_STATUSES
 from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident
+from afteraction.trackers import TrackerUnreachable
 
 CHANNELS: tuple[str, ...] = ("email", "slack")
 Outcome = Literal["sent", "would-send", "already-sent", "no-address", "failed"]
@@ -37,6 +38,7 @@ class ReminderResult(BaseModel):
     overdue: int = 0
     address: str | None = None
     detail: str = ""
+    unreachable: bool = Field(default=False, exclude=True)  # the channel could not be reached: skip it this run
 
 
 class RemindReport(BaseModel):
@@ -117,10 +119,26 @@ def send_reminders(
     if "slack" in wanted and not dry_run and not settings.slack_webhook_url:
         raise ConfigurationError("Slack reminders need AFTERACTION_SLACK_WEBHOOK_URL")
     report = RemindReport(period=period, dry_run=dry_run)
+    # A channel that could not be reached (or missed its deadline) is not tried again in this run: otherwise each
+    # owner would wait out the same dead server. Its digests stay unsent, so the next run sends them.
+    unreachable: dict[str, str] = {}
     for digest in collect_digests(db, policy=policy, period=period, today=today, actor=actor):
         for channel in wanted:
-            report.results.append(_deliver(db, settings, digest, channel, dry_run))
+            if channel in unreachable:
+                report.results.append(_skipped(digest, channel, unreachable[channel]))
+                continue
+            result = _deliver(db, settings, digest, channel, dry_run)
+            if result.unreachable:
+                unreachable[channel] = result.detail or f"{channel} could not be reached"
+            report.results.append(result)
     return report
+
+
+def _skipped(digest: reminders.Digest, channel: str, why: str) -> ReminderResult:
+    address = digest.email if channel == "email" else (digest.slack or "webhook")
+    return ReminderResult(owner=digest.owner, channel=channel, outcome="failed", items=len(digest.items),
+                          overdue=len(digest.overdue), address=address,
+                          detail=f"not tried: {why}")  # fmt: skip
 
 
 def _deliver(db: Database, settings: Settings, digest: reminders.Digest, channel: str, dry_run: bool) -> ReminderResult:
@@ -157,4 +175,5 @@ def _deliver(db: Database, settings: Settings, digest: reminders.Digest, channel
     except TrackerError as exc:
         result.outcome = "failed"
         result.detail = exc.message
+        result.unreachable = isinstance(exc, TrackerUnreachable)
     return result
