@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from unittest.mock import patch
 
 from afteraction.core.actor import Actor
+from afteraction.core.db import Database
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.reviews import PostmortemDocument
@@ -53,3 +55,14 @@ def make_document(
             ),
         ],
     )
+
+
+def make_users(db: Database, *names: str, role: str = "editor") -> None:
+    """Accounts of these names (cheap argon2 hashes): reviewers are users of afteraction, not free text."""
+    from argon2 import PasswordHasher
+
+    from afteraction.accounts import service as accounts
+
+    with patch.object(accounts, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)):
+        for name in names:
+            accounts.create_user(db, name=name, email=f"{name}@example.org", role=role, password="correct horse")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from afteraction.domain.actions import ActionItemData
-from tests.factories import make_document
+from tests.factories import make_document, make_users
 
 
-def test_the_agenda_lists_open_items_by_owner_due_soon_done_and_reviews(cli, store):
+def test_the_agenda_lists_open_items_by_owner_due_soon_done_and_reviews(cli, store, db):
+    make_users(db, "dana.ross")
     today = date.today()
     store(make_document(1, actions=[
         ActionItemData(title="Rotate the certificate", owner="Bo Chen", due=today - timedelta(days=3), priority="P1"),
@@ -18,7 +19,7 @@ def test_the_agenda_lists_open_items_by_owner_due_soon_done_and_reviews(cli, sto
     ]))  # fmt: skip
     store(make_document(2, title="Search outage", actions=[]))
     cli("actions", "update", "AI-4", "--status", "done")
-    cli("review", "request", "INC-2", "-r", "Dana Ross", "--as", "Eve Park")
+    cli("review", "request", "INC-2", "-r", "dana.ross", "--as", "Eve Park")
     result = cli("actions", "agenda")
     assert result.exit_code == 0, result.stderr
     text = result.stdout
@@ -31,7 +32,7 @@ def test_the_agenda_lists_open_items_by_owner_due_soon_done_and_reviews(cli, sto
     done = text.split("## Completed since")[1].split("##")[0]
     assert "**AI-4** Document the failover (INC-1) — Ann Lee, done" in done
     waiting = text.split("## Post-mortems awaiting review")[1]
-    assert "**INC-2** Search outage (SEV2) — reviewers: Dana Ross, waiting since" in waiting
+    assert "**INC-2** Search outage (SEV2) — reviewers: dana.ross, waiting since" in waiting
 
 
 def test_the_agenda_of_one_team_since_the_last_meeting(cli, store, tmp_path):

@@ -71,7 +71,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "GET /api/v1/incidents/{incident_id}/postmortem/lint": {},
     "GET /api/v1/incidents/{incident_id}/review": {},
-    "POST /api/v1/incidents/{incident_id}/review/request": {"json": {"reviewers": ["viewer"]}},
+    "POST /api/v1/incidents/{incident_id}/review/request": {"json": {"reviewers": ["admin"]}},
     "POST /api/v1/incidents/{incident_id}/review/approve": {"json": {}},
     "POST /api/v1/incidents/{incident_id}/review/reject": {"json": {"comment": "Add the impact"}},
     # Allowed, but refused by the workflow: the post-mortem is in review, not approved.
@@ -93,6 +93,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "status": 201,
     },
     "PATCH /api/v1/users/{name}": {"path": {"name": "viewer"}, "json": {"role": "editor"}},
+    "PUT /api/v1/users/{name}/password": {"path": {"name": "viewer"}, "json": {"password": "a new one"}, "status": 204},
     "GET /api/v1/settings": {},
     "POST /api/v1/webhooks/alertmanager": {"content": ALERTS},
     "POST /api/v1/webhooks/grafana": {"content": ALERTS},

@@ -56,7 +56,12 @@ def _show(state: ReviewState, as_json: bool, headline: str | None = None) -> Non
 def request(
     ctx: typer.Context,
     incident_id: IncidentArg,
-    reviewer: Annotated[list[str] | None, typer.Option("--reviewer", "-r", help="A reviewer (repeatable).")] = None,
+    reviewer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reviewer", "-r", help="A reviewer: an editor's or admin's account, not an author (repeatable)."
+        ),
+    ] = None,
     comment: CommentOption = None,
     as_: AsOption = None,
     as_json: JsonFlag = False,
@@ -83,7 +88,8 @@ def approve(
     as_: AsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Approve a post-mortem under review (as one of its reviewers)."""
+    """Approve a post-mortem under review, as one of its reviewers or an admin: --as names the account (an author
+    cannot approve their own post-mortem, nor can anyone approve an empty draft)."""
     from afteraction.reviews import workflow as service
 
     state = service.approve_review(
@@ -93,7 +99,8 @@ def approve(
         policy=policy_of(ctx),
         comment=comment,
     )
-    _show(state, as_json, f"Approved by {state.history[-1].actor}.")
+    last = state.history[-1]
+    _show(state, as_json, f"Approved by {last.actor}" + (" (as an admin)." if last.action == "admin-approve" else "."))
 
 
 @app.command("reject")
@@ -104,7 +111,8 @@ def reject(
     as_: AsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Send a post-mortem under review back to draft, saying what must change."""
+    """Send a post-mortem under review back to draft, saying what must change (as a reviewer or an admin: --as names
+    the account)."""
     from afteraction.reviews import workflow as service
 
     state = service.reject_review(

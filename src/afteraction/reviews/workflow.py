@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from afteraction.accounts.models import User
 from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
-from afteraction.core.errors import Conflict, InvalidInput
+from afteraction.core.errors import Conflict, InvalidInput, PermissionDenied
 from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import CLOSED_ACTION_STATUSES
 from afteraction.domain.policy import Policy
@@ -22,8 +23,12 @@ from afteraction.incidents.models import Incident, Person
 from afteraction.incidents.service import get_or_create_person, load_incident
 from afteraction.reviews.document import document_of
 from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
+from afteraction.timeline.models import TimelineEvent
 
 UNPUBLISHED: tuple[str, ...] = ("draft", "in-review", "approved")
+REVIEWER_ROLES: tuple[str, ...] = ("editor", "admin")  # the roles that may approve: a viewer cannot
+# The steps of an admin who decides without being a named reviewer: their approval counts, and the history says so.
+ADMIN_APPROVE, ADMIN_REJECT = "admin-approve", "admin-reject"
 
 
 class ReviewEventView(BaseModel):
@@ -156,9 +161,9 @@ def _approvals(history: Sequence[ReviewEvent]) -> list[str]:
     """Who approved since the review was last requested or rejected."""
     approvers: list[str] = []
     for event in history:
-        if event.action == "reject" or (event.action == "request" and event.from_status != "in-review"):
+        if event.action in ("reject", ADMIN_REJECT) or (event.action == "request" and event.from_status != "in-review"):
             approvers = []
-        elif event.action == "approve" and event.actor not in approvers:
+        elif event.action in ("approve", ADMIN_APPROVE) and event.actor not in approvers:
             approvers.append(event.actor)
     return approvers
 
@@ -218,6 +223,44 @@ def review_state(db: Database, *, incident_id: str, actor: Actor, policy: Policy
         return _state(session, incident, _postmortem(session, incident), policy)
 
 
+def account_named(session: Session, name: str) -> User | None:
+    """The account of a name, matched case-insensitively (an account spelled exactly so first), or None."""
+    clean = name.strip()
+    rows = session.scalars(select(User).where(func.lower(User.name) == clean.lower()).order_by(User.id)).all()
+    return next((row for row in rows if row.name == clean), rows[0] if rows else None)
+
+
+def _reviewer_account(session: Session, name: str, incident: Incident, authors: Sequence[str]) -> str:
+    """The account name a reviewer is stored under; refused unless it is an active editor's or admin's account
+    that is not an author of the post-mortem."""
+    account = account_named(session, name)
+    if account is None:
+        raise InvalidInput(
+            f"no account named '{name.strip()}': reviewers are users of afteraction "
+            "(add one with `afteraction user create`)",
+            field="reviewer",
+        )
+    if not account.active:
+        raise InvalidInput(
+            f"the account '{account.name}' is deactivated: reviewers are active users of afteraction "
+            f"(reactivate it with `afteraction user set {account.name} --active`)",
+            field="reviewer",
+        )
+    if account.role not in REVIEWER_ROLES:
+        raise InvalidInput(
+            f"{account.name} is a {account.role}: a reviewer needs an editor or admin account to approve "
+            f"(`afteraction user set {account.name} --role editor`)",
+            field="reviewer",
+        )
+    if account.name.lower() in {author.lower() for author in authors}:
+        raise InvalidInput(
+            f"{account.name} is an author of {incident.key}: an author cannot review their own post-mortem, "
+            "name someone else",
+            field="reviewer",
+        )
+    return account.name
+
+
 def request_review(
     db: Database,
     *,
@@ -227,7 +270,9 @@ def request_review(
     reviewers: Sequence[str] = (),
     comment: str | None = None,
 ) -> ReviewState:
-    """Ask reviewers to review a draft (or add reviewers to a review under way)."""
+    """Ask reviewers to review a draft (or add reviewers to a review under way). Each reviewer named is an active
+    editor's or admin's account (matched case-insensitively, stored under the account's own spelling) and not an
+    author; one refused name refuses the whole request."""
     who = _check_actor(actor.name)
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
@@ -236,13 +281,18 @@ def request_review(
             raise Conflict(f"{incident.key} is {pm.status}: only a draft can be sent for review")
         current = _people(session, pm, "reviewer")
         known = {name.lower() for name in current}
+        authors = _people(session, pm, "author")
         for name in reviewers:
-            if name.strip() and name.strip().lower() not in known:
-                person = get_or_create_person(session, name)
-                session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="reviewer",
-                                             position=len(current)))  # fmt: skip
-                current.append(person.name)
-                known.add(person.name.lower())
+            if not name.strip() or name.strip().lower() in known:
+                continue
+            account = _reviewer_account(session, name, incident, authors)
+            if account.lower() in known:
+                continue
+            person = get_or_create_person(session, account)
+            session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="reviewer",
+                                         position=len(current)))  # fmt: skip
+            current.append(person.name)
+            known.add(person.name.lower())
         if not current:
             raise InvalidInput(f"{incident.key} has no reviewers: name at least one with --reviewer", field="reviewer")
         _record(session, pm, "request", "in-review", who, comment)
@@ -265,33 +315,78 @@ def restart_review(
         _record(session, pm, "request", "in-review", who, comment, at)
 
 
+def _decider(session: Session, actor: Actor, incident: Incident, pm: Postmortem, verb: str) -> tuple[str, bool]:
+    """Who approves or sends back, and whether as an admin who is not a named reviewer: a named reviewer or an admin
+    (the signed-in user; on the command line, the active account `--as` names), else PermissionDenied."""
+    who = _check_actor(actor.name)
+    reviewers = _people(session, pm, "reviewer")
+    named = ", ".join(reviewers) or "none yet"
+    if actor.is_system:
+        account = account_named(session, who)
+        if account is None or not account.active:
+            raise PermissionDenied(
+                f"no account named '{who}': only a reviewer of {incident.key} ({named}) or an admin can {verb}"
+            )
+        who, role = account.name, account.role
+    else:
+        role = actor.role
+    match = next((name for name in reviewers if name.lower() == who.lower()), None)
+    if match is not None:
+        if role not in REVIEWER_ROLES:
+            raise PermissionDenied(f"{who} is a {role}: a reviewer needs an editor or admin account to {verb}")
+        return match, False
+    if role == "admin":
+        return who, True
+    raise PermissionDenied(
+        f"{who} is not a reviewer of {incident.key}: only its reviewers ({named}) or an admin can {verb}"
+    )
+
+
+def is_empty_draft(session: Session, incident: Incident, pm: Postmortem) -> bool:
+    """Whether a post-mortem has nothing to review: no summary, no timeline event and no action item."""
+    if (pm.summary or "").strip():
+        return False
+    has_event = session.scalar(select(exists().where(TimelineEvent.incident_id == incident.id)))
+    has_item = session.scalar(select(exists().where(ActionItem.incident_id == incident.id)))
+    return not (has_event or has_item)
+
+
 def approve_review(
     db: Database, *, incident_id: str, actor: Actor, policy: Policy, comment: str | None = None
 ) -> ReviewState:
-    """Record a reviewer's approval; enough approvals (the policy's number) make the post-mortem approved."""
-    who = _check_actor(actor.name)
+    """Record an approval by a named reviewer, or by an admin (recorded as `admin-approve`, counted the same); enough
+    approvals (the policy's number) make the post-mortem approved. An author never approves their own post-mortem,
+    and an empty draft cannot be approved."""
+    _check_actor(actor.name)
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         if pm.status != "in-review":
             raise Conflict(f"{incident.key} is {pm.status}, not in review: request a review first")
-        reviewers = _people(session, pm, "reviewer")
-        match = next((name for name in reviewers if name.lower() == who.lower()), None)
-        if match is None:
-            raise InvalidInput(
-                f"{who} is not a reviewer of {incident.key} (reviewers: {', '.join(reviewers)})", field="as"
-            )
+        authors = {name.lower() for name in _people(session, pm, "author")}
+        if actor.name.strip().lower() in authors:
+            raise PermissionDenied("an author cannot approve their own post-mortem: ask a reviewer")
+        who, as_admin = _decider(session, actor, incident, pm, "approve it")
+        if who.lower() in authors:
+            raise PermissionDenied("an author cannot approve their own post-mortem: ask a reviewer")
         approvals = _approvals(_history(session, pm))
-        if match in approvals:
-            raise Conflict(f"{match} has already approved {incident.key}")
+        if who in approvals:
+            raise Conflict(f"{who} has already approved {incident.key}")
+        if is_empty_draft(session, incident, pm):
+            raise Conflict(
+                f"{incident.key} is an empty draft: write a summary, a timeline or an action item "
+                "before it can be approved"
+            )
         enough = len(approvals) + 1 >= policy.approvals
-        _record(session, pm, "approve", "approved" if enough else "in-review", match, comment)
+        action = ADMIN_APPROVE if as_admin else "approve"
+        _record(session, pm, action, "approved" if enough else "in-review", who, comment)
         return _state(session, incident, pm, policy)
 
 
 def reject_review(db: Database, *, incident_id: str, actor: Actor, policy: Policy, comment: str) -> ReviewState:
-    """Send a post-mortem under review back to draft, saying what must change."""
-    who = _check_actor(actor.name)
+    """Send a post-mortem under review back to draft, saying what must change: a named reviewer or an admin
+    (recorded as `admin-reject`) may."""
+    _check_actor(actor.name)
     if not comment.strip():
         raise InvalidInput("rejecting needs a comment saying what to change (--comment)", field="comment")
     with db.transaction() as session:
@@ -299,7 +394,8 @@ def reject_review(db: Database, *, incident_id: str, actor: Actor, policy: Polic
         pm = _postmortem(session, incident)
         if pm.status not in ("in-review", "approved"):
             raise Conflict(f"{incident.key} is {pm.status}: only a post-mortem under review can be rejected")
-        _record(session, pm, "reject", "draft", who, comment)
+        who, as_admin = _decider(session, actor, incident, pm, "send it back")
+        _record(session, pm, ADMIN_REJECT if as_admin else "reject", "draft", who, comment)
         return _state(session, incident, pm, policy)
 
 

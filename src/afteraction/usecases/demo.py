@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from afteraction.accounts import service as accounts
 from afteraction.accounts.schemas import UserView
 from afteraction.accounts.sessions import reset_demo_user
 from afteraction.core.actor import Actor
@@ -20,7 +21,9 @@ from afteraction.usecases.documents import export_document, store_document
 
 DEMO_REF = "afteraction-demo"
 DEMO_AUTHOR = "Dave Okafor"
-DEMO_REVIEWERS = ("Sarah Lindqvist", "Ming Zhao")
+# Reviewers are accounts: loading the demo creates these (as editors with a random password nobody is told, so they
+# cannot sign in until an admin gives them one); `--user NAME` adds a reviewer who can.
+DEMO_REVIEWERS = ("sarah.lindqvist", "ming.zhao")
 DEMO_REQUEST_COMMENT = "Ready for review: please check the whys and that every action item addresses a cause."
 
 
@@ -241,6 +244,20 @@ class DemoLoad:
     password: str | None = None
 
 
+def _ensure_demo_reviewers(db: Database) -> list[str]:
+    """Create the demo's reviewer accounts that do not exist yet (an existing account of that name, in any case, is
+    left as it is); returns the names created."""
+    existing = {user.name.lower() for user in accounts.list_users(db)}
+    created = []
+    for name in DEMO_REVIEWERS:
+        if name not in existing:
+            accounts.create_user(
+                db, name=name, email=f"{name}@example.invalid", role="editor", password=secrets.token_urlsafe(24)
+            )
+            created.append(name)
+    return created
+
+
 def load_demo(
     db: Database,
     *,
@@ -251,7 +268,9 @@ def load_demo(
     user: str | None = None,
 ) -> DemoLoad:
     """Store the demo post-mortem and start its review over (its author asked the afternoon before); with `user`,
-    create or reset an editor sign-in who is one of its reviewers, with a new password."""
+    create or reset an editor sign-in who is one of its reviewers, with a new password. Its other reviewers are
+    accounts too (created when missing)."""
+    _ensure_demo_reviewers(db)
     result = store_document(db, doc=demo_document(today, reviewer=user), severities=severities, actor=actor)
     restart_review(
         db,

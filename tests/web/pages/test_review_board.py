@@ -52,13 +52,15 @@ def test_review_is_requested_approved_by_a_second_user_and_published_with_its_hi
     author, reviewer = site.browser("editor"), site.browser("reviewer")
     page = author.get(f"/incidents/{incident}/review")
     assert 'name="reviewer" value="reviewer"' in page.text and "Request review" in text_of(page)
+    assert 'value="editor"' not in page.text and 'value="viewer"' not in page.text  # the author, a viewer
     asked = author.post(
         f"/incidents/{incident}/review/request",
-        {"reviewer": ["reviewer"], "others": "Ming Zhao", "comment": "Please look at the whys"},
+        {"reviewer": ["reviewer", "admin"], "comment": "Please look at the whys"},
     )
-    assert "Review requested from reviewer, Ming Zhao." in text_of(asked)
+    assert "Review requested from reviewer, admin." in text_of(asked)
     assert f"/incidents/{incident}/review/approve" not in forms_of(asked)  # the author is not a reviewer
-    assert "Only the reviewers named above can approve." in text_of(asked)
+    assert f"/incidents/{incident}/review/reject" not in forms_of(asked)
+    assert "You are an author of this post-mortem: one of the reviewers named above approves it." in text_of(asked)
     seen = reviewer.get(f"/incidents/{incident}/review")
     assert f"/incidents/{incident}/review/approve" in forms_of(seen)
     approved = reviewer.post(f"/incidents/{incident}/review/approve", {"comment": "Clear and blameless"})
@@ -76,7 +78,7 @@ def test_a_rejection_needs_a_comment_and_publishing_lists_what_blocks_it(site: S
     add_member(site.db, actor=SYSTEM, incident_id=incident, user="reviewer")
     author, reviewer = site.browser("editor"), site.browser("reviewer")
     author.get(f"/incidents/{incident}/review")
-    nobody = author.post(f"/incidents/{incident}/review/request", {"others": ""})
+    nobody = author.post(f"/incidents/{incident}/review/request", {})
     assert "has no reviewers" in text_of(nobody)
     author.post(f"/incidents/{incident}/review/request", {"reviewer": "reviewer"})
     reviewer.get(f"/incidents/{incident}/review")
@@ -231,7 +233,9 @@ def test_the_demo_command_creates_a_web_sign_in_and_prints_its_password(cli, dat
 def test_the_demo_sign_in_reviews_the_demo_post_mortem_and_publishes_it_in_the_browser(cli, database_url: str):
     assert cli("demo", "--quiet").exit_code == 0
     without_user = json.loads(cli("review", "show", "INC-1", "--json").stdout)
-    assert without_user["status"] == "in-review" and without_user["reviewers"] == ["Sarah Lindqvist", "Ming Zhao"]
+    assert without_user["status"] == "in-review" and without_user["reviewers"] == ["sarah.lindqvist", "ming.zhao"]
+    users = {u["name"]: (u["role"], u["active"]) for u in json.loads(cli("user", "list", "--json").stdout)}
+    assert users == {"sarah.lindqvist": ("editor", True), "ming.zhao": ("editor", True)}  # reviewers are accounts
     assert [(h["actor"], h["action"], h["to_status"]) for h in without_user["history"]] == [
         ("Dave Okafor", "request", "in-review")
     ]
@@ -243,7 +247,7 @@ def test_the_demo_sign_in_reviews_the_demo_post_mortem_and_publishes_it_in_the_b
     browser.sign_in("demo", password.group(1))
     review = browser.get("/incidents/INC-1/review")
     shown = text_of(review)
-    assert "Reviewers Sarah Lindqvist, Ming Zhao, demo" in shown and "Approvals 0 of 1 needed" in shown
+    assert "Reviewers sarah.lindqvist, ming.zhao, demo" in shown and "Approvals 0 of 1 needed" in shown
     steps = re.findall(r'<td data-label="Who">([^<]+)</td><td data-label="Step">(\w+)</td>\s*<td[^>]*>([^<]+)</td>',
                        review.text)  # fmt: skip
     assert steps == [("Dave Okafor", "request", "draft → in-review")]

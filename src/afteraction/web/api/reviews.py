@@ -17,7 +17,7 @@ Comment = Annotated[Text, Field(max_length=10_000)]
 
 
 class ReviewRequestIn(BaseModel):
-    """Who should review, and a note for them."""
+    """Who should review (user accounts, editors or admins, not authors), and a note for them."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -51,7 +51,8 @@ def review_state(incident: CurrentIncident, user: Viewer, db: Db, policy: AppPol
 def request_review(
     body: ReviewRequestIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy
 ) -> workflow.ReviewState:
-    """Send the draft for review to the reviewers named (added to those it has)."""
+    """Send the draft for review to the reviewers named (added to those it has). 422 (field `reviewer`) for a name
+    that is not an active editor's or admin's account, or that is an author's."""
     return workflow.request_review(
         db,
         incident_id=incident.id,
@@ -66,13 +67,15 @@ def request_review(
 def approve(
     body: ReviewNoteIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy
 ) -> workflow.ReviewState:
-    """Approve as one of the reviewers (the user's name must be among them)."""
+    """Approve as one of the reviewers, or as an admin (counted, recorded as `admin-approve`). 403 for an author or
+    anyone else; 409 for an empty draft (no summary, no timeline, no action item)."""
     return workflow.approve_review(db, incident_id=incident.id, actor=user, policy=policy, comment=body.comment)
 
 
 @router.post("/incidents/{incident_id}/review/reject", response_model=workflow.ReviewState)
 def reject(body: RejectIn, incident: CurrentIncident, user: Editor, db: Db, policy: AppPolicy) -> workflow.ReviewState:
-    """Send the post-mortem back to draft, saying what must change."""
+    """Send the post-mortem back to draft, saying what must change: a reviewer or an admin (recorded as
+    `admin-reject`); 403 for anyone else."""
     return workflow.reject_review(db, incident_id=incident.id, actor=user, policy=policy, comment=body.comment)
 
 

@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from afteraction.core.errors import Conflict, InvalidInput
+from afteraction.core.errors import Conflict, InvalidInput, PermissionDenied
+from afteraction.documents.pdf import Printer
 from afteraction.reviews import workflow
 from afteraction.usecases import editor
 from afteraction.usecases.documents import export_document
 from afteraction.usecases.incidents import get_incident
+from afteraction.web.api.exports import export_headers
 from afteraction.web.deps import AppPolicy, AppSettings, Editor, IncidentId, Viewer
-from afteraction.web.pages.forms import words
 from afteraction.web.pages.rendering import redirect, render
 from afteraction.web.pages.session import PageDb
 
@@ -34,13 +35,18 @@ def review_page(request: Request, incident_id: IncidentId, user: Viewer, db: Pag
     """Where the post-mortem stands in review, what blocks publishing, and its history."""
     page = editor.review_page(db, incident_id=incident_id, policy=policy, actor=user)
     state = page.state
+    taken = {name.lower() for name in (*state.reviewers, *state.authors)}
+    is_reviewer = user.name.lower() in {r.lower() for r in state.reviewers}
     return render(
         request,
         "review.html",
         incident=page.incident,
         state=state,
-        users=[u for u in page.users if u.name.lower() not in {r.lower() for r in state.reviewers}],
-        is_reviewer=user.name.lower() in {r.lower() for r in state.reviewers},
+        # Those who could be asked: editors and admins, neither reviewers already nor authors.
+        users=[u for u in page.users if u.role in workflow.REVIEWER_ROLES and u.name.lower() not in taken],
+        is_reviewer=is_reviewer,
+        is_author=user.name.lower() in {a.lower() for a in state.authors},
+        can_decide=is_reviewer or user.is_admin,
         has_approved=user.name.lower() in {a.lower() for a in state.approvals},
     )
 
@@ -52,12 +58,13 @@ def _act(request: Request, incident_id: str, step: Literal["request", "approve",
         state = run() if callable(run) else None
     except workflow.PublishRefused as exc:
         return redirect(request, back, error="Not published yet: " + "; ".join(exc.reasons) + ".")
-    except (Conflict, InvalidInput) as exc:
+    except (Conflict, InvalidInput, PermissionDenied) as exc:
         return redirect(request, back, error=exc.message[:1].upper() + exc.message[1:] + ".")
     assert isinstance(state, workflow.ReviewState)
     done = {
         "request": f"Review requested from {', '.join(state.reviewers)}.",
-        "approve": "Approved." + (" The post-mortem is approved." if state.status == "approved" else ""),
+        "approve": ("Approved as an admin." if state.history[-1].action == workflow.ADMIN_APPROVE else "Approved.")
+        + (" The post-mortem is approved." if state.status == "approved" else ""),
         "reject": "Sent back to draft with your comment.",
         "publish": "Published." + (" Every action item is finished, so it is closed." if state.status == "closed"
                                    else ""),
@@ -75,14 +82,12 @@ def request_review(
     db: PageDb,
     policy: AppPolicy,
     reviewer: Annotated[list[str] | None, Form(max_length=100)] = None,
-    others: Annotated[str, Form(max_length=1000)] = "",
     comment: Comment = "",
 ) -> Response:
-    """Send the draft for review to the reviewers named (added to those it has)."""
+    """Send the draft for review to the reviewers ticked (accounts; added to those it has)."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
-    names = [*(reviewer or []), *words(others)]
     return _act(request, incident.id, "request", lambda: workflow.request_review(
-        db, incident_id=incident.id, actor=user, policy=policy, reviewers=names,
+        db, incident_id=incident.id, actor=user, policy=policy, reviewers=reviewer or [],
         comment=comment or None,
     ))  # fmt: skip
 
@@ -91,7 +96,8 @@ def request_review(
 def approve(
     request: Request, incident_id: IncidentId, user: Editor, db: PageDb, policy: AppPolicy, comment: Comment = ""
 ) -> Response:
-    """Approve as one of the reviewers."""
+    """Approve as one of the reviewers (or as an admin); an author, anyone else, or an empty draft is refused with a
+    sentence on the page."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "approve", lambda: workflow.approve_review(
         db, incident_id=incident.id, actor=user, policy=policy, comment=comment or None
@@ -102,7 +108,7 @@ def approve(
 def reject(
     request: Request, incident_id: IncidentId, user: Editor, db: PageDb, policy: AppPolicy, comment: Comment = ""
 ) -> Response:
-    """Send the post-mortem back to draft, saying what must change."""
+    """Send the post-mortem back to draft, saying what must change (a reviewer or an admin)."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
     return _act(request, incident.id, "reject", lambda: workflow.reject_review(
         db, incident_id=incident.id, actor=user, policy=policy, comment=comment
@@ -127,11 +133,7 @@ def export(
     """The post-mortem as a file to download: Markdown, HTML, PDF (printed by Chromium) or JSON."""
     incident = get_incident(db, incident_id=incident_id, actor=user)
     content = export_document(
-        db, incident_id=incident.id, fmt=fmt, template_dir=settings.template_dir, browser=settings.chromium_path,
-        actor=user,
+        db, incident_id=incident.id, fmt=fmt, template_dir=settings.template_dir,
+        printer=Printer.from_settings(settings), actor=user,
     )  # fmt: skip
-    return Response(
-        content,
-        media_type=EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{incident.id}-postmortem.{fmt}"'},
-    )
+    return Response(content, media_type=EXPORT_TYPES[fmt], headers=export_headers(f"{incident.id}-postmortem.{fmt}"))
