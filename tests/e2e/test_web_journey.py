@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from afteraction.actions.service import add_action
 from afteraction.core.actor import Actor
 from afteraction.domain.incidents import IncidentChanges, NewIncident
 from afteraction.domain.reviews import FactorData, WhyNodeData
 from afteraction.reviews.sections import replace_factors, replace_whys, update_text_section
+from afteraction.timeline.models import TimelineEvent
 from afteraction.timeline.service import add_event, mark_event
 from afteraction.usecases.incidents import create_incident, update_incident
 from tests.e2e.conftest import PASSWORD as PASSWORD_FOR_KEYBOARD
@@ -185,15 +187,20 @@ def test_script_and_event_handler_payloads_in_a_post_mortem_never_run(chromium, 
     ).id
     for name in ("summary", "impact", "problem_statement", "supporting_info"):
         update_text_section(db, incident_id=incident, name=name, text=hostile, actor=SYSTEM)
-    add_event(
+    event = add_event(
         db,
         incident_id=incident,
         at=datetime(2024, 3, 14, 10, tzinfo=UTC),
         text=hostile,
         person="<script>window.__pwned='actor'</script>",
-        link="javascript:window.__pwned='event link'",
+        link="https://runbook.example/rollback",
         actor=SYSTEM,
     )
+    # add_event refuses a javascript: link; one stored before that rule (an older database) must not run either.
+    with db.transaction() as session:
+        session.execute(
+            update(TimelineEvent).where(TimelineEvent.id == event.id).values(link="javascript:window.__pwned='link'")
+        )
     replace_whys(db, incident_id=incident, nodes=[WhyNodeData(text=PAYLOADS[1], root_cause=True)], actor=SYSTEM)
     replace_factors(db, incident_id=incident, items=[FactorData(text=PAYLOADS[2], category=PAYLOADS[0])], actor=SYSTEM)
 

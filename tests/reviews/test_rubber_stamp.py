@@ -175,3 +175,15 @@ def test_a_reviewer_whose_account_became_a_viewer_cannot_decide(db, store, cli):
     refused = cli("review", "approve", incident, "--as", "dana.ross")
     assert refused.exit_code == 2
     assert "dana.ross is a viewer: a reviewer needs an editor or admin account to approve it" in refused.stderr
+
+
+def test_the_authors_cannot_change_while_a_review_is_under_way(db, store):
+    from afteraction.usecases import editor
+
+    make_users(db, "dana.ross")
+    incident = store(make_document())  # written by Ann Lee
+    request(db, incident, "dana.ross")
+    # The author would step out of the authors, be named reviewer, and approve their own work: refused.
+    with pytest.raises(Conflict, match="is in-review: its authors cannot change until it is sent back to draft"):
+        editor.set_authors(db, incident_id=incident, names=["someone.else"], actor=SYSTEM)
+    assert editor.set_authors(db, incident_id=incident, names=["ann lee"], actor=SYSTEM) == ["ann lee"]  # the same

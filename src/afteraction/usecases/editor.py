@@ -16,13 +16,14 @@ from afteraction.analysis.lint import Completeness, Finding, LintConfig, complet
 from afteraction.analysis.lint.structure import SECTION_LABELS
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
-from afteraction.core.errors import InvalidInput
+from afteraction.core.errors import Conflict, InvalidInput
 from afteraction.domain.actions import CAUSE_ADDRESS, ActionItemView
 from afteraction.domain.incidents import IncidentSummary
 from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import PostmortemDocument
 from afteraction.domain.whytree import why_paths
 from afteraction.incidents import service as incidents
+from afteraction.incidents.models import Person
 from afteraction.insights.taxonomy import list_categories
 from afteraction.reviews import sections, workflow
 from afteraction.reviews.document import load_document, why_tree
@@ -227,6 +228,10 @@ def review_page(db: Database, *, incident_id: str, policy: Policy, actor: Actor)
     )
 
 
+# While a review is under way (or has approved), who wrote the post-mortem is part of what was reviewed.
+REVIEW_LOCKS_AUTHORS = frozenset({"in-review", "approved"})
+
+
 def set_authors(db: Database, *, incident_id: str, names: Sequence[str], actor: Actor) -> list[str]:
     """Replace the authors of a post-mortem (names in order, each once); returns them."""
     wanted = list(dict.fromkeys(name.strip() for name in names if name.strip()))
@@ -240,6 +245,17 @@ def set_authors(db: Database, *, incident_id: str, names: Sequence[str], actor: 
             pm = Postmortem(incident_id=incident.id)
             session.add(pm)
             session.flush()
+        if pm.status in REVIEW_LOCKS_AUTHORS:
+            current = session.scalars(
+                select(Person.name)
+                .join(PostmortemPerson, PostmortemPerson.person_id == Person.id)
+                .where(PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == "author")
+            ).all()
+            if {name.lower() for name in current} != {name.lower() for name in wanted}:
+                raise Conflict(
+                    f"{incident.key} is {pm.status}: its authors cannot change until it is sent back to draft "
+                    "(an author must not become its own reviewer)"
+                )
         session.execute(
             delete(PostmortemPerson).where(PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == "author")
         )
