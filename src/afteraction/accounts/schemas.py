@@ -18,7 +18,8 @@ class UserView(BaseModel):
 
 
 class TokenView(BaseModel):
-    """An API token's record: its name and first characters, never the token."""
+    """An API token's record: its name and first characters, when it was last used and when it expires (None:
+    never), never the token."""
 
     id: int
     user: str
@@ -26,7 +27,9 @@ class TokenView(BaseModel):
     prefix: str
     created_at: datetime | None = None
     last_used_at: datetime | None = None
+    expires_at: datetime | None = None
     revoked: bool = False
+    expired: bool = False
 
 
 class NewToken(TokenView):

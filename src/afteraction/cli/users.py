@@ -1,4 +1,4 @@
-"""`afteraction user create|list|set` and `afteraction token create|list|revoke`: accounts of the server."""
+"""`afteraction user create|list|set|password` and `afteraction token create|list|revoke`: accounts of the server."""
 
 from __future__ import annotations
 
@@ -59,6 +59,30 @@ def list_users(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     console().print(table("Users", ["Name", "E-mail", "Role", "Active", "Created"], rows))
 
 
+@user_app.command("password")
+def password(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The user name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from the first line of standard input.")
+    ] = False,
+) -> None:
+    """Give a user a new password (asked twice): every session of the user ends; their API tokens keep working."""
+    from afteraction.accounts import service
+
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\r\n")
+        if not new:
+            raise InvalidInput("no password on standard input", field="password")
+    else:
+        new = str(typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+    user = service.change_password(state_of(ctx).database(), name=name, password=new)
+    console().print(
+        f"Changed the password of {user.name}; every session of {user.name} is signed out "
+        f"(API tokens keep working: afteraction token list --user {user.name})."
+    )
+
+
 @user_app.command("set")
 def set_user(
     ctx: typer.Context,
@@ -69,7 +93,7 @@ def set_user(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Change a user's role, or deactivate them."""
+    """Change a user's role, or deactivate them; either ends every session of the user."""
     from afteraction.accounts import service
 
     user = service.update_user(state_of(ctx).database(), name=name, role=role, active=active)
@@ -85,17 +109,23 @@ def create_token(
     ctx: typer.Context,
     user: Annotated[str, typer.Argument(metavar="NAME", help="The user the token acts as.")],
     name: Annotated[str, typer.Option("--name", help="What the token is for (e.g. ci, grafana).")] = "api",
+    expires: Annotated[
+        str | None,
+        typer.Option("--expires", help="When it stops working: 90d, 12h, 8w from now, or a date (2026-12-31, UTC)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Issue an API token for a user and print it once (only its digest is stored)."""
     from afteraction.accounts import service
 
-    token = service.create_token(state_of(ctx).database(), user=user, name=name)
+    expires_at = None if expires is None else service.parse_expiry(expires)
+    token = service.create_token(state_of(ctx).database(), user=user, name=name, expires_at=expires_at)
     if as_json:
         print_json(token)
     else:
         console().print(token.token, soft_wrap=True)
-        typer.echo(f"Token {token.id} ({token.name}) for {token.user}: shown once, keep it safe.", err=True)
+        until = f"expires {fmt_time(token.expires_at)}" if token.expires_at else "no expiry"
+        typer.echo(f"Token {token.id} ({token.name}) for {token.user}, {until}: shown once, keep it safe.", err=True)
 
 
 @token_app.command("list")
@@ -104,7 +134,7 @@ def list_tokens(
     user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List tokens (never the secrets)."""
+    """List tokens with their expiry and last use (never the secrets)."""
     from afteraction.accounts import service
 
     tokens = service.list_tokens(state_of(ctx).database(), user=user)
@@ -112,11 +142,12 @@ def list_tokens(
         print_json(tokens)
         return
     rows = [
-        (t.id, t.user, t.name, t.prefix + "…", fmt_time(t.created_at), fmt_time(t.last_used_at),
-         "revoked" if t.revoked else "active")
+        (t.id, t.user, t.name, t.prefix + "…", fmt_time(t.created_at), fmt_time(t.last_used_at) or "never",
+         fmt_time(t.expires_at) or "never", "revoked" if t.revoked else "expired" if t.expired else "active")
         for t in tokens
     ]  # fmt: skip
-    console().print(table("API tokens", ["#", "User", "Name", "Starts", "Created", "Last used", "State"], rows))
+    columns = ["#", "User", "Name", "Starts", "Created", "Last used", "Expires", "State"]
+    console().print(table("API tokens", columns, rows))
 
 
 @token_app.command("revoke")

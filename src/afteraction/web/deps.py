@@ -1,7 +1,9 @@
-"""Dependencies of the routes: the database, the user of a request and their role, and the incident in the path."""
+"""Dependencies of the routes: the database, the user of a request and their role, sign-in by password (throttled,
+with a bounded number of password hashes at once), and the incident in the path."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -10,6 +12,7 @@ from fastapi.params import Depends as DependsParam
 from starlette.concurrency import run_in_threadpool
 
 from afteraction.accounts import service as accounts
+from afteraction.accounts import throttle
 from afteraction.analysis.lint import LintConfig
 from afteraction.core.actor import ROLES, Actor
 from afteraction.core.config import Settings
@@ -80,7 +83,7 @@ def bearer_token(request: Request, db: Database) -> Actor | None:
     else:
         principal = token_actor(readers, db, token.strip())
     if principal is None:
-        raise NotAuthenticated("the token is not valid (unknown, revoked, or its user is deactivated)")
+        raise NotAuthenticated("the token is not valid (unknown, revoked, expired, or its user is deactivated)")
     return principal
 
 
@@ -119,6 +122,90 @@ async def database_call(request: Request, call: Callable[[], T]) -> T:
     if db.engine.dialect.name == "sqlite":
         return call()
     return await run_in_threadpool(call)
+
+
+# --- Sign-in by password: the REST API's POST /auth/token and the pages' /login and /account/password -------------
+
+
+def _root_app(request: Request) -> Any:
+    """The app that holds the database and settings: the pages are an app of their own, mounted on it."""
+    return getattr(request.app.state, "parent", None) or request.app
+
+
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn's proxy_headers puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+def hash_slots(request: Request) -> asyncio.Semaphore:
+    """The process's bound on password hashes at once (AFTERACTION_PASSWORD_HASH_CONCURRENCY), made on first use in
+    the running event loop and kept on the app."""
+    app = _root_app(request)
+    loop = asyncio.get_running_loop()
+    found: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = getattr(app.state, "hash_slots", None)
+    if found is None or found[0] is not loop:  # (a test client runs each app in event loops of its own)
+        found = (loop, asyncio.Semaphore(app.state.settings.password_hash_concurrency))
+        app.state.hash_slots = found
+    return found[1]
+
+
+async def hashing(request: Request, call: Callable[[], T]) -> T:
+    """Run a call that computes password hashes (argon2: 64 MiB and tens of milliseconds each) in the thread pool,
+    at most AFTERACTION_PASSWORD_HASH_CONCURRENCY at once per process. The rest wait here, in the event loop,
+    holding no thread: a thread each would let 40 sign-ins at once take all of the pool's threads (and a GiB of
+    memory) and stall every other request."""
+    async with hash_slots(request):
+        return await run_in_threadpool(call)
+
+
+async def _throttled_check(request: Request, name: str, check: Callable[[], T], failure: Callable[[T], str]) -> T:
+    """A password check of the account `name` from the request's address under the sign-in throttle
+    (accounts/throttle.py): refused with TooManyRequests while the name or the address must wait, before any
+    password is looked at (and again once a hash slot is free, for tries that queued while others failed); each
+    failure (`failure(result)` names why, "" for a success) counted and logged; a success clears the name's."""
+    app = _root_app(request)
+    db: Database = app.state.db
+    limits = throttle.Limits.of(app.state.settings)
+    address = client_address(request)
+    await run_in_threadpool(lambda: throttle.check(db, limits, name=name, address=address))
+    async with hash_slots(request):
+        await run_in_threadpool(lambda: throttle.check(db, limits, name=name, address=address))
+        result = await run_in_threadpool(check)
+        reason = failure(result)
+        # Counted before the slot is free, so that the next try in the queue sees this failure.
+        if reason:
+            await run_in_threadpool(
+                lambda: throttle.record_failure(db, limits, name=name, address=address, reason=reason)
+            )
+        else:
+            await run_in_threadpool(lambda: throttle.record_success(db, name=name))
+    return result
+
+
+async def password_sign_in(request: Request, name: str, password: str) -> accounts.PasswordCheck:
+    """Sign-in by user name and password, throttled (see _throttled_check): the check's `actor` is None for a
+    wrong name or password, and TooManyRequests says how long to wait."""
+    db: Database = _root_app(request).state.db
+    return await _throttled_check(
+        request,
+        name,
+        lambda: accounts.check_password(db, name=name, password=password),
+        lambda result: result.reason,
+    )
+
+
+async def own_password_change(request: Request, user: Actor, current: str, new: str) -> int | None:
+    """A signed-in user's change of their own password, throttled as a sign-in of their name (the current password
+    is one more thing to guess): None when `current` is wrong, else the user's new session generation."""
+    db: Database = _root_app(request).state.db
+    assert user.user_id is not None
+    user_id = user.user_id
+    return await _throttled_check(
+        request,
+        user.name,
+        lambda: accounts.change_own_password(db, user_id=user_id, current=current, new=new),
+        lambda generation: "wrong current password" if generation is None else "",
+    )
 
 
 # --- Who may call a route: one vocabulary for the REST API and the pages --------------------------------------------

@@ -29,9 +29,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 
 from afteraction.accounts import service as accounts
+from afteraction.accounts.models import ApiToken
 from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
-from afteraction.core.db import Database, json_rows
+from afteraction.core.db import Database, json_rows, utcnow
 from afteraction.core.errors import DatabaseUnavailable, NotFound
 from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import OPEN_ACTION_STATUSES
@@ -268,16 +269,31 @@ def reader_pool(db: Database, size: int) -> ReaderPool | None:
     return ReaderPool(db.engine, size)
 
 
-# The token check of every API request: the library's own statement (same rule: unrevoked, active user).
+# The token check of every API request: the library's own statement (same rule: unrevoked, unexpired, active user).
 _TOKEN_USER = FastRead(accounts.TOKEN_USER)
+_TOKEN_EXPIRY = cast(Table, ApiToken.__table__).c.expires_at.type
+
+
+_NOW_PROCESSORS: dict[str, Processor | None] = {}
+
+
+def _bound_now(dialect: Dialect) -> Any:
+    """The current time as the token statement's `now` parameter, in the form the column is stored in (FastRead
+    passes parameters as they are: SQLite compares the stored text)."""
+    if dialect.name not in _NOW_PROCESSORS:
+        _NOW_PROCESSORS[dialect.name] = _TOKEN_EXPIRY.bind_processor(dialect)
+    process = _NOW_PROCESSORS[dialect.name]
+    now = utcnow()
+    return process(now) if process is not None else now
 
 
 def token_actor(readers: ReaderPool, db: Database, token: str) -> Actor | None:
-    """The actor of a valid, unrevoked token of an active user, else None: accounts.authenticate_token, faster."""
+    """The actor of a valid (unrevoked, unexpired) token of an active user, else None: accounts.authenticate_token,
+    faster."""
     digest = accounts.token_lookup(token)
     if digest is None:
         return None
-    row = readers.first(_TOKEN_USER, digest=digest)
+    row = readers.first(_TOKEN_USER, digest=digest, now=_bound_now(readers.dialect))
     return None if row is None else accounts.token_principal(db, row)
 
 

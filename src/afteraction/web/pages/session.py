@@ -38,17 +38,24 @@ CONTENT_SECURITY_POLICY = (
 
 @dataclass(frozen=True, slots=True)
 class WebSession:
-    """What a session cookie holds: the CSRF token of its forms, and the signed-in user's id (None before sign-in)."""
+    """What a session cookie holds: the CSRF token of its forms, the signed-in user's id (None before sign-in) and
+    the user's session generation when it was made (it counts only while that is the user's current one)."""
 
     csrf: str
     user_id: int | None = None
     signed_in_at: float | None = None
+    generation: int | None = None
 
 
-def new_session(user_id: int | None = None) -> WebSession:
-    """A fresh session with a new CSRF token: made on a first visit, and again at sign-in and sign-out."""
+def new_session(user_id: int | None = None, generation: int | None = None) -> WebSession:
+    """A fresh session with a new CSRF token: made on a first visit, and again at sign-in, at a password change and
+    at sign-out."""
+    signed_in = user_id is not None
     return WebSession(
-        csrf=secrets.token_urlsafe(32), user_id=user_id, signed_in_at=time.time() if user_id is not None else None
+        csrf=secrets.token_urlsafe(32),
+        user_id=user_id,
+        signed_in_at=time.time() if signed_in else None,
+        generation=generation if signed_in else None,
     )
 
 
@@ -219,9 +226,12 @@ def _page_user(request: Request) -> Actor | None:
     if hasattr(request.state, "principal"):
         found: Actor | None = request.state.principal
         return found
-    user_id = session_of(request).user_id
+    web_session = session_of(request)
+    user_id = web_session.user_id
     db = page_db(request)
-    principal = session_principal(db, user_id=user_id) if user_id is not None else None
+    principal = (
+        session_principal(db, user_id=user_id, generation=web_session.generation) if user_id is not None else None
+    )
     request.state.principal = principal
     return principal
 
@@ -261,7 +271,7 @@ def session_cookie(request: Request, db: Database) -> Actor | None:
         request.headers.get(CSRF_HEADER, ""), session.csrf
     ):
         raise NotAuthenticated("a change made with a session cookie needs the X-CSRF-Token header of its page")
-    return session_principal(db, user_id=session.user_id)
+    return session_principal(db, user_id=session.user_id, generation=session.generation)
 
 
 def safe_next(target: str | None) -> str:
