@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from afteraction.accounts.models import ApiToken, User, WebSecret
+from afteraction.accounts.models import ApiToken, SignInFailure, User, WebSecret
 from afteraction.actions.models import ActionItem, SentDigest, TrackerLink
 from afteraction.core.db import Base
 from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember, Person
@@ -41,6 +41,7 @@ __all__ = [
     "SearchTerm",
     "SectionVersion",
     "SentDigest",
+    "SignInFailure",
     "TimelineEvent",
     "TrackerLink",
     "User",

@@ -355,6 +355,7 @@ def test_history_has_one_head_that_joins_the_old_branches() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index")
 @pytest.mark.parametrize("start", list(STARTS))
 def test_a_database_at_an_old_revision_upgrades_to_the_one_head(
     start: str, engine: sa.Engine, straight_catalog: Callable[[str], Catalog]
