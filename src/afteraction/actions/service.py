@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
-from afteraction.core.db import Database, check_version, utcnow
+from afteraction.core.db import MAX_INTEGER, Database, check_version, utcnow
 from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.validation import check_choice
 from afteraction.core.visibility import can_see, visible_clause
@@ -39,7 +39,10 @@ def parse_action_id(value: str) -> int:
     match = _ACTION_KEY.match(value.strip())
     if not match:
         raise InvalidInput(f"not an action item id: {value!r} (expected AI-<number>)", field="action_id")
-    return int(match.group(1))
+    number = int(match.group(1))
+    if number > MAX_INTEGER:
+        raise NotFound(f"no action item AI-{number}")
+    return number
 
 
 def check_action_title(title: str) -> str:

@@ -10,6 +10,8 @@ import typer
 from afteraction.cli import state_of
 from afteraction.cli.output import error_console
 
+KEEP_ALIVE_SECONDS = 5
+
 
 def serve(
     ctx: typer.Context,
@@ -24,6 +26,7 @@ def serve(
     import uvicorn
 
     from afteraction.web import read_configuration
+    from afteraction.web.edge import DeadlineProtocol
 
     state = state_of(ctx)
     # The policy and lint files are read once, at start: a bad one refuses to start with one line, before the port.
@@ -41,4 +44,9 @@ def serve(
         log_level=log_level,
         proxy_headers=True,
         server_header=False,
+        # uvicorn's HTTP protocol with a deadline for each request's headers (AFTERACTION_HEADER_TIMEOUT; each
+        # process's app_from_env sets it); bodies have theirs in the app (AFTERACTION_BODY_TIMEOUT).
+        http=DeadlineProtocol,
+        # An idle kept-alive connection is closed after 5 seconds (uvicorn's default, said here on purpose).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )

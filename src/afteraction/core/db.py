@@ -28,6 +28,11 @@ NAMING = {
 }
 
 
+# The largest value of an INTEGER column (PostgreSQL's are 32 bits): an id or number above it names nothing, and
+# asking PostgreSQL for it fails ("integer out of range") rather than finding no row.
+MAX_INTEGER = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     """Declarative base of every model; constraint names are fixed so migrations are stable."""
 

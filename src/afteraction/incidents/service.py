@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from afteraction.core.actor import Actor
-from afteraction.core.db import Database, check_version
+from afteraction.core.db import MAX_INTEGER, Database, check_version
 from afteraction.core.errors import Conflict, InvalidInput, NotFound
 from afteraction.core.validation import check_choice
 from afteraction.core.visibility import can_see, visible_clause
@@ -37,7 +37,10 @@ def parse_incident_id(value: str) -> int:
     match = _KEY.match(value.strip())
     if not match:
         raise InvalidInput(f"not an incident id: {value!r} (expected INC-<number>)", field="incident_id")
-    return int(match.group(1))
+    number = int(match.group(1))
+    if number > MAX_INTEGER:
+        raise NotFound(f"no incident INC-{number}")
+    return number
 
 
 def get_or_create_person(session: Session, name: str) -> Person:

@@ -7,9 +7,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
@@ -20,17 +21,31 @@ if TYPE_CHECKING:
 
 __all__ = ["app_from_env", "create_app", "read_configuration"]
 
+DOCS = "/api/v1/docs"
+DOCS_ASSETS = "/api/v1/docs/assets"
+
+
+class EdgedApp(FastAPI):
+    """FastAPI with the edge (web/edge.py) outside everything, even the handler of unexpected errors: every request
+    passes it first and every answer on its way out."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The app's middleware stack inside the edge."""
+        from afteraction.web.edge import Edge
+
+        return Edge(super().build_middleware_stack(), settings=self.state.settings)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app for these settings; the engine is built here and kept on app.state, never at import time."""
     from afteraction import __version__
     from afteraction.web.api import API_RESPONSES, api_routers
     from afteraction.web.deps import api_user, bearer_token
+    from afteraction.web.edge import install_log_redaction
     from afteraction.web.errors import install_error_handlers
     from afteraction.web.fastpath import FastPath
     from afteraction.web.fastread import reader_pool
     from afteraction.web.health import router as health_router
-    from afteraction.web.limits import BodyLimit
 
     settings = settings or Settings()
     policy, lint_config = read_configuration(settings)  # once, here: a bad file stops the start, not each request
@@ -42,13 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.readers.close()
         app.state.db.dispose()
 
-    app = FastAPI(
+    app = EdgedApp(
         title="afteraction",
         version=__version__,
         summary="Blameless post-mortems: incidents, timelines, cause trees, lessons and action items.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # install_docs: Swagger UI from files in the package, under a CSP of its own
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -65,17 +81,62 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # their own, which sends a visitor to the sign-in page.
     app.state.signed_in = api_user
     install_error_handlers(app)
-    app.add_middleware(
-        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes, upload_suffix="/import"
-    )
+    install_log_redaction()  # webhook secrets given as ?token= stay out of the access log
     app.add_middleware(FastPath)
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", responses=API_RESPONSES)
     app.include_router(health_router)
+    install_docs(app)
     from afteraction.web.pages import install_pages
 
     install_pages(app)  # last: the pages answer every path the routes above leave (but /api/…)
     return app
+
+
+def install_docs(app: FastAPI) -> None:
+    """The API's Swagger UI at /api/v1/docs, from the files of the fastapi-offline package served at
+    /api/v1/docs/assets: no CDN. Its page allows scripts from this site and its own init script (by hash) only."""
+    import base64
+    import hashlib
+    import re
+    from importlib.metadata import version
+
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.staticfiles import StaticFiles
+
+    assert app.openapi_url is not None
+    release = version("fastapi-offline")  # in the asset addresses: a new release is never an old cached file
+    page = get_swagger_ui_html(
+        openapi_url=app.openapi_url,
+        title="afteraction REST API",
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js?v={release}",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css?v={release}",
+        swagger_favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+    )
+    html = bytes(page.body)
+    inline = re.findall(rb"<script>(.*?)</script>", html, flags=re.DOTALL)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(code).digest()).decode()}'" for code in inline)
+    policy = (
+        f"default-src 'none'; script-src 'self' {hashes}; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+    async def docs(request: Request) -> Response:
+        return Response(html, media_type="text/html", headers={"Content-Security-Policy": policy})
+
+    class Assets(StaticFiles):
+        """The package's files, cached by browsers (their addresses carry the release)."""
+
+        def file_response(self, *args: Any, **kwargs: Any) -> Response:
+            response = super().file_response(*args, **kwargs)
+            response.headers["Cache-Control"] = "public, max-age=604800, immutable"
+            return response
+
+    app.add_route(DOCS, docs, methods=["GET", "HEAD"], include_in_schema=False)
+    app.mount(DOCS_ASSETS, Assets(packages=[("fastapi_offline", "static")]), name="docs-assets")
 
 
 def read_configuration(settings: Settings, start: Path | None = None) -> tuple[Policy, LintConfig]:
@@ -97,12 +158,16 @@ def app_from_env() -> FastAPI:
     """The app with settings from the environment: the factory `afteraction serve` hands to uvicorn. A bad policy or
     lint file stops the process with one line on stderr and the command line's exit code, not a traceback."""
     from afteraction.core.errors import AfteractionError
+    from afteraction.web.edge import DeadlineProtocol
 
     try:
-        app = create_app(Settings())
+        settings = Settings()
+        app = create_app(settings)
     except AfteractionError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
+    # This process's connections (uvicorn's protocol of `afteraction serve`) get their header deadline from here.
+    DeadlineProtocol.header_timeout = settings.header_timeout
     # A server process keeps what it built at start for its whole life: out of the collector's way, so a full
     # collection under load walks only what requests made (shorter pauses, a lower p99).
     gc.collect()

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction.core.errors import AfteractionError, Conflict, InvalidInput, TooManyRequests
@@ -57,6 +58,23 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in parts) or str(loc[0] if loc else "body")
 
 
+# What a client is told of a failure on the server's side: its message may name the database URL, a file path or a
+# host, so it goes to the log and the answer says only what failed.
+_SERVER_SIDE = {
+    500: "the server is not configured correctly: the server log has the details",
+    502: "a service the server calls (a tracker, mail, Slack) failed: the server log has the details",
+    503: "the database is unavailable: the server log has the details",
+}
+
+
+def public_detail(exc: AfteractionError) -> str:
+    """The message of an error as a client may read it: the error's own for what the client can fix (4xx), one
+    sentence without URLs, paths or SQL for failures on the server's side (5xx), whose message the log keeps."""
+    if exc.http_status < 500:
+        return exc.message
+    return _SERVER_SIDE.get(exc.http_status, "the server failed: the server log has the details")
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AfteractionError)
     extra: dict[str, Any] = {}
@@ -72,7 +90,18 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = 'Bearer realm="afteraction"'
     if exc.http_status >= 500:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.message)
-    return problem_response(exc.http_status, exc.message, headers or None, **extra)
+    return problem_response(exc.http_status, public_detail(exc), headers or None, **extra)
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DataError)
+    # The database refused a value the checks let through (PostgreSQL: too long for its column, out of range, NUL):
+    # the client's input, so a 422; the statement and the driver's words go to the log only.
+    orig = str(exc.orig).strip().splitlines()
+    log.warning("the database refused a value on %s %s: %s", request.method, request.url.path, orig[0] if orig else exc)
+    return problem_response(
+        422, "a value is too long or out of range for the database, or holds characters it refuses"
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -101,6 +130,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to a problem response."""
     app.add_exception_handler(AfteractionError, _domain_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from afteraction.core.db import Database
+from afteraction.core.errors import DatabaseUnavailable
 from afteraction.web.deps import public
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("afteraction.web")
 
 
 class Health(BaseModel):
@@ -28,10 +33,15 @@ async def healthz() -> Health:
     "/readyz",
     response_model=Health,
     dependencies=[public],
-    responses={503: {"description": "The database cannot be reached or is not initialised."}},
+    responses={503: {"model": Health, "description": "Not ready: the database is unreachable or not initialised."}},
 )
-async def readyz(request: Request) -> Health:
-    """The database answers and has been initialised; 503 otherwise."""
+async def readyz(request: Request) -> Health | JSONResponse:
+    """`ready` when the database answers and has been initialised; else 503 `not ready`. Nothing more: why is
+    written to the server log, not told to whoever asks (the reason names the database)."""
     db: Database = request.app.state.db
-    await run_in_threadpool(db.check)
+    try:
+        await run_in_threadpool(db.check)
+    except DatabaseUnavailable as exc:
+        log.warning("not ready: %s", exc.message)
+        return JSONResponse({"status": "not ready"}, status_code=503)
     return Health(status="ready")

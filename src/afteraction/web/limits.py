@@ -1,79 +1,130 @@
-"""Request body limits, applied before the app reads a byte: 413 for anything larger than the settings allow."""
+"""Request body limits: how large a body may be (413 beyond it) and how long it may take to arrive (408 after it).
+
+The edge middleware (web/edge.py) applies them to every request before the app reads a byte: a declared
+Content-Length over the limit is refused at once, a streamed body when it passes the limit, and a body that is not
+all there by its deadline is refused when the deadline passes, however slowly its bytes keep coming.
+"""
 
 from __future__ import annotations
 
-import json
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
+from afteraction.core.config import Settings
 
-def _problem(limit: int) -> bytes:
-    return json.dumps(
-        {
-            "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"the request body is larger than the limit of {limit} bytes",
-        }
-    ).encode()
+UPLOAD_SUFFIX = "/import"
 
 
-class BodyLimit:
-    """ASGI middleware: a declared Content-Length over the limit is refused at once, a streamed body when it passes
-    the limit; uploads (paths ending in `upload_suffix`) have their own, larger limit."""
+class BodyRefused(Exception):
+    """A request body the limits do not let in: its status (408 or 413) and a one-line reason naming the setting."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int, upload_suffix: str) -> None:
-        self.app = app
-        self.max_body = max_body
-        self.max_upload = max_upload
-        self.upload_suffix = upload_suffix
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope.get("path", "")
-        limit = self.max_upload if path.rstrip("/").endswith(self.upload_suffix) else self.max_body
-        length = None
-        chunked = False
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                length = value
-            elif name == b"transfer-encoding":
-                chunked = True
-        if length is None and not chunked:  # HTTP/1.1: no length and no chunks means no body, nothing to count
-            await self.app(scope, receive, send)
-            return
-        if length is not None:
-            if not length.isdigit() or int(length) > limit:
-                body = _problem(limit)
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 413,
-                        "headers": [
-                            (b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-            # The server holds a client to its declared length, so the header is all there is to check.
-            await self.app(scope, receive, send)
-            return
-        received = 0
 
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # The app's handlers turn this into a 413 problem like the one above.
-                    raise HTTPException(413, f"the request body is larger than the limit of {limit} bytes")
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The limits of request bodies: sizes in bytes, the deadline in seconds; uploads (paths ending in
+    `upload_suffix`) have their own, larger size limit."""
+
+    max_body: int
+    max_upload: int
+    timeout: float
+    upload_suffix: str = UPLOAD_SUFFIX
+
+    @classmethod
+    def of(cls, settings: Settings) -> BodyLimits:
+        """The limits the settings give."""
+        return cls(
+            max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes, timeout=settings.body_timeout
+        )
+
+    def is_upload(self, path: str) -> bool:
+        """Whether the path takes file uploads (multipart bodies the importers read)."""
+        return path.rstrip("/").endswith(self.upload_suffix)
+
+    def too_large(self, path: str) -> BodyRefused:
+        """The 413 of a body over the size limit of its path, naming the setting that raises it."""
+        limit, setting = (
+            (self.max_upload, "AFTERACTION_MAX_UPLOAD_BYTES")
+            if self.is_upload(path)
+            else (self.max_body, "AFTERACTION_MAX_BODY_BYTES")
+        )
+        return BodyRefused(413, f"the request body is larger than the limit of {limit} bytes (set by {setting})")
+
+    def too_slow(self) -> BodyRefused:
+        """The 408 of a body that did not all arrive within the deadline."""
+        return BodyRefused(
+            408, f"the request body did not arrive within {self.timeout:g} seconds (set by AFTERACTION_BODY_TIMEOUT)"
+        )
+
+    def declared_too_large(self, path: str, length: bytes) -> bool:
+        """Whether a declared Content-Length is over the size limit of the path (or not a number at all)."""
+        limit = self.max_upload if self.is_upload(path) else self.max_body
+        return not length.isdigit() or int(length) > limit
+
+    def body(self, path: str, receive: Receive) -> LimitedBody:
+        """The body of one request, read within the limits of its path; its deadline starts now."""
+        limit = self.max_upload if self.is_upload(path) else self.max_body
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        return LimitedBody(receive, limit=limit, deadline=deadline, refuse_size=lambda: self.too_large(path),
+                           refuse_time=self.too_slow)  # fmt: skip
+
+
+class LimitedBody:
+    """One request's body as the limits let it in: counted against its size limit and due by its deadline. Its
+    `receive` raises BodyRefused when either is passed; `done` tells whether the whole body has arrived."""
+
+    def __init__(
+        self,
+        receive: Receive,
+        *,
+        limit: int,
+        deadline: float,
+        refuse_size: Callable[[], BodyRefused],
+        refuse_time: Callable[[], BodyRefused],
+    ) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._deadline = deadline
+        self._refuse_size = refuse_size
+        self._refuse_time = refuse_time
+        self.received = 0
+        self.done = False
+
+    async def receive(self) -> Message:
+        """The next message of the request (an ASGI `receive`); after the body, the wait for a disconnect has no
+        deadline."""
+        if self.done:
+            return await self._receive()
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                message = await self._receive()
+        except TimeoutError:
+            raise self._refuse_time() from None
+        if message["type"] != "http.request":
+            self.done = True  # the client went away
             return message
+        self.received += len(message.get("body", b""))
+        if self.received > self._limit:
+            raise self._refuse_size()
+        if not message.get("more_body", False):
+            self.done = True
+        return message
 
-        await self.app(scope, counted, send)
+    async def read(self) -> bytes | None:
+        """The whole body, or None when the client went away before sending it."""
+        chunks: list[bytes] = []
+        while True:
+            message = await self.receive()
+            if message["type"] != "http.request":
+                return None
+            chunks.append(message.get("body", b""))
+            if self.done:
+                return b"".join(chunks)
+

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from afteraction.accounts.schemas import UserView
 from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
 from afteraction.domain.metrics import IncidentMetrics
 from afteraction.incidents import members, service
+from afteraction.incidents.members import MemberView
 from afteraction.timeline.service import incident_metrics
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import Label, Name, Page, QueryText, UserName, UtcTime, Version, page_of
@@ -188,20 +188,22 @@ def get_metrics(incident_id: IncidentId, user: Viewer, db: Db) -> IncidentMetric
     return incident_metrics(db, incident_id=incident_id, actor=user)
 
 
-@router.get("/incidents/{incident_id}/members", response_model=list[UserView])
-def list_members(incident_id: IncidentId, user: Viewer, db: Db) -> list[UserView]:
-    """Who belongs to the incident (and so sees it while it is private)."""
+@router.get("/incidents/{incident_id}/members", response_model=list[MemberView], response_model_exclude_none=True)
+def list_members(incident_id: IncidentId, user: Viewer, db: Db) -> list[MemberView]:
+    """Who belongs to the incident (and so sees it while it is private): names and roles; e-mail addresses are
+    shown to admins only."""
     return members.list_members(db, incident_id=incident_id, actor=user)
 
 
-@router.put("/incidents/{incident_id}/members/{name}", response_model=UserView)
-def add_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> UserView:
-    """Make a user a member of the incident; doing it twice changes nothing."""
+@router.put("/incidents/{incident_id}/members/{name}", response_model=MemberView, response_model_exclude_none=True)
+def add_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> MemberView:
+    """Make a user a member of the incident; doing it twice changes nothing. Only admins and editors who are
+    members of the incident may: anyone else gets 403, whether the user exists or not."""
     return members.add_member(db, incident_id=incident_id, user=name, actor=user)
 
 
 @router.delete("/incidents/{incident_id}/members/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_member(incident_id: IncidentId, name: UserName, user: Editor, db: Db) -> Response:
-    """Take a user off the incident's members."""
+    """Take a user off the incident's members (admins and editors who are members of the incident)."""
     members.remove_member(db, incident_id=incident_id, user=name, actor=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
