@@ -71,3 +71,12 @@ def test_a_refusal_is_the_same_whether_the_user_exists_or_not(db, people):
         add_member(db, incident_id="INC-1", user="nobody", actor=people["ana"])
     with pytest.raises(NotFound, match="'ben' is not a member of INC-1"):
         remove_member(db, incident_id="INC-1", user="ben", actor=people["ada"])
+
+
+
+def test_a_member_is_named_in_any_case(db, people):
+    _user(db, "Dana.Ross", "editor")
+    added = add_member(db, incident_id="INC-1", user="dana.ross", actor=people["ada"])
+    assert added.name == "Dana.Ross"
+    remove_member(db, incident_id="INC-1", user="DANA.ROSS", actor=people["ada"])
+    assert [m.name for m in list_members(db, incident_id="INC-1", actor=people["ada"])] == ["ana"]

@@ -9,11 +9,12 @@ learns the accounts of the server by trying names.
 from __future__ import annotations
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from afteraction.accounts.models import User
+from afteraction.accounts.service import find_user
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import NotFound, PermissionDenied
@@ -76,7 +77,7 @@ def add_member(db: Database, *, incident_id: str, user: str, actor: Actor) -> Me
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         _check_may_manage(session, actor, incident)
-        member = session.scalar(select(User).where(User.name == user))
+        member = find_user(session, user)
         if member is None:
             raise NotFound(f"no user {user!r}")
         exists = session.scalar(
@@ -102,7 +103,7 @@ def remove_member(db: Database, *, incident_id: str, user: str, actor: Actor) ->
         row = session.scalar(
             select(IncidentMember)
             .join(User, IncidentMember.user_id == User.id)
-            .where(IncidentMember.incident_id == incident.id, User.name == user)
+            .where(IncidentMember.incident_id == incident.id, func.lower(User.name) == user.strip().lower())
         )
         if row is None:
             raise NotFound(f"{user!r} is not a member of {incident.key}")
