@@ -272,3 +272,26 @@ def test_an_output_file_that_cannot_be_written_is_one_line(cli, tmp_path):
     result = cli("export", "INC-1", "-o", str(blocker / "pm.md"))
     assert result.exit_code == 2 and result.stderr.startswith(f"error: {blocker / 'pm.md'}: cannot write: ")
     assert "Traceback" not in result.stderr
+
+
+def test_a_document_with_nul_characters_imports_without_them(cli, tmp_path):
+    """PostgreSQL cannot store NUL: the reader removes them, on every database alike (row 8 of issue 14)."""
+    path = tmp_path / "nul.md"
+    path.write_bytes(
+        b"---\ntitle: \"Checkout down\"\nseverity: SEV2\n---\n# Summary\nA NUL \x00 in the middle.\n\n"
+        b"## Timeline\n\n| Time (UTC) | Event |\n|---|---|\n| 2024-03-14 10:00:00 | Alert \x00 fired |\n"
+    )
+    result = cli("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    shown = cli("export", "INC-1", "--format", "json")
+    assert "\\u0000" not in shown.stdout and "A NUL  in the middle." in shown.stdout
+
+
+def test_a_name_longer_than_the_database_holds_is_one_line_naming_the_file(cli, tmp_path):
+    path = tmp_path / "long.md"
+    path.write_text(f"---\ntitle: Long author\nseverity: SEV2\nauthors: [{'A' * 250}]\n---\n# Summary\nx\n")
+    result = cli("import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {path}: a person's name is at most 200 characters")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("incident", "list", "--json").stdout.strip() in ("[]", "")

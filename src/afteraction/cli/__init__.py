@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from typer.core import TyperGroup
 
 from afteraction.core.config import Settings
@@ -62,6 +63,11 @@ class AfteractionGroup(TyperGroup):
             # quotes data across lines (a tracker's answer, a pasted title) is still one line.
             typer.echo(f"error: {one_line(exc.message)}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except DataError as exc:
+            # A value the database refuses that no check caught before it: one line, without the SQL or the values.
+            reason = str(getattr(exc, "orig", None) or "a value is out of range").splitlines()[0]
+            typer.echo(f"error: the database refused a value: {reason}; nothing was written", err=True)
+            raise typer.Exit(2) from None
         finally:
             state = ctx.obj
             if isinstance(state, CliState):

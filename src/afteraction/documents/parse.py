@@ -721,13 +721,14 @@ def _from_json(data: Any, path: str) -> PostmortemDocument:
 
 
 def read_text(path: Path) -> str:
-    """A document file's text: UTF-8 with or without a byte-order mark; one clear line when it cannot be read."""
+    """A document file's text: UTF-8 with or without a byte-order mark, NUL characters removed (no database can
+    store them, and no document means them), one clear line when it cannot be read."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InvalidInput(f"{path}: cannot be read: {error.strerror or error}") from error
     try:
-        return data.decode("utf-8-sig")
+        return data.replace(b"\x00", b"").decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from error

@@ -43,9 +43,14 @@ def parse_incident_id(value: str) -> int:
     return number
 
 
+PERSON_NAME_MAX = 200  # people.name
+
+
 def get_or_create_person(session: Session, name: str) -> Person:
-    """The person of that name, created on first mention."""
+    """The person of that name, created on first mention; a name longer than PERSON_NAME_MAX is refused."""
     clean = name.strip()
+    if len(clean) > PERSON_NAME_MAX:
+        raise InvalidInput(f"a person's name is at most {PERSON_NAME_MAX} characters: {clean[:40]}…", field="person")
     person = session.scalar(select(Person).where(Person.name == clean))
     if person is None:
         person = Person(name=clean)

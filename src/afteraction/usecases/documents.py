@@ -191,9 +191,12 @@ def import_files(
     with db.transaction() as session:
         saved: list[int] = []
         for path, doc in docs:
-            incident, created = save_document(
-                session, doc, severities=severities, source_path=str(path.resolve()), actor=actor
-            )
+            try:
+                incident, created = save_document(
+                    session, doc, severities=severities, source_path=str(path.resolve()), actor=actor
+                )
+            except InvalidInput as exc:  # say which file: the whole import is refused, nothing is written
+                raise InvalidInput(f"{path}: {exc.message}", field=exc.field) from None
             saved.append(incident.id)
             report.results.append(
                 ImportResult(
