@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
 from typer.core import TyperGroup
 
 from afteraction.core.config import Settings
@@ -63,8 +63,12 @@ class AfteractionGroup(TyperGroup):
             # quotes data across lines (a tracker's answer, a pasted title) is still one line.
             typer.echo(f"error: {one_line(exc.message)}", err=True)
             raise typer.Exit(exc.exit_code) from None
-        except DataError as exc:
+        except Exception as exc:
             # A value the database refuses that no check caught before it: one line, without the SQL or the values.
+            # (Looked up, not imported: `--help` and `lint` never load the database library.)
+            data_error = getattr(sys.modules.get("sqlalchemy.exc"), "DataError", None)
+            if data_error is None or not isinstance(exc, data_error):
+                raise
             reason = str(getattr(exc, "orig", None) or "a value is out of range").splitlines()[0]
             typer.echo(f"error: the database refused a value: {reason}; nothing was written", err=True)
             raise typer.Exit(2) from None
