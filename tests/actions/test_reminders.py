@@ -3,15 +3,12 @@ post-mortems' text as text."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from datetime import date
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
@@ -53,20 +50,6 @@ def test_an_smtp_server_dripping_its_answer_fails_at_the_deadline(head, drip):
     where = f"127.0.0.1:{server.port}"
     assert text == f"the SMTP server {where} did not answer within 0.6 s (AFTERACTION_OUTBOUND_TIMEOUT)"
     assert TIMEOUT - 0.05 < took < TIMEOUT + 0.5
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return folder / "cert.pem", folder / "key.pem"
 
 
 def test_a_server_dripping_after_starttls_is_cut_off_at_the_deadline_too(certificate):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,32 +13,6 @@ from afteraction.documents import pdf
 
 CHROMIUM = pdf.find_browser()
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-class _Counter(http.server.BaseHTTPRequestHandler):
-    hits: list[str]
-
-    def do_GET(self) -> None:
-        self.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def counter() -> Iterator[tuple[int, list[str]]]:
-    """A server on loopback that counts the requests it gets: (port, paths asked for)."""
-    hits: list[str] = []
-    handler = type("Handler", (_Counter,), {"hits": hits})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], hits
-    server.shutdown()
-    server.server_close()
 
 
 def test_the_printer_defaults_are_the_settings_defaults():

@@ -5,7 +5,6 @@ address, a team template that runs a shell command, and a crowd of PDF exports.
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
@@ -33,31 +32,6 @@ T0 = "2026-03-14T10:00:00Z"
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
-
-
-class _Counter(http.server.BaseHTTPRequestHandler):
-    hits: list[str]
-
-    def do_GET(self) -> None:
-        self.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def counter() -> Iterator[tuple[int, list[str]]]:
-    """A server on loopback that counts every request it gets: (port, paths asked for)."""
-    hits: list[str] = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Counter,), {"hits": hits}))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], hits
-    server.shutdown()
-    server.server_close()
 
 
 class _Links(HTMLParser):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import email
 import json
-import shutil
 import ssl
-import subprocess
 from datetime import date
 
 import pytest
@@ -60,20 +58,6 @@ def smtp(people, monkeypatch):
     monkeypatch.setenv("AFTERACTION_SMTP_PORT", str(controller.port))
     yield inbox
     controller.stop()
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory):
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return folder / "cert.pem", folder / "key.pem"
 
 
 @pytest.fixture
