@@ -119,12 +119,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema of this test session, migrated once."""
-    if not PG_URL:
-        pytest.skip("AFTERACTION_TEST_DATABASE_URL is not set")
-    schema = f"aa_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def migrated_pg_schema(prefix: str = "aa_test") -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, migrated schema of its own, dropped on exit."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -133,10 +131,21 @@ def pg_schema_url() -> Iterator[str]:
     db = Database(url)
     db.migrate()
     db.dispose()
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test session, migrated once."""
+    if not PG_URL:
+        pytest.skip("AFTERACTION_TEST_DATABASE_URL is not set")
+    with migrated_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=_backends())

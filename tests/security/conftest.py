@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,11 +21,10 @@ from unittest.mock import patch
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, text
 
 from afteraction.accounts import service as accounts
 from afteraction.core.db import Database
-from tests.conftest import PG_URL, free_port
+from tests.conftest import PG_URL, free_port, migrated_pg_schema
 
 WEBHOOK_SECRET = "live-hook-secret-0123456789"
 PASSWORD = "correct horse battery"
@@ -114,21 +112,8 @@ def _database(backend: str, folder: Path) -> Iterator[str]:
         Database(url).migrate()
         yield url
         return
-    schema = f"aa_sec_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    database = Database(url)
-    database.migrate()
-    database.dispose()
-    try:
+    with migrated_pg_schema("aa_sec") as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
