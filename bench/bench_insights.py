@@ -25,13 +25,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from typer.testing import CliRunner
 
 from afteraction.cli import app
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
+from afteraction.incidents.models import Incident
 from afteraction.insights.similar import reindex, similar_incidents
+from afteraction.timeline.moments import refresh_moments
 
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
@@ -93,9 +95,9 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
         comp, cause, symptom = rng.choice(COMPONENTS), rng.randrange(len(CAUSES)), rng.choice(SYMPTOMS)
         services = rng.sample(SERVICES, rng.choice((1, 1, 2)))
         title = f"{services[0]} {symptom}: {comp} {words(rng, 1)[0]}"
-        rows["incidents"].append((i, i, None, title, "incident", sev, "resolved", False, _ts(started, sqlite),
-            _ts(detected, sqlite), _ts(acked, sqlite), _ts(mitigated, sqlite), _ts(resolved, sqlite), "{}", 1,
-            _ts(started, sqlite), _ts(started, sqlite)))  # fmt: skip
+        # Only the start is set by hand: the other moments come from the timeline (refresh_all_moments).
+        rows["incidents"].append((i, i, None, title, "incident", sev, "open", False, _ts(started, sqlite),
+            "{}", 1, _ts(started, sqlite), _ts(started, sqlite)))  # fmt: skip
         for pos, (kind, value) in enumerate([*(("service", s) for s in services), ("team", rng.choice(TEAMS))]):
             label_id += 1
             rows["incident_labels"].append((label_id, i, kind, value, pos))
@@ -113,12 +115,14 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
             rows["contributing_factors"].append(
                 (factor_id, i, f"{CAUSES[c].capitalize()} on the {comp} {words(rng, 1)[0]}", CATEGORIES[c], pos)
             )
-        for pos in range(5):
+        # alert (detected), acknowledge, a rollback marked as the mitigation, resolve, and a note.
+        events = [(detected, "alert", None, "Alert fired for"), (acked, "acknowledge", None, "Paged on-call about"),
+                  (mitigated, "rollback", "mitigated", "Rolled back"), (resolved, "resolve", None, "Resolved"),
+                  (resolved + timedelta(minutes=5), "note", None, "Scaled up")]  # fmt: skip
+        for pos, (at, kind, moment, verb) in enumerate(events):
             event_id += 1
-            at = started + timedelta(minutes=7 * pos)
-            rows["timeline_events"].append((event_id, i, _ts(at, sqlite), _ts(at, sqlite), "manual", "note",
-                f"{rng.choice(['Alert fired for', 'Paged on-call about', 'Rolled back', 'Scaled up', 'Resolved'])} "
-                f"{comp} {' '.join(words(rng, 4))}", pos))  # fmt: skip
+            rows["timeline_events"].append((event_id, i, _ts(at, sqlite), _ts(at, sqlite), "manual", kind,
+                f"{verb} {comp} {' '.join(words(rng, 4))}", pos, moment))  # fmt: skip
         for pos in range(rng.choice((1, 2, 2, 3))):
             item_id += 1
             opened = resolved + timedelta(days=1)
@@ -134,13 +138,13 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
                 _ts(opened, sqlite)))  # fmt: skip
     columns = {
         "people": "id, name",
-        "incidents": "id, number, external_ref, title, kind, severity, status, private, started_at, detected_at, "
-        "acknowledged_at, mitigated_at, resolved_at, extra, version, created_at, updated_at",
+        "incidents": "id, number, external_ref, title, kind, severity, status, private, started_at, extra, version, "
+        "created_at, updated_at",
         "incident_labels": "id, incident_id, kind, value, position",
         "postmortems": "id, incident_id, status, summary, impact, trigger, detection, resolution, problem_statement, "
         "supporting_info, timeline_note, due_date, published_at, version, created_at, updated_at",
         "contributing_factors": "id, postmortem_id, text, category, position",
-        "timeline_events": "id, incident_id, at, sort_at, source, kind, text, position",
+        "timeline_events": "id, incident_id, at, sort_at, source, kind, text, position, key_moment",
         "action_items": "id, incident_id, title, type, priority, owner_id, due_date, status, factor_id, position, "
         "opened_at, closed_at, version, updated_at",
     }
@@ -168,6 +172,19 @@ def generate(url: str, n: int, seed: int = 1) -> dict[str, int]:
     return {table: len(data) for table, data in rows.items()}
 
 
+def refresh_all_moments(db: Database, batch: int = 2000) -> int:
+    """Derive and store every incident's moments from its timeline (timeline.moments.refresh_moments), in batches."""
+    done = 0
+    with db.transaction() as session:
+        ids = list(session.scalars(select(Incident.id).order_by(Incident.id)))
+    for start in range(0, len(ids), batch):
+        with db.transaction() as session:
+            for incident in session.scalars(select(Incident).where(Incident.id.in_(ids[start : start + batch]))):
+                refresh_moments(session, incident)
+                done += 1
+    return done
+
+
 def timed(fn: Any, runs: int) -> list[float]:
     """Wall times in ms of runs calls."""
     out = []
@@ -190,6 +207,9 @@ def run(label: str, url: str, n: int) -> None:
     start = time.perf_counter()
     counts = generate(url, n)
     print(f"generated in {time.perf_counter() - start:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    start = time.perf_counter()
+    refreshed = refresh_all_moments(db)
+    print(f"moments of {refreshed:,} incidents derived from their timelines in {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
     indexed = reindex(db, actor=SYSTEM)
     print(f"search index of {indexed:,} documents built in {time.perf_counter() - start:.1f} s")

@@ -20,6 +20,7 @@ NO_ACTOR = {
     "afteraction.insights.taxonomy.set_category": "the category taxonomy, not incident data",
     "afteraction.insights.taxonomy.remove_category": "the category taxonomy, not incident data",
     "afteraction.insights.taxonomy.reset_taxonomy": "the category taxonomy, not incident data",
+    "afteraction.insights.service.upkeep": "search index and statistics upkeep: returns nothing of any incident",
 }
 
 

@@ -29,7 +29,7 @@ from afteraction.domain.actions import (
 )
 from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident, Person
-from afteraction.incidents.service import get_or_create_person, load_incident, parse_incident_id
+from afteraction.incidents.service import get_or_create_person, load_incident, parse_incident_id, serialise_writes
 
 _ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
 
@@ -80,13 +80,19 @@ def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
     )
 
 
-def _load(session: Session, action_id: str, actor: Actor) -> ActionItem:
+def _load(session: Session, action_id: str, actor: Actor, *, for_update: bool = False) -> ActionItem:
+    """The action item of an id, or NotFound; `for_update` locks its row until the transaction ends (see
+    serialise_writes), so the version read is the one a write replaces."""
     number = parse_action_id(action_id)
-    item = session.scalar(
+    query = (
         select(ActionItem)
         .where(ActionItem.id == number)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
     )
+    if for_update:
+        serialise_writes(session)
+        query = query.with_for_update(of=ActionItem).execution_options(populate_existing=True)
+    item = session.scalar(query)
     if item is None or not can_see(session, actor, item.incident.id, item.incident.private):
         raise NotFound(f"no action item AI-{number}")
     return item
@@ -120,14 +126,18 @@ def add_action(
     policy: Policy | None = None,
     actor: Actor,
 ) -> ActionItemView:
-    """Add an action item to an incident's post-mortem; without a due date it gets the policy's for its priority."""
+    """Add an action item to an incident's post-mortem; without a due date it gets the policy's for its priority.
+
+    Its id (AI-n) is the table's own key, so concurrent adds never clash; the incident's row is locked while its
+    position is taken, and a new owner is upserted (get_or_create_person).
+    """
     title = check_action_title(title)
     type = check_choice(type, ACTION_TYPES, "type") if type else None
     priority = check_choice(priority, PRIORITIES, "priority") if priority else None
     if due is None and policy is not None:
         due = policy.action_due_date(priority=priority, opened=utcnow().date())
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, actor)
+        incident = load_incident(session, incident_id, actor, for_update=True)
         position = session.scalar(
             select(func.coalesce(func.max(ActionItem.position), -1) + 1).where(ActionItem.incident_id == incident.id)
         )
@@ -149,9 +159,10 @@ def add_action(
 def change_action(session: Session, *, actor: Actor, action_id: str, changes: ActionChanges) -> tuple[ActionItem, bool]:
     """Apply changes to an action item inside the caller's transaction; returns the row and whether its status changed.
 
-    Closing stamps the time; wont-do needs a reason; a version that moved on meanwhile is a Conflict.
+    Closing stamps the time; wont-do needs a reason; a version that moved on meanwhile is a Conflict. The row is
+    locked first, so a change without a version never clashes: it applies after any other writer's (last writer wins).
     """
-    item = _load(session, action_id, actor)
+    item = _load(session, action_id, actor, for_update=True)
     check_version(f"AI-{item.id}", item.version, changes.expected_version)
     if changes.title is not None:
         item.title = check_action_title(changes.title)

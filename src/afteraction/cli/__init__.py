@@ -30,9 +30,10 @@ class CliState:
         """The database of the settings; by default it must answer and be initialised."""
         if self._database is None:
             import afteraction.models  # noqa: F401  every table, so foreign keys between areas resolve
-            from afteraction.core.db import Database  # SQLAlchemy: only commands that use the database pay for it
+            from afteraction.core.db import Database, DatabaseTimeouts  # SQLAlchemy: only commands that use it pay
 
-            self._database = Database(self.settings.database_url, echo=self.settings.echo_sql)
+            timeouts = DatabaseTimeouts.from_settings(self.settings)
+            self._database = Database(self.settings.database_url, echo=self.settings.echo_sql, timeouts=timeouts)
         if check:
             self._database.check()
         return self._database

@@ -20,10 +20,26 @@ def import_command(
         list[Path], typer.Argument(metavar="PATH...", help="Markdown post-mortems (any file ending), or JSON exports.")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    as_published: Annotated[
+        bool,
+        typer.Option("--as-published", help="Import every post-mortem as published, whatever its age or status."),
+    ] = False,
+    owner_default: Annotated[
+        str | None,
+        typer.Option("--owner-default", metavar="TEAM", help="Owner of the action items that name none."),
+    ] = None,
 ) -> None:
-    """Import Markdown post-mortems (this tool's format, and leniently others') or JSON exports into the database."""
+    """Import Markdown post-mortems (this tool's format, and leniently others') or JSON exports into the database.
+
+    Key moments come from the front matter, else from what the document states (a "Key events" block, the Stats
+    block, the timeline's first and last timed rows, the title's date); a document without a status whose incident
+    started more than AFTERACTION_IMPORT_PUBLISHED_AFTER_DAYS (90) days ago is imported as published.
+    """
+    from afteraction.core.errors import InvalidInput
     from afteraction.usecases import documents as service
 
+    if owner_default is not None and not owner_default.strip():
+        raise InvalidInput("--owner-default: give a team or person name, not an empty one", field="owner_default")
     state = state_of(ctx)
     db = state.database()
     err = error_console()
@@ -38,6 +54,11 @@ def import_command(
             severities=state.settings.severities,
             progress=lambda _p: progress.advance(task),
             json_max_depth=state.settings.json_max_depth,
+            options=service.ImportOptions(
+                as_published=as_published,
+                owner_default=owner_default,
+                published_after_days=state.settings.import_published_after_days,
+            ),
             actor=actor_of(ctx),
         )
     if as_json:
@@ -48,7 +69,9 @@ def import_command(
                     "id": r.incident_id,
                     "title": r.title,
                     "created": r.created,
+                    "status": r.status,
                     "warnings": [w.model_dump() for w in r.warnings],
+                    "notes": [n.model_dump() for n in r.notes],
                 }
                 for r in report.results
             ]
@@ -57,10 +80,13 @@ def import_command(
     for warning in report.warnings:
         err.print(markup("[yellow]warning[/yellow]: {}", warning))
     created = sum(1 for r in report.results if r.created)
+    published = sum(1 for r in report.results if r.status == "published")
     console().print(
         f"Imported {len(report.results)} post-mortems ({created} new, {len(report.results) - created} updated), "
         f"{len(report.warnings)} warnings."
     )
+    if published:
+        console().print(f"{published} imported as published (`--json` says why, and where each key moment came from).")
 
 
 def export_command(

@@ -39,8 +39,8 @@ def _show(incident: IncidentSummary) -> None:
     if incident.categories:
         lines.append(f"categories: {', '.join(incident.categories)}")
     for name in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
-        value = getattr(incident, name)
-        lines.append(f"{name.replace('_at', ''):>13}: {fmt_time(value) or '—'}")
+        value, origin = getattr(incident, name), incident.moment_origins.get(name.removesuffix("_at"))
+        lines.append(f"{name.replace('_at', ''):>13}: {fmt_time(value) or '—'}" + (f" ({origin})" if origin else ""))
     lines.append(f"post-mortem: {incident.postmortem_status or '—'} · open action items: {incident.action_items_open}")
     console().print(panel(lines))
 

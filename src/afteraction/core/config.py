@@ -146,3 +146,27 @@ class Settings(BaseSettings):
         description="Key that signs session cookies (32+ characters); unset: one is made and kept in the database.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 90, description="How long a web sign-in lasts (hours).")
+
+    # Deadlines on the database (issue #15): a database that does not answer makes a request fail (503), not hang.
+    db_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Longest time (seconds) opening a PostgreSQL connection may take."
+    )
+    db_statement_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Longest time (seconds) one PostgreSQL statement may run, or wait for an answer; 0: no limit.",
+    )
+    db_lock_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest time (seconds) a statement waits for a lock another connection holds (PostgreSQL's "
+        "lock_timeout, SQLite's busy timeout).",
+    )
+
+    # Importing history (issue #15): an old document is imported as what it is, not as a new draft.
+    import_published_after_days: int = Field(
+        default=90,
+        ge=0,
+        description="An imported post-mortem whose front matter gives no status and whose incident started more "
+        "than this many days ago is imported as published (else draft); 0: every dated document.",
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Dialect, make_url
@@ -18,6 +20,9 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from afteraction.core.errors import ConfigurationError, Conflict, DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from afteraction.core.config import Settings
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -75,16 +80,104 @@ def _utc_from_sqlite(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-SQLITE_BUSY_MS = 5000  # how long a statement waits for another connection's write lock
+SQLITE_BUSY_MS = 10_000  # how long a statement waits for another connection's write lock, unless set otherwise
+# A PostgreSQL server that stopped answering (frozen, or a network that drops packets) never cancels the statement
+# itself: the client gives up this long after the statement timeout, closes the connection and reports the database
+# unavailable.
+CLIENT_GRACE = 1.0
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-    cursor.close()
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the database may keep a caller waiting (seconds): opening a connection (PostgreSQL), one statement
+    (PostgreSQL; 0: no limit) and a lock another connection holds (PostgreSQL's lock_timeout, SQLite's busy timeout).
+    The defaults are those of the settings db_connect_timeout, db_statement_timeout and db_lock_timeout."""
+
+    connect: float = 5.0
+    statement: float = 30.0
+    lock: float = SQLITE_BUSY_MS / 1000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DatabaseTimeouts:
+        """The timeouts the settings give."""
+        return cls(
+            connect=settings.db_connect_timeout,
+            statement=settings.db_statement_timeout,
+            lock=settings.db_lock_timeout,
+        )
+
+    def without_statement_limit(self) -> DatabaseTimeouts:
+        """The same, with no limit on a statement's time (migrations may take long on a large database)."""
+        return replace(self, statement=0.0)
+
+
+def _sqlite_pragmas(busy_ms: int) -> Callable[[Any, Any], None]:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    return connect
+
+
+def _postgres_deadlines(engine: Engine, timeouts: DatabaseTimeouts) -> None:
+    """Connect, statement and lock timeouts on every connection of a PostgreSQL engine: the server's own
+    (statement_timeout, lock_timeout, set when the connection opens) and, for a server that does not answer at all,
+    the client's: a connection whose answer does not come within the statement timeout and CLIENT_GRACE is closed
+    and the statement fails as a lost connection (the pool then drops it)."""
+    import psycopg
+
+    answer_within = timeouts.statement + CLIENT_GRACE if timeouts.statement > 0 else None
+
+    class DeadlineConnection(psycopg.Connection[Any]):
+        """A psycopg connection that waits at most `answer_within` seconds for the server's answer (None: for
+        ever, in a transaction that lifted the limit: see without_statement_limit)."""
+
+        answer_within: float | None = None
+
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            if timeout is not None or self.answer_within is None:  # psycopg's own deadline (notifies), or none
+                return super().wait(gen, interval, timeout)
+            limit = self.answer_within
+            try:
+                return super().wait(gen, interval, limit)
+            except psycopg.errors.OperationalError as exc:
+                if type(exc).__name__ != "_WaitTimeout":
+                    raise
+                self.pgconn.finish()  # the connection is mid-statement: nothing more can be said on it
+                raise psycopg.OperationalError(f"the database server did not answer within {limit:g} s") from None
+
+    options = f"-c lock_timeout={round(timeouts.lock * 1000)}"
+    if timeouts.statement > 0:
+        options += f" -c statement_timeout={round(timeouts.statement * 1000)}"
+
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        cparams.setdefault("connect_timeout", max(1, math.ceil(timeouts.connect)))
+        cparams["options"] = " ".join(filter(None, (cparams.get("options"), options)))
+        connection = DeadlineConnection.connect(*cargs, **cparams)
+        connection.answer_within = answer_within
+        return connection
+
+    @event.listens_for(engine, "checkin")
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if isinstance(dbapi_connection, DeadlineConnection):  # a lifted limit ends with its transaction
+            dbapi_connection.answer_within = answer_within
+
+
+def without_statement_limit(session: Session) -> None:
+    """Lift the statement timeout (the server's and the client's wait) for the rest of the session's transaction
+    on PostgreSQL: for a bulk job (rebuilding the whole search index) that may rightly take longer than a request.
+    Lock and connect timeouts stay. A no-op on SQLite, which has no statement timeout."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text("SET LOCAL statement_timeout = 0"))
+    dbapi_connection: Any = session.connection().connection.dbapi_connection
+    if hasattr(dbapi_connection, "answer_within"):
+        dbapi_connection.answer_within = None
 
 
 def database_url(url: str) -> URL:
@@ -105,11 +198,16 @@ def database_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Build an engine; SQLite gets WAL mode and foreign keys, and its folder is created."""
+def make_engine(url: str, *, echo: bool = False, timeouts: DatabaseTimeouts | None = None) -> Engine:
+    """Build an engine with the database's deadlines; SQLite gets WAL mode and foreign keys, and its folder is
+    created. A pooled connection is tested before use (PostgreSQL), so that after the database comes back the first
+    request does not meet a dead one."""
+    timeouts = timeouts or DatabaseTimeouts()
     checked = database_url(url)
     if checked.get_backend_name() != "sqlite":
-        return create_engine(checked, echo=echo, pool_pre_ping=True)
+        engine = create_engine(checked, echo=echo, pool_pre_ping=True)
+        _postgres_deadlines(engine, timeouts)
+        return engine
     path = checked.database or ""
     if path and path != ":memory:" and not path.startswith("file:"):
         folder = Path(path).expanduser().parent
@@ -118,8 +216,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         except OSError as error:
             message = f"cannot create the folder {folder} of database {url}: {error.strerror}"
             raise DatabaseUnavailable(message) from None
-    engine = create_engine(checked, echo=echo)
-    event.listen(engine, "connect", _sqlite_pragmas)
+    engine = create_engine(checked, echo=echo, connect_args={"timeout": timeouts.lock})
+    event.listen(engine, "connect", _sqlite_pragmas(round(timeouts.lock * 1000)))
     return engine
 
 
@@ -154,9 +252,10 @@ def _json_rows_postgresql(element: json_rows, compiler: Any, **kw: Any) -> str:
 class Database:
     """One database: its engine, sessions, transactions and schema migrations."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, timeouts: DatabaseTimeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo)
+        self.timeouts = timeouts or DatabaseTimeouts()
+        self.engine = make_engine(url, echo=echo, timeouts=self.timeouts)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def display_url(self) -> str:
@@ -179,10 +278,18 @@ class Database:
         """Create or upgrade the schema to the newest migration (of every branch: features add their own)."""
         from alembic import command
 
+        # On PostgreSQL through an engine of its own without the statement limit: filling a new column of a large
+        # history may take longer than any request should. (An SQLite engine sets no such limit; an in-memory
+        # database must be migrated through its own engine.)
+        sqlite = self.engine.dialect.name == "sqlite"
+        engine = self.engine if sqlite else make_engine(self.url, timeouts=self.timeouts.without_statement_limit())
         try:
-            command.upgrade(migrations_config(self.engine), "head")
+            command.upgrade(migrations_config(engine), "head")
         except OperationalError as exc:
             raise self._unavailable("cannot reach database", exc) from exc
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
 
     def check(self) -> None:
         """Raise DatabaseUnavailable unless the database answers and has been initialised."""
@@ -252,7 +359,8 @@ def refresh_statistics(session: Session) -> list[str]:
     # a join from the wrong side. It writes, so while another connection holds the write lock it is left for a later
     # call rather than keeping a reader waiting: old statistics (or none) give slower plans, not wrong answers.
     analysed: list[str] = []
-    session.execute(text(f"PRAGMA busy_timeout={STATISTICS_BUSY_MS}"))
+    busy_ms = int(session.execute(text("PRAGMA busy_timeout")).scalar_one())
+    session.execute(text(f"PRAGMA busy_timeout={min(busy_ms, STATISTICS_BUSY_MS)}"))
     try:
         for table in stale:
             session.execute(text(f'ANALYZE "{table}"'))
@@ -260,7 +368,7 @@ def refresh_statistics(session: Session) -> list[str]:
     except OperationalError:
         pass  # the tables left keep their old statistics until a later call
     finally:
-        session.execute(text(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}"))
+        session.execute(text(f"PRAGMA busy_timeout={busy_ms}"))
     return analysed
 
 

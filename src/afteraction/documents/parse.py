@@ -12,7 +12,7 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from afteraction.documents.lenient import (
     read_table,
 )
 from afteraction.domain.actions import ActionItemData
-from afteraction.domain.incidents import TimelineEntry
+from afteraction.domain.incidents import KEY_MOMENTS, TimelineEntry
 from afteraction.domain.markdown_lines import front_matter_end, opens_front_matter, scan, split_lines
 from afteraction.domain.reviews import (
     FactorData,
@@ -177,6 +177,90 @@ _ACTION_COLUMNS = {
     "addresses": "addresses",
     "cause": "addresses",
 }
+# The moments a document states in a "Key events" / "Incident timing" block or a line of its own
+# ("Start time: 2021-03-04 10:12 UTC", "**Detected:** 2021-03-04 10:20", a table of label and time cells).
+_STATED_LABELS = {
+    **{word: moment for word, moment in _MOMENT_WORDS.items() if word not in ("recovery", "recovered", "trigger")},
+    "start time": "started",
+    "started at": "started",
+    "incident start": "started",
+    "impact start": "started",
+    "began": "started",
+    "detection time": "detected",
+    "detected at": "detected",
+    "time detected": "detected",
+    "acknowledged at": "acknowledged",
+    "acknowledgement time": "acknowledged",
+    "mitigation time": "mitigated",
+    "mitigated at": "mitigated",
+    "resolution time": "resolved",
+    "resolved at": "resolved",
+    "time resolved": "resolved",
+    "end": "resolved",
+    "end time": "resolved",
+    "ended": "resolved",
+    "incident end": "resolved",
+    "impact end": "resolved",
+}
+_KEY_EVENT_HEADINGS = re.compile(
+    r"^(key events|key moments|key times|incident timing|timing|start\s*(/|and|&)\s*end times?)$", re.IGNORECASE
+)
+_STATED_LINE = re.compile(r"^([A-Za-z][A-Za-z ]{1,30}?)\s*(?:\([^)]*\))?\s*:\s*(.+)$")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+            ("july", "jul"), ("august", "aug"), ("september", "sept", "sep"), ("october", "oct"),
+            ("november", "nov"), ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_TITLE_DATES = (
+    (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), (1, 2, 3)),
+    (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE), (3, 1, 2)),
+    (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE), (3, 2, 1)),
+)
+_ACTION_STATUS_WORDS = {
+    "open": "open",
+    "todo": "open",
+    "to do": "open",
+    "not started": "open",
+    "new": "open",
+    "pending": "open",
+    "planned": "open",
+    "backlog": "open",
+    "in-progress": "in-progress",
+    "in progress": "in-progress",
+    "doing": "in-progress",
+    "started": "in-progress",
+    "wip": "in-progress",
+    "ongoing": "in-progress",
+    "done": "done",
+    "closed": "done",
+    "complete": "done",
+    "completed": "done",
+    "fixed": "done",
+    "resolved": "done",
+    "finished": "done",
+    "implemented": "done",
+    "✅": "done",
+    "✔": "done",
+    "x": "done",
+    "wont-do": "wont-do",
+    "won't do": "wont-do",
+    "wont do": "wont-do",
+    "wontfix": "wont-do",
+    "won't fix": "wont-do",
+    "cancelled": "wont-do",
+    "canceled": "wont-do",
+    "rejected": "wont-do",
+    "dropped": "wont-do",
+    "obsolete": "wont-do",
+}
 _STAT_KEYS = {
     "time to detection": "time_to_detect_s",
     "time to detect": "time_to_detect_s",
@@ -233,9 +317,16 @@ class _Reader:
         self.warnings: list[ParseWarning] = []
         self.definitions: list[str] = []
         self.has_front_matter = False
+        self.exact = False
+        self.notes: list[ParseWarning] = []
+        self.stated: dict[str, tuple[datetime, int, str]] = {}
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(ParseWarning(path=self.path, line=line, message=message))
+
+    def note(self, line: int, message: str) -> None:
+        """Record where a key moment came from (shown by `import --json`, not a problem)."""
+        self.notes.append(ParseWarning(path=self.path, line=line, message=message))
 
     def append(self, name: str, values: list[Any]) -> None:
         self.fields.setdefault(name, []).extend(values)
@@ -270,6 +361,7 @@ class _Reader:
             return end + 1
         if not isinstance(data, dict):
             raise InvalidInput(f"{self.path}:2: front matter must be a mapping of keys to values")
+        self.exact = "kind" in data  # this tool's export always writes `kind`: its moments are all stated
         for key, value in data.items():
             self._front_matter_value(str(key), value, data)
         return end + 1
@@ -343,6 +435,8 @@ class _Reader:
     def section(self, section: _Section) -> None:
         """Read one `#`/`##` section into the fields its heading names."""
         key = section_key(section.heading)
+        if key not in ("timeline", "actions", "whys"):
+            self.stated_moments(section.body, section.heading)
         if key is None:
             body = _text(section.body)
             self.append("sections", [SectionData(heading=section.heading, body=body, line=section.line)])
@@ -548,13 +642,24 @@ class _Reader:
                     owner=values.get("owner") or None,
                     due=due,
                     priority=values.get("priority") or None,
-                    status=values.get("status") or "open",
+                    status=self._action_status(values.get("status") or "", line),
                     tracker=values.get("tracker") or None,
                     addresses=values.get("addresses") or None,
                     line=line,
                 )
             )
         return actions
+
+    def _action_status(self, text: str, line: int) -> str:
+        """An action item's stated status in this tool's words ("Closed" → done); one not understood stays open."""
+        word = re.sub(r"\s+", " ", re.sub(r"[*_`~]", "", text)).strip().lower()
+        if not word:
+            return "open"
+        status = _ACTION_STATUS_WORDS.get(word)
+        if status is None:
+            self.warn(line, f"action item status {text.strip()!r} not understood; kept open")
+            return "open"
+        return status
 
     @staticmethod
     def _action_text(line: int, text: str) -> ActionItemData:
@@ -589,6 +694,109 @@ class _Reader:
                     stats[_STAT_KEYS[label].removesuffix("_s") + "_text"] = value
             else:
                 stats[re.sub(r"\W+", "_", label).strip("_") or "note"] = value
+
+    # --- key moments --------------------------------------------------------------------------------
+
+    def stated_moments(self, body: list[tuple[int, str]], heading: str = "") -> None:
+        """Collect the moments lines state ("Start time: 2021-03-04 10:12 UTC"), and label/time pairs of table
+        cells; under a "Key events" / "Incident timing" heading (or ### heading) a time not understood is a warning."""
+        block = bool(_KEY_EVENT_HEADINGS.match(_heading_name(heading)))
+        zone = (find_zone(heading) or find_zone("\n".join(text for _, text in body)) or UTC) if block else UTC
+        for no, raw in body:
+            text = raw.strip()
+            if text.startswith("#"):
+                block = bool(_KEY_EVENT_HEADINGS.match(_heading_name(text.lstrip("#"))))
+                continue
+            if text.startswith("|"):
+                cells = [re.sub(r"[*_`]", "", cell).strip() for cell in text.strip("|").split("|")]
+                pairs = [(cells[i], cells[i + 1]) for i in range(len(cells) - 1)]
+            else:
+                found = _STATED_LINE.match(re.sub(r"^[-*+]\s+", "", text.replace("**", "").replace("__", "")))
+                pairs = [(found.group(1), found.group(2))] if found else []
+            for label, value in pairs:
+                moment = _STATED_LABELS.get(re.sub(r"\s+", " ", label.strip().lower()))
+                if moment is None or not value.strip() or moment in self.stated:
+                    continue
+                parsed = parse_time(value.strip().rstrip("."), zone)
+                if parsed.at is not None:
+                    self.stated[moment] = (parsed.at, no, label.strip())
+                elif block:
+                    self.warn(no, f"key moment '{label.strip()}': {parsed.problem}; ignored")
+
+    def settle_moments(self, timeline: list[TimelineEntry]) -> None:
+        """Fill the key moments the front matter leaves open from what else the document says, in this order: a
+        stated line, a marked timeline row (left to the timeline), the Stats block's durations from the start, the
+        first and last timed timeline rows (start and resolve), the date in the title or file name (start, midnight
+        UTC). Each source is noted; a moment nothing states stays empty. A document in this tool's format (front
+        matter with `kind`) is read exactly: its moments are the front matter's and the marked rows'."""
+        fields = self.fields
+        known: dict[str, datetime] = {}
+        for moment in KEY_MOMENTS:
+            name = f"{moment}_at"
+            if fields.get(name) is not None:
+                known[moment] = fields[name]
+                line = self.lines.get(f"front_matter.{name}") or self.lines.get(
+                    f"front_matter.{_FM_KEY_OF.get(name, name)}", 1
+                )
+                self.note(line, f"{name} from the front matter")
+            elif moment in self.stated and not self.exact:
+                at, line, label = self.stated[moment]
+                known[moment] = fields[name] = at
+                self.note(line, f"{name} from '{label}'")
+        for entry in sorted((e for e in timeline if e.at and e.key_moment in KEY_MOMENTS), key=_at):
+            moment = str(entry.key_moment)
+            if moment not in known and entry.at is not None:
+                known[moment] = entry.at
+                self.note(entry.line or 1, f"{moment}_at from the timeline row marked {moment}")
+        if self.exact:
+            return
+        timed = sorted((e for e in timeline if e.at is not None), key=_at)
+        if "started" not in known and timed:
+            known["started"] = fields["started_at"] = _at(timed[0])
+            self.note(timed[0].line or 1, "started_at from the timeline's first timed row")
+        self._stats_moments(known)
+        if "resolved" not in known and len(timed) > 1 and _at(timed[-1]) > known.get("started", _at(timed[0])):
+            known["resolved"] = fields["resolved_at"] = _at(timed[-1])
+            self.note(timed[-1].line or 1, "resolved_at from the timeline's last timed row")
+        if "started" not in known:
+            self._title_date()
+
+    def _stats_moments(self, known: dict[str, datetime]) -> None:
+        stats = self.fields["extra"].get("stats")
+        if not isinstance(stats, dict) or "started" not in known:
+            return
+        line = self.lines.get("stats", 1)
+        for moment, key, base in (
+            ("detected", "time_to_detect_s", "started"),
+            ("acknowledged", "time_to_acknowledge_s", "detected"),
+            ("mitigated", "time_to_mitigate_s", "started"),
+            ("resolved", "time_to_recover_s", "started"),
+        ):
+            seconds = stats.get(key)
+            if moment in known or base not in known or not isinstance(seconds, int | float) or seconds < 0:
+                continue
+            known[moment] = self.fields[f"{moment}_at"] = known[base] + timedelta(seconds=seconds)
+            label = key.removesuffix("_s").replace("_", " ")
+            self.note(line, f"{moment}_at from the Stats block ({label}, from {base}_at)")
+
+    def _title_date(self) -> None:
+        sources = [(str(self.fields.get("title") or ""), self.lines.get("title", 1), "title")]
+        if self.path != "<text>":
+            sources.append((Path(self.path).stem, 1, "file name"))
+        for text, line, where in sources:
+            for pattern, (y, m, d) in _TITLE_DATES:
+                for found in pattern.finditer(text):
+                    month = found.group(m)
+                    with contextlib.suppress(ValueError):
+                        day = date(
+                            int(found.group(y)),
+                            int(month) if month.isdigit() else _MONTHS[month.lower()],
+                            int(found.group(d)),
+                        )
+                        at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                        self.fields["started_at"] = at
+                        self.note(line, f"started_at from the date in the {where} ({day.isoformat()}, no time of day)")
+                        return
 
     # --- the whole document ------------------------------------------------------------------------
 
@@ -629,6 +837,19 @@ class _Reader:
             stem = re.sub(r"\.(md|markdown|mdown|txt)$", "", name, flags=re.IGNORECASE)
             found = _EXTERNAL_ID.match(stem)
             fields["external_ref"] = found.group(1) if found else stem
+        self.settle_moments(list(fields.get("timeline", [])))
+
+
+_FM_KEY_OF = {name: key for key, name in _ALIASES.items() if name.endswith("_at")}
+
+
+def _at(entry: TimelineEntry) -> datetime:
+    assert entry.at is not None
+    return entry.at
+
+
+def _heading_name(heading: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[*_:]", "", heading)).strip()
 
 
 def _bad_yaml_value(line: str) -> bool:
@@ -669,10 +890,13 @@ def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
     reader = _Reader(path)
     start = reader.front_matter(lines)
     title, preamble, sections = _split_sections(lines, start)
+    reader.stated_moments(preamble)
     for section in sections:
         reader.section(section)
     reader.finish(title, preamble)
-    return PostmortemDocument(**reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings)
+    return PostmortemDocument(
+        **reader.fields, path=path, section_lines=reader.lines, warnings=reader.warnings, notes=reader.notes
+    )
 
 
 def default_json_depth() -> int:

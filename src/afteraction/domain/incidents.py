@@ -11,6 +11,15 @@ Kind = Literal["incident", "near-miss", "failed-deploy", "milestone"]
 KINDS: tuple[str, ...] = ("incident", "near-miss", "failed-deploy", "milestone")
 KEY_MOMENTS: tuple[str, ...] = ("started", "detected", "acknowledged", "mitigated", "resolved")
 INCIDENT_STATUSES: tuple[str, ...] = ("open", "mitigated", "resolved", "closed")
+MOMENT_ORIGINS: tuple[str, ...] = ("manual", "marked", "derived")
+
+
+def status_after_moments(current: str, mitigated: bool, resolved: bool) -> str:
+    """The status of an incident whose status nobody set by hand: resolved when it has a resolved moment, mitigated
+    when only a mitigated one, else open; a closed incident stays closed."""
+    if current == "closed":
+        return current
+    return "resolved" if resolved else "mitigated" if mitigated else "open"
 
 
 class TimelineEntry(BaseModel):
@@ -44,7 +53,8 @@ class KeyMoments(BaseModel):
 
 
 class IncidentSummary(BaseModel):
-    """An incident as lists and detail views show it."""
+    """An incident as lists and detail views show it; its key moments are the effective ones (hand-set, else marked,
+    else derived from the timeline), as stored on the incident."""
 
     id: str
     title: str
@@ -61,6 +71,13 @@ class IncidentSummary(BaseModel):
     acknowledged_at: datetime | None = None
     mitigated_at: datetime | None = None
     resolved_at: datetime | None = None
+    # Where each effective moment above came from: manual (hand-set), marked (on an event) or derived (timeline).
+    moment_origins: dict[str, str] = Field(default_factory=dict)
+    time_to_detect_s: float | None = None
+    time_to_acknowledge_s: float | None = None
+    time_to_mitigate_s: float | None = None
+    time_to_resolve_s: float | None = None
+    status_set_by_hand: bool = False
     postmortem_status: str | None = None
     action_items_open: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -101,6 +101,7 @@ class PostmortemDocument(BaseModel):
     path: str | None = Field(default=None, exclude=True)
     section_lines: dict[str, int] = Field(default_factory=dict, exclude=True)
     warnings: list[ParseWarning] = Field(default_factory=list, exclude=True)
+    notes: list[ParseWarning] = Field(default_factory=list, exclude=True)  # where import found each key moment
 
     def lessons_of(self, kind: str) -> list[LessonData]:
         """The lessons of one kind, in order."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
@@ -39,6 +39,20 @@ class Incident(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The effective key moments (hand-set, else marked, else derived), where each came from ({moment: {origin,
+    # event_id}}) and the four durations in seconds: kept by timeline.moments.refresh_moments, read by every face.
+    effective_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective_resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moment_origins: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
+    ttd_seconds: Mapped[float | None] = mapped_column(Float)
+    tta_seconds: Mapped[float | None] = mapped_column(Float)
+    ttm_seconds: Mapped[float | None] = mapped_column(Float)
+    ttr_seconds: Mapped[float | None] = mapped_column(Float)
+    # A status set by hand (API, CLI, page, document) stays; otherwise the status follows the moments.
+    status_set_by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

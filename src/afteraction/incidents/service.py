@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, delete, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from afteraction.core.actor import Actor
-from afteraction.core.db import MAX_INTEGER, Database, check_version
-from afteraction.core.errors import Conflict, InvalidInput, NotFound
+from afteraction.core.db import MAX_INTEGER, Database, check_version, utcnow
+from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.validation import check_choice
 from afteraction.core.visibility import can_see, visible_clause
 from afteraction.domain.incidents import (
@@ -47,42 +47,87 @@ PERSON_NAME_MAX = 200  # people.name
 
 
 def get_or_create_person(session: Session, name: str) -> Person:
-    """The person of that name, created on first mention; a name longer than PERSON_NAME_MAX is refused."""
+    """The person of that name, created on first mention; a name longer than PERSON_NAME_MAX is refused.
+
+    An upsert (`INSERT … ON CONFLICT DO NOTHING`, then a read): two writers naming the same new person at once both
+    get the one row, neither a unique-constraint error.
+    """
     clean = name.strip()
     if len(clean) > PERSON_NAME_MAX:
         raise InvalidInput(f"a person's name is at most {PERSON_NAME_MAX} characters: {clean[:40]}…", field="person")
     person = session.scalar(select(Person).where(Person.name == clean))
     if person is None:
-        person = Person(name=clean)
-        session.add(person)
-        session.flush()
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(Person).values(name=clean).on_conflict_do_nothing(index_elements=["name"]))
+        person = session.scalars(select(Person).where(Person.name == clean)).one()
     return person
 
 
-def load_incident(session: Session, incident_id: str, actor: Actor) -> Incident:
-    """The incident row of an id, or NotFound (also when it is private and the actor may not see it)."""
+# The key of the PostgreSQL advisory lock that serialises taking incident numbers (any constant, the same everywhere).
+INCIDENT_NUMBER_LOCK = 0x1AC1DE
+
+
+def serialise_writes(session: Session, *, advisory_lock: int | None = None) -> None:
+    """Make the caller's transaction the only writer of what it reads next, until it ends.
+
+    On SQLite the transaction becomes a write transaction at once (`BEGIN IMMEDIATE`), so no other connection writes
+    between our reads and our writes (SQLite has one writer at a time; a deferred transaction would read first and
+    clash later). On PostgreSQL it takes the transaction-scoped advisory lock `advisory_lock` when given (rows are
+    locked by the caller with `SELECT … FOR UPDATE`).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw: Any = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif advisory_lock is not None:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_lock})
+
+
+def load_incident(session: Session, incident_id: str, actor: Actor, *, for_update: bool = False) -> Incident:
+    """The incident row of an id, or NotFound (also when it is private and the actor may not see it).
+
+    `for_update` locks the row for the rest of the transaction (SQLite: the whole database, see serialise_writes),
+    so a version read here is still the current one when the transaction writes.
+    """
     number = parse_incident_id(incident_id)
-    incident = session.scalar(select(Incident).where(Incident.number == number).options(selectinload(Incident.labels)))
+    query = select(Incident).where(Incident.number == number).options(selectinload(Incident.labels))
+    if for_update:
+        serialise_writes(session)
+        query = query.with_for_update().execution_options(populate_existing=True)
+    incident = session.scalar(query)
     if incident is None or not can_see(session, actor, incident.id, incident.private):
         raise NotFound(f"no incident INC-{number}")
     return incident
 
 
 def next_number(session: Session) -> int:
-    """The next free incident number."""
+    """The next free incident number, taken under a lock held until the transaction ends (an advisory lock on
+    PostgreSQL, the write lock on SQLite), so concurrent creates get consecutive numbers and never clash."""
+    serialise_writes(session, advisory_lock=INCIDENT_NUMBER_LOCK)
     return int(session.scalar(select(func.coalesce(func.max(Incident.number), 0))) or 0) + 1
 
 
-def set_labels(incident: Incident, kind: str, values: Sequence[str]) -> None:
-    """Replace the labels of one kind (services, teams, tags, categories) keeping their order."""
+def set_labels(incident: Incident, kind: str, values: Sequence[str]) -> bool:
+    """Replace the labels of one kind (services, teams, tags, categories) keeping their order; whether they changed.
+
+    A change bumps the incident's version (its row is marked updated), as any other change of the incident does.
+    """
+    before = labels_of(incident, kind)
     keep = [label for label in incident.labels if label.kind != kind]
     # Reuse rows whose value stays: the unit of work inserts before it deletes, so a new row would clash.
     existing = {label.value: label for label in incident.labels if label.kind == kind}
-    for position, value in enumerate(dict.fromkeys(v.strip() for v in values if v.strip())):
+    wanted = list(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if wanted == before:
+        return False
+    for position, value in enumerate(wanted):
         label = existing.get(value) or IncidentLabel(kind=kind, value=value)
         label.position = position
         keep.append(label)
     incident.labels = keep
+    if incident.id is not None:
+        incident.updated_at = utcnow()  # the row changes, so its version moves on
+    return True
 
 
 def labels_of(incident: Incident, kind: str) -> list[str]:
@@ -103,11 +148,17 @@ def summarise(incident: Incident, *, postmortem_status: str | None = None, open_
         teams=labels_of(incident, "team"),
         tags=labels_of(incident, "tag"),
         categories=labels_of(incident, "category"),
-        started_at=incident.started_at,
-        detected_at=incident.detected_at,
-        acknowledged_at=incident.acknowledged_at,
-        mitigated_at=incident.mitigated_at,
-        resolved_at=incident.resolved_at,
+        started_at=incident.effective_started_at,
+        detected_at=incident.effective_detected_at,
+        acknowledged_at=incident.effective_acknowledged_at,
+        mitigated_at=incident.effective_mitigated_at,
+        resolved_at=incident.effective_resolved_at,
+        moment_origins={moment: str(value["origin"]) for moment, value in (incident.moment_origins or {}).items()},
+        time_to_detect_s=incident.ttd_seconds,
+        time_to_acknowledge_s=incident.tta_seconds,
+        time_to_mitigate_s=incident.ttm_seconds,
+        time_to_resolve_s=incident.ttr_seconds,
+        status_set_by_hand=bool(incident.status_set_by_hand),
         postmortem_status=postmortem_status,
         action_items_open=open_actions,
         extra=dict(incident.extra or {}),
@@ -163,7 +214,7 @@ def check_severity(severity: str | None, kind: str, allowed: Sequence[str]) -> s
 def insert_incident(session: Session, *, actor: Actor, new: NewIncident, allowed_severities: Sequence[str]) -> Incident:
     """Record a new incident in the caller's transaction, its creator (a signed-in user) and `members` members.
 
-    The number is the next free one; two writers taking it at once retry with the next (on a savepoint).
+    The number is the next one, taken under a lock (next_number): never a clash, never a retry.
     """
     kind = check_choice(new.kind, KINDS, "kind")
     severity = check_severity(new.severity, kind, allowed_severities)
@@ -171,30 +222,23 @@ def insert_incident(session: Session, *, actor: Actor, new: NewIncident, allowed
     labels = {"service": new.services, "team": new.teams, "tag": new.tags}
     checked = {label_kind: check_labels(values, label_kind) for label_kind, values in labels.items()}
     members = [*new.members, *([actor.user_id] if actor.user_id is not None else [])]
-    for attempt in range(3):
-        try:
-            with session.begin_nested():
-                incident = Incident(
-                    number=next_number(session),
-                    title=title,
-                    kind=kind,
-                    severity=severity,
-                    private=new.private,
-                    started_at=as_utc(new.started_at),
-                    extra={},
-                    labels=[],
-                )
-                for label_kind, values in checked.items():
-                    set_labels(incident, label_kind, values)
-                session.add(incident)
-                session.flush()
-                session.add_all(IncidentMember(incident_id=incident.id, user_id=uid) for uid in dict.fromkeys(members))
-                session.flush()
-                return incident
-        except IntegrityError:
-            if attempt == 2:
-                raise Conflict("could not allocate an incident number; try again") from None
-    raise AssertionError("unreachable")
+    incident = Incident(
+        number=next_number(session),
+        title=title,
+        kind=kind,
+        severity=severity,
+        private=new.private,
+        started_at=as_utc(new.started_at),
+        extra={},
+        labels=[],
+    )
+    for label_kind, values in checked.items():
+        set_labels(incident, label_kind, values)
+    session.add(incident)
+    session.flush()
+    session.add_all(IncidentMember(incident_id=incident.id, user_id=uid) for uid in dict.fromkeys(members))
+    session.flush()
+    return incident
 
 
 def change_incident(
@@ -205,8 +249,13 @@ def change_incident(
     changes: IncidentChanges,
     allowed_severities: Sequence[str],
 ) -> Incident:
-    """Apply changes to an incident in the caller's transaction (a hand-set key moment wins over derived ones)."""
-    incident = load_incident(session, incident_id, actor)
+    """Apply changes to an incident in the caller's transaction (a hand-set key moment wins over derived ones).
+
+    The row is locked first, so a write with `expected_version` is checked against the version that will be
+    overwritten (Conflict when it moved on), and a write without one never clashes: it waits for the other writer
+    and applies on top (last writer wins on each field it sets). Labels are replaced whole under the same lock.
+    """
+    incident = load_incident(session, incident_id, actor, for_update=True)
     check_version(incident.key, incident.version, changes.expected_version)
     values: dict[str, Any] = {}
     if changes.title is not None:
@@ -218,6 +267,8 @@ def change_incident(
         values["severity"] = check_severity(changes.severity, kind, allowed_severities)
     if changes.status is not None:
         values["status"] = check_choice(changes.status, INCIDENT_STATUSES, "status")
+        if values["status"] != incident.status:  # (forms send the status shown): a change by hand stays until changed
+            values["status_set_by_hand"] = True  # by hand again; otherwise the status follows the key moments
     if changes.private is not None:
         values["private"] = changes.private
     for name, value in (changes.moments or {}).items():
@@ -246,6 +297,7 @@ def record_document_incident(
     when that number is free, else the next."""
     incident = found
     if incident is None:
+        serialise_writes(session, advisory_lock=INCIDENT_NUMBER_LOCK)
         taken = wanted is not None and session.scalar(select(Incident.id).where(Incident.number == wanted))
         number = wanted if wanted is not None and not taken else next_number(session)
         incident = Incident(number=number, labels=[], extra={})
@@ -254,6 +306,7 @@ def record_document_incident(
     incident.kind = check_choice(doc.kind, KINDS, "kind")
     incident.severity = check_choice(doc.severity, severities, "severity") if doc.severity else None
     incident.status = doc.incident_status
+    incident.status_set_by_hand = doc.incident_status != "open"  # what a document states stays; open follows moments
     incident.private = doc.private
     incident.external_ref = external_ref
     incident.extra = dict(doc.extra)

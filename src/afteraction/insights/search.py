@@ -400,6 +400,19 @@ def search_index_for(session: Session) -> SearchIndex:
     raise NotImplementedError(f"full-text search is not available on {name}")
 
 
+def current_document_text(session: Session, incident_id: int) -> str | None:
+    """The searchable text of one incident as it is now (title, factors, summary, timeline), read from its
+    post-mortem without writing its search document: what a read that needs one fresh document uses."""
+    dialect = session.get_bind().dialect.name
+    statement = text(_documents_select(dialect, only_ids=True)).bindparams(
+        bindparam("ids", expanding=True), bindparam("now", type_=UTCDateTime())
+    )
+    row = session.execute(statement, {"ids": [incident_id], "now": utcnow()}).first()
+    if row is None:
+        return None
+    return "\n".join(str(part or "") for part in (row.title, row.factors, row.summary, row.timeline))
+
+
 def refresh_search_index(session: Session, incident_ids: Sequence[int]) -> None:
     """Update the search documents of these incidents (row ids, not INC numbers) in the caller's transaction."""
     search_index_for(session).refresh(session, incident_ids)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, literal, literal_column, or_, select, text, tuple_
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,7 +23,6 @@ from afteraction.analysis.categories import Category
 from afteraction.analysis.insights import (
     DONE_POSTMORTEM,
     DURATION_METRICS,
-    METRIC_MOMENTS,
     allowed_days,
     month_of,
     months_between,
@@ -101,10 +101,20 @@ def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[
     )
 
 
+# Each metric's duration as refresh_moments stores it on the incident (from the effective key moments).
+STORED_DURATIONS: dict[str, str] = {
+    "time_to_detect": "ttd_seconds",
+    "time_to_acknowledge": "tta_seconds",
+    "time_to_mitigate": "ttm_seconds",
+    "time_to_resolve": "ttr_seconds",
+}
+
+
 def _duration_figures(
     session: Session, sql: Dialect, scope: list[ColumnElement[bool]], metrics: Sequence[str] = DURATION_METRICS
 ) -> dict[str, DurationFigures]:
-    """Median and p90 of each time-to metric, overall, per month and per severity.
+    """Median and p90 of each time-to metric (the durations stored on the incidents, from their effective moments:
+    hand-set, marked or derived), overall, per month and per severity.
 
     On SQLite the whole history is ranked through the expression indexes of migration 0003 (no sort at all); a
     scoped report numbers the rows of its scope with window functions; PostgreSQL uses percentile_cont.
@@ -114,9 +124,9 @@ def _duration_figures(
     if not sql.sqlite:
         return _postgres_durations(session, sql, scope, metrics)
     for metric in metrics:
-        start_name, end_name = METRIC_MOMENTS[metric]
+        column = STORED_DURATIONS[metric]
         if not scope:
-            value_sql = SQLITE_SECONDS.format(start=start_name, end=end_name)
+            value_sql = column
             # INDEXED BY: the planner would otherwise count through another metric's index and read every row.
             index = "incidents INDEXED BY ix_insights_" + metric.removeprefix("time_to_") + "_{}"
             by_sev = sqlite_ranked(session, table=index.format("sev"), value=value_sql, group=SQLITE_GROUPS["sev"])
@@ -138,9 +148,8 @@ def _duration_figures(
                 by_severity=sorted(ranked["sev"].values(), key=lambda s: s.key),
             )
             continue
-        start, end = getattr(Incident, start_name), getattr(Incident, end_name)
-        value = sql.seconds(start, end)
-        base = and_(start.is_not(None), end.is_not(None), *scope)
+        value = getattr(Incident, column)
+        base = and_(value.is_not(None), *scope)
         overall = overall_spread(session, sql, select(value.label("value")).where(base))
         by_month = sql.percentiles(session, select(month.label("grp"), value.label("value")).where(base))
         by_sev = sql.percentiles(session, select(severity.label("grp"), value.label("value")).where(base))
@@ -165,7 +174,7 @@ def _postgres_durations(
         select(
             func.date_trunc(literal_column("'month'"), func.timezone(literal_column("'UTC'"), started)).label("month"),
             func.coalesce(Incident.severity, literal_column("'none'")).label("severity"),
-            *(sql.seconds(*(getattr(Incident, name) for name in METRIC_MOMENTS[m])).label(m) for m in metrics),
+            *(getattr(Incident, STORED_DURATIONS[m]).label(m) for m in metrics),
         )
         .where(*scope)
         .subquery()
@@ -270,19 +279,19 @@ def _postmortem_figures(
     now: datetime,
 ) -> PostmortemFigures:
     """Done and late shares for resolved incidents that need a post-mortem, and the days resolution → publication."""
-    needs, allowed = _policy_cases(sql, policy, severities, sql.weekday(Incident.resolved_at))
+    needs, allowed = _policy_cases(sql, policy, severities, sql.weekday(Incident.effective_resolved_at))
     done = Postmortem.status.in_(DONE_POSTMORTEM)
-    finished = func.coalesce(Postmortem.published_at, literal(now, type_=Incident.resolved_at.type))
-    taken = sql.day_number(finished) - sql.day_number(Incident.resolved_at)
-    explicit_due = sql.day_number(Postmortem.due_date) - sql.day_number(Incident.resolved_at)
+    finished = func.coalesce(Postmortem.published_at, literal(now, type_=Incident.effective_resolved_at.type))
+    taken = sql.day_number(finished) - sql.day_number(Incident.effective_resolved_at)
+    explicit_due = sql.day_number(Postmortem.due_date) - sql.day_number(Incident.effective_resolved_at)
     budget = func.coalesce(explicit_due, allowed)
     late = and_(budget.is_not(None), taken > budget, or_(~done, Postmortem.published_at.is_not(None)))
-    days = sql.seconds(Incident.resolved_at, Postmortem.published_at) / 86400.0
+    days = sql.seconds(Incident.effective_resolved_at, Postmortem.published_at) / 86400.0
     resolved = (
         select()
         .select_from(Incident)
         .join(Postmortem, Postmortem.incident_id == Incident.id)
-        .where(Incident.resolved_at.is_not(None), needs, *scope)
+        .where(Incident.effective_resolved_at.is_not(None), needs, *scope)
     )
     # PostgreSQL computes the days' percentiles in the same scan (NULL days, unpublished, are left out).
     row = session.execute(
@@ -568,14 +577,12 @@ def compute_insights(
     actor: Actor,
 ) -> InsightsReport:
     """Every figure across the post-mortems of a scope (dates of start, a team, a service) that the actor may see."""
-    from afteraction.insights.similar import ensure_index
     from afteraction.insights.taxonomy import load_taxonomy
 
     now = now or utcnow()
     scope = scope_conditions(actor=actor, since=since, until=until, team=team, service=service)
+    upkeep(db)  # a catch-up if one is due and no writer is busy: never waits, never fails the report
     with db.transaction() as session:
-        refresh_statistics(session)
-        ensure_index(session)
         categories = list(taxonomy) if taxonomy is not None else load_taxonomy(session)
         mapping = category_mapping(session, categories)
 
@@ -634,3 +641,45 @@ def compute_insights(
         categories=category_figures,
         recurrences=recurrence_list,
     )
+
+
+# How often a server process runs upkeep() by itself (seconds), so that reads seldom find one due.
+UPKEEP_EVERY = 60.0
+# How long upkeep waits for a lock on PostgreSQL (milliseconds); on SQLite it does not wait at all.
+UPKEEP_LOCK_WAIT_MS = 50
+
+
+def upkeep(db: Database) -> bool:
+    """The read side's upkeep, in a short transaction of its own: index the incidents that have no search document
+    yet and gather the planner statistics of tables that have grown (SQLite). Returns whether it ran.
+
+    Neither changes an answer much (an incident missing from search for a while, a slower plan), so upkeep never
+    waits for another writer: while one holds the lock (a long import) it is skipped, to be done by a later call,
+    and a read that calls it carries on with what is there. When nothing is due it only reads. The server runs it
+    every UPKEEP_EVERY seconds in the background; imports index what they import themselves.
+    """
+    from afteraction.insights.similar import ensure_index
+
+    try:
+        with db.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            busy_ms = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one()) if sqlite else 0
+            try:
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                else:
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {UPKEEP_LOCK_WAIT_MS}")
+                with Session(bind=conn) as session:
+                    ensure_index(session)
+                    refresh_statistics(session)
+                    session.flush()
+                conn.commit()
+            except OperationalError:
+                conn.rollback()
+                return False
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+    except OperationalError:
+        return False  # the database did not answer: the read that follows says so
+    return True

@@ -9,14 +9,19 @@ from sqlalchemy.orm import Session
 
 from afteraction.analysis.similarity import Scored, blend, expand_query, top_k
 from afteraction.core.actor import Actor
-from afteraction.core.db import Database
+from afteraction.core.db import Database, without_statement_limit
 from afteraction.core.errors import InvalidInput
 from afteraction.core.visibility import visible_clause
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.insights.models import SearchDocument
 from afteraction.insights.schemas import Recurrence, SimilarIncident
-from afteraction.insights.search import rebuild_search_index, refresh_search_index, search_index_for
+from afteraction.insights.search import (
+    current_document_text,
+    rebuild_search_index,
+    refresh_search_index,
+    search_index_for,
+)
 from afteraction.reviews.models import Postmortem
 
 REFRESH_CHUNK = 500
@@ -43,6 +48,7 @@ def reindex(db: Database, *, actor: Actor) -> int:
     """Rebuild the whole search index (every incident, for whoever may search it); returns how many of the documents
     indexed are of incidents the actor may see."""
     with db.transaction() as session:
+        without_statement_limit(session)  # every document in one go: may take longer than a request may
         rebuild_search_index(session)
         return int(
             session.scalar(
@@ -58,11 +64,8 @@ def reindex(db: Database, *, actor: Actor) -> int:
 def document_text(session: Session, incident: Incident) -> str:
     """The searchable text of an incident: title, factors, summary and timeline."""
     doc = session.get(SearchDocument, incident.id)
-    if doc is None:
-        refresh_search_index(session, [incident.id])
-        doc = session.get(SearchDocument, incident.id)
-    if doc is None:
-        return incident.title
+    if doc is None:  # not indexed yet: read it as it is (a read writes nothing)
+        return current_document_text(session, incident.id) or incident.title
     return "\n".join((doc.title, doc.factors, doc.summary, doc.timeline))
 
 
@@ -149,12 +152,14 @@ def similar_incidents(
     actor: Actor,
 ) -> list[SimilarIncident]:
     """Past post-mortems ranked by relevance of title, summary, factors and timeline to an incident or a text."""
+    from afteraction.insights.service import upkeep
+
     if (incident_id is None) == (not text or not text.strip()):
         raise InvalidInput("give either an incident id or --text, not both", field="text")
     if top < 1:
         raise InvalidInput("--top must be at least 1", field="top")
+    upkeep(db)  # a catch-up if one is due and no writer is busy: never waits
     with db.transaction() as session:
-        ensure_index(session)
         exclude: list[int] = []
         if incident_id is not None:
             incident = load_incident(session, incident_id, actor)
@@ -186,13 +191,15 @@ def find_recurrences(
     score is at least min_share of the best one.
     """
     from afteraction.insights.recurrences import describe_recurrence
+    from afteraction.insights.service import upkeep
     from afteraction.insights.taxonomy import load_taxonomy
 
+    upkeep(db)  # a catch-up if one is due and no writer is busy: never waits
     with db.transaction() as session:
-        ensure_index(session)
         incident = load_incident(session, incident_id, actor)
-        refresh_search_index(session, [incident.id])
-        pool = rank(session, document_text(session, incident), actor=actor, top=top + 50, exclude=[incident.id])
+        # The text as the author has it now, not as last indexed (reading, not writing, its search document).
+        now_text = current_document_text(session, incident.id) or incident.title
+        pool = rank(session, now_text, actor=actor, top=top + 50, exclude=[incident.id])
         starts = dict(
             session.execute(
                 select(Incident.id, func.coalesce(Incident.started_at, Incident.created_at)).where(

@@ -517,10 +517,11 @@ class PolicyReport(BaseModel):
 
 
 def _resolution_day(incident: Incident) -> date | None:
-    if incident.resolved_at is not None:
-        return incident.resolved_at.date()
+    # The effective moments (hand-set, marked or derived from the timeline) that timeline.moments stores.
+    if incident.effective_resolved_at is not None:
+        return incident.effective_resolved_at.date()
     if incident.kind == "milestone" or incident.status in ("resolved", "closed"):
-        moment = incident.mitigated_at or incident.started_at or incident.created_at
+        moment = incident.effective_mitigated_at or incident.effective_started_at or incident.created_at
         return moment.date() if moment else None
     return None
 

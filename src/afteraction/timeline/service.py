@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.orm import Session
 
 from afteraction.core.actor import Actor
@@ -24,6 +24,7 @@ from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
 from afteraction.timeline.models import TimelineEvent
+from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
 
 EVENT_KINDS: tuple[str, ...] = (
@@ -74,7 +75,7 @@ def add_event(
             position=position or 0,
         )
         session.add(event)
-        session.flush()
+        refresh_moments(session, incident)
         return entry_of(event)
 
 
@@ -186,6 +187,8 @@ def insert_batches(
             progress(read)
     if not sqlite:  # other drivers' rowcount for many statements is not the rows added: count before and after
         added = (session.scalar(count) or 0) - before
+    if added:
+        refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
     return read, added
 
 
@@ -248,13 +251,10 @@ def replace_timeline(session: Session, incident_id: int, entries: Sequence[Timel
             )
         )
     session.add_all(rows)
+    refresh_moments_of(session, incident_id)
 
 
 # ---------------------------------------------------------------- key moments and metrics
-
-ALERT_KINDS: tuple[str, ...] = ("alert", "page")
-PAGING_SOURCES: tuple[str, ...] = ("pagerduty", "opsgenie")
-RECOVERY_KINDS: tuple[str, ...] = ("resolve", "recover")
 
 
 def mark_event(
@@ -281,60 +281,22 @@ def mark_event(
             ):
                 other.key_moment = None
         event.key_moment = moment
-        session.flush()
+        refresh_moments_of(session, event.incident_id)
         return entry_of(event)
 
 
-def _first(session: Session, query: Select[TimelineEvent]) -> TimelineEvent | None:
-    return session.scalars(query.limit(1)).first()
-
-
 def derive_moments(session: Session, incident: Incident) -> dict[str, tuple[datetime, str, int | None]]:
-    """Each key moment with where it came from (manual, marked, derived) and the event behind it."""
-    events = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id, TimelineEvent.at.is_not(None))
-    found: dict[str, tuple[datetime, str, int | None]] = {}
-    for moment in KEY_MOMENTS:
-        manual = getattr(incident, f"{moment}_at")
-        if manual is not None:
-            found[moment] = (manual, "manual", None)
-            continue
-        marked = _first(session, events.where(TimelineEvent.key_moment == moment).order_by(TimelineEvent.at))
-        if marked is not None and marked.at is not None:
-            found[moment] = (marked.at, "marked", marked.id)
-    if "detected" not in found:
-        alert = _first(session, events.where(TimelineEvent.kind.in_(ALERT_KINDS)).order_by(TimelineEvent.at))
-        if alert is not None and alert.at is not None:
-            found["detected"] = (alert.at, "derived", alert.id)
-    if "acknowledged" not in found:
-        query = events.where(TimelineEvent.kind == "acknowledge")
-        if "detected" in found:
-            query = query.where(TimelineEvent.at >= found["detected"][0])
-        ack = _first(session, query.order_by(TimelineEvent.at))
-        if ack is not None and ack.at is not None:
-            found["acknowledged"] = (ack.at, "derived", ack.id)
-    if "resolved" not in found:
-        paged = _first(
-            session,
-            events.where(TimelineEvent.kind == "resolve", TimelineEvent.source.in_(PAGING_SOURCES)).order_by(
-                TimelineEvent.at.desc()
-            ),
-        )
-        last = paged or _first(
-            session, events.where(TimelineEvent.kind.in_(RECOVERY_KINDS)).order_by(TimelineEvent.at.desc())
-        )
-        if last is not None and last.at is not None:
-            found["resolved"] = (last.at, "derived", last.id)
-    return found
+    """Each key moment with where it came from (manual, marked, derived) and the event behind it, as stored on the
+    incident by timeline.moments.refresh_moments."""
+    return stored_moments(incident)
 
 
 def incident_metrics(db: Database, *, incident_id: str, actor: Actor) -> IncidentMetrics:
     """Key moments (hand-set, marked or derived from the timeline) and the times to detect, acknowledge, mitigate and
-    resolve."""
+    resolve, as stored on the incident."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        if incident.kind == "milestone":
-            return compute_metrics(incident.key, {}, {})
-        found = derive_moments(session, incident)
+        found = stored_moments(incident)
         return compute_metrics(
             incident.key,
             {moment: value[0] for moment, value in found.items()},
@@ -394,11 +356,14 @@ def update_event(
             event.kind = kind
         if link is not UNCHANGED:
             event.link = check_link(link)
-        session.flush()
+        refresh_moments_of(session, event.incident_id)
         return entry_of(event)
 
 
 def delete_event(db: Database, *, incident_id: str, event_id: int, actor: Actor) -> None:
     """Remove one event from an incident's timeline."""
     with db.transaction() as session:
-        session.delete(_load_event(session, event_id, incident_id, actor))
+        event = _load_event(session, event_id, incident_id, actor)
+        incident_row_id = event.incident_id
+        session.delete(event)
+        refresh_moments_of(session, incident_row_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,8 @@ class ImportResult:
     title: str
     created: bool
     warnings: list[ParseWarning] = field(default_factory=list)
+    notes: list[ParseWarning] = field(default_factory=list)
+    status: str = "draft"
 
 
 @dataclass
@@ -64,6 +67,63 @@ class ImportReport:
     def warnings(self) -> list[ParseWarning]:
         """Every warning of every file, in order."""
         return [warning for result in self.results for warning in result.warnings]
+
+    @property
+    def notes(self) -> list[ParseWarning]:
+        """Where every file's key moments and status came from, in order."""
+        return [note for result in self.results for note in result.notes]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How an import treats history: `as_published` publishes every document; `owner_default` owns the action items
+    that name no owner; a document without a status whose incident started more than `published_after_days` ago
+    (AFTERACTION_IMPORT_PUBLISHED_AFTER_DAYS) is published, a newer or undated one stays a draft."""
+
+    as_published: bool = False
+    owner_default: str | None = None
+    published_after_days: int = 90
+    now: datetime | None = None  # for tests: when "now" is; default the clock
+
+
+def earliest_moment(doc: PostmortemDocument) -> datetime | None:
+    """When a document's incident happened: its start, else its earliest stated moment or timed timeline row."""
+    if doc.started_at is not None:
+        return doc.started_at
+    times = [getattr(doc, name) for name in ("detected_at", "acknowledged_at", "mitigated_at", "resolved_at")]
+    times += [entry.at for entry in doc.timeline]
+    return min((at for at in times if at is not None), default=None)
+
+
+def as_imported(doc: PostmortemDocument, options: ImportOptions) -> PostmortemDocument:
+    """The document as history: its post-mortem status (stated, forced by `as_published`, or published when old) and
+    its owner-less action items given `owner_default`; each decision is noted."""
+    line = doc.section_lines.get("front_matter.status") or doc.section_lines.get("title") or 1
+    where = doc.path or "<text>"
+    notes = list(doc.notes)
+    status = doc.status
+    if options.as_published:
+        status = "published"
+        notes.append(ParseWarning(path=where, line=line, message="status published (import --as-published)"))
+    elif "status" not in doc.model_fields_set:
+        began = earliest_moment(doc)
+        now = options.now or datetime.now(UTC)
+        if began is not None and began < now - timedelta(days=options.published_after_days):
+            status = "published"
+            notes.append(
+                ParseWarning(
+                    path=where,
+                    line=line,
+                    message=f"status published: the incident started {began.date().isoformat()}, more than "
+                    f"{options.published_after_days} days ago (AFTERACTION_IMPORT_PUBLISHED_AFTER_DAYS)",
+                )
+            )
+    owner = (options.owner_default or "").strip() or None
+    actions = [
+        action.model_copy(update={"owner": owner}) if owner and not (action.owner or "").strip() else action
+        for action in doc.actions
+    ]
+    return doc.model_copy(update={"status": status, "actions": actions, "notes": notes})
 
 
 # ---------------------------------------------------------------- saving
@@ -153,16 +213,19 @@ def store_document(
     doc: PostmortemDocument,
     severities: Sequence[str],
     source_path: str | None = None,
+    options: ImportOptions | None = None,
     actor: Actor,
 ) -> ImportResult:
     """Create or update one post-mortem from a document, in one transaction (NotFound when it names an incident
-    the actor may not see)."""
+    the actor may not see); with `options`, the document is read as history (`as_imported`)."""
+    if options is not None:
+        doc = as_imported(doc, options)
     with db.transaction() as session:
         incident, created = save_document(session, doc, severities=severities, source_path=source_path, actor=actor)
         refresh_search_index(session, [incident.id])
         return ImportResult(
             path=source_path or "", incident_id=incident.key, title=incident.title, created=created,
-            warnings=list(doc.warnings),
+            warnings=list(doc.warnings), notes=list(doc.notes), status=doc.status,
         )  # fmt: skip
 
 
@@ -173,18 +236,21 @@ def import_files(
     severities: Sequence[str],
     progress: Callable[[Path], None] | None = None,
     json_max_depth: int | None = None,
+    options: ImportOptions | None = None,
     actor: Actor,
 ) -> ImportReport:
     """Import Markdown post-mortems: every file is parsed first, then all are written in one transaction (none when
     one names an incident the actor may not see: NotFound). JSON files nest at most `json_max_depth` deep
-    (AFTERACTION_JSON_MAX_DEPTH; default: its default)."""
+    (AFTERACTION_JSON_MAX_DEPTH; default: its default). Each document is read as history by `options` (default:
+    `ImportOptions()`): see `as_imported`."""
     from afteraction.documents.parse import parse_file
 
+    settle = options or ImportOptions()
     docs: list[tuple[Path, PostmortemDocument]] = []
     for path in paths:
         if not path.is_file():
             raise InvalidInput(f"{path}: no such file")
-        docs.append((path, parse_file(path, max_depth=json_max_depth)))
+        docs.append((path, as_imported(parse_file(path, max_depth=json_max_depth), settle)))
         if progress:
             progress(path)
     report = ImportReport()
@@ -205,6 +271,8 @@ def import_files(
                     title=incident.title,
                     created=created,
                     warnings=list(doc.warnings),
+                    notes=list(doc.notes),
+                    status=doc.status,
                 )
             )
         # One refresh for the whole batch: per document it would double the import time.

@@ -19,6 +19,7 @@ from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Incident, Person
 from afteraction.reviews.models import Postmortem, PostmortemPerson
 from afteraction.reviews.workflow import start_postmortem, statuses_of
+from afteraction.timeline.moments import refresh_moments
 
 
 def summaries(session: Session, rows: Sequence[Incident]) -> list[IncidentSummary]:
@@ -37,6 +38,7 @@ def create_incident(
     """Record an incident with an empty draft post-mortem; a signed-in creator becomes its member and author."""
     with db.transaction() as session:
         row = incidents.insert_incident(session, actor=actor, new=new, allowed_severities=allowed_severities)
+        refresh_moments(session, row)
         start_postmortem(session, row, authors=[] if actor.is_system else [actor.name])
         return summaries(session, [row])[0]
 
@@ -83,6 +85,7 @@ def update_incident(
         row = incidents.change_incident(
             session, actor=actor, incident_id=incident_id, changes=changes, allowed_severities=allowed_severities
         )
+        refresh_moments(session, row)
         return summaries(session, [row])[0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from afteraction.core.config import Settings
-from afteraction.core.db import Database
+from afteraction.core.db import Database, DatabaseTimeouts
 
 if TYPE_CHECKING:
     from afteraction.analysis.lint import LintConfig
@@ -52,7 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from afteraction.web.health import keep_up
+
+        upkeep = asyncio.create_task(keep_up(app.state.db))  # the reads' upkeep, off the requests (issue #15)
         yield
+        upkeep.cancel()
         if app.state.readers is not None:
             app.state.readers.close()
         app.state.db.dispose()
@@ -72,7 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.lint_config = lint_config
     import afteraction.models  # noqa: F401  every table, so foreign keys between areas resolve
 
-    app.state.db = Database(settings.database_url, echo=settings.echo_sql)
+    app.state.db = Database(
+        settings.database_url, echo=settings.echo_sql, timeouts=DatabaseTimeouts.from_settings(settings)
+    )
     # The fast reads' own bounded pool of raw connections (web/fastread.py); None when they are off.
     app.state.readers = reader_pool(app.state.db, settings.fast_read_connections)
     # Ways to find the user of a request, tried in order; the web pages add a session cookie here.

@@ -11,13 +11,26 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from afteraction.core.errors import AfteractionError, Conflict, InvalidInput, TooManyRequests
+from afteraction.core.errors import AfteractionError, Conflict, DatabaseUnavailable, InvalidInput, TooManyRequests
 
 log = logging.getLogger("afteraction.web")
 PROBLEM = "application/problem+json"
+# Seconds a client is told to wait (Retry-After) when the database did not answer, timed out or was locked: long
+# enough for a lock to be released or a restarted database to accept connections again.
+DATABASE_RETRY_AFTER = 5
+
+
+def retry_after_of(exc: AfteractionError) -> str | None:
+    """The Retry-After header of an error that says when to come back (throttled, busy, database unavailable)."""
+    if isinstance(exc, TooManyRequests):
+        return str(max(1, math.ceil(exc.retry_after)))
+    if isinstance(exc, DatabaseUnavailable):
+        return str(max(1, math.ceil(getattr(exc, "retry_after", None) or DATABASE_RETRY_AFTER)))
+    return None
 
 
 class FieldError(BaseModel):
@@ -84,8 +97,9 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, Conflict) and exc.current_version is not None:
         extra["current_version"] = exc.current_version
         headers["ETag"] = f'"{exc.current_version}"'
-    if isinstance(exc, TooManyRequests):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    wait = retry_after_of(exc)
+    if wait is not None:
+        headers["Retry-After"] = wait
     if exc.http_status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="afteraction"'
     if exc.http_status >= 500:
@@ -102,6 +116,15 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(
         422, "a value is too long or out of range for the database, or holds characters it refuses"
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # A driver error that no service turned into DatabaseUnavailable (a connection lost or timed out, a statement or
+    # lock timeout, no free pooled connection): the same 503 with Retry-After. The broken connection is already out
+    # of the pool, so the next request gets a fresh one once the database answers again.
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return await _domain_error(request, DatabaseUnavailable(f"database error: {lines[0] if lines else type(exc)}"))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -131,6 +154,8 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map every error to a problem response."""
     app.add_exception_handler(AfteractionError, _domain_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
@@ -145,6 +170,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Changed meanwhile: the problem carries `current_version`.",
         413: "The body or upload is larger than the limit.",
         429: "Too many tries or too busy: wait the seconds `Retry-After` gives.",
+        503: "The database did not answer in time (or is locked): wait the seconds `Retry-After` gives.",
         422: "A field is invalid: the problem names it in `field`.",
     }
     return {

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Engine, Integer, Select, Table, bindparam, func, literal_column, select
+from sqlalchemy import Engine, Integer, Select, Table, bindparam, func, literal_column, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.types import NullType
 
 from afteraction.accounts import service as accounts
 from afteraction.accounts.models import ApiToken
@@ -302,6 +303,9 @@ _LABELS = cast(Table, IncidentLabel.__table__)
 _POSTMORTEMS = cast(Table, Postmortem.__table__)
 _ACTIONS = cast(Table, ActionItem.__table__)
 _SUMMARY_COLUMNS = ("title", "kind", "severity", "status", "private", "extra", "version", "created_at")
+# The effective key moments and durations that timeline.moments.refresh_moments stores (as incidents.summarise reads).
+_MOMENT_COLUMNS = ("moment_origins", "status_set_by_hand")
+_DURATION_COLUMNS = ("ttd_seconds", "tta_seconds", "ttm_seconds", "ttr_seconds")  # the driver's floats, as they come
 
 
 def _one_incident(visible_to: Actor) -> FastRead:
@@ -309,7 +313,9 @@ def _one_incident(visible_to: Actor) -> FastRead:
     and its labels (aggregated as JSON), where the number matches and `visible_to` may see it (core.visibility)."""
     return FastRead(
         select(
-            *(_INCIDENTS.c[name] for name in (*_SUMMARY_COLUMNS, *MOMENT_FIELDS)),
+            *(_INCIDENTS.c[name] for name in (*_SUMMARY_COLUMNS, *_MOMENT_COLUMNS)),
+            *(_INCIDENTS.c[f"effective_{name}"].label(name) for name in MOMENT_FIELDS),
+            *(type_coerce(_INCIDENTS.c[name], NullType()).label(name) for name in _DURATION_COLUMNS),
             select(_POSTMORTEMS.c.status)
             .where(_POSTMORTEMS.c.incident_id == _INCIDENTS.c.id)
             .scalar_subquery()
@@ -370,6 +376,12 @@ def read_incident(readers: ReaderPool, actor: Actor, incident_id: str) -> Incide
         acknowledged_at=data["acknowledged_at"],
         mitigated_at=data["mitigated_at"],
         resolved_at=data["resolved_at"],
+        moment_origins={moment: str(value["origin"]) for moment, value in (data["moment_origins"] or {}).items()},
+        time_to_detect_s=data["ttd_seconds"],
+        time_to_acknowledge_s=data["tta_seconds"],
+        time_to_mitigate_s=data["ttm_seconds"],
+        time_to_resolve_s=data["ttr_seconds"],
+        status_set_by_hand=bool(data["status_set_by_hand"]),
         postmortem_status=data["postmortem_status"],
         action_items_open=data["action_items_open"] or 0,
         extra=dict(data["extra"] or {}),

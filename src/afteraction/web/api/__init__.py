@@ -21,7 +21,7 @@ from afteraction.web.errors import problem_responses
 __all__ = ["API_RESPONSES", "api_routers"]
 
 # Every API route may answer these problems (besides its own).
-API_RESPONSES = problem_responses(401, 403, 404, 409, 413, 422)
+API_RESPONSES = problem_responses(401, 403, 404, 409, 413, 422, 503)
 # Included one by one on the app, not through one /api/v1 router: each nesting level costs every request time in
 # FastAPI's route matching.
 api_routers: list[APIRouter] = [

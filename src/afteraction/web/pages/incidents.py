@@ -160,10 +160,11 @@ def update_incident(
         incident_usecases.update_incident(
             db, actor=user, incident_id=incident_id, changes=changes, allowed_severities=settings.severities
         )
-    except Conflict:
+    except Conflict as exc:
+        now = f" (now version {exc.current_version}; your form was of version {version})" if exc.current_version else ""
         return redirect(
-            request, back, error="Someone changed this incident while you were editing it: your changes were not "
-            "saved. The page now shows their version; make your changes again.",
+            request, back, error=f"Someone changed this incident meanwhile{now}: your changes were not saved. "
+            "The page now shows their version; make your changes again.",
         )  # fmt: skip
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)

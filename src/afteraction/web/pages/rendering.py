@@ -4,7 +4,6 @@ domain/durations.py, the same as the exports'), time formats, error pages."""
 from __future__ import annotations
 
 import logging
-import math
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from http import HTTPStatus
@@ -18,10 +17,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction import __version__
-from afteraction.core.errors import AfteractionError, TooManyRequests
+from afteraction.core.errors import AfteractionError
 from afteraction.documents.markdown import markdown_html, safe_url
 from afteraction.domain.durations import format_duration
-from afteraction.web.errors import public_detail
+from afteraction.web.errors import public_detail, retry_after_of
 from afteraction.web.pages.session import (
     SignInRequired,
     add_flash,
@@ -140,8 +139,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     if exc.http_status >= 500:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.message)
     page = _error_page(request, exc.http_status, public_detail(exc))  # 5xx: no database URL or path on the page
-    if isinstance(exc, TooManyRequests):  # busy PDF printers, throttled tries: say when to come back
-        page.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    wait = retry_after_of(exc)  # busy PDF printers, throttled tries, a database that did not answer
+    if wait is not None:
+        page.headers["Retry-After"] = wait
     return page
 
 
