@@ -17,7 +17,7 @@ from afteraction.reviews.models import (
     SectionVersion,
     WhyNode,
 )
-from afteraction.timeline.models import TimelineEvent
+from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.webhooks.models import WebhookDelivery
 
 metadata = Base.metadata
@@ -28,6 +28,7 @@ __all__ = [
     "ContributingFactor",
     "ExtraSection",
     "FactorCategory",
+    "ImportRecord",
     "Incident",
     "IncidentLabel",
     "IncidentMember",

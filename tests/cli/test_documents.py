@@ -278,7 +278,7 @@ def test_a_document_with_nul_characters_imports_without_them(cli, tmp_path):
     """PostgreSQL cannot store NUL: the reader removes them, on every database alike (row 8 of issue 14)."""
     path = tmp_path / "nul.md"
     path.write_bytes(
-        b"---\ntitle: \"Checkout down\"\nseverity: SEV2\n---\n# Summary\nA NUL \x00 in the middle.\n\n"
+        b'---\ntitle: "Checkout down"\nseverity: SEV2\n---\n# Summary\nA NUL \x00 in the middle.\n\n'
         b"## Timeline\n\n| Time (UTC) | Event |\n|---|---|\n| 2024-03-14 10:00:00 | Alert \x00 fired |\n"
     )
     result = cli("import", str(path))

@@ -77,7 +77,8 @@ def _write(path: Path, data: object) -> Path:
 def test_import_detects_the_format_and_lands_at_utc(cli, incident, tmp_path):
     result = cli("timeline", "import", incident, str(_write(tmp_path / "am.json", FIRING)))
     assert result.exit_code == 0, result.stderr
-    assert "Imported 1 events" in result.stdout and "(alertmanager)" in result.stdout
+    said = " ".join(result.stdout.split())  # however the console wrapped it
+    assert said.startswith("Imported 1 events from ") and said.endswith("(alertmanager) into INC-1 as import 1.")
     events = json.loads(cli("timeline", "show", incident, "--json").stdout)
     assert events[0]["at"] == "2026-03-14T10:04:40.123000Z"
     assert events[0]["source"] == "alertmanager" and events[0]["kind"] == "alert"
@@ -88,7 +89,7 @@ def test_importing_twice_or_overlapping_adds_nothing(cli, incident, tmp_path):
     resolved = _write(tmp_path / "resolved.json", _resolved())
     cli("timeline", "import", incident, str(firing))
     again = json.loads(cli("timeline", "import", incident, str(firing), "--json").stdout)
-    assert again["added"] == 0 and again["duplicates"] == 1
+    assert again["added"] == 0 and again["duplicates"] == 1 and again["import_id"] == 2
     overlapping = json.loads(cli("timeline", "import", incident, str(resolved), "--json").stdout)
     assert overlapping["added"] == 1  # the resolution; the firing is the same alert
     assert len(json.loads(cli("timeline", "show", incident, "--json").stdout)) == 2

@@ -800,6 +800,15 @@ def case_compute_insights(world: World) -> None:
         assert [(r.incident_id, r.resembles) for r in full.recurrences] == [(PUBLIC, PRIVATE)]
 
 
+@covers(insights.count_date_unknown)
+def case_count_date_unknown(world: World) -> None:
+    with world.db.transaction() as session:
+        session.execute(update(Incident).values(happened_at=None))  # both imported without a date, say
+    assert insights.count_date_unknown(world.db, actor=world.outsider) == 1
+    for actor in (world.member, SYSTEM):
+        assert insights.count_date_unknown(world.db, actor=actor) == 2
+
+
 @covers(dashboards.dashboard)
 def case_dashboard(world: World) -> None:
     seen = dashboards.dashboard(world.db, policy=Policy(), severities=SEVERITIES, now=world.now, actor=world.outsider)

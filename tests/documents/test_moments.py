@@ -149,6 +149,25 @@ def test_the_file_name_date_when_the_title_has_none():
     assert doc.notes[0].message == "started_at from the date in the file name (2018-02-22, no time of day)"
 
 
+@pytest.mark.parametrize(
+    ("title", "day"),
+    [("Facebook backbone outage of October 2021", "2021-10-01"), ("Slow queries (August 2022)", "2022-08-01"),
+     ("Disruptions in February and March 2026", "2026-03-01")],
+)  # fmt: skip
+def test_a_month_and_year_in_the_title_give_the_first_of_the_month(title: str, day: str):
+    doc = parse_markdown(f"# {title}\n\nSomething broke.\n")
+    assert doc.started_at == at(f"{day} 00:00")
+    assert doc.notes[0].message == f"started_at from the date in the title ({day}, month only: its first day)"
+
+
+def test_the_opening_sentence_of_the_summary_when_title_and_file_name_have_none():
+    doc = parse_markdown("# rust-lang\n\nOn 2023-07-20 between 12:17 and 12:30 UTC, crates failed. Fixed 2023-08-01.\n")
+    assert doc.started_at == at("2023-07-20 00:00")
+    assert doc.notes[0].message == "started_at from the date in the summary (2023-07-20, no time of day)"
+    later = parse_markdown("# Outage\n\nSomething broke. It was fixed on 2023-08-01.\n")
+    assert later.started_at is None  # only the first sentence: a later date is seldom the start
+
+
 def test_a_document_that_gives_no_date_has_no_moments():
     doc = parse_markdown("# Something broke in August\n\nIt was bad. Detection: a customer told us.\n")
     assert (doc.started_at, doc.detected_at, doc.resolved_at, doc.notes) == (None, None, None, [])

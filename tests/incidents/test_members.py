@@ -73,7 +73,6 @@ def test_a_refusal_is_the_same_whether_the_user_exists_or_not(db, people):
         remove_member(db, incident_id="INC-1", user="ben", actor=people["ada"])
 
 
-
 def test_a_member_is_named_in_any_case(db, people):
     _user(db, "Dana.Ross", "editor")
     added = add_member(db, incident_id="INC-1", user="dana.ross", actor=people["ada"])

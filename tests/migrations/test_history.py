@@ -293,10 +293,23 @@ def _drift(engine: sa.Engine) -> list[Any]:
     include_object is env.py's filter: it leaves out what the migrations create per dialect and no model describes
     (SQLite's FTS5 tables and the ix_insights_* indexes of 0003 and 0006, PostgreSQL's tsv column and its GIN index).
     Without it a database made straight from empty shows those as tables, columns and indexes to remove; with it that
-    database shows nothing. _catalog checks those objects instead."""
+    database shows nothing. _catalog checks those objects instead.
+
+    On SQLite a reference added with ALTER TABLE ADD COLUMN (0010's timeline_events.import_id: a table copy of a large
+    timeline takes long) is a column constraint, which SQLAlchemy reflects without its name and ON DELETE: its
+    remove_fk and add_fk pair is no drift (the migration's own test checks the reference as SQLite lists it)."""
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
-        return list(compare_metadata(context, metadata))
+        drift = list(compare_metadata(context, metadata))
+    if engine.dialect.name != "sqlite":
+        return drift
+    removed = {_reference(diff[1]) for diff in drift if diff[0] == "remove_fk" and diff[1].name is None}
+    return [diff for diff in drift if diff[0] not in ("remove_fk", "add_fk") or _reference(diff[1]) not in removed]
+
+
+def _reference(fk: sa.ForeignKeyConstraint) -> tuple[str, tuple[str, ...], str]:
+    """A foreign key by its table, its columns and the table it refers to."""
+    return fk.table.name, tuple(column.name for column in fk.columns), fk.referred_table.name
 
 
 def _catalog(engine: sa.Engine) -> Catalog:

@@ -72,8 +72,9 @@ class LiveServer:
 
     def csrf(self, browser: httpx.Client, path: str = "/dashboard") -> str:
         """The CSRF token of a signed-in browser's pages."""
-        found = _CSRF.search(browser.get(path).text) or re.search(r'name="csrf-token" content="([^"]+)"',
-                                                                  browser.get(path).text)
+        found = _CSRF.search(browser.get(path).text) or re.search(
+            r'name="csrf-token" content="([^"]+)"', browser.get(path).text
+        )
         assert found, f"no CSRF token on {path}"
         return found[1]
 

@@ -26,7 +26,7 @@ def world(live: LiveServer) -> dict[str, str]:
 
 def _refused(response: httpx.Response, *, statuses: tuple[int, ...] = (400, 422), reason: str = "") -> None:
     assert response.status_code in statuses, f"{response.request.url}: {response.status_code} {response.text[:300]}"
-    assert "Traceback" not in response.text and "File \"" not in response.text
+    assert "Traceback" not in response.text and 'File "' not in response.text
     assert reason in response.text
 
 

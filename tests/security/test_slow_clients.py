@@ -121,9 +121,14 @@ def test_a_body_sent_one_byte_every_2_seconds_is_cut_off_with_a_408(live: LiveSe
                                         ("/api/v1/incidents", b"text/plain", body)):  # fmt: skip
         conn = _connect(live)
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Length: {len(content)}\r\n"
-        ).encode() + b"Content-Type: " + content_type + b"\r\n\r\n"
+            (
+                f"POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Length: {len(content)}\r\n"
+            ).encode()
+            + b"Content-Type: "
+            + content_type
+            + b"\r\n\r\n"
+        )
         conn.sendall(head)
         try:
             seconds, answer = _drip(conn, content, every=2.0, limit=BODY_TIMEOUT + SLACK + 5)

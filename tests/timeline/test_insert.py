@@ -51,6 +51,7 @@ def test_many_rows_per_statement_keep_every_row_its_order_and_the_count_of_added
         assert [row.source_id for row in rows] == [f"C1:{number}" for number in range(total + 5)]
         for number, row in enumerate(rows):
             assert row.incident_id == incident.id and row.position == 0
+            assert row.import_id is None  # inserted outside a file import (a webhook delivery): no import record
             assert row.at == row.sort_at == START + timedelta(seconds=number, microseconds=number)
             assert row.text == f"message {number} ü" and row.kind == "message" and row.source == "slack"
             assert row.actor == (f"Person {number % 3}" if number % 2 else None)

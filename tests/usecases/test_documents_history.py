@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,8 +12,13 @@ from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
 from afteraction.core.errors import InvalidInput
 from afteraction.documents.parse import parse_markdown
+from afteraction.domain.incidents import NewIncident
+from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident
+from afteraction.insights.dashboard import dashboard
+from afteraction.insights.service import compute_insights
 from afteraction.reviews.models import Postmortem
+from afteraction.usecases import incidents as usecases
 from afteraction.usecases.documents import ImportOptions, as_imported, import_files
 from tests.conftest import corpus_path
 
@@ -130,3 +135,64 @@ def test_the_corpus_counts_when_it_happened(db):
     assert started is not None and started >= 200  # 169 came from front matter alone before
     assert this_month == 0
     assert published == started  # every dated one is years old
+    report = compute_insights(db, policy=Policy(), severities=SEVERITIES, recurrences=0, now=NOW, actor=SYSTEM)
+    assert report.incidents.date_unknown == len(paths) - started
+    assert report.incidents.total == len(paths)
+    assert "2026-12" not in {count.key for count in report.incidents.by_month}
+
+
+UNDATED = """# Search was slow
+
+## Summary
+
+Queries were slow for a while.
+
+## Action Items
+
+| Action | Owner | Status |
+|---|---|---|
+| Add an index | Ann Lee | Done |
+"""
+
+
+def test_an_undated_document_counts_under_date_unknown_never_this_month(db, tmp_path):
+    import_files(
+        db, paths=[write(tmp_path, "old.md", OLD), write(tmp_path, "notes.md", UNDATED)], severities=SEVERITIES,
+        options=ImportOptions(now=NOW), actor=SYSTEM,
+    )  # fmt: skip
+    with db.transaction() as session:
+        happened = dict(session.execute(select(Incident.title, Incident.happened_at)).all())
+    assert happened["Search was slow"] is None
+    assert happened["Certificate expiry"] == datetime(2021, 3, 31, 12, 6, tzinfo=UTC)
+    report = compute_insights(db, policy=Policy(), severities=SEVERITIES, recurrences=0, actor=SYSTEM)
+    assert report.incidents.total == 2 and report.incidents.date_unknown == 1
+    assert [(c.key, c.count) for c in report.incidents.by_month] == [("2021-03", 1)]
+    board = dashboard(db, policy=Policy(), severities=SEVERITIES, now=NOW, actor=SYSTEM)
+    assert board.incidents_this_month == 0 and board.incidents_date_unknown == 1
+    assert sum(count.count for count in board.incidents_by_month) == 0  # 2021 is outside the last twelve months
+    dated = compute_insights(
+        db, policy=Policy(), severities=SEVERITIES, since=date(2021, 1, 1), recurrences=0, actor=SYSTEM
+    )
+    assert (dated.incidents.total, dated.incidents.date_unknown) == (1, 0)  # an unknown date is in no range
+
+
+def test_imported_items_were_opened_and_closed_when_the_incident_happened(db, tmp_path):
+    import_files(db, paths=[write(tmp_path, "old.md", OLD)], severities=SEVERITIES, options=ImportOptions(now=NOW),
+                 actor=SYSTEM)  # fmt: skip
+    with db.transaction() as session:
+        items = {i.title: i for i in session.scalars(select(ActionItem))}
+    done = items["Monitor certificate expiry"]
+    assert done.status == "done"
+    assert done.opened_at == datetime(2021, 3, 31, 12, 6, tzinfo=UTC)
+    assert done.closed_at == datetime(2021, 3, 31, 13, 30, tzinfo=UTC)  # its resolve, not the day of the import
+    assert items["Move off ADFS"].closed_at is None
+
+
+def test_an_incident_recorded_in_the_tool_counts_when_it_was_recorded(db):
+    row = usecases.create_incident(
+        db, actor=SYSTEM, new=NewIncident(title="Now", severity="SEV3"), allowed_severities=SEVERITIES
+    )
+    with db.transaction() as session:
+        incident = session.scalar(select(Incident))
+        assert incident is not None and incident.happened_at == incident.created_at
+    assert usecases.get_incident(db, actor=SYSTEM, incident_id=row.id).happened_at is not None

@@ -60,7 +60,12 @@ def test_the_dashboard_and_insights_answer_while_another_connection_writes(datab
         assert (similar.status_code, recurrences.status_code) == (200, 200)
         assert report.json()["incidents"]["total"] == 1
         assert took < 3, f"the reads waited for the writer: {took:.1f} s"
-        # Once the writer is done, upkeep catches up (the server does it in the background; here by hand).
+        # Reads never write, even with nobody holding the lock: the incident is still unindexed after them.
+        assert browser.get("/dashboard").status_code == 200
+        assert api.call("editor", "GET", "/api/v1/insights").status_code == 200
+        with site.db.transaction() as session:
+            assert session.execute(text("SELECT count(*) FROM search_documents")).scalar_one() == 0
+        # Upkeep catches up (the server does it in the background; here by hand).
         assert upkeep(site.db) is True
         with site.db.transaction() as session:
             assert session.execute(text("SELECT count(*) FROM search_documents")).scalar_one() == 1

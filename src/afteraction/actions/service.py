@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -240,8 +240,23 @@ def replace_actions(
     factor_ids: Sequence[int],
     why_ids: dict[str, int],
     where: str,
+    history_before: datetime | None = None,
 ) -> None:
-    """Update the incident's action items to match the document, keeping the ids of items with the same title."""
+    """Update the incident's action items to match the document, keeping the ids of items with the same title.
+
+    The items of an incident imported from a document that dates it before `history_before` are history: a new one
+    was opened when the incident happened, and one stated done (or won't do) closed when it was resolved, not at
+    the import.
+    """
+    now = utcnow()
+    history = (
+        incident.imported
+        and incident.happened_at is not None
+        and history_before is not None
+        and incident.happened_at < history_before
+    )
+    opened = incident.happened_at if history and incident.happened_at is not None else now
+    closed = min(max(incident.effective_resolved_at or opened, opened), now) if history else now
     existing = list(
         session.scalars(select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(ActionItem.id))
     )
@@ -251,7 +266,7 @@ def replace_actions(
     kept: set[int] = set()
     for position, data in enumerate(actions):
         matches = by_title.get(data.title)
-        item = matches.pop(0) if matches else ActionItem(incident_id=incident.id, opened_at=utcnow())
+        item = matches.pop(0) if matches else ActionItem(incident_id=incident.id, opened_at=opened)
         factor_id = why_id = None
         if data.addresses:
             match = CAUSE_ADDRESS.match(data.addresses.strip())
@@ -267,7 +282,7 @@ def replace_actions(
                 )
         status = check_choice(data.status, ACTION_STATUSES, "status")
         if status in CLOSED_ACTION_STATUSES and item.closed_at is None:
-            item.closed_at = utcnow()
+            item.closed_at = closed
         elif status not in CLOSED_ACTION_STATUSES:
             item.closed_at = None
         item.title = data.title

@@ -48,13 +48,15 @@ def _print_report(report: InsightsReport) -> None:
             out.print(f"{title}: " + ", ".join(f"{c.key} {c.count}" for c in counts))
     if inc.by_month:
         out.print("By month: " + ", ".join(f"{c.key} {c.count}" for c in inc.by_month[-12:]))
+    if inc.date_unknown:
+        out.print(f"Date unknown: {inc.date_unknown} (documents that give no date; in no month)")
     rows = []
     for metric, figures in report.durations.items():
         rows.append((metric.replace("_", " "), figures.overall.n, fmt_duration(figures.overall.median),
                      fmt_duration(figures.overall.p90)))  # fmt: skip
         for spread in figures.by_severity:
             rows.append((f"  {spread.key}", spread.n, fmt_duration(spread.median), fmt_duration(spread.p90)))
-    out.print(table("Time to … (recorded key moments)", ["Metric", "n", "Median", "p90"], rows))
+    out.print(table("Time to … (effective key moments)", ["Metric", "n", "Median", "p90"], rows))
     pm = report.postmortems
     out.print(
         f"Post-mortems needed by policy: {pm.needed}; done {pm.done} ({_pct(pm.done_share)}); "
@@ -105,9 +107,10 @@ def insights_command(
     ] = None,
 ) -> None:
     """Figures across post-mortems: incidents, time to detect/acknowledge/mitigate/resolve, completion, recurrences."""
-    from afteraction.insights.service import compute_insights
+    from afteraction.insights.service import compute_insights, upkeep
 
     state = state_of(ctx)
+    upkeep(state.database())  # the search index and planner statistics caught up first (the server does it by itself)
     report = compute_insights(
         state.database(),
         actor=actor_of(ctx),
@@ -144,8 +147,10 @@ def similar_command(
 ) -> None:
     """Past post-mortems ranked by relevance of title, summary, factors and timeline (BM25 full-text search)."""
     from afteraction.insights import similar as similar_service
+    from afteraction.insights.service import upkeep
 
     db = state_of(ctx).database()
+    upkeep(db)  # the search index caught up first (the server does it by itself)
     if reindex:
         count = similar_service.reindex(db, actor=actor_of(ctx))
         if incident_id is None and not text:

@@ -157,6 +157,7 @@ def import_(
         return
     console().print(
         f"Imported {result.added:,} events from {result.path} ({result.format}) into {result.incident_id}"
+        f" as import {result.import_id}"
         + (f"; {result.duplicates:,} were already there." if result.duplicates else ".")
     )
 

@@ -223,6 +223,8 @@ _TITLE_DATES = (
     (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), (1, 2, 3)),
     (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE), (3, 1, 2)),
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE), (3, 2, 1)),
+    # A month and year alone ("outage of October 2021"): the first of the month, enough to count it by month.
+    (re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE), (2, 1, 0)),
 )
 _ACTION_STATUS_WORDS = {
     "open": "open",
@@ -783,6 +785,10 @@ class _Reader:
         sources = [(str(self.fields.get("title") or ""), self.lines.get("title", 1), "title")]
         if self.path != "<text>":
             sources.append((Path(self.path).stem, 1, "file name"))
+        # The opening of the summary ("On 2023-07-20 between 12:17 and 12:30 UTC, …"): its first sentence only.
+        summary = str(self.fields.get("summary") or "")
+        opening = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0][:300]
+        sources.append((opening, self.lines.get("summary", 1), "summary"))
         for text, line, where in sources:
             for pattern, (y, m, d) in _TITLE_DATES:
                 for found in pattern.finditer(text):
@@ -791,11 +797,12 @@ class _Reader:
                         day = date(
                             int(found.group(y)),
                             int(month) if month.isdigit() else _MONTHS[month.lower()],
-                            int(found.group(d)),
+                            int(found.group(d)) if d else 1,
                         )
                         at = datetime(day.year, day.month, day.day, tzinfo=UTC)
                         self.fields["started_at"] = at
-                        self.note(line, f"started_at from the date in the {where} ({day.isoformat()}, no time of day)")
+                        precision = "no time of day" if d else "month only: its first day"
+                        self.note(line, f"started_at from the date in the {where} ({day.isoformat()}, {precision})")
                         return
 
     # --- the whole document ------------------------------------------------------------------------

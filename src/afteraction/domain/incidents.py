@@ -78,6 +78,8 @@ class IncidentSummary(BaseModel):
     time_to_mitigate_s: float | None = None
     time_to_resolve_s: float | None = None
     status_set_by_hand: bool = False
+    # When it happened, by which lists, the dashboard and insights count it; None: date unknown (an undated document).
+    happened_at: datetime | None = None
     postmortem_status: str | None = None
     action_items_open: int = 0
     extra: dict[str, Any] = Field(default_factory=dict)

@@ -51,6 +51,11 @@ class Incident(Base):
     tta_seconds: Mapped[float | None] = mapped_column(Float)
     ttm_seconds: Mapped[float | None] = mapped_column(Float)
     ttr_seconds: Mapped[float | None] = mapped_column(Float)
+    # When the incident happened, to count it by month: its effective start, else its earliest moment or timed
+    # event, else when it was recorded in the tool; NULL ("date unknown") for an imported document that gives no date.
+    happened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Recorded from an imported document: the row's creation says nothing of when the incident happened.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
     # A status set by hand (API, CLI, page, document) stays; otherwise the status follows the moments.
     status_set_by_hand: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

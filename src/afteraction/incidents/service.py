@@ -159,6 +159,7 @@ def summarise(incident: Incident, *, postmortem_status: str | None = None, open_
         time_to_mitigate_s=incident.ttm_seconds,
         time_to_resolve_s=incident.ttr_seconds,
         status_set_by_hand=bool(incident.status_set_by_hand),
+        happened_at=incident.happened_at,
         postmortem_status=postmortem_status,
         action_items_open=open_actions,
         extra=dict(incident.extra or {}),
@@ -300,7 +301,7 @@ def record_document_incident(
         serialise_writes(session, advisory_lock=INCIDENT_NUMBER_LOCK)
         taken = wanted is not None and session.scalar(select(Incident.id).where(Incident.number == wanted))
         number = wanted if wanted is not None and not taken else next_number(session)
-        incident = Incident(number=number, labels=[], extra={})
+        incident = Incident(number=number, labels=[], extra={}, imported=True)
         session.add(incident)
     incident.title = check_title(doc.title) if doc.title.strip() else "Untitled"
     incident.kind = check_choice(doc.kind, KINDS, "kind")

@@ -1,5 +1,6 @@
 """Use case of the web app's dashboard: open and overdue action items, post-mortems due or late by policy,
-incidents this month, and the monthly trend of time to detect and to resolve."""
+incidents this month (by when they happened; those of unknown date apart), and the monthly trend of time to detect
+and to resolve."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
 from afteraction.domain.policy import Policy
 from afteraction.insights.schemas import Count, Spread
-from afteraction.insights.service import compute_insights
+from afteraction.insights.service import compute_insights, count_date_unknown
 from afteraction.reviews.workflow import PolicyFinding, policy_check
 
 MONTHS = 12
@@ -34,6 +35,7 @@ class Dashboard:
     postmortems_missing: int = 0
     postmortems_late: int = 0
     incidents_this_month: int = 0
+    incidents_date_unknown: int = 0  # in no month: imported documents that give no date
     incidents_by_month: list[Count] = field(default_factory=list)
     time_to_detect: list[Spread] = field(default_factory=list)
     time_to_resolve: list[Spread] = field(default_factory=list)
@@ -84,6 +86,7 @@ def dashboard(
         postmortems_missing=check.count("missing-postmortem"),
         postmortems_late=check.count("late-postmortem"),
         incidents_this_month=per_month.get(month_of(today), 0),
+        incidents_date_unknown=count_date_unknown(db, actor=actor),
         incidents_by_month=[Count(key=month, count=per_month.get(month, 0)) for month in months],
         time_to_detect=_by_month(months, durations["time_to_detect"].by_month if "time_to_detect" in durations else []),
         time_to_resolve=_by_month(

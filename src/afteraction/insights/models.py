@@ -56,8 +56,8 @@ class InsightCategory(Base):
     value: Mapped[str] = mapped_column(String(200), primary_key=True)
 
 
-# Insights reads the latest incidents (recurrences) and date ranges (--since/--until) by start.
-Index("ix_incidents_started_at", Incident.started_at)
+# Insights reads the latest incidents (recurrences) and date ranges (--since/--until) by when they happened.
+Index("ix_incidents_happened_at", Incident.happened_at)
 
 
 class SearchTerm(Base):

@@ -138,6 +138,9 @@ def render_html(report: InsightsReport) -> str:
         f'<span class="kpi"><b>{ai.overdue}</b>overdue action items</span></div>',
         "<h2>Incidents by month</h2>",
         _columns(inc.by_month),
+        f'<p class="muted">Date unknown: {inc.date_unknown} (documents that give no date; in no month)</p>'
+        if inc.date_unknown
+        else "",
         '<div class="grid">',
         f'<div class="card"><h2>By severity</h2>{_bars(inc.by_severity)}</div>',
         f'<div class="card"><h2>By kind</h2>{_bars(inc.by_kind)}</div>',
@@ -145,7 +148,8 @@ def render_html(report: InsightsReport) -> str:
         f'<div class="card"><h2>By team</h2>{_bars(inc.by_team[:12])}</div>',
         "</div>",
         "<h2>Time to detect, acknowledge, mitigate and resolve</h2>",
-        '<p class="muted">From the key moments recorded on incidents; median and 90th percentile, never a mean.</p>',
+        '<p class="muted">From each incident&#39;s effective key moments (hand-set, marked or derived from its '
+        "timeline); median and 90th percentile, never a mean.</p>",
         _lines({k.replace("time_to_", ""): f.by_month for k, f in report.durations.items()}),
         _table(["Metric", "n", "Median", "p90"], durations),
         _table(["Metric", "Severity", "n", "Median", "p90"], by_severity),

@@ -24,7 +24,7 @@ class Spread(BaseModel):
 
 
 class DurationFigures(BaseModel):
-    """One time-to metric in seconds: overall, per month and per severity."""
+    """One time-to metric in seconds: overall, per month (of incidents with a known date) and per severity."""
 
     overall: Spread
     by_month: list[Spread] = Field(default_factory=list)
@@ -36,6 +36,8 @@ class IncidentFigures(BaseModel):
 
     total: int
     by_month: list[Count] = Field(default_factory=list)
+    # Incidents of no known date (an imported document that gives none): counted in `total`, in no month.
+    date_unknown: int = 0
     by_severity: list[Count] = Field(default_factory=list)
     by_kind: list[Count] = Field(default_factory=list)
     by_service: list[Count] = Field(default_factory=list)

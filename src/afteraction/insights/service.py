@@ -1,14 +1,15 @@
 """Use cases of insights across post-mortems: the figures of `afteraction insights`, and the recurrences among them.
 
 Every figure is aggregated by the database (GROUP BY, window functions, percentile_cont); Python only shapes the
-grouped rows. Durations use the key moments recorded on incidents (hand-set or saved from documents), not the ones
-a timeline would derive, so that 100,000 incidents take one pass each.
+grouped rows. Durations are the ones each incident stores from its effective key moments (hand-set, else marked, else
+derived from its timeline: timeline.moments), and an incident counts in the month it happened (`happened_at`; none
+when its date is unknown), so that 100,000 incidents take one pass each.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -78,11 +79,16 @@ def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[
     months: dict[str, int] = {}
     severities: dict[str, int] = {}
     kinds: dict[str, int] = {}
+    undated = 0
     for m, sev, kind, n in session.execute(
         select(month, severity, Incident.kind, func.count()).where(*scope).group_by(month, severity, Incident.kind)
     ):
-        for table, key in ((months, m), (severities, sev), (kinds, kind)):
+        for table, key in ((severities, sev), (kinds, kind)):
             table[str(key)] = table.get(str(key), 0) + int(n)
+        if m:
+            months[str(m)] = months.get(str(m), 0) + int(n)
+        else:
+            undated += int(n)
     by_label = {}
     for kind in ("service", "team"):
         # (incident, kind, value) is unique, so count(*) counts incidents.
@@ -92,8 +98,9 @@ def _incident_figures(session: Session, sql: Dialect, scope: list[ColumnElement[
         query = query.group_by(IncidentLabel.value)
         by_label[kind] = _counts(session, query)[:TOP]
     return IncidentFigures(
-        total=sum(months.values()),
+        total=sum(months.values()) + undated,
         by_month=[Count(key=k, count=n) for k, n in sorted(months.items())],
+        date_unknown=undated,
         by_severity=[Count(key=k, count=n) for k, n in sorted(severities.items())],
         by_kind=sorted((Count(key=k, count=n) for k, n in kinds.items()), key=lambda c: (-c.count, c.key)),
         by_service=by_label["service"],
@@ -108,6 +115,11 @@ STORED_DURATIONS: dict[str, str] = {
     "time_to_mitigate": "ttm_seconds",
     "time_to_resolve": "ttr_seconds",
 }
+
+
+def _known_months(spreads: Iterable[Spread]) -> list[Spread]:
+    """Spreads per month in order, without the group of incidents whose date is unknown."""
+    return sorted((s for s in spreads if s.key), key=lambda s: s.key)
 
 
 def _duration_figures(
@@ -144,7 +156,7 @@ def _duration_figures(
             }
             out[metric] = DurationFigures(
                 overall=ranked["all"].get("all", Spread(key="all", n=0)),
-                by_month=sorted(ranked["month"].values(), key=lambda s: s.key),
+                by_month=_known_months(ranked["month"].values()),
                 by_severity=sorted(ranked["sev"].values(), key=lambda s: s.key),
             )
             continue
@@ -155,7 +167,7 @@ def _duration_figures(
         by_sev = sql.percentiles(session, select(severity.label("grp"), value.label("value")).where(base))
         out[metric] = DurationFigures(
             overall=overall,
-            by_month=sorted(by_month.values(), key=lambda s: s.key),
+            by_month=_known_months(by_month.values()),
             by_severity=sorted(by_sev.values(), key=lambda s: s.key),
         )
     return out
@@ -169,10 +181,11 @@ def _postgres_durations(
     Each row's month and durations are worked out once, in a subquery, and the month is truncated, not formatted:
     grouping by a formatted text cost several times the scan.
     """
-    started = func.coalesce(Incident.started_at, Incident.created_at)
     values = (
         select(
-            func.date_trunc(literal_column("'month'"), func.timezone(literal_column("'UTC'"), started)).label("month"),
+            func.date_trunc(
+                literal_column("'month'"), func.timezone(literal_column("'UTC'"), Incident.happened_at)
+            ).label("month"),
             func.coalesce(Incident.severity, literal_column("'none'")).label("severity"),
             *(getattr(Incident, STORED_DURATIONS[m]).label(m) for m in metrics),
         )
@@ -198,6 +211,8 @@ def _postgres_durations(
             grouping, key = "all", "all"
         elif no_month:
             grouping, key = "sev", str(s_key)
+        elif m_key is None:
+            continue  # incidents of no known date: counted overall, in no month
         else:
             grouping, key = "month", m_key.strftime("%Y-%m")
         for i, metric in enumerate(metrics):
@@ -521,9 +536,9 @@ def _recurrences(
     if not mapping:
         return []
     recent = (
-        select(Incident.id.label("id"), Incident.started_at.label("started_at"))
-        .where(Incident.started_at.is_not(None), *scope)
-        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        select(Incident.id.label("id"), Incident.happened_at.label("started_at"))
+        .where(Incident.happened_at.is_not(None), *scope)
+        .order_by(Incident.happened_at.desc(), Incident.id.desc())
         .limit(RECENT)
         .subquery()
     )
@@ -562,6 +577,14 @@ def _recurrences(
     ]
 
 
+def count_date_unknown(db: Database, *, actor: Actor) -> int:
+    """How many incidents the actor may see have no known date (imported documents that give none)."""
+    scope = scope_conditions(actor=actor, since=None, until=None, team=None, service=None)
+    with db.transaction() as session:
+        query = select(func.count()).select_from(Incident).where(Incident.happened_at.is_(None), *scope)
+        return int(session.scalar(query) or 0)
+
+
 def compute_insights(
     db: Database,
     *,
@@ -581,7 +604,6 @@ def compute_insights(
 
     now = now or utcnow()
     scope = scope_conditions(actor=actor, since=since, until=until, team=team, service=service)
-    upkeep(db)  # a catch-up if one is due and no writer is busy: never waits, never fails the report
     with db.transaction() as session:
         categories = list(taxonomy) if taxonomy is not None else load_taxonomy(session)
         mapping = category_mapping(session, categories)
@@ -649,14 +671,16 @@ UPKEEP_EVERY = 60.0
 UPKEEP_LOCK_WAIT_MS = 50
 
 
-def upkeep(db: Database) -> bool:
+def upkeep(db: Database, *, stale: bool = False, changed_since: datetime | None = None) -> bool:
     """The read side's upkeep, in a short transaction of its own: index the incidents that have no search document
-    yet and gather the planner statistics of tables that have grown (SQLite). Returns whether it ran.
+    yet (with `stale`, also those edited since theirs was written, looking at rows changed after `changed_since` when
+    given) and gather the planner statistics of tables that have grown (SQLite). Returns whether it ran.
 
     Neither changes an answer much (an incident missing from search for a while, a slower plan), so upkeep never
-    waits for another writer: while one holds the lock (a long import) it is skipped, to be done by a later call,
-    and a read that calls it carries on with what is there. When nothing is due it only reads. The server runs it
-    every UPKEEP_EVERY seconds in the background; imports index what they import themselves.
+    waits for another writer: while one holds the lock (a long import) it is skipped, to be done by a later call.
+    When nothing is due it only reads. No request's read runs it: the server runs it every UPKEEP_EVERY seconds in
+    the background (stale documents included), the CLI's insights and similar commands before they read; creating,
+    changing and importing incidents index them in their own transaction.
     """
     from afteraction.insights.similar import ensure_index
 
@@ -670,7 +694,7 @@ def upkeep(db: Database) -> bool:
                 else:
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = {UPKEEP_LOCK_WAIT_MS}")
                 with Session(bind=conn) as session:
-                    ensure_index(session)
+                    ensure_index(session, stale=stale, changed_since=changed_since)
                     refresh_statistics(session)
                     session.flush()
                 conn.commit()

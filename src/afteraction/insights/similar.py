@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session
@@ -27,21 +28,36 @@ from afteraction.reviews.models import Postmortem
 REFRESH_CHUNK = 500
 
 
-def ensure_index(session: Session) -> int:
-    """Index the incidents that have no search document yet (imported before insights existed); returns how many."""
+def ensure_index(session: Session, *, changed_since: datetime | None = None, stale: bool = False) -> int:
+    """Index the incidents that have no search document yet; with `stale`, also those whose incident or post-mortem
+    row changed after their document was written (a title or a section edited), looking only at rows changed after
+    `changed_since` when given. Returns how many. Run by upkeep (the server's background task, the CLI's search
+    commands), never by a request's read."""
+    missing: set[int] = set()
     # Cheap test first (two index lookups): when the newest incident has its document, the others have theirs
     # unless they were never indexed at all, which the counts then tell.
     newest = session.scalar(select(func.max(Incident.id)))
-    if newest is None or session.get(SearchDocument, newest) is not None:
+    if newest is None:
         return 0
-    documents = search_index_for(session).document_count(session)
-    incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
-    if documents >= incidents:
-        return 0
-    missing = list(session.scalars(select(Incident.id).where(Incident.id.not_in(select(SearchDocument.incident_id)))))
-    for start in range(0, len(missing), REFRESH_CHUNK):
-        refresh_search_index(session, missing[start : start + REFRESH_CHUNK])
-    return len(missing)
+    if session.get(SearchDocument, newest) is None:
+        documents = search_index_for(session).document_count(session)
+        incidents = session.scalar(select(func.count()).select_from(Incident)) or 0
+        if documents < incidents:
+            missing.update(
+                session.scalars(select(Incident.id).where(Incident.id.not_in(select(SearchDocument.incident_id))))
+            )
+    if stale:
+        written = SearchDocument.updated_at
+        for table, incident_id in ((Incident, Incident.id), (Postmortem, Postmortem.incident_id)):
+            query = select(incident_id).join(SearchDocument, SearchDocument.incident_id == incident_id)
+            query = query.where(written < table.updated_at)
+            if changed_since is not None:
+                query = query.where(table.updated_at >= changed_since)
+            missing.update(session.scalars(query))
+    ids = sorted(missing)
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        refresh_search_index(session, ids[start : start + REFRESH_CHUNK])
+    return len(ids)
 
 
 def reindex(db: Database, *, actor: Actor) -> int:
@@ -152,13 +168,10 @@ def similar_incidents(
     actor: Actor,
 ) -> list[SimilarIncident]:
     """Past post-mortems ranked by relevance of title, summary, factors and timeline to an incident or a text."""
-    from afteraction.insights.service import upkeep
-
     if (incident_id is None) == (not text or not text.strip()):
         raise InvalidInput("give either an incident id or --text, not both", field="text")
     if top < 1:
         raise InvalidInput("--top must be at least 1", field="top")
-    upkeep(db)  # a catch-up if one is due and no writer is busy: never waits
     with db.transaction() as session:
         exclude: list[int] = []
         if incident_id is not None:
@@ -191,24 +204,26 @@ def find_recurrences(
     score is at least min_share of the best one.
     """
     from afteraction.insights.recurrences import describe_recurrence
-    from afteraction.insights.service import upkeep
     from afteraction.insights.taxonomy import load_taxonomy
 
-    upkeep(db)  # a catch-up if one is due and no writer is busy: never waits
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         # The text as the author has it now, not as last indexed (reading, not writing, its search document).
         now_text = current_document_text(session, incident.id) or incident.title
         pool = rank(session, now_text, actor=actor, top=top + 50, exclude=[incident.id])
-        starts = dict(
-            session.execute(
-                select(Incident.id, func.coalesce(Incident.started_at, Incident.created_at)).where(
-                    Incident.id.in_([h.incident_id for h in pool])
-                )
-            ).all()
-        )
-        mine = incident.started_at or incident.created_at
-        hits = [h for h in pool if mine is None or starts[h.incident_id] is None or starts[h.incident_id] < mine][:top]
+        starts: dict[int, datetime | None] = {
+            int(row_id): at
+            for row_id, at in session.execute(
+                select(Incident.id, Incident.happened_at).where(Incident.id.in_([h.incident_id for h in pool]))
+            )
+        }
+        mine = incident.happened_at
+
+        def before_mine(hit: Scored) -> bool:
+            theirs = starts.get(hit.incident_id)
+            return mine is None or theirs is None or theirs < mine
+
+        hits = [h for h in pool if before_mine(h)][:top]
         if not hits:
             return []
         best = hits[0].score

@@ -43,10 +43,11 @@ class Dialect:
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
 
     def incident_month(self) -> ColumnElement[str]:
-        """`YYYY-MM` of an incident's start, else its creation (on SQLite, the text that indexes hold)."""
+        """`YYYY-MM` of when an incident happened, NULL when its date is unknown (on SQLite, the text that indexes
+        hold)."""
         if self.sqlite:
             return literal_column(SQLITE_MONTH, String)
-        return self.month(func.coalesce(Incident.started_at, Incident.created_at))
+        return self.month(Incident.happened_at)
 
     def incident_severity(self) -> ColumnElement[str]:
         """An incident's severity, `none` for none (on SQLite, the text that indexes hold)."""
@@ -151,7 +152,7 @@ class Dialect:
 # identical to be used.
 SQLITE_SECONDS = "((julianday({end}) - julianday({start})) * 86400.0)"
 SQLITE_SEVERITY = "coalesce(severity, 'none')"
-SQLITE_MONTH = "strftime('%Y-%m', coalesce(started_at, created_at))"
+SQLITE_MONTH = "strftime('%Y-%m', happened_at)"
 SQLITE_GROUPS = {"all": None, "sev": SQLITE_SEVERITY, "month": SQLITE_MONTH}
 SQLITE_LATE_CLOSE_MONTH = "CASE WHEN substr(closed_at, 1, 10) > due_date THEN substr(closed_at, 1, 7) ELSE '' END"
 
@@ -259,9 +260,9 @@ def _round(value: Any) -> float | None:
 def scope_conditions(
     *, actor: Actor, since: date | None, until: date | None, team: str | None, service: str | None
 ) -> list[ColumnElement[bool]]:
-    """Conditions on incidents: those the actor may see, in a date range (by start, else creation), of a team or
-    service label."""
-    when = func.coalesce(Incident.started_at, Incident.created_at)
+    """Conditions on incidents: those the actor may see, in a date range (by when they happened: an incident whose
+    date is unknown is in no range), of a team or service label."""
+    when = Incident.happened_at
     conditions: list[ColumnElement[bool]] = (
         [] if actor.is_admin else [visible_clause(actor, Incident.id, Incident.private)]
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from afteraction.actions.models import ActionItem
 from afteraction.analysis.categories import Lexicon, lexicon_score, normalise_category
@@ -48,7 +48,7 @@ def compute_themes(
             select(Incident.id, Postmortem.id, Postmortem.summary, Incident.number)
             .join(Postmortem, Postmortem.incident_id == Incident.id)
             .where(*scope)
-            .order_by(func.coalesce(Incident.started_at, Incident.created_at).desc(), Incident.id.desc())
+            .order_by(Incident.happened_at.desc().nulls_last(), Incident.id.desc())
             .limit(limit)
         ).all()
         by_pm = {int(pm): (int(iid), summary or "", int(number)) for iid, pm, summary, number in recent}

@@ -1,4 +1,5 @@
-"""The timeline table: one row per event of an incident's timeline, from its source's own timestamp."""
+"""The timeline tables: one row per event of an incident's timeline, from its source's own timestamp, and one per
+import of a source file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,33 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime
 from afteraction.incidents.models import Incident
+
+IMPORT_STATES: tuple[str, ...] = ("running", "done", "failed")
+
+
+class ImportRecord(Base):
+    """One import of a source file into an incident's timeline: who ran it, when, how far it got and how it ended.
+
+    The import commits its events in batches, each row carrying the record's id, so a failed import can be undone
+    whole (its events deleted) while other writers only ever waited for one batch.
+    """
+
+    __tablename__ = "timeline_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(300))  # the base name only, never a path
+    actor: Mapped[str] = mapped_column(String(200))  # the name of who ran it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(20), default="running")  # one of IMPORT_STATES
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))  # a failed import's one-line error
+    # The window of time the import kept (issue #16); None: all of it.
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TimelineEvent(Base):
@@ -36,5 +64,7 @@ class TimelineEvent(Base):
     evidence: Mapped[str | None] = mapped_column(String(2000))
     parent_source_id: Mapped[str | None] = mapped_column(String(300))  # a thread reply's parent message
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The import that inserted the row (None: added by hand, by a document or by a webhook delivery).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_imports.id", ondelete="SET NULL"), index=True)
 
     incident: Mapped[Incident] = relationship()

@@ -4,7 +4,8 @@ the incident and recomputed by `refresh_moments` in the same transaction as ever
 Each moment is hand-set on the incident (origin `manual`), else marked on a timeline event (`marked`), else derived
 from the timeline (`derived`): detected is the first alert or page, acknowledged the first acknowledgement at or after
 detection, resolved the last resolve of a paging source, else the last resolve or recovery. Started and mitigated are
-never derived.
+never derived. With them is stored when the incident happened (`happened_at`), by which lists, the dashboard and
+insights count it.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def refresh_moments(session: Session, incident: Incident) -> None:
     values["tta_seconds"] = metrics.time_to_acknowledge_s
     values["ttm_seconds"] = metrics.time_to_mitigate_s
     values["ttr_seconds"] = metrics.time_to_resolve_s
+    values["happened_at"] = happened_at(session, incident, found)
     if not incident.status_set_by_hand:
         values["status"] = status_after_moments(incident.status, "mitigated" in found, "resolved" in found)
     if all(getattr(incident, name) == value for name, value in values.items()):
@@ -125,6 +127,26 @@ def refresh_moments(session: Session, incident: Incident) -> None:
     )
     for name, value in values.items():
         set_committed_value(incident, name, value)
+
+
+def happened_at(session: Session, incident: Incident, found: Found) -> datetime | None:
+    """When an incident happened, to count it by month: its effective start, else its earliest key moment, else its
+    first timed event, else when it was recorded in the tool; None ("date unknown") for an incident imported from a
+    document that gives no date, whose row's creation says nothing of when it happened."""
+    if "started" in found:
+        return found["started"][0]
+    if incident.started_at is not None:  # a milestone's start (its moments are not read)
+        return incident.started_at
+    if found:
+        return min(at for at, _, _ in found.values())
+    first = session.scalar(
+        select(func.min(TimelineEvent.at)).where(
+            TimelineEvent.incident_id == incident.id, TimelineEvent.at.is_not(None)
+        )
+    )
+    if first is not None:
+        return first
+    return None if incident.imported else incident.created_at
 
 
 def refresh_moments_of(session: Session, incident_id: int) -> None:

@@ -13,7 +13,7 @@ import marshal
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,12 +55,13 @@ _TWO_DIGITS = [f"{number:02d}" for number in range(100)]
 _HOUR_MINUTE = [f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60)]
 
 
-def row_batches(events: Iterable[ImportedEvent], sqlite: bool) -> Iterator[list[Any]]:
+def row_batches(events: Iterable[ImportedEvent], sqlite: bool) -> Generator[list[Any], None, None]:
     """The values of `timeline_events` rows, up to BATCH rows per batch, ROW_VALUES per row one row after another:
     at, source, actor, kind, text, link, source_id, parent_source_id.
 
-    The incident, `sort_at` (= `at`) and position are the same for every row, so the insert statement supplies them;
-    and a flat list of values is cheaper to build, send and bind in statements of many rows than a tuple per row.
+    The incident, the import (timeline_imports: which import inserted the row), `sort_at` (= `at`) and position are
+    the same for every row of an import, so the insert statement supplies them; and a flat list of values is cheaper
+    to build, send and bind in statements of many rows than a tuple per row.
     """
     as_time: Callable[[datetime], Any] = sqlite_time if sqlite else (lambda value: value)
     batch: list[Any] = []
@@ -106,7 +107,7 @@ def _produce(sender: Any, path: Path, fmt: str, options: ImportOptions, sqlite: 
         sender.close()
 
 
-def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> Iterator[list[Any]]:
+def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> Generator[list[Any], None, None]:
     # fork is fast and the worker only parses; elsewhere spawn re-imports the package.
     context: Any = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     receiver, sender = context.Pipe(duplex=False)
@@ -134,10 +135,11 @@ def _from_worker(path: Path, fmt: str, options: ImportOptions, sqlite: bool) -> 
 
 def import_batches(
     path: Path, fmt: str, options: ImportOptions, *, sqlite: bool, parallel: bool | None = None
-) -> Iterator[list[Any]]:
+) -> Generator[list[Any], None, None]:
     """Row batches of a source file; large inputs are parsed in a worker process while the caller inserts.
 
-    Only SQLite rows (times as text) can cross from the worker: marshal does not carry datetimes.
+    Only SQLite rows (times as text) can cross from the worker: marshal does not carry datetimes. Close the generator
+    when stopping early: that stops the worker.
     """
     if parallel is None:
         parallel = sqlite and input_size(path) >= WORKER_THRESHOLD_BYTES

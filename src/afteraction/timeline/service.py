@@ -1,19 +1,20 @@
-"""Use cases of the timeline: add events by hand, list them in order."""
+"""Use cases of the timeline: add events by hand, list them in order, import source files in batches."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PureWindowsPath
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, CursorResult, Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from afteraction.core.actor import Actor
-from afteraction.core.db import Database
+from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.visibility import can_see
 from afteraction.documents.markdown import safe_url
@@ -23,7 +24,7 @@ from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
-from afteraction.timeline.models import TimelineEvent
+from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
 
@@ -108,13 +109,14 @@ def list_events(db: Database, *, incident_id: str, actor: Actor) -> list[Timelin
 
 @dataclass
 class TimelineImport:
-    """What one `timeline import` did."""
+    """What one `timeline import` did, and the id of its import record."""
 
     incident_id: str
     path: str
     format: str
     read: int
     added: int
+    import_id: int
 
     @property
     def duplicates(self) -> int:
@@ -123,53 +125,70 @@ class TimelineImport:
 
 
 _IMPORT_COLUMNS = (
-    "incident_id", "at", "sort_at", "source", "actor", "kind", "text", "link", "source_id",
+    "incident_id", "import_id", "at", "sort_at", "source", "actor", "kind", "text", "link", "source_id",
     "parent_source_id", "position",
 )  # fmt: skip
 
 
 # Rows per SQLite INSERT statement: 800 values, under the oldest limit of 999 bound values per statement.
 ROWS_PER_INSERT = 100
+# Rows per transaction of an import (row batches of timeline.pipeline are grouped up to it): on SQLite another writer
+# waits at most for this many rows (about a tenth of a second), and each commit costs next to nothing beside them.
+COMMIT_ROWS = 20_000
 
 
 @lru_cache(maxsize=16)
-def _insert_sql(dialect: str, incident_row_id: int, rows: int = 1) -> str:
+def _insert_sql(dialect: str, incident_row_id: int, import_id: int | None, rows: int = 1) -> str:
     """An insert of `rows` rows of timeline.pipeline (at, source, actor, kind, text, link, source_id, parent_source_id),
-    skipping events already present; the statement itself supplies the incident, `sort_at` (= `at`) and position 0."""
+    skipping events already present; the statement itself supplies the incident, the import (NULL: none), `sort_at`
+    (= `at`) and position 0."""
+    fixed = f"{incident_row_id}, {'NULL' if import_id is None else import_id}"
     if dialect == "sqlite":
         # Numbered marks, so that each row's `at` is bound once for two columns.
         values = ", ".join(
-            f"({incident_row_id}, ?{n + 1}, ?{n + 1}, "
-            f"{', '.join(f'?{n + column}' for column in range(2, ROW_VALUES + 1))}, 0)"
+            f"({fixed}, ?{n + 1}, ?{n + 1}, {', '.join(f'?{n + column}' for column in range(2, ROW_VALUES + 1))}, 0)"
             for n in range(0, ROW_VALUES * rows, ROW_VALUES)
         )
-    else:  # insert_batches repeats `at` in each row
-        values = ", ".join([f"({incident_row_id}, {', '.join(['%s'] * (ROW_VALUES + 1))}, 0)"] * rows)
+    else:  # _insert_rows repeats `at` in each row
+        values = ", ".join([f"({fixed}, {', '.join(['%s'] * (ROW_VALUES + 1))}, 0)"] * rows)
     return (
         f"INSERT INTO timeline_events ({', '.join(_IMPORT_COLUMNS)}) VALUES {values} "
         "ON CONFLICT (incident_id, source, source_id) DO NOTHING"
     )
 
 
-def _insert_sqlite(connection: Connection, incident_row_id: int, batch: list[Any]) -> int:
+def _insert_sqlite(connection: Connection, incident_row_id: int, import_id: int | None, batch: list[Any]) -> int:
     """Insert a batch ROWS_PER_INSERT rows per statement (a third less work per row than one row per statement);
     returns how many rows were added (sqlite3 sums each statement's inserted rows, skipped conflicts excluded)."""
     size = ROWS_PER_INSERT * ROW_VALUES
     whole = len(batch) - len(batch) % size
     added = 0
     if whole:
-        values = [tuple(batch[start : start + size]) for start in range(0, whole, size)]
-        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, ROWS_PER_INSERT), values).rowcount
+        sql = _insert_sql("sqlite", incident_row_id, import_id, ROWS_PER_INSERT)
+        added += connection.exec_driver_sql(
+            sql, [tuple(batch[at : at + size]) for at in range(0, whole, size)]
+        ).rowcount
     if whole < len(batch):
-        rows = (len(batch) - whole) // ROW_VALUES
-        added += connection.exec_driver_sql(_insert_sql("sqlite", incident_row_id, rows), tuple(batch[whole:])).rowcount
+        sql = _insert_sql("sqlite", incident_row_id, import_id, (len(batch) - whole) // ROW_VALUES)
+        added += connection.exec_driver_sql(sql, tuple(batch[whole:])).rowcount
     return added
+
+
+def _insert_rows(connection: Connection, incident_row_id: int, import_id: int | None, batch: list[Any]) -> int:
+    """Insert a batch of row values (see timeline.pipeline), skipping events already present; returns how many were
+    added on SQLite, 0 elsewhere (other drivers' rowcount for many statements is not the rows added: count them)."""
+    if connection.dialect.name == "sqlite":
+        return _insert_sqlite(connection, incident_row_id, import_id, batch)
+    rows = [(batch[start], *batch[start : start + ROW_VALUES]) for start in range(0, len(batch), ROW_VALUES)]
+    connection.exec_driver_sql(_insert_sql(connection.dialect.name, incident_row_id, import_id), rows)
+    return 0
 
 
 def insert_batches(
     session: Session, incident_row_id: int, batches: Iterable[list[Any]], progress: Callable[[int], None] | None
 ) -> tuple[int, int]:
-    """Insert batches of row values (see timeline.pipeline), skipping events already present; returns (read, added)."""
+    """Insert batches of row values (see timeline.pipeline) in the session's transaction, skipping events already
+    present, with no import record; returns (read, added)."""
     connection = session.connection()
     incident_row_id = int(incident_row_id)  # written into the statement
     sqlite = connection.dialect.name == "sqlite"
@@ -177,15 +196,11 @@ def insert_batches(
     before = 0 if sqlite else session.scalar(count) or 0
     read = added = 0
     for batch in batches:
-        if sqlite:
-            added += _insert_sqlite(connection, incident_row_id, batch)
-        else:
-            rows = [(batch[start], *batch[start : start + ROW_VALUES]) for start in range(0, len(batch), ROW_VALUES)]
-            connection.exec_driver_sql(_insert_sql(connection.dialect.name, incident_row_id), rows)
+        added += _insert_rows(connection, incident_row_id, None, batch)
         read += len(batch) // ROW_VALUES
         if progress:
             progress(read)
-    if not sqlite:  # other drivers' rowcount for many statements is not the rows added: count before and after
+    if not sqlite:
         added = (session.scalar(count) or 0) - before
     if added:
         refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
@@ -195,9 +210,39 @@ def insert_batches(
 def insert_events(
     session: Session, incident_row_id: int, events: Iterable[ImportedEvent], progress: Callable[[int], None] | None
 ) -> tuple[int, int]:
-    """Insert streamed events in batches, skipping ones already present; returns (read, added)."""
+    """Insert streamed events in batches in the session's transaction, skipping ones already present (a webhook
+    delivery: small, and all or nothing); returns (read, added)."""
     sqlite = session.connection().dialect.name == "sqlite"
     return insert_batches(session, incident_row_id, row_batches(events, sqlite), progress)
+
+
+def _commit_batches(
+    db: Database, incident_row_id: int, import_id: int, batches: Iterator[list[Any]]
+) -> Iterator[tuple[int, int]]:
+    """Insert an import's row batches as they come, committing once a transaction holds COMMIT_ROWS rows; yields the
+    events read and added so far after each commit, outside any transaction.
+
+    A batch joins the open transaction as soon as the parser hands it over (a parsing worker keeps parsing meanwhile),
+    so on SQLite the write lock is held for at most COMMIT_ROWS rows' parsing and inserting, never across commits.
+    """
+    read = added = 0
+    batch = next(batches, None)
+    while batch is not None:
+        rows = 0
+        with db.transaction() as session:
+            connection = session.connection()
+            while True:
+                added += _insert_rows(connection, incident_row_id, import_id, batch)
+                rows += len(batch) // ROW_VALUES
+                if rows >= COMMIT_ROWS:
+                    break  # `batch` is inserted: the next one is read after the commit
+                batch = next(batches, None)
+                if batch is None:
+                    break
+        read += rows
+        yield read, added
+        if batch is not None:
+            batch = next(batches, None)
 
 
 def import_timeline(
@@ -208,9 +253,16 @@ def import_timeline(
     fmt: str = "auto",
     options: ImportOptions | None = None,
     progress: Callable[[int], None] | None = None,
+    file_name: str | None = None,
     actor: Actor,
 ) -> TimelineImport:
-    """Import a source file's events into an incident's timeline in one transaction; re-importing adds nothing."""
+    """Import a source file's events into an incident's timeline, recorded as one import; re-importing adds nothing.
+
+    The events are committed in transactions of up to COMMIT_ROWS rows, so other writers wait at most one of them;
+    on any failure the events this import added are deleted again, its record is marked failed and the error is
+    raised unchanged. `file_name` is the name recorded (an upload's own name; default the path's); `progress` is
+    called with the events read so far after each commit, outside any transaction.
+    """
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
     options = options or ImportOptions()
@@ -218,12 +270,89 @@ def import_timeline(
         fmt = detect_format(path, options.limits)
     elif fmt not in FORMATS:
         raise InvalidInput(f"unknown format {fmt!r}: expected auto or one of {', '.join(FORMATS)}", field="format")
+    name = PureWindowsPath(file_name or path.name).name[:300]  # a base name, whichever the separator
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
+        incident_key, incident_row_id = incident.key, int(incident.id)  # written into the insert statement
         sqlite = session.connection().dialect.name == "sqlite"
-        batches = import_batches(path, fmt, options, sqlite=sqlite)
-        read, added = insert_batches(session, incident.id, batches, progress)
-        return TimelineImport(incident_id=incident.key, path=str(path), format=fmt, read=read, added=added)
+        record = ImportRecord(
+            incident_id=incident_row_id,
+            format=fmt,
+            file_name=name,
+            actor=actor.name[:200],
+            started_at=utcnow(),
+            state="running",
+            read=0,
+            added=0,
+        )
+        session.add(record)
+        session.flush()
+        import_id = record.id
+    read = added = 0
+    try:
+        with closing(import_batches(path, fmt, options, sqlite=sqlite)) as batches:
+            for counts in _commit_batches(db, incident_row_id, import_id, batches):
+                read, added = counts  # so far: what the record says if a later batch fails
+                if progress:
+                    progress(read)
+        with db.transaction() as session:
+            if not sqlite:
+                added = session.scalar(_events_of(import_id, func.count())) or 0
+            if added:
+                refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
+            _finish(session, import_id, "done", read, added)
+    except BaseException as error:  # an interrupted import is undone too
+        # Recorded with the file's name, not its path (an upload's is a temporary file's).
+        message = _first_line(error).replace(str(path), name)
+        _undo_import(db, incident_row_id, import_id, read, message, error)
+        raise
+    return TimelineImport(
+        incident_id=incident_key, path=str(path), format=fmt, read=read, added=added, import_id=import_id
+    )
+
+
+def _events_of(import_id: int, *columns: Any) -> Select[Any]:
+    """A query of `columns` over the events an import inserted."""
+    return select(*columns).select_from(TimelineEvent).where(TimelineEvent.import_id == import_id)
+
+
+def _finish(session: Session, import_id: int, state: str, read: int, added: int, error: str | None = None) -> None:
+    """Mark an import record done or failed (a record gone with its incident stays gone)."""
+    record = session.get(ImportRecord, import_id)
+    if record is not None:
+        record.state, record.read, record.added, record.error = state, read, added, error
+        record.finished_at = utcnow()
+
+
+def _first_line(error: BaseException) -> str:
+    """An error's first line, as a failed import records it."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else "interrupted" if isinstance(error, KeyboardInterrupt) else type(error).__name__
+
+
+def _undo_import(
+    db: Database, incident_row_id: int, import_id: int, read: int, message: str, error: BaseException
+) -> None:
+    """Delete the events a failed import added, COMMIT_ROWS per transaction, refresh the incident's key moments and
+    mark the record failed with the error's one line. If that fails too, the record stays `running` (importing the
+    file again is idempotent) and the original error, re-raised by the caller, carries a note saying so."""
+    try:
+        deleted = 0
+        while True:
+            with db.transaction() as session:
+                chunk = _events_of(import_id, TimelineEvent.id).limit(COMMIT_ROWS)
+                statement = delete(TimelineEvent).where(TimelineEvent.id.in_(chunk))
+                result = session.execute(statement, execution_options={"synchronize_session": False})
+                rows = cast(CursorResult[Any], result).rowcount
+            deleted += rows
+            if rows < COMMIT_ROWS:
+                break
+        with db.transaction() as session:
+            if deleted:
+                refresh_moments_of(session, incident_row_id)
+            _finish(session, import_id, "failed", read, 0, message[:500])
+    except Exception as cleanup:  # the original error is what the user must see
+        error.add_note(f"the failed import {import_id} could not be undone: {cleanup}")
 
 
 def replace_timeline(session: Session, incident_id: int, entries: Sequence[TimelineEntry]) -> None:

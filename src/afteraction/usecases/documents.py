@@ -85,6 +85,10 @@ class ImportOptions:
     published_after_days: int = 90
     now: datetime | None = None  # for tests: when "now" is; default the clock
 
+    def history_before(self) -> datetime:
+        """Incidents that happened before this are history (published, their items closed back then)."""
+        return (self.now or datetime.now(UTC)) - timedelta(days=self.published_after_days)
+
 
 def earliest_moment(doc: PostmortemDocument) -> datetime | None:
     """When a document's incident happened: its start, else its earliest stated moment or timed timeline row."""
@@ -107,8 +111,7 @@ def as_imported(doc: PostmortemDocument, options: ImportOptions) -> PostmortemDo
         notes.append(ParseWarning(path=where, line=line, message="status published (import --as-published)"))
     elif "status" not in doc.model_fields_set:
         began = earliest_moment(doc)
-        now = options.now or datetime.now(UTC)
-        if began is not None and began < now - timedelta(days=options.published_after_days):
+        if began is not None and began < options.history_before():
             status = "published"
             notes.append(
                 ParseWarning(
@@ -187,9 +190,11 @@ def save_document(
     *,
     severities: Sequence[str],
     source_path: str | None = None,
+    history_before: datetime | None = None,
     actor: Actor,
 ) -> tuple[Incident, bool]:
     """Create or update the incident and post-mortem a document describes; returns the row and whether it is new.
+    An incident that happened before `history_before` is history: its items were opened and closed back then.
 
     A document naming (by INC id or external reference) an incident the actor may not see is NotFound.
     """
@@ -202,7 +207,7 @@ def save_document(
     created = found is None
     factor_ids, why_ids = save_postmortem(session, incident=incident, doc=doc, source_path=source_path)
     replace_timeline(session, incident.id, doc.timeline)
-    replace_actions(session, incident, doc.actions, factor_ids, why_ids, where)
+    replace_actions(session, incident, doc.actions, factor_ids, why_ids, where, history_before=history_before)
     session.flush()
     return incident, created
 
@@ -221,7 +226,10 @@ def store_document(
     if options is not None:
         doc = as_imported(doc, options)
     with db.transaction() as session:
-        incident, created = save_document(session, doc, severities=severities, source_path=source_path, actor=actor)
+        incident, created = save_document(
+            session, doc, severities=severities, source_path=source_path,
+            history_before=options.history_before() if options is not None else None, actor=actor,
+        )  # fmt: skip
         refresh_search_index(session, [incident.id])
         return ImportResult(
             path=source_path or "", incident_id=incident.key, title=incident.title, created=created,
@@ -259,8 +267,9 @@ def import_files(
         for path, doc in docs:
             try:
                 incident, created = save_document(
-                    session, doc, severities=severities, source_path=str(path.resolve()), actor=actor
-                )
+                    session, doc, severities=severities, source_path=str(path.resolve()),
+                    history_before=settle.history_before(), actor=actor,
+                )  # fmt: skip
             except InvalidInput as exc:  # say which file: the whole import is refused, nothing is written
                 raise InvalidInput(f"{path}: {exc.message}", field=exc.field) from None
             saved.append(incident.id)

@@ -17,6 +17,7 @@ from afteraction.core.visibility import visible_clause
 from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
 from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Incident, Person
+from afteraction.insights.search import refresh_search_index
 from afteraction.reviews.models import Postmortem, PostmortemPerson
 from afteraction.reviews.workflow import start_postmortem, statuses_of
 from afteraction.timeline.moments import refresh_moments
@@ -40,6 +41,7 @@ def create_incident(
         row = incidents.insert_incident(session, actor=actor, new=new, allowed_severities=allowed_severities)
         refresh_moments(session, row)
         start_postmortem(session, row, authors=[] if actor.is_system else [actor.name])
+        refresh_search_index(session, [row.id])  # searchable at once: reads never index
         return summaries(session, [row])[0]
 
 
@@ -86,6 +88,7 @@ def update_incident(
             session, actor=actor, incident_id=incident_id, changes=changes, allowed_severities=allowed_severities
         )
         refresh_moments(session, row)
+        refresh_search_index(session, [row.id])
         return summaries(session, [row])[0]
 
 

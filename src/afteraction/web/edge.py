@@ -267,9 +267,7 @@ def _nul_path(value: Any) -> str | None:
     return None
 
 
-async def answer(
-    send: Send, status: int, detail: str, *, as_json: bool, path: str, field: str | None = None
-) -> None:
+async def answer(send: Send, status: int, detail: str, *, as_json: bool, path: str, field: str | None = None) -> None:
     """Answer a refused request: a problem+json for the API (and JSON bodies), an error page for the pages."""
     headers: list[tuple[bytes, bytes]]
     if as_json:
@@ -306,8 +304,10 @@ def _page(status: int, detail: str, path: str) -> str:
     from afteraction.web.pages.rendering import environment
 
     signed_out: dict[str, Any] = {"request": None, "user": None, "can_edit": False, "csrf": "", "flashes": []}
-    return environment().get_template("error.html").render(
-        signed_out, path=path, title=_title(status), status_code=status, message=detail
+    return (
+        environment()
+        .get_template("error.html")
+        .render(signed_out, path=path, title=_title(status), status_code=status, message=detail)
     )
 
 

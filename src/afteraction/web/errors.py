@@ -113,9 +113,7 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     # the client's input, so a 422; the statement and the driver's words go to the log only.
     orig = str(exc.orig).strip().splitlines()
     log.warning("the database refused a value on %s %s: %s", request.method, request.url.path, orig[0] if orig else exc)
-    return problem_response(
-        422, "a value is too long or out of range for the database, or holds characters it refuses"
-    )
+    return problem_response(422, "a value is too long or out of range for the database, or holds characters it refuses")
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:

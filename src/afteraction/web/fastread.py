@@ -304,7 +304,7 @@ _POSTMORTEMS = cast(Table, Postmortem.__table__)
 _ACTIONS = cast(Table, ActionItem.__table__)
 _SUMMARY_COLUMNS = ("title", "kind", "severity", "status", "private", "extra", "version", "created_at")
 # The effective key moments and durations that timeline.moments.refresh_moments stores (as incidents.summarise reads).
-_MOMENT_COLUMNS = ("moment_origins", "status_set_by_hand")
+_MOMENT_COLUMNS = ("moment_origins", "status_set_by_hand", "happened_at")
 _DURATION_COLUMNS = ("ttd_seconds", "tta_seconds", "ttm_seconds", "ttr_seconds")  # the driver's floats, as they come
 
 
@@ -382,6 +382,7 @@ def read_incident(readers: ReaderPool, actor: Actor, incident_id: str) -> Incide
         time_to_mitigate_s=data["ttm_seconds"],
         time_to_resolve_s=data["ttr_seconds"],
         status_set_by_hand=bool(data["status_set_by_hand"]),
+        happened_at=data["happened_at"],
         postmortem_status=data["postmortem_status"],
         action_items_open=data["action_items_open"] or 0,
         extra=dict(data["extra"] or {}),

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -74,11 +75,16 @@ async def keep_up(db: Database) -> None:
     """Run the read side's upkeep (search index catch-up, planner statistics) now and every UPKEEP_EVERY seconds
     for the life of the server, in a worker thread: so that a GET seldom finds any due. It never waits for a
     writer (see upkeep), and a failure is logged, not fatal."""
+    from afteraction.core.db import utcnow
     from afteraction.insights.service import UPKEEP_EVERY, upkeep
 
+    since: datetime | None = None  # the first pass looks at every row; later ones at rows changed since the last
     while True:
+        # Overlapping passes: a write stamped before this pass began but committed after it read is seen next time.
+        started = utcnow() - timedelta(seconds=UPKEEP_EVERY)
         try:
-            await asyncio.to_thread(upkeep, db)
+            if await asyncio.to_thread(upkeep, db, stale=True, changed_since=since):
+                since = started
         except Exception:  # a database that is down or odd: try again later
             log.warning("the read side's upkeep failed; it is tried again in %g s", UPKEEP_EVERY, exc_info=True)
         await asyncio.sleep(UPKEEP_EVERY)

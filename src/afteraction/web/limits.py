@@ -127,4 +127,3 @@ class LimitedBody:
             chunks.append(message.get("body", b""))
             if self.done:
                 return b"".join(chunks)
-

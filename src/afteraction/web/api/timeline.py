@@ -64,8 +64,9 @@ class KeyMomentIn(BaseModel):
 
 
 class ImportOut(BaseModel):
-    """What an upload import did: events read, added, and skipped as already present."""
+    """What an upload import did: its import record's id, events read, added, and skipped as already present."""
 
+    import_id: int
     incident_id: str
     format: str
     read: int
@@ -190,11 +191,13 @@ def import_file(
                 path=path,
                 fmt=format,
                 options=ImportOptions(channels=channel or None, limits=ImportLimits.from_settings(settings)),
+                file_name=name,
                 actor=user,
             )
         except AfteractionError as exc:
             raise _named(exc, path, name) from None
     return ImportOut(
+        import_id=result.import_id,
         incident_id=result.incident_id,
         format=result.format,
         read=result.read,

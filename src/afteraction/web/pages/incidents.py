@@ -223,7 +223,7 @@ def import_file(
             result = timeline.import_timeline(
                 db, incident_id=incident_id, path=path, fmt=format or "auto",
                 options=ImportOptions(channels=words(channel) or None, limits=ImportLimits.from_settings(settings)),
-                actor=user,
+                file_name=file.filename, actor=user,
             )  # fmt: skip
         except (InvalidInput, TooLarge) as exc:
             name = file.filename or "the file"

@@ -128,9 +128,7 @@ def _with_draft(
     from afteraction.reviews.sections import get_postmortem
 
     doc = get_postmortem(db, incident_id=incident_id, actor=user)
-    findings = editor.draft_findings(
-        doc, name=name, text=text, config=lint_config_of(request), today=utcnow().date()
-    )
+    findings = editor.draft_findings(doc, name=name, text=text, config=lint_config_of(request), today=utcnow().date())
     return _editor(
         request, db, incident_id, user, status=status,
         name=name, text=text, version=version, preview=markdown_html(text), findings=findings, conflict=conflict,
