@@ -48,6 +48,8 @@ from afteraction.insights import service as insights
 from afteraction.insights import similar, sql, taxonomy, themes
 from afteraction.reviews import document, sections, workflow
 from afteraction.reviews.models import Postmortem
+from afteraction.timeline import imports as timeline_imports
+from afteraction.timeline import paging
 from afteraction.timeline import service as timeline
 from afteraction.timeline.events import ImportedEvent
 from afteraction.trackers import TrackerIssue, TrackerItem
@@ -448,6 +450,33 @@ def case_incident_overview(world: World) -> None:
 def case_list_events(world: World) -> None:
     not_found(lambda: timeline.list_events(world.db, incident_id=PRIVATE, actor=world.outsider))
     shown(timeline.list_events(world.db, incident_id=PRIVATE, actor=world.member), "Payroll alert fired")
+
+
+@covers(paging.page_events, paging.timeline_page, paging.count_events, paging.event_sources)
+def case_timeline_pages(world: World) -> None:
+    for read in (paging.page_events, paging.timeline_page, paging.count_events, paging.event_sources):
+        not_found(lambda read=read: read(world.db, incident_id=PRIVATE, actor=world.outsider))
+        hidden(read(world.db, incident_id=PUBLIC, actor=world.outsider))
+    shown(paging.page_events(world.db, incident_id=PRIVATE, actor=world.member), "Payroll alert fired")
+    shown(paging.timeline_page(world.db, incident_id=PRIVATE, actor=world.member), "Payroll alert fired")
+    assert paging.count_events(world.db, incident_id=PRIVATE, actor=world.member) == 2
+    assert paging.event_sources(world.db, incident_id=PRIVATE, actor=world.member) == ["manual"]
+
+
+@covers(timeline_imports.list_imports, timeline_imports.undo_import, timeline_imports.delete_events)
+def case_timeline_imports(world: World) -> None:
+    not_found(lambda: timeline_imports.list_imports(world.db, incident_id=PRIVATE, actor=world.outsider))
+    hidden(timeline_imports.list_imports(world.db, incident_id=PUBLIC, actor=world.outsider))
+    assert timeline_imports.list_imports(world.db, incident_id=PRIVATE, actor=world.member) == []
+    not_found(lambda: timeline_imports.undo_import(world.db, incident_id=PRIVATE, import_id=1, actor=world.outsider))
+    manual = timeline_imports.EventFilter(source="manual")
+    refused_write(
+        world,
+        lambda actor: timeline_imports.delete_events(
+            world.db, incident_id=PRIVATE, where=manual, dry_run=True, actor=actor
+        ),
+    )
+    assert timeline_imports.delete_events(world.db, incident_id=PRIVATE, where=manual, dry_run=True, actor=SYSTEM) == 2
 
 
 @covers(timeline.incident_metrics)

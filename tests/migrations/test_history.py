@@ -287,7 +287,7 @@ def _heads(engine: sa.Engine) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def _drift(engine: sa.Engine) -> list[Any]:
+def drift(engine: sa.Engine) -> list[Any]:
     """What autogenerate would change to make the database match the models, compared as env.py compares.
 
     include_object is env.py's filter: it leaves out what the migrations create per dialect and no model describes
@@ -391,7 +391,7 @@ def test_a_database_at_an_old_revision_upgrades_to_the_one_head(
 
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
-    assert _drift(engine) == []
+    assert drift(engine) == []
     assert _catalog(engine) == straight_catalog(engine.dialect.name)
     # The rows are all there and read back through the models' tables as they were written.
     with engine.connect() as conn:

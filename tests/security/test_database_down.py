@@ -111,13 +111,17 @@ def _timed(client: httpx.Client, method: str, path: str, **kwargs: object) -> tu
     return answer, time.perf_counter() - started
 
 
+def _editor_with_incident(server: live_servers.LiveServer, title: str) -> tuple[httpx.Client, str]:
+    """A signed-in editor's client and the id of an incident it created."""
+    client = server.client(server.add_user("Ada", role="editor"))
+    created = client.post("/api/v1/incidents", json={"title": title, "severity": "SEV3"})
+    assert created.status_code == 201, created.text
+    return client, str(created.json()["id"])
+
+
 def test_a_frozen_database_is_not_ready_503_and_then_recovers(tmp_path: Path):
     with server_behind_proxy(tmp_path) as (server, proxy):
-        token = server.add_user("Ada", role="editor")
-        client = server.client(token)
-        created = client.post("/api/v1/incidents", json={"title": "Cache stampede", "severity": "SEV2"})
-        assert created.status_code == 201, created.text
-        key = created.json()["id"]
+        client, key = _editor_with_incident(server, "Cache stampede")
         assert client.get("/readyz").status_code == 200
         assert client.get(f"/api/v1/incidents/{key}").status_code == 200  # the fast reads' connections open
         assert client.get("/api/v1/incidents").status_code == 200  # and the pool's
@@ -152,11 +156,7 @@ def test_a_frozen_database_is_not_ready_503_and_then_recovers(tmp_path: Path):
 
 def test_a_write_behind_a_held_row_lock_is_a_503_after_the_lock_timeout(tmp_path: Path):
     with server_behind_proxy(tmp_path) as (server, _proxy):
-        token = server.add_user("Ada", role="editor")
-        client = server.client(token)
-        created = client.post("/api/v1/incidents", json={"title": "Queue backlog", "severity": "SEV3"})
-        assert created.status_code == 201, created.text
-        key = created.json()["id"]
+        client, key = _editor_with_incident(server, "Queue backlog")
         with server.db.engine.connect() as holder:  # another connection holds the incident's row
             holder.exec_driver_sql("SELECT id FROM incidents FOR UPDATE")
             answer, took = _timed(client, "PATCH", f"/api/v1/incidents/{key}", json={"title": "Queue backlog (EU)"})

@@ -210,7 +210,7 @@ def test_row1_webhook_links_that_would_run_script_are_not_stored(live: LiveServe
             )
             assert answer.status_code == 200 and answer.json()["added"] == 1, answer.text
     with live.client(tokens["viewer"]) as viewer:
-        events = viewer.get(f"/api/v1/incidents/{incident}/timeline").json()
+        events = viewer.get(f"/api/v1/incidents/{incident}/timeline").json()["items"]
     assert [e["source"] for e in events] == ["alertmanager", "grafana"]
     assert [e["link"] for e in events] == [None, None]
 

@@ -98,7 +98,7 @@ def timeline(live: LiveServer, token: str, incident_id: str) -> list[dict[str, o
     with live.client(token) as api:
         answer = api.get(f"/api/v1/incidents/{incident_id}/timeline")
         assert answer.status_code == 200
-        events: list[dict[str, object]] = answer.json()
+        events: list[dict[str, object]] = answer.json()["items"]
         return events
 
 

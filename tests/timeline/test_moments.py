@@ -73,7 +73,7 @@ def test_marking_editing_and_deleting_events_recompute_the_stored_moments(api: A
         "started": "manual", "detected": "derived"
     }  # fmt: skip
     assert view["status"] == "open" and view["mitigated_at"] is None
-    fix_id = next(e["id"] for e in api.call("viewer", "GET", events).json() if e["text"] == "Rolled back")
+    fix_id = next(e["id"] for e in api.call("viewer", "GET", events).json()["items"] if e["text"] == "Rolled back")
     marked = api.call("editor", "PUT", f"{events}/{fix_id}/key-moment", json={"moment": "mitigated"})
     assert marked.status_code == 200, marked.text
     view = api.call("viewer", "GET", url).json()
@@ -81,7 +81,7 @@ def test_marking_editing_and_deleting_events_recompute_the_stored_moments(api: A
     assert view["time_to_mitigate_s"] == 1200.0 and view["status"] == "mitigated"
     metrics = api.call("viewer", "GET", url + "/metrics").json()
     assert metrics["mitigated_at"] == "2026-03-14T10:20:00Z" and metrics["moment_sources"]["mitigated"] == "marked"
-    alert_id = next(e["id"] for e in api.call("viewer", "GET", events).json() if e["text"] == "Alert")
+    alert_id = next(e["id"] for e in api.call("viewer", "GET", events).json()["items"] if e["text"] == "Alert")
     moved = api.call("editor", "PATCH", f"{events}/{alert_id}", json={"at": "2026-03-14T10:03:00Z"})
     assert moved.status_code == 200, moved.text
     assert api.call("viewer", "GET", url).json()["time_to_detect_s"] == 180.0

@@ -19,7 +19,7 @@ from afteraction.core.db import Database
 from afteraction.domain.incidents import NewIncident
 from afteraction.domain.policy import load_policy
 from afteraction.reviews.workflow import request_review
-from afteraction.timeline.service import add_event
+from afteraction.timeline.service import add_event, import_timeline
 from afteraction.usecases.incidents import create_incident
 from afteraction.web import create_app
 from tests.web.conftest import make_settings
@@ -55,6 +55,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "DELETE /api/v1/incidents/{incident_id}/timeline/{event_id}": {"status": 204},
     "PUT /api/v1/incidents/{incident_id}/timeline/{event_id}/key-moment": {"json": {"moment": "detected"}},
     "POST /api/v1/incidents/{incident_id}/timeline/import": {"files": {"file": ("a.json", ALERTS, "application/json")}},
+    "GET /api/v1/incidents/{incident_id}/timeline/imports": {},
+    "DELETE /api/v1/incidents/{incident_id}/timeline/imports/{import_id}": {"path": {"import_id": "1"}},
+    "POST /api/v1/incidents/{incident_id}/timeline/delete": {"json": {"source": "pagerduty", "dry_run": True}},
     "GET /api/v1/incidents/{incident_id}/postmortem": {},
     "GET /api/v1/incidents/{incident_id}/postmortem/sections/{name}": {"path": {"name": "summary"}},
     "PUT /api/v1/incidents/{incident_id}/postmortem/sections/{name}": {
@@ -195,6 +198,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text="Alert fired",
         kind="alert",
     )
+    alerts = path.parent / "alerts.json"
+    alerts.write_bytes(ALERTS)
+    import_timeline(db, actor=SYSTEM, incident_id="INC-1", path=alerts)  # import 1, which an editor may undo
     add_action(db, actor=SYSTEM, incident_id="INC-1", title="Rotate the leaked keys")
     request_review(
         db, incident_id="INC-1", actor=Actor.system("editor"), policy=load_policy(), reviewers=["editor", "admin"]

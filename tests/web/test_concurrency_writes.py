@@ -4,17 +4,17 @@ current version (API and page), and writes without a version never 409, even whe
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from afteraction.core.actor import Actor
 from afteraction.incidents.service import labels_of, load_incident
 from tests.web.conftest import Api, new_incident
-from tests.web.pages.conftest import Site, make_site, text_of
+from tests.web.pages.conftest import Site, text_of
 from tests.web.pages.conftest import new_incident as page_incident
+from tests.web.pages.conftest import site as site
 
 
 def together(api: Api, count: int, send: Callable[[TestClient, int], Any]) -> list[Any]:
@@ -108,16 +108,6 @@ def test_racing_action_items_with_the_same_new_owner_all_get_the_one_person(api:
     assert [answer.status_code for answer in answers] == [201] * 10, [a.text for a in answers]
     items = api.call("viewer", "GET", "/api/v1/actions", params={"owner": "Brand New Owner"}).json()
     assert sorted(int(item["id"][3:]) for item in items) == list(range(1, 11))
-
-
-@pytest.fixture
-def site(database_url: str) -> Iterator[Site]:
-    """The web app with its signed-in browsers (tests/web/pages/conftest.py's make_site)."""
-    found = make_site(database_url)
-    yield found
-    for browser in found.browsers.values():
-        browser.client.close()
-    found.db.dispose()
 
 
 def test_the_edit_form_of_an_incident_whose_services_changed_meanwhile_saves_nothing_and_says_so(site: Site):

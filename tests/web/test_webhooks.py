@@ -54,7 +54,7 @@ def signed(body: bytes, secret: str = PAGERDUTY_SECRET) -> str:
 
 
 def timeline(api: Api, incident: str = "INC-1") -> list[dict[str, Any]]:
-    return api.call("viewer", "GET", f"/api/v1/incidents/{incident}/timeline").json()
+    return api.call("viewer", "GET", f"/api/v1/incidents/{incident}/timeline").json()["items"]
 
 
 def test_alertmanager_adds_to_the_open_incident_of_its_service_once(api: Api):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from afteraction.core.db import Base, UTCDateTime
 from afteraction.incidents.models import Incident
 
-IMPORT_STATES: tuple[str, ...] = ("running", "done", "failed")
+IMPORT_STATES: tuple[str, ...] = ("running", "done", "failed", "undone")  # undone: its events removed by hand
 
 
 class ImportRecord(Base):
@@ -45,7 +45,8 @@ class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     __table_args__ = (
         UniqueConstraint("incident_id", "source", "source_id"),
-        Index("ix_timeline_events_incident_sort", "incident_id", "sort_at"),
+        # The timeline's order (timeline.service.TIMELINE_ORDER): pages are read from a cursor's row along it.
+        Index("ix_timeline_events_incident_order", "incident_id", "sort_at", "position", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,7 +26,9 @@ from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
+from afteraction.timeline.paging import page_events as page_events  # pages of the API and the CLI
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
+from afteraction.timeline.window import WindowFilter, choose_window
 
 EVENT_KINDS: tuple[str, ...] = (
     "alert", "page", "acknowledge", "message", "deploy", "rollback", "change", "decision",
@@ -109,7 +111,8 @@ def list_events(db: Database, *, incident_id: str, actor: Actor) -> list[Timelin
 
 @dataclass
 class TimelineImport:
-    """What one `timeline import` did, and the id of its import record."""
+    """What one `timeline import` did, and the id of its import record; `read` counts every event of the file,
+    `skipped_outside` those outside the window kept (`since`..`until`; `default_window`: the incident's own)."""
 
     incident_id: str
     path: str
@@ -117,11 +120,15 @@ class TimelineImport:
     read: int
     added: int
     import_id: int
+    skipped_outside: int = 0
+    since: datetime | None = None
+    until: datetime | None = None
+    default_window: bool = False
 
     @property
     def duplicates(self) -> int:
         """Events already in the timeline (same source and source_id), skipped."""
-        return self.read - self.added
+        return self.read - self.skipped_outside - self.added
 
 
 _IMPORT_COLUMNS = (
@@ -254,6 +261,9 @@ def import_timeline(
     options: ImportOptions | None = None,
     progress: Callable[[int], None] | None = None,
     file_name: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    all_time: bool = False,
     actor: Actor,
 ) -> TimelineImport:
     """Import a source file's events into an incident's timeline, recorded as one import; re-importing adds nothing.
@@ -261,7 +271,9 @@ def import_timeline(
     The events are committed in transactions of up to COMMIT_ROWS rows, so other writers wait at most one of them;
     on any failure the events this import added are deleted again, its record is marked failed and the error is
     raised unchanged. `file_name` is the name recorded (an upload's own name; default the path's); `progress` is
-    called with the events read so far after each commit, outside any transaction.
+    called with the events read so far after each commit, outside any transaction. Only events within a window are
+    kept (timeline.window.choose_window: `since`..`until`, everything with `all_time`, else by default the
+    incident's own); the others are counted as skipped and the window is recorded.
     """
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder")
@@ -274,6 +286,7 @@ def import_timeline(
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         incident_key, incident_row_id = incident.key, int(incident.id)  # written into the insert statement
+        window = choose_window(incident, since=since, until=until, all_time=all_time)
         sqlite = session.connection().dialect.name == "sqlite"
         record = ImportRecord(
             incident_id=incident_row_id,
@@ -284,14 +297,17 @@ def import_timeline(
             state="running",
             read=0,
             added=0,
+            since=window.since,
+            until=window.until,
         )
         session.add(record)
         session.flush()
         import_id = record.id
     read = added = 0
+    keep = WindowFilter(window, sqlite=sqlite)  # `read` counts the events kept, `keep.skipped` the others
     try:
         with closing(import_batches(path, fmt, options, sqlite=sqlite)) as batches:
-            for counts in _commit_batches(db, incident_row_id, import_id, batches):
+            for counts in _commit_batches(db, incident_row_id, import_id, keep(batches)):
                 read, added = counts  # so far: what the record says if a later batch fails
                 if progress:
                     progress(read)
@@ -300,14 +316,23 @@ def import_timeline(
                 added = session.scalar(_events_of(import_id, func.count())) or 0
             if added:
                 refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
-            _finish(session, import_id, "done", read, added)
+            _finish(session, import_id, "done", read + keep.skipped, added)
     except BaseException as error:  # an interrupted import is undone too
         # Recorded with the file's name, not its path (an upload's is a temporary file's).
         message = _first_line(error).replace(str(path), name)
-        _undo_import(db, incident_row_id, import_id, read, message, error)
+        _undo_import(db, incident_row_id, import_id, read + keep.skipped, message, error)
         raise
     return TimelineImport(
-        incident_id=incident_key, path=str(path), format=fmt, read=read, added=added, import_id=import_id
+        incident_id=incident_key,
+        path=str(path),
+        format=fmt,
+        read=read + keep.skipped,
+        added=added,
+        import_id=import_id,
+        skipped_outside=keep.skipped,
+        since=window.since,
+        until=window.until,
+        default_window=window.default,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +24,9 @@ from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import incidents_query, parse_incident_id
 from afteraction.reviews.models import Postmortem
 from afteraction.usecases.incidents import get_incident, summaries
+
+if TYPE_CHECKING:
+    from afteraction.timeline.paging import TimelineFilters
 
 
 def _like(text: str) -> str:
@@ -95,20 +99,41 @@ def known_services(db: Database, *, actor: Actor) -> list[str]:
 
 @dataclass
 class IncidentOverview:
-    """What the incident page shows: the incident, its key moments and metrics, and its timeline with event ids."""
+    """What the incident page shows: the incident, its key moments and metrics, a page of its timeline with event ids
+    and the cursors of the pages after and before it, and the sources of its whole timeline."""
 
     incident: IncidentSummary
     metrics: IncidentMetrics
     timeline: list[TimelineEntry]
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    sources: list[str] = field(default_factory=list)
 
 
-def incident_overview(db: Database, *, incident_id: str, actor: Actor) -> IncidentOverview:
-    """An incident the actor may see, with its metrics and its timeline in time order."""
-    from afteraction.timeline.service import incident_metrics, list_events
+def incident_overview(
+    db: Database,
+    *,
+    incident_id: str,
+    actor: Actor,
+    limit: int = 200,
+    cursor: str | None = None,
+    start_at: datetime | None = None,
+    filters: TimelineFilters | None = None,
+) -> IncidentOverview:
+    """An incident the actor may see, with its metrics and a page of its timeline in time order: the first `limit`
+    events that pass the filters, from `cursor`, else from `start_at`, else from the start (never all of them)."""
+    from afteraction.timeline.paging import event_sources, timeline_page
+    from afteraction.timeline.service import incident_metrics
 
     incident = get_incident(db, incident_id=incident_id, actor=actor)
+    page = timeline_page(
+        db, incident_id=incident.id, actor=actor, limit=limit, cursor=cursor, start_at=start_at, filters=filters
+    )
     return IncidentOverview(
         incident=incident,
         metrics=incident_metrics(db, incident_id=incident.id, actor=actor),
-        timeline=list_events(db, incident_id=incident.id, actor=actor),
+        timeline=page.items,
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+        sources=event_sources(db, incident_id=incident.id, actor=actor),
     )

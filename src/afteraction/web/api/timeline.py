@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from afteraction.core.errors import AfteractionError, InvalidInput, TooLarge
 from afteraction.domain.incidents import TimelineEntry
-from afteraction.timeline import service
+from afteraction.timeline import imports, service
 from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
+from afteraction.timeline.paging import DEFAULT_PAGE, MAX_PAGE, TimelineFilters
 from afteraction.web.api.common import Label, RowId, Text, UtcTime
 from afteraction.web.deps import AppSettings, Db, Editor, IncidentId, Viewer
 
@@ -64,7 +67,8 @@ class KeyMomentIn(BaseModel):
 
 
 class ImportOut(BaseModel):
-    """What an upload import did: its import record's id, events read, added, and skipped as already present."""
+    """What an upload import did: its import record's id, events read, added, skipped as already present, and
+    skipped as outside the window kept (`since`..`until`, null: no bound)."""
 
     import_id: int
     incident_id: str
@@ -72,6 +76,9 @@ class ImportOut(BaseModel):
     read: int
     added: int
     duplicates: int
+    skipped_outside: int
+    since: datetime | None
+    until: datetime | None
 
 
 _UPLOAD_CHUNK = 1024 * 1024
@@ -110,10 +117,36 @@ def _out(entry: TimelineEntry) -> EventOut:
     return EventOut(**entry.model_dump(), id=entry.id)
 
 
-@router.get("/incidents/{incident_id}/timeline", response_model=list[EventOut])
-def list_events(incident_id: IncidentId, user: Viewer, db: Db) -> list[EventOut]:
-    """The timeline in time order (UTC)."""
-    return [_out(entry) for entry in service.list_events(db, incident_id=incident_id, actor=user)]
+class EventPage(BaseModel):
+    """A page of a timeline: its events in time order, and the cursor of the next page (null on the last)."""
+
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+@router.get("/incidents/{incident_id}/timeline", response_model=EventPage)
+def list_events(
+    incident_id: IncidentId,
+    user: Viewer,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Events per page.")] = DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=200, description="The next_cursor of the page before.")] = None,
+    source: Annotated[str | None, Query(max_length=200, description="Only events of this source.")] = None,
+    kind: Annotated[str | None, Query(max_length=200, description="Only events of this kind.")] = None,
+    actor: Annotated[str | None, Query(max_length=200, description="Only events of this person (any case).")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Only events whose text contains this.")] = None,
+    since: Annotated[UtcTime | None, Query(description="Only events at or after this time.")] = None,
+    until: Annotated[UtcTime | None, Query(description="Only events at or before this time.")] = None,
+    highlights: Annotated[bool, Query(description="Only highlights (accepted, not applied yet).")] = False,
+) -> EventPage:
+    """The timeline in time order (UTC), a page at a time: follow `next_cursor` (null on the last page)."""
+    # TODO(#16, highlights): filter on the highlight column once it exists; until then `highlights` is accepted and
+    # every event is returned.
+    filters = TimelineFilters(source=source, kind=kind, actor=actor, text=q, since=since, until=until)
+    items, next_cursor = service.page_events(
+        db, incident_id=incident_id, actor=user, limit=limit, cursor=cursor or None, filters=filters
+    )
+    return EventPage(items=[_out(entry) for entry in items], next_cursor=next_cursor)
 
 
 @router.post("/incidents/{incident_id}/timeline", response_model=EventOut, status_code=status.HTTP_201_CREATED)
@@ -173,6 +206,9 @@ def import_file(
     settings: AppSettings,
     format: Annotated[str, Form(description=f"auto or one of {', '.join(FORMATS)}", max_length=20)] = "auto",
     channel: Annotated[list[str] | None, Form(description="Slack channels to keep (repeatable).")] = None,
+    since: Annotated[UtcTime | None, Form(description="Keep events from this time (default: the incident's).")] = None,
+    until: Annotated[UtcTime | None, Form(description="Keep events up to this time (default: the incident's).")] = None,
+    all_time: Annotated[bool, Form(description="Keep every event, however far from the incident.")] = False,
 ) -> ImportOut:
     """Import a source file's events; importing the same file again adds nothing.
 
@@ -192,6 +228,9 @@ def import_file(
                 fmt=format,
                 options=ImportOptions(channels=channel or None, limits=ImportLimits.from_settings(settings)),
                 file_name=name,
+                since=since,
+                until=until,
+                all_time=all_time,
                 actor=user,
             )
         except AfteractionError as exc:
@@ -203,4 +242,82 @@ def import_file(
         read=result.read,
         added=result.added,
         duplicates=result.duplicates,
+        skipped_outside=result.skipped_outside,
+        since=result.since,
+        until=result.until,
     )
+
+
+# ---------------------------------------------------------------- imports: list, undo; bulk delete
+
+
+class ImportRecordOut(BaseModel):
+    """One import of a source file: who ran it and when, the window it kept, its counts and how it ended (`running`,
+    `done`, `failed` with its error, or `undone`)."""
+
+    id: int
+    incident_id: str
+    format: str
+    file_name: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime | None
+    state: str
+    read: int
+    added: int
+    error: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+class UndoneOut(BaseModel):
+    """What undoing an import removed."""
+
+    incident_id: str
+    import_id: int
+    removed: int
+
+
+class BulkDeleteIn(BaseModel):
+    """Which events to delete: those matching every filter given (at least one); `dry_run` only counts them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Label | None = None
+    kind: Label | None = None
+    actor: Label | None = None
+    since: UtcTime | None = None
+    until: UtcTime | None = None
+    dry_run: bool = False
+
+
+class BulkDeleteOut(BaseModel):
+    """How many events were deleted (with `dry_run`: would be)."""
+
+    count: int
+    dry_run: bool
+
+
+@router.get("/incidents/{incident_id}/timeline/imports", response_model=list[ImportRecordOut])
+def list_imports(incident_id: IncidentId, user: Viewer, db: Db) -> list[ImportRecordOut]:
+    """The incident's imports, newest first."""
+    found = imports.list_imports(db, incident_id=incident_id, actor=user)
+    return [ImportRecordOut(**asdict(item)) for item in found]
+
+
+@router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", response_model=UndoneOut)
+def undo_import(incident_id: IncidentId, import_id: RowId, user: Editor, db: Db) -> UndoneOut:
+    """Undo an import: remove exactly its events (and the key moments derived from them) in one transaction;
+    409 when it is already undone."""
+    undone = imports.undo_import(db, incident_id=incident_id, import_id=import_id, actor=user)
+    return UndoneOut(**asdict(undone))
+
+
+@router.post("/incidents/{incident_id}/timeline/delete", response_model=BulkDeleteOut)
+def delete_events(incident_id: IncidentId, body: BulkDeleteIn, user: Editor, db: Db) -> BulkDeleteOut:
+    """Delete the events matching a filter (422 without one), refreshing the key moments; `dry_run` counts them."""
+    where = imports.EventFilter(
+        source=body.source, kind=body.kind, person=body.actor, since=body.since, until=body.until
+    )
+    count = imports.delete_events(db, incident_id=incident_id, where=where, dry_run=body.dry_run, actor=user)
+    return BulkDeleteOut(count=count, dry_run=body.dry_run)

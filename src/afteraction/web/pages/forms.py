@@ -14,9 +14,9 @@ def utc_time(value: str | None, field: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.replace(" ", "T", 1).removesuffix("UTC").strip())
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a zone that moves it past the first or last day
         raise InvalidInput(f"{field}: {text!r} is not a time such as 2026-03-14T10:08:10 (UTC)", field=field) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def day(value: str | None, field: str) -> date | None:

@@ -14,8 +14,11 @@ from fastapi.responses import Response
 from afteraction.core.errors import Conflict, InvalidInput, TooLarge
 from afteraction.domain.incidents import INCIDENT_STATUSES, KEY_MOMENTS, KINDS, IncidentChanges, NewIncident
 from afteraction.domain.reviews import POSTMORTEM_STATUSES
+from afteraction.timeline import imports as timeline_imports
 from afteraction.timeline import service as timeline
 from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
+from afteraction.timeline.paging import TimelineFilters
+from afteraction.timeline.window import describe_window, skipped_note
 from afteraction.usecases import browse
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
@@ -27,6 +30,7 @@ from afteraction.web.pages.session import PageDb
 router = APIRouter()
 
 PAGE_SIZE = 50
+TIMELINE_PAGE = 200  # events of a timeline page
 Filter = Annotated[str | None, Query(max_length=200)]
 Short = Annotated[str, Form(max_length=200)]
 OptionalShort = Annotated[str | None, Form(max_length=200)]
@@ -106,23 +110,56 @@ def create_incident(
 
 @router.get("/incidents/{incident_id}")
 def incident_page(
-    request: Request, incident_id: IncidentId, user: Viewer, db: PageDb, settings: AppSettings
+    request: Request,
+    incident_id: IncidentId,
+    user: Viewer,
+    db: PageDb,
+    settings: AppSettings,
+    cursor: Filter = None,
+    at: Filter = None,
+    source: Filter = None,
+    kind: Filter = None,
+    actor: Filter = None,
+    q: Filter = None,
+    since: Filter = None,
+    until: Filter = None,
 ) -> Response:
-    """An incident: key moments and metrics, the timeline, links to its post-mortem."""
-    overview = browse.incident_overview(db, incident_id=incident_id, actor=user)
+    """An incident: key moments and metrics, a page of its timeline (filtered; from a cursor or a time), links to its
+    post-mortem."""
+    shown = {"source": source, "kind": kind, "actor": actor, "q": q, "since": since, "until": until}
+    try:
+        filters = TimelineFilters(
+            source=source, kind=kind, actor=actor, text=q, since=utc_time(since, "since"),
+            until=utc_time(until, "until"),
+        )  # fmt: skip
+        overview = browse.incident_overview(
+            db, incident_id=incident_id, actor=user, limit=TIMELINE_PAGE, cursor=optional(cursor),
+            start_at=utc_time(at, "at"), filters=filters,
+        )  # fmt: skip
+    except InvalidInput as exc:  # a filter, time or cursor of the address: the first page, saying what was wrong
+        return redirect(request, f"/incidents/{incident_id}#timeline", error=exc.message)
     return render(
         request,
         "incident.html",
         incident=overview.incident,
         metrics=overview.metrics,
         timeline=overview.timeline,
+        next_cursor=overview.next_cursor,
+        previous_cursor=overview.previous_cursor,
+        timeline_filters=shown,
+        timeline_filtered=any(shown.values()),
+        timeline_moved=bool(cursor or at),
+        timeline_page_size=TIMELINE_PAGE,
+        jump_at=at,
         moments=KEY_MOMENTS,
-        sources=sorted({event.source for event in overview.timeline}),
+        sources=overview.sources,
         severities=settings.severities,
         statuses=INCIDENT_STATUSES,
         kinds=KINDS,
         formats=FORMATS,
         event_kinds=EVENT_KINDS,
+        imports=timeline_imports.list_imports(db, incident_id=incident_id, actor=user),
+        window_of=describe_window,
     )
 
 
@@ -208,8 +245,12 @@ def import_file(
     file: Annotated[UploadFile, File()],
     format: Annotated[str, Form(max_length=20)] = "auto",
     channel: OptionalShort = None,
+    since: OptionalShort = None,
+    until: OptionalShort = None,
+    all_time: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Import an uploaded export (Slack, PagerDuty, Alertmanager, …) with its format detected."""
+    """Import an uploaded export (Slack, PagerDuty, Alertmanager, …) with its format detected, keeping the window
+    given (by default the incident's own)."""
     back = f"/incidents/{incident_id}#timeline"
     with tempfile.TemporaryDirectory(prefix="afteraction-upload-") as folder:
         path = Path(folder) / "upload"
@@ -223,7 +264,8 @@ def import_file(
             result = timeline.import_timeline(
                 db, incident_id=incident_id, path=path, fmt=format or "auto",
                 options=ImportOptions(channels=words(channel) or None, limits=ImportLimits.from_settings(settings)),
-                file_name=file.filename, actor=user,
+                file_name=file.filename, since=utc_time(since, "since"), until=utc_time(until, "until"),
+                all_time=all_time, actor=user,
             )  # fmt: skip
         except (InvalidInput, TooLarge) as exc:
             name = file.filename or "the file"
@@ -231,7 +273,9 @@ def import_file(
     detected = " (format detected)" if (format or "auto") == "auto" else ""
     return redirect(
         request, back, ok=f"Imported {file.filename or 'the file'} as {result.format}{detected}: "
-        f"{result.added} new events, {result.duplicates} already in the timeline.",
+        f"{result.added} new events, {result.duplicates} already in the timeline"
+        + (f", {skipped_note(result.skipped_outside, result.since, result.until, default=result.default_window)}"
+           if result.skipped_outside else "") + ".",
     )  # fmt: skip
 
 
@@ -278,3 +322,58 @@ def mark_event(
     except InvalidInput as exc:
         return redirect(request, back, error=exc.message)
     return redirect(request, back, ok=f"Marked the event as {moment}." if moment else "Cleared the key moment.")
+
+
+@router.post("/incidents/{incident_id}/timeline/imports/{import_id}/undo")
+def undo_import(request: Request, incident_id: IncidentId, import_id: RowId, user: Editor, db: PageDb) -> Response:
+    """Undo an import: remove exactly its events (and the key moments derived from them)."""
+    back = f"/incidents/{incident_id}#imports"
+    try:
+        undone = timeline_imports.undo_import(db, incident_id=incident_id, import_id=import_id, actor=user)
+    except Conflict as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok=f"Undid import {import_id}: removed {undone.removed} events.")
+
+
+def _bulk_filter(
+    source: str | None, kind: str | None, actor: str | None, since: str | None, until: str | None
+) -> timeline_imports.EventFilter:
+    """A bulk delete's filter from a form's fields (empty ones left out)."""
+    return timeline_imports.EventFilter(
+        source=optional(source), kind=optional(kind), person=optional(actor),
+        since=utc_time(since, "since"), until=utc_time(until, "until"),
+    )  # fmt: skip
+
+
+@router.get("/incidents/{incident_id}/events/delete")
+def bulk_delete_page(
+    request: Request, incident_id: IncidentId, user: Editor, db: PageDb, source: Filter = None, kind: Filter = None,
+    actor: Filter = None, since: Filter = None, until: Filter = None,
+) -> Response:  # fmt: skip
+    """How many events a bulk delete would remove, and the button that removes them."""
+    fields = {"source": source, "kind": kind, "actor": actor, "since": since, "until": until}
+    try:
+        count = timeline_imports.delete_events(
+            db, incident_id=incident_id, where=_bulk_filter(**fields), dry_run=True, actor=user
+        )
+    except InvalidInput as exc:
+        return redirect(request, f"/incidents/{incident_id}#timeline", error=exc.message)
+    described = ", ".join(f"{name} {value.strip()}" for name, value in fields.items() if value and value.strip())
+    return render(
+        request, "timeline_delete.html", incident_id=incident_id, count=count, filters=fields, described=described
+    )
+
+
+@router.post("/incidents/{incident_id}/events/delete")
+def bulk_delete(
+    request: Request, incident_id: IncidentId, user: Editor, db: PageDb, source: OptionalShort = None,
+    kind: OptionalShort = None, actor: OptionalShort = None, since: OptionalShort = None, until: OptionalShort = None,
+) -> Response:  # fmt: skip
+    """Delete the events matching every field given, refreshing the key moments."""
+    back = f"/incidents/{incident_id}#timeline"
+    try:
+        where = _bulk_filter(source, kind, actor, since, until)
+        deleted = timeline_imports.delete_events(db, incident_id=incident_id, where=where, actor=user)
+    except InvalidInput as exc:
+        return redirect(request, back, error=exc.message)
+    return redirect(request, back, ok=f"Deleted {deleted} events.")
