@@ -251,25 +251,6 @@ def import_file(
 # ---------------------------------------------------------------- imports: list, undo; bulk delete
 
 
-class ImportRecordOut(BaseModel):
-    """One import of a source file: who ran it and when, the window it kept, its counts and how it ended (`running`,
-    `done`, `failed` with its error, or `undone`)."""
-
-    id: int
-    incident_id: str
-    format: str
-    file_name: str
-    actor: str
-    started_at: datetime
-    finished_at: datetime | None
-    state: str
-    read: int
-    added: int
-    error: str | None
-    since: datetime | None
-    until: datetime | None
-
-
 class UndoneOut(BaseModel):
     """What undoing an import removed."""
 
@@ -298,11 +279,11 @@ class BulkDeleteOut(BaseModel):
     dry_run: bool
 
 
-@router.get("/incidents/{incident_id}/timeline/imports", response_model=list[ImportRecordOut])
-def list_imports(incident_id: IncidentId, user: Viewer, db: Db) -> list[ImportRecordOut]:
-    """The incident's imports, newest first."""
-    found = imports.list_imports(db, incident_id=incident_id, actor=user)
-    return [ImportRecordOut(**asdict(item)) for item in found]
+@router.get("/incidents/{incident_id}/timeline/imports", response_model=list[imports.ImportSummary])
+def list_imports(incident_id: IncidentId, user: Viewer, db: Db) -> list[imports.ImportSummary]:
+    """The incident's imports, newest first: who ran each and when, the window it kept, its counts and how it ended
+    (`running`, `done`, `failed` with its error, or `undone`)."""
+    return imports.list_imports(db, incident_id=incident_id, actor=user)
 
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", response_model=UndoneOut)
