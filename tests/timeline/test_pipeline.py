@@ -27,7 +27,7 @@ def test_worker_rows_equal_in_process_rows(fmt):
     in_process = _rows(path, fmt, parallel=False)
     assert in_process, "the fixture has events"
     assert _rows(path, fmt, parallel=True) == in_process
-    assert all(isinstance(row[0], str) and len(row) == 8 for row in in_process)
+    assert all(isinstance(row[0], str) and len(row) == ROW_VALUES for row in in_process)
 
 
 def test_a_malformed_file_in_the_worker_is_one_line(tmp_path):

@@ -40,6 +40,8 @@ class TimelineEntry(BaseModel):
     evidence: str | None = None
     parent_source_id: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
+    channel: str | None = None  # where a chat message was said (a Slack channel's name)
+    highlight: bool = False  # one of the events that tell the story (domain.highlights)
 
 
 class KeyMoments(BaseModel):

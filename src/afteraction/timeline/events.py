@@ -8,7 +8,11 @@ from datetime import datetime
 
 @dataclass(slots=True)
 class ImportedEvent:
-    """One event read from a source file, with its time in UTC and a stable id for de-duplication."""
+    """One event read from a source file, with its time in UTC and a stable id for de-duplication.
+
+    `channel` is where a chat message was said (a Slack channel's name); `flagged` says its source singled it out
+    (pinned, or reacted to), which makes it a highlight (domain.highlights).
+    """
 
     at: datetime
     source: str
@@ -18,3 +22,5 @@ class ImportedEvent:
     actor: str | None = None
     link: str | None = None
     parent_id: str | None = None  # a thread reply's parent message source_id
+    channel: str | None = None
+    flagged: bool = False

@@ -12,6 +12,7 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import Conflict, InvalidInput, NotFound
 from afteraction.incidents.service import load_incident
+from afteraction.timeline.highlights import refresh_alert_highlights
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments_of
 
@@ -83,6 +84,7 @@ def undo_import(db: Database, *, incident_id: str, import_id: int, actor: Actor)
             execution_options={"synchronize_session": False},
         )
         removed = int(cast(CursorResult[Any], result).rowcount)
+        refresh_alert_highlights(session, incident.id)
         refresh_moments_of(session, incident.id)
         record.state = "undone"
         return UndoneImport(incident_id=incident.key, import_id=import_id, removed=removed)
@@ -138,5 +140,6 @@ def delete_events(db: Database, *, incident_id: str, where: EventFilter, dry_run
         )
         deleted = int(cast(CursorResult[Any], result).rowcount)
         if deleted:
+            refresh_alert_highlights(session, incident.id)
             refresh_moments_of(session, incident.id)
         return deleted

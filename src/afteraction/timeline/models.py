@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime
@@ -47,6 +47,16 @@ class TimelineEvent(Base):
         UniqueConstraint("incident_id", "source", "source_id"),
         # The timeline's order (timeline.service.TIMELINE_ORDER): pages are read from a cursor's row along it.
         Index("ix_timeline_events_incident_order", "incident_id", "sort_at", "position", "id"),
+        # The highlights in the same order, for the post-mortem and the "highlights only" filter (issue #16).
+        Index(
+            "ix_timeline_events_highlights",
+            "incident_id",
+            "sort_at",
+            "position",
+            "id",
+            sqlite_where=text("highlight = 1"),  # as SQLAlchemy writes the filter there
+            postgresql_where=text("highlight"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +76,12 @@ class TimelineEvent(Base):
     parent_source_id: Mapped[str | None] = mapped_column(String(300))  # a thread reply's parent message
     position: Mapped[int] = mapped_column(Integer, default=0)
     # The import that inserted the row (None: added by hand, by a document or by a webhook delivery).
+    # Where a chat message was said (a Slack channel's name); None for other sources.
+    channel: Mapped[str | None] = mapped_column(String(200))
+    # One of the events that tell the story (domain.highlights); `highlight_by_hand`: a person chose, which the
+    # default rules never undo.
+    highlight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    highlight_by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     import_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_imports.id", ondelete="SET NULL"), index=True)
 
     incident: Mapped[Incident] = relationship()

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from afteraction.domain.incidents import KEY_MOMENTS, status_after_moments
 from afteraction.domain.metrics import compute_metrics
 from afteraction.incidents.models import Incident
+from afteraction.timeline.highlights import highlight_moment_events
 from afteraction.timeline.models import TimelineEvent
 
 ALERT_KINDS: tuple[str, ...] = ("alert", "page")
@@ -106,6 +107,7 @@ def refresh_moments(session: Session, incident: Incident) -> None:
     """
     session.flush()  # the events and fields written so far in this transaction count
     found: Found = {} if incident.kind == "milestone" else effective_moments(session, incident)
+    highlight_moment_events(session, (value[2] for value in found.values()))
     metrics = compute_metrics(incident.key, {m: v[0] for m, v in found.items()}, {m: v[1] for m, v in found.items()})
     values: dict[str, Any] = {
         f"effective_{moment}_at": found[moment][0] if moment in found else None for moment in KEY_MOMENTS

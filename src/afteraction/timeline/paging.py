@@ -40,7 +40,7 @@ _MAX_SOURCES = 100  # distinct sources listed for a filter's choices
 class TimelineFilters:
     """Which events of a timeline to read: every given filter must hold (None: any).
 
-    source, kind: equal; actor: equal, ignoring case; text: contained in the event's text, ignoring case; since,
+    highlights: only highlights; source, kind: equal; actor: equal, ignoring case; text: contained in the event's text, ignoring case; since,
     until: the event's time (for an event without one, the time of the event before it) at or after `since`, at or
     before `until`.
     """
@@ -51,6 +51,7 @@ class TimelineFilters:
     text: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    highlights: bool = False
 
     def checked(self) -> TimelineFilters:
         """The filters with blank values as None, each refused in one line naming it when too long or zoneless."""
@@ -65,6 +66,7 @@ class TimelineFilters:
             if moment is not None and moment.tzinfo is None:
                 raise InvalidInput(f"{name}: the time needs a zone (e.g. 2026-03-14T10:08:10Z)", field=name)
             values[name] = moment
+        values["highlights"] = self.highlights
         if values["since"] and values["until"] and values["until"] < values["since"]:
             raise InvalidInput("until: the end of the time range is before its start", field="until")
         return TimelineFilters(**values)
@@ -72,6 +74,8 @@ class TimelineFilters:
     def clauses(self) -> list[ColumnElement[bool]]:
         """The WHERE clauses of the filters."""
         found: list[ColumnElement[bool]] = []
+        if self.highlights:
+            found.append(TimelineEvent.highlight)  # as the partial index ix_timeline_events_highlights says it
         if self.source:
             found.append(TimelineEvent.source == self.source)
         if self.kind:

@@ -18,11 +18,13 @@ from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.visibility import can_see
 from afteraction.documents.markdown import safe_url
+from afteraction.domain.highlights import default_highlight
 from afteraction.domain.incidents import KEY_MOMENTS, TimelineEntry
 from afteraction.domain.metrics import IncidentMetrics, compute_metrics
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
+from afteraction.timeline.highlights import refresh_alert_highlights
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
@@ -76,6 +78,7 @@ def add_event(
             source=source,
             link=link,
             position=position or 0,
+            highlight=default_highlight(source, kind),
         )
         session.add(event)
         refresh_moments(session, incident)
@@ -133,12 +136,12 @@ class TimelineImport:
 
 _IMPORT_COLUMNS = (
     "incident_id", "import_id", "at", "sort_at", "source", "actor", "kind", "text", "link", "source_id",
-    "parent_source_id", "position",
+    "parent_source_id", "channel", "highlight", "position",
 )  # fmt: skip
 
 
-# Rows per SQLite INSERT statement: 800 values, under the oldest limit of 999 bound values per statement.
-ROWS_PER_INSERT = 100
+# Rows per SQLite INSERT statement: 900 values, under the oldest limit of 999 bound values per statement.
+ROWS_PER_INSERT = 90
 # Rows per transaction of an import (row batches of timeline.pipeline are grouped up to it): on SQLite another writer
 # waits at most for this many rows (about a tenth of a second), and each commit costs next to nothing beside them.
 COMMIT_ROWS = 20_000
@@ -146,7 +149,8 @@ COMMIT_ROWS = 20_000
 
 @lru_cache(maxsize=16)
 def _insert_sql(dialect: str, incident_row_id: int, import_id: int | None, rows: int = 1) -> str:
-    """An insert of `rows` rows of timeline.pipeline (at, source, actor, kind, text, link, source_id, parent_source_id),
+    """An insert of `rows` rows of timeline.pipeline (at, source, actor, kind, text, link, source_id, parent_source_id,
+    channel, highlight),
     skipping events already present; the statement itself supplies the incident, the import (NULL: none), `sort_at`
     (= `at`) and position 0."""
     fixed = f"{incident_row_id}, {'NULL' if import_id is None else import_id}"
@@ -210,6 +214,7 @@ def insert_batches(
     if not sqlite:
         added = (session.scalar(count) or 0) - before
     if added:
+        refresh_alert_highlights(session, incident_row_id)
         refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
     return read, added
 
@@ -315,6 +320,7 @@ def import_timeline(
             if not sqlite:
                 added = session.scalar(_events_of(import_id, func.count())) or 0
             if added:
+                refresh_alert_highlights(session, incident_row_id)
                 refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
             _finish(session, import_id, "done", read + keep.skipped, added)
     except BaseException as error:  # an interrupted import is undone too
@@ -374,6 +380,7 @@ def _undo_import(
                 break
         with db.transaction() as session:
             if deleted:
+                refresh_alert_highlights(session, incident_row_id)
                 refresh_moments_of(session, incident_row_id)
             _finish(session, import_id, "failed", read, 0, message[:500])
     except Exception as cleanup:  # the original error is what the user must see
@@ -402,6 +409,7 @@ def replace_timeline(session: Session, incident_id: int, entries: Sequence[Timel
                 key_moment=entry.key_moment,
                 evidence=entry.evidence,
                 position=position,
+                highlight=True,  # a document's timeline is the story it tells
             )
         )
     session.add_all(rows)

@@ -137,12 +137,12 @@ def list_events(
     q: Annotated[str | None, Query(max_length=200, description="Only events whose text contains this.")] = None,
     since: Annotated[UtcTime | None, Query(description="Only events at or after this time.")] = None,
     until: Annotated[UtcTime | None, Query(description="Only events at or before this time.")] = None,
-    highlights: Annotated[bool, Query(description="Only highlights (accepted, not applied yet).")] = False,
+    highlights: Annotated[bool, Query(description="Only the highlights (the events that tell the story).")] = False,
 ) -> EventPage:
     """The timeline in time order (UTC), a page at a time: follow `next_cursor` (null on the last page)."""
-    # TODO(#16, highlights): filter on the highlight column once it exists; until then `highlights` is accepted and
-    # every event is returned.
-    filters = TimelineFilters(source=source, kind=kind, actor=actor, text=q, since=since, until=until)
+    filters = TimelineFilters(
+        source=source, kind=kind, actor=actor, text=q, since=since, until=until, highlights=highlights
+    )
     items, next_cursor = service.page_events(
         db, incident_id=incident_id, actor=user, limit=limit, cursor=cursor or None, filters=filters
     )
