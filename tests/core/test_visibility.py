@@ -48,10 +48,13 @@ from afteraction.insights import service as insights
 from afteraction.insights import similar, sql, taxonomy, themes
 from afteraction.reviews import document, sections, workflow
 from afteraction.reviews.models import Postmortem
+from afteraction.timeline import highlights as timeline_highlights
 from afteraction.timeline import imports as timeline_imports
 from afteraction.timeline import paging
+from afteraction.timeline import picture as timeline_picture
 from afteraction.timeline import service as timeline
 from afteraction.timeline.events import ImportedEvent
+from afteraction.timeline.models import TimelineEvent
 from afteraction.trackers import TrackerIssue, TrackerItem
 from afteraction.usecases import actions as action_usecases
 from afteraction.usecases import agenda, browse, demo, documents, editor, remind
@@ -389,6 +392,19 @@ def case_list_incidents(world: World) -> None:
     shown(incident_usecases.list_incidents(world.db, actor=world.member), *SECRETS[:4])
 
 
+@covers(incident_usecases.page_incidents)
+def case_page_incidents(world: World) -> None:
+    found, cursor = incident_usecases.page_incidents(world.db, limit=1, actor=world.outsider)
+    hidden(found)
+    assert [i.id for i in found] == [PUBLIC] and cursor is None
+    assert incident_usecases.page_incidents(world.db, service="payroll-secret-svc", actor=world.outsider) == ([], None)
+    first, cursor = incident_usecases.page_incidents(world.db, limit=1, actor=world.member)
+    shown(first, *SECRETS[:4])
+    assert cursor is not None
+    rest, _ = incident_usecases.page_incidents(world.db, cursor=cursor, actor=world.outsider)  # a member's cursor
+    assert [i.id for i in rest] == [PUBLIC]
+
+
 @covers(incident_usecases.update_incident)
 def case_update_incident(world: World) -> None:
     refused_write(
@@ -463,6 +479,26 @@ def case_timeline_pages(world: World) -> None:
     assert paging.event_sources(world.db, incident_id=PRIVATE, actor=world.member) == ["manual"]
 
 
+@covers(timeline_picture.picture_data)
+def case_timeline_picture(world: World) -> None:
+    not_found(lambda: timeline_picture.picture_data(world.db, incident_id=PRIVATE, actor=world.outsider))
+    hidden(timeline_picture.picture_data(world.db, incident_id=PUBLIC, actor=world.outsider))
+    shown(timeline_picture.picture_data(world.db, incident_id=PRIVATE, actor=world.member), "Payroll alert fired")
+
+
+@covers(paging.page_import_events)
+def case_page_import_events(world: World) -> None:
+    alert = {"status": "firing", "labels": {"alertname": "PayrollProbe"}, "annotations": {"summary": "Payroll probe"},
+             "startsAt": "2026-03-14T10:04:40Z", "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "p"}  # fmt: skip
+    path = world.tmp / "alerts.json"
+    path.write_text(json.dumps({"version": "4", "status": "firing", "alerts": [alert]}))
+    done = timeline.import_timeline(world.db, incident_id=PRIVATE, path=path, all_time=True, actor=SYSTEM)
+    read = paging.page_import_events
+    not_found(lambda: read(world.db, incident_id=PRIVATE, import_id=done.import_id, actor=world.outsider))
+    not_found(lambda: read(world.db, incident_id=PUBLIC, import_id=done.import_id, actor=world.outsider))
+    shown(read(world.db, incident_id=PRIVATE, import_id=done.import_id, actor=world.member), "Payroll probe")
+
+
 @covers(timeline_imports.list_imports, timeline_imports.undo_import, timeline_imports.delete_events)
 def case_timeline_imports(world: World) -> None:
     not_found(lambda: timeline_imports.list_imports(world.db, incident_id=PRIVATE, actor=world.outsider))
@@ -477,6 +513,28 @@ def case_timeline_imports(world: World) -> None:
         ),
     )
     assert timeline_imports.delete_events(world.db, incident_id=PRIVATE, where=manual, dry_run=True, actor=SYSTEM) == 2
+
+
+@covers(timeline.get_event)
+def case_get_event(world: World) -> None:
+    with world.db.transaction() as session:
+        private_row = incidents.load_incident(session, PRIVATE, SYSTEM).id
+        event_id = session.scalar(select(func.min(TimelineEvent.id)).where(TimelineEvent.incident_id == private_row))
+    assert event_id is not None
+    not_found(lambda: timeline.get_event(world.db, incident_id=PRIVATE, event_id=event_id, actor=world.outsider))
+    not_found(lambda: timeline.get_event(world.db, incident_id=PUBLIC, event_id=event_id, actor=world.outsider))
+    assert timeline.get_event(world.db, incident_id=PRIVATE, event_id=event_id, actor=world.member).id == event_id
+
+
+@covers(timeline_highlights.set_highlights)
+def case_set_highlights(world: World) -> None:
+    with world.db.transaction() as session:
+        private_row = incidents.load_incident(session, PRIVATE, SYSTEM).id
+        ids = list(session.scalars(select(TimelineEvent.id).where(TimelineEvent.incident_id == private_row)))
+    set_them = timeline_highlights.set_highlights
+    # Named by event id alone, a hidden incident's events are as unknown as events that do not exist.
+    not_found(lambda: set_them(world.db, event_ids=ids, on=False, actor=world.outsider))
+    refused_write(world, lambda actor: set_them(world.db, event_ids=ids, on=False, incident_id=PRIVATE, actor=actor))
 
 
 @covers(timeline.incident_metrics)
@@ -543,6 +601,18 @@ def case_list_actions(world: World) -> None:
     assert actions.list_actions(world.db, owner="Secret Owner", actor=outsider) == []
     not_found(lambda: actions.list_actions(world.db, incident_id=PRIVATE, actor=outsider))
     shown(actions.list_actions(world.db, overdue=True, actor=world.member), PRIVATE, "Secret Owner")
+
+
+@covers(actions.page_actions)
+def case_page_actions(world: World) -> None:
+    outsider = world.outsider
+    first, cursor = actions.page_actions(world.db, limit=1, actor=outsider)
+    rest, end = actions.page_actions(world.db, limit=1, cursor=cursor, actor=outsider)
+    hidden([first, rest])
+    assert {item.incident_id for item in first + rest} == {PUBLIC} and len(first + rest) == 2 and end is None
+    assert actions.page_actions(world.db, owner="Secret Owner", actor=outsider) == ([], None)
+    not_found(lambda: actions.page_actions(world.db, incident_id=PRIVATE, actor=outsider))
+    shown(actions.page_actions(world.db, overdue=True, actor=world.member), PRIVATE, "Secret Owner")
 
 
 @covers(actions.add_action)

@@ -96,7 +96,7 @@ def test_fixture_export_reads_names_times_and_text() -> None:
     assert opening.actor == "Alice Adams"
     assert opening.kind == "message"
     assert opening.source == "slack"
-    assert opening.text == "@here checkout is returning 5xx, see the dashboard (https://grafana.example.com/d/abc)"
+    assert opening.text == "@here checkout is returning 5xx, see [the dashboard](https://grafana.example.com/d/abc)"
     assert events["C01INC:1710410890.000001"].text == "mitigated after the rollback; summary in #general"
     assert events["C02GEN:1710410700.000800"].text == "FYI checkout incident, see #incident-db"
     assert events["C01INC:1710410590.999999"].text == "rolling back & watching <p99>"

@@ -99,9 +99,9 @@ def test_a_private_incident_is_hidden_everywhere_from_non_members(api: Api):
         assert api.call("editor", "GET", url).status_code == 200, url  # the creator is a member
     titles = [i["title"] for i in api.call("outsider", "GET", "/api/v1/incidents").json()["items"]]
     assert titles == ["Public"]
-    assert api.call("outsider", "GET", "/api/v1/actions").json() == []
+    assert api.call("outsider", "GET", "/api/v1/actions").json() == {"items": [], "next_cursor": None}
     assert api.call("outsider", "GET", "/api/v1/actions/AI-1").status_code == 404
-    assert len(api.call("admin", "GET", "/api/v1/actions").json()) == 1
+    assert len(api.call("admin", "GET", "/api/v1/actions").json()["items"]) == 1
     assert api.call("editor", "PUT", f"/api/v1/incidents/{secret['id']}/members/outsider").status_code == 200
     assert api.call("outsider", "GET", f"/api/v1/incidents/{secret['id']}").status_code == 200
 
@@ -215,7 +215,8 @@ def test_action_items_add_update_with_versions_and_list(api: Api):
     assert stale.status_code == 409 and stale.json()["current_version"] == 2
     wont = api.call("editor", "PATCH", "/api/v1/actions/AI-1", json={"status": "wont-do"})
     assert wont.status_code == 422 and wont.json()["field"] == "reason"
-    assert [a["id"] for a in api.call("viewer", "GET", "/api/v1/actions", params={"owner": "ana"}).json()] == ["AI-1"]
+    owned = api.call("viewer", "GET", "/api/v1/actions", params={"owner": "ana"}).json()["items"]
+    assert [a["id"] for a in owned] == ["AI-1"]
 
 
 def test_exports_lint_and_review_of_a_post_mortem(api: Api):
@@ -275,7 +276,7 @@ def test_errors_never_show_a_traceback(api: Api, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr(service, "list_incidents", boom)
+    monkeypatch.setattr(service, "page_incidents", boom)
     response = api.call("viewer", "GET", "/api/v1/incidents")
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM

@@ -56,8 +56,11 @@ def test_filters_are_query_parameters(api: Api):
     window = _pages(api, url, since="2026-03-14T10:00:10Z", until="2026-03-14T11:00:20+01:00")[0]
     assert [e["at"] for e in window][:1] == ["2026-03-14T10:00:10Z"] and window[-1]["at"] == "2026-03-14T10:00:20Z"
     assert len(window) == 33
-    # Accepted, not applied yet: highlights arrive with their own part of #16.
-    assert len(_pages(api, url, highlights="true", limit=500)[0]) == 300
+    # Events written straight into the table (not imported) are not highlights until someone stars them.
+    assert _pages(api, url, highlights="true", limit=500)[0] == []
+    starred = [e["id"] for e in _pages(api, url, source="git", limit=3)[0]]
+    api.call("editor", "POST", f"{url}/highlights", json={"event_ids": starred})
+    assert [e["id"] for e in _pages(api, url, highlights="true", limit=500)[0]] == starred
 
 
 def test_a_bad_cursor_limit_or_time_is_a_422_naming_it(api: Api):

@@ -106,7 +106,7 @@ def test_racing_action_items_with_the_same_new_owner_all_get_the_one_person(api:
         headers=api.headers("editor"),
     ))  # fmt: skip
     assert [answer.status_code for answer in answers] == [201] * 10, [a.text for a in answers]
-    items = api.call("viewer", "GET", "/api/v1/actions", params={"owner": "Brand New Owner"}).json()
+    items = api.call("viewer", "GET", "/api/v1/actions", params={"owner": "Brand New Owner"}).json()["items"]
     assert sorted(int(item["id"][3:]) for item in items) == list(range(1, 11))
 
 

@@ -167,10 +167,10 @@ def test_server_side_failures_are_told_without_urls_paths_or_sql(api: Api, monke
     def refused(*args, **kwargs):
         raise DataError("SELECT * FROM incidents WHERE title = %(t)s", {"t": "x"}, Exception("value too long"))
 
-    monkeypatch.setattr(service, "list_incidents", unavailable)
+    monkeypatch.setattr(service, "page_incidents", unavailable)
     body = _problem(api.call("viewer", "GET", "/api/v1/incidents"), 503)
     assert body["detail"] == "the database is unavailable: the server log has the details"
-    monkeypatch.setattr(service, "list_incidents", refused)
+    monkeypatch.setattr(service, "page_incidents", refused)
     body = _problem(api.call("viewer", "GET", "/api/v1/incidents"), 422)
     assert "SELECT" not in json.dumps(body) and "too long or out of range" in body["detail"]
 

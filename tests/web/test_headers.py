@@ -37,7 +37,7 @@ def test_every_api_answer_carries_the_headers(api: Api, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(service, "list_incidents", boom)
+    monkeypatch.setattr(service, "page_incidents", boom)
     failed = api.call("viewer", "GET", "/api/v1/incidents")
     assert failed.status_code == 500
     _api_headers(failed)

@@ -6,11 +6,12 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
+from afteraction.core.cursors import cursor_date, cursor_int, decode_cursor, encode_cursor
 from afteraction.core.db import MAX_INTEGER, Database, check_version, utcnow
 from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.validation import check_choice
@@ -195,21 +196,30 @@ def current_version(db: Database, action_id: str) -> int | None:
         return session.scalar(select(ActionItem.version).where(ActionItem.id == parse_action_id(action_id)))
 
 
-def list_actions(
-    db: Database,
-    *,
-    incident_id: str | None = None,
-    open_only: bool = False,
-    overdue: bool = False,
-    owner: str | None = None,
-    today: date | None = None,
-    actor: Actor,
-) -> list[ActionItemView]:
-    """Action items across incidents, soonest due first; filters combine; private incidents' only for members.
+MAX_PAGE = 500  # action items per page at most (the API's ?limit=)
+DEFAULT_PAGE = 100
+_WHAT = "this list of action items"
+# The order of every list of action items: soonest due first, those without a due date last, then by incident and
+# place in it. A page is read after its cursor's row in two parts (with a due date, then without), each in its own
+# order, the same on both databases.
+_DUE = (ActionItem.due_date, ActionItem.incident_id, ActionItem.position, ActionItem.id)
+_UNDUE = (ActionItem.incident_id, ActionItem.position, ActionItem.id)
 
-    An incident that does not exist (or that the actor may not see) is NotFound, not an empty list.
-    """
-    today = today or utcnow().date()
+
+def _actions_query(
+    session: Session,
+    *,
+    incident_id: str | None,
+    open_only: bool,
+    overdue: bool,
+    owner: str | None,
+    today: date,
+    actor: Actor,
+) -> Select[ActionItem]:
+    """The action items the actor may see that pass the filters, in no order; an incident that does not exist (or
+    that the actor may not see) is NotFound."""
+    if incident_id:
+        load_incident(session, incident_id, actor)
     query = (
         select(ActionItem)
         .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
@@ -226,11 +236,98 @@ def list_actions(
         query = query.join(Person, ActionItem.owner_id == Person.id).where(
             func.lower(Person.name) == owner.strip().lower()
         )
-    query = query.order_by(ActionItem.due_date.asc().nulls_last(), ActionItem.incident_id, ActionItem.position)
+    return query
+
+
+def list_actions(
+    db: Database,
+    *,
+    incident_id: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    owner: str | None = None,
+    today: date | None = None,
+    actor: Actor,
+) -> list[ActionItemView]:
+    """Action items across incidents, soonest due first; filters combine; private incidents' only for members.
+
+    An incident that does not exist (or that the actor may not see) is NotFound, not an empty list.
+    """
+    today = today or utcnow().date()
     with db.transaction() as session:
-        if incident_id:
-            load_incident(session, incident_id, actor)
+        query = _actions_query(
+            session,
+            incident_id=incident_id,
+            open_only=open_only,
+            overdue=overdue,
+            owner=owner,
+            today=today,
+            actor=actor,
+        )
+        query = query.order_by(ActionItem.due_date.asc().nulls_last(), *_UNDUE)
         return [view_of(item, today=today) for item in session.scalars(query)]
+
+
+def _cursor_key(cursor: str) -> tuple[date | None, int, int, int]:
+    """The (due date, incident row, position, id) of a page cursor's last item; InvalidInput naming `cursor`."""
+    _, due, incident_row, position, item_id = decode_cursor(cursor, _WHAT, ("ai",), 5)
+    numbers = (cursor_int(incident_row, _WHAT), cursor_int(position, _WHAT), cursor_int(item_id, _WHAT))
+    return (cursor_date(due, _WHAT), *numbers)
+
+
+def _after(query: Select[ActionItem], key: tuple[date | None, int, int, int] | None) -> list[Select[ActionItem]]:
+    """The queries that read on after `key` (None: from the first item), in the order their rows come."""
+    dated = query.where(ActionItem.due_date.is_not(None)).order_by(*_DUE)
+    undated = query.where(ActionItem.due_date.is_(None)).order_by(*_UNDUE)
+    if key is None:
+        return [dated, undated]
+    due, *rest = key
+    if due is None:  # every item with a due date comes before one without
+        return [undated.where(tuple_(*_UNDUE) > tuple(rest))]
+    return [dated.where(tuple_(*_DUE) > key), undated]
+
+
+def page_actions(
+    db: Database,
+    *,
+    incident_id: str | None = None,
+    open_only: bool = False,
+    overdue: bool = False,
+    owner: str | None = None,
+    today: date | None = None,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    actor: Actor,
+) -> tuple[list[ActionItemView], str | None]:
+    """A page of the action items list_actions lists, in its order: up to `limit` (1 to MAX_PAGE) after `cursor`
+    (None: from the first), and the cursor of the next page (None on the last). Pages are keyset pages: no item is
+    skipped or shown twice while items are added before the cursor."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: between 1 and {MAX_PAGE} action items per page", field="limit")
+    key = _cursor_key(cursor) if cursor is not None else None
+    today = today or utcnow().date()
+    with db.transaction() as session:
+        query = _actions_query(
+            session,
+            incident_id=incident_id,
+            open_only=open_only,
+            overdue=overdue,
+            owner=owner,
+            today=today,
+            actor=actor,
+        )
+        rows: list[ActionItem] = []
+        for part in _after(query, key):
+            if len(rows) > limit:
+                break
+            rows.extend(session.scalars(part.limit(limit + 1 - len(rows))))
+        more, rows = len(rows) > limit, rows[:limit]
+        next_cursor = None
+        if more:
+            last = rows[-1]
+            due = last.due_date.isoformat() if last.due_date else None
+            next_cursor = encode_cursor(["ai", due, last.incident_id, last.position, last.id])
+        return [view_of(item, today=today) for item in rows], next_cursor
 
 
 def replace_actions(

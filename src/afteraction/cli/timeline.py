@@ -1,4 +1,4 @@
-"""`afteraction timeline add|show|import|mark`."""
+"""`afteraction timeline add|show|import|mark|highlight|imports|undo|delete`."""
 
 from __future__ import annotations
 
@@ -73,14 +73,18 @@ def show(
     kind: Annotated[str | None, typer.Option("--kind", help="Only events of this kind (e.g. alert).")] = None,
     person: Annotated[str | None, typer.Option("--actor", help="Only events of this person (any case).")] = None,
     text: Annotated[str | None, typer.Option("--text", help="Only events whose text contains this (any case).")] = None,
+    highlights: Annotated[
+        bool, typer.Option("--highlights", help="Only the highlights (the events the post-mortem shows).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the timeline in time order (UTC): all of it, or with --limit a page and the cursor of the next."""
+    """Show the timeline in time order (UTC): all of it, or with --limit a page and the cursor of the next.
+    Highlights are starred (★)."""
     from afteraction.timeline import service
     from afteraction.timeline.paging import MAX_PAGE, TimelineFilters, count_events
 
     filters = TimelineFilters(
-        source=source, kind=kind, actor=person, text=text,
+        source=source, kind=kind, actor=person, text=text, highlights=highlights,
         since=_window_time(since, "--since"), until=_window_time(until, "--until", end_of_day=True),
     )  # fmt: skip
     db, who = state_of(ctx).database(), actor_of(ctx)
@@ -99,7 +103,7 @@ def show(
         print_json({"items": items, "next_cursor": next_cursor} if limit is not None else items)
         return
     if not entries:
-        narrowed = any(value is not None for value in (cursor, since, until, source, kind, person, text))
+        narrowed = highlights or any(value is not None for value in (cursor, since, until, source, kind, person, text))
         console().print(
             "No event matches these filters."
             if narrowed
@@ -108,7 +112,7 @@ def show(
         return
     rows = [
         (
-            e.id,
+            f"{e.id} ★" if e.highlight else str(e.id),
             fmt_time(e.at).replace("T", " ").replace("Z", "") if e.at else (e.time_text or "?"),
             e.source,
             e.actor or "",
@@ -153,6 +157,15 @@ def import_(
         list[str] | None, typer.Option("--channel", help="Slack: only this channel (repeatable).")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Slack: keep joins, leaves and topic changes too.")] = False,
+    slack_workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--slack-workspace",
+            metavar="URL",
+            help="Slack: the workspace messages link to (https://acme.slack.com); default "
+            "AFTERACTION_SLACK_WORKSPACE_URL, else the export's own file links.",
+        ),
+    ] = None,
     deploys: Annotated[bool, typer.Option("--deploys", help="git: every commit is a deploy.")] = False,
     deploy_ref: Annotated[
         str | None, typer.Option("--deploy-ref", help="git: a regex; commits whose refs match are deploys.")
@@ -180,15 +193,18 @@ def import_(
 
     A zip is read within the AFTERACTION_UPLOAD_MAX_* limits and JSON within AFTERACTION_JSON_MAX_DEPTH."""
     from afteraction.timeline import service
+    from afteraction.timeline.importers.slack import chosen_workspace
 
+    settings = state_of(ctx).settings
     options = ImportOptions(
         channels=channel or None,
         include_all=all_,
+        slack_workspace=chosen_workspace(slack_workspace, settings, "--slack-workspace"),
         deploys=deploys,
         deploy_ref_pattern=deploy_ref,
         column_map=_column_map(column_map),
         tz=tz,
-        limits=ImportLimits.from_settings(state_of(ctx).settings),
+        limits=ImportLimits.from_settings(settings),
     )
     err = error_console()
     with Progress(
@@ -263,6 +279,30 @@ def mark(
         console().print(f"Event {entry.id} at {fmt_time(entry.at)} marks the moment the incident was {moment}.")
     else:
         console().print(f"Event {entry.id} no longer marks a key moment.")
+
+
+@app.command("highlight")
+def highlight(
+    ctx: typer.Context,
+    event_ids: Annotated[list[int], typer.Argument(metavar="EVENT_ID…", help="Events' ids (see `timeline show`).")],
+    off: Annotated[bool, typer.Option("--off", help="Make them no longer highlights.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Make events highlights, the events the post-mortem shows (or, with --off, not); your choice stays whatever
+    the default rules would say."""
+    from afteraction.timeline.highlights import set_highlights
+
+    changed = set_highlights(state_of(ctx).database(), event_ids=event_ids, on=not off, actor=actor_of(ctx))
+    if as_json:
+        print_json({"event_ids": sorted(set(event_ids)), "highlight": not off, "changed": changed})
+        return
+    ids = sorted(set(event_ids))
+    if len(ids) == 1:
+        console().print(f"Event {ids[0]} is {'no longer' if off else 'now'} a highlight.")
+        return
+    unchanged = len(ids) - changed
+    note = f" ({unchanged} already {'were not' if off else 'were'})" if unchanged else ""
+    console().print(f"{len(ids)} events are {'no longer' if off else 'now'} highlights{note}.")
 
 
 # ---------------------------------------------------------------- imports: list, undo; bulk delete

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = Field(default=None, description="CA bundle that signs the SMTP server's certificate.")
     smtp_from: str | None = Field(default=None, description="Sender address of reminder e-mails.")
     slack_webhook_url: SecretStr | None = Field(default=None, description="Slack incoming webhook for reminders.")
+    slack_workspace_url: str | None = Field(
+        default=None,
+        description="The Slack workspace (https://<name>.slack.com) imported Slack messages link to when the import "
+        "names none; unset: learned from the export's file links.",
+    )
     remind_period: str = Field(default="week", description="How often owners get a digest: day or week.")
     webhook_secret: SecretStr | None = Field(
         default=None,

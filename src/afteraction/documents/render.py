@@ -14,10 +14,13 @@ import yaml
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from afteraction.core.errors import InvalidInput
+from afteraction.documents.chat import render_document_text
 from afteraction.documents.lenient import escape_cell, jsonable
 from afteraction.documents.markdown import markdown_html, markdown_inline, safe_url
+from afteraction.documents.picture import TimelinePicture, timeline_svg
 from afteraction.domain.durations import format_duration
 from afteraction.domain.reviews import LESSON_KINDS, PostmortemDocument, WhyNodeData
 
@@ -352,6 +355,7 @@ def _environment(template_dir: Path | None) -> SandboxedEnvironment:
     env.filters["md"] = markdown_html
     env.filters["md_inline"] = markdown_inline
     env.filters["safe_url"] = safe_url
+    env.filters["event_text"] = render_document_text
     env.filters["utc"] = format_time
     env.globals["lesson_headings"] = LESSON_HEADINGS
     return env
@@ -435,9 +439,12 @@ def _safe_links(doc: PostmortemDocument) -> PostmortemDocument:
     return doc.model_copy(update={"timeline": timeline})
 
 
-def render_html(doc: PostmortemDocument, *, template_dir: Path | None = None) -> str:
+def render_html(
+    doc: PostmortemDocument, *, template_dir: Path | None = None, picture: TimelinePicture | None = None
+) -> str:
     """The document as one self-contained, styled HTML page: no script, no external resource, links only http(s)
-    and mailto, and a Content-Security-Policy <meta> that keeps it so even for a team template."""
+    and mailto, and a Content-Security-Policy <meta> that keeps it so even for a team template. With `picture`,
+    the timeline's picture is drawn (inline SVG, documents.picture) at the top of its timeline."""
     doc = _safe_links(normalise(doc))
     html = _render(
         template_dir,
@@ -449,6 +456,7 @@ def render_html(doc: PostmortemDocument, *, template_dir: Path | None = None) ->
         show_source=any(entry.source != "manual" for entry in doc.timeline),
         show_actor=any(entry.actor for entry in doc.timeline),
         mermaid=mermaid_whys(doc) if doc.whys else "",
+        picture=Markup(timeline_svg(picture)) if picture is not None and not picture.empty else None,
     )
     return with_export_csp(html)
 

@@ -55,6 +55,10 @@ class Incident(Base):
     # event, else when it was recorded in the tool; NULL ("date unknown") for an imported document that gives no date.
     happened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Recorded from an imported document: the row's creation says nothing of when the incident happened.
+    # The picture of a large timeline's events per lane and bucket, counted once (timeline.picture): {"start", "end",
+    # "counts": {lane: [...]}}, or {"stale": true} once its timeline changed; None for a timeline small enough to count
+    # on every view.
+    timeline_picture: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
     # A status set by hand (API, CLI, page, document) stays; otherwise the status follows the moments.
     status_set_by_hand: Mapped[bool] = mapped_column(Boolean, default=False)

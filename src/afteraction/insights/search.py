@@ -1,9 +1,9 @@
 """Full-text search over post-mortems behind one interface: SQLite FTS5 (bm25) and PostgreSQL tsvector (BM25-style).
 
 This module holds SQL, which is why it lives in the insights service package and not in analysis/. Each incident has
-one row in search_documents (title, summary, factors, timeline); refresh_search_index() rebuilds the rows of the
-given incidents from their post-mortems, and the database's own index follows: FTS5 through triggers, the tsvector
-column and the document frequencies (search_terms) through the statements below.
+one row in search_documents (title, summary, factors, the timeline's highlights); refresh_search_index() rebuilds the
+rows of the given incidents from their post-mortems, and the database's own index follows: FTS5 through triggers, the
+tsvector column and the document frequencies (search_terms) through the statements below.
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ def _documents_select(dialect: str, *, only_ids: bool) -> str:
         )
 
     label_where = "WHERE x.incident_id IN :ids" if only_ids else ""
+    # A timeline is searched by its highlights, the story (a million chat lines would drown it, and take a
+    # million rows' text to index); the incident page's own filter searches every event.
+    highlights = f"{label_where} AND x.highlight" if only_ids else "WHERE x.highlight"
+    if dialect == "sqlite":
+        highlights = highlights.replace("x.highlight", "x.highlight = 1")
     return f"""
         SELECT i.id AS incident_id, i.title AS title,
           coalesce(pm.summary, '') {cat} ' ' {cat} coalesce(pm.impact, '') {cat} ' ' {cat} coalesce(pm.trigger, '')
@@ -68,7 +73,7 @@ def _documents_select(dialect: str, *, only_ids: bool) -> str:
         {per_pm("extra_sections", "x.heading || ' ' || x.body", "es")}
         LEFT JOIN (SELECT x.incident_id AS iid, {_agg(dialect, "x.value")} AS t FROM incident_labels x {label_where}
                    GROUP BY x.incident_id) lb ON lb.iid = i.id
-        LEFT JOIN (SELECT x.incident_id AS iid, {_agg(dialect, "x.text")} AS t FROM timeline_events x {label_where}
+        LEFT JOIN (SELECT x.incident_id AS iid, {_agg(dialect, "x.text")} AS t FROM timeline_events x {highlights}
                    GROUP BY x.incident_id) te ON te.iid = i.id
         {where}
     """

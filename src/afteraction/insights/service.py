@@ -674,7 +674,8 @@ UPKEEP_LOCK_WAIT_MS = 50
 def upkeep(db: Database, *, stale: bool = False, changed_since: datetime | None = None) -> bool:
     """The read side's upkeep, in a short transaction of its own: index the incidents that have no search document
     yet (with `stale`, also those edited since theirs was written, looking at rows changed after `changed_since` when
-    given) and gather the planner statistics of tables that have grown (SQLite). Returns whether it ran.
+    given), count again the stored pictures of large timelines an edit made stale (timeline.picture), and gather the
+    planner statistics of tables that have grown (SQLite). Returns whether it ran.
 
     Neither changes an answer much (an incident missing from search for a while, a slower plan), so upkeep never
     waits for another writer: while one holds the lock (a long import) it is skipped, to be done by a later call.
@@ -683,6 +684,7 @@ def upkeep(db: Database, *, stale: bool = False, changed_since: datetime | None 
     changing and importing incidents index them in their own transaction.
     """
     from afteraction.insights.similar import ensure_index
+    from afteraction.timeline.picture import refresh_stale_pictures
 
     try:
         with db.engine.connect() as conn:
@@ -695,6 +697,7 @@ def upkeep(db: Database, *, stale: bool = False, changed_since: datetime | None 
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = {UPKEEP_LOCK_WAIT_MS}")
                 with Session(bind=conn) as session:
                     ensure_index(session, stale=stale, changed_since=changed_since)
+                    refresh_stale_pictures(session)
                     refresh_statistics(session)
                     session.flush()
                 conn.commit()

@@ -58,8 +58,10 @@ def why_tree(rows: Sequence[WhyNode]) -> tuple[list[WhyNodeData], dict[int, str]
     return build(None, ""), paths
 
 
-def document_of(session: Session, incident: Incident) -> PostmortemDocument:
-    """The whole post-mortem document of an incident row."""
+def document_of(session: Session, incident: Incident, *, whole_timeline: bool = False) -> PostmortemDocument:
+    """The post-mortem document of an incident row. Its timeline is the highlights (the events that tell the story,
+    read along their own index: a timeline of a million events costs what its highlights do); `whole_timeline`
+    reads every event instead (the JSON export)."""
     pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
     if pm is None:
         pm = Postmortem(incident_id=incident.id)
@@ -81,9 +83,10 @@ def document_of(session: Session, incident: Incident) -> PostmortemDocument:
     sections = session.scalars(
         select(ExtraSection).where(ExtraSection.postmortem_id == pm_id).order_by(ExtraSection.position)
     )
-    events = session.scalars(
-        select(TimelineEvent).where(TimelineEvent.incident_id == incident.id).order_by(*TIMELINE_ORDER)
-    )
+    events_query = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+    if not whole_timeline:
+        events_query = events_query.where(TimelineEvent.highlight)
+    events = session.scalars(events_query.order_by(*TIMELINE_ORDER))
     actions = session.scalars(
         select(ActionItem)
         .where(ActionItem.incident_id == incident.id)
@@ -154,10 +157,10 @@ def document_of(session: Session, incident: Incident) -> PostmortemDocument:
     )
 
 
-def load_document(db: Database, *, incident_id: str, actor: Actor) -> PostmortemDocument:
-    """The whole post-mortem document of an incident."""
+def load_document(db: Database, *, incident_id: str, whole_timeline: bool = False, actor: Actor) -> PostmortemDocument:
+    """The post-mortem document of an incident, its timeline the highlights (every event with `whole_timeline`)."""
     with db.transaction() as session:
-        return document_of(session, load_incident(session, incident_id, actor))
+        return document_of(session, load_incident(session, incident_id, actor), whole_timeline=whole_timeline)
 
 
 def save_whys(session: Session, pm_id: int, nodes: Sequence[WhyNodeData]) -> dict[str, int]:

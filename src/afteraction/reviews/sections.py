@@ -77,11 +77,19 @@ def _check_name(name: str) -> None:
 
 def get_postmortem(db: Database, *, incident_id: str, actor: Actor) -> PostmortemView:
     """The whole post-mortem document of an incident, with its section versions."""
+    return postmortem_and_document(db, incident_id=incident_id, actor=actor)[0]
+
+
+def postmortem_and_document(
+    db: Database, *, incident_id: str, actor: Actor
+) -> tuple[PostmortemView, PostmortemDocument]:
+    """The post-mortem with its section versions and the document it was read from (which keeps its action items'
+    ids), read once: the editor needs both."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         doc = document_of(session, incident)
         pm = _postmortem(session, incident)
-        return PostmortemView(**doc.model_dump(), section_versions=section_versions(session, pm.id))
+        return PostmortemView(**doc.model_dump(), section_versions=section_versions(session, pm.id)), doc
 
 
 def get_text_section(db: Database, *, incident_id: str, name: str, actor: Actor) -> TextSection:

@@ -8,15 +8,17 @@ highlights), and people choose by hand, which the defaults never undo.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotFound
+from afteraction.core.visibility import can_see
 from afteraction.domain.highlights import ALERT_GROUPED_SOURCES, FIRING_KIND, RESOLVED_KIND
+from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.models import TimelineEvent
 
@@ -33,43 +35,31 @@ def _alert_identity(dialect: str) -> ColumnElement[Any]:
 
 def refresh_alert_highlights(session: Session, incident_row_id: int) -> None:
     """Of each alert of ALERT_GROUPED_SOURCES, only the first firing and the last resolution are highlights (events
-    chosen by hand stay as chosen): one statement over the incident's alert events, ranked per alert."""
+    chosen by hand stay as chosen): one read of the incident's alert events ranked per alert (along the unique index
+    on incident, source and source id), then an update of the few whose highlight changes."""
     dialect = session.get_bind().dialect.name
-    identity = _alert_identity(dialect)
-    group = (TimelineEvent.source, identity, TimelineEvent.kind)
-    ranked = (
-        select(
-            TimelineEvent.id.label("id"),
-            TimelineEvent.kind.label("kind"),
-            func.row_number()
-            .over(partition_by=group, order_by=(TimelineEvent.sort_at, TimelineEvent.id))
-            .label("from_first"),
-            func.row_number()
-            .over(partition_by=group, order_by=(TimelineEvent.sort_at.desc(), TimelineEvent.id.desc()))
-            .label("from_last"),
-        )
-        .where(
-            TimelineEvent.incident_id == incident_row_id,
-            TimelineEvent.source.in_(ALERT_GROUPED_SOURCES),
-            TimelineEvent.kind.in_((FIRING_KIND, RESOLVED_KIND)),
-            TimelineEvent.highlight_by_hand.is_(False),
-        )
-        .subquery()
+    group = (TimelineEvent.source, _alert_identity(dialect), TimelineEvent.kind)
+    from_first = func.row_number().over(partition_by=group, order_by=(TimelineEvent.sort_at, TimelineEvent.id))
+    from_last = func.row_number().over(
+        partition_by=group, order_by=(TimelineEvent.sort_at.desc(), TimelineEvent.id.desc())
     )
-    kept = or_(
-        and_(ranked.c.kind == FIRING_KIND, ranked.c.from_first == 1),
-        and_(ranked.c.kind == RESOLVED_KIND, ranked.c.from_last == 1),
+    ranked = select(TimelineEvent.id, TimelineEvent.kind, TimelineEvent.highlight, from_first, from_last).where(
+        TimelineEvent.incident_id == incident_row_id,
+        TimelineEvent.source.in_(ALERT_GROUPED_SOURCES),
+        TimelineEvent.kind.in_((FIRING_KIND, RESOLVED_KIND)),
+        TimelineEvent.highlight_by_hand.is_(False),
     )
-    for value, condition in ((False, ~kept), (True, kept)):
-        session.execute(
-            update(TimelineEvent)
-            .where(
-                TimelineEvent.id.in_(select(ranked.c.id).where(condition)),
-                TimelineEvent.highlight.is_not(value),
+    changes: dict[bool, list[int]] = {True: [], False: []}
+    for event_id, kind, highlight, first, last in session.execute(ranked).tuples():
+        kept = (kind == FIRING_KIND and first == 1) or (kind == RESOLVED_KIND and last == 1)
+        if kept != bool(highlight):
+            changes[kept].append(event_id)
+    for value, ids in changes.items():
+        for start in range(0, len(ids), 10_000):
+            session.execute(
+                update(TimelineEvent).where(TimelineEvent.id.in_(ids[start : start + 10_000])).values(highlight=value),
+                execution_options={"synchronize_session": False},
             )
-            .values(highlight=value),
-            execution_options={"synchronize_session": False},
-        )
 
 
 def highlight_moment_events(session: Session, event_ids: Iterable[int | None]) -> None:
@@ -89,33 +79,35 @@ def highlight_moment_events(session: Session, event_ids: Iterable[int | None]) -
 
 
 def set_highlights(
-    db: Database, *, incident_id: str, event_ids: list[int], on: bool = True, actor: Actor
+    db: Database, *, event_ids: list[int], on: bool = True, incident_id: str | None = None, actor: Actor
 ) -> int:
-    """Make events of an incident's timeline highlights (`on`) or not, by hand: the default rules never change them
-    again. Every id must be an event of that incident (else NotFound naming the first that is not); returns how many
-    events changed."""
+    """Make timeline events highlights (`on`) or not, by hand: the default rules never change them again. Every id
+    must be an event the actor may see (of `incident_id` when given), else NotFound naming the first that is not;
+    returns how many events became (or stopped being) highlights."""
     chosen = sorted(set(event_ids))
     if not chosen:
         raise InvalidInput("name at least one event", field="event_ids")
     if len(chosen) > MAX_CHOSEN:
         raise InvalidInput(f"at most {MAX_CHOSEN} events at a time", field="event_ids")
     with db.transaction() as session:
-        incident = load_incident(session, incident_id, actor)
-        found = set(
-            session.scalars(
-                select(TimelineEvent.id).where(TimelineEvent.incident_id == incident.id, TimelineEvent.id.in_(chosen))
-            )
+        query = select(TimelineEvent.id, TimelineEvent.incident_id).where(TimelineEvent.id.in_(chosen))
+        if incident_id is not None:
+            query = query.where(TimelineEvent.incident_id == load_incident(session, incident_id, actor).id)
+        found = {event_id: row_incident for event_id, row_incident in session.execute(query).tuples()}
+        visible = {
+            row_id: can_see(session, actor, row_id, private)
+            for row_id, private in session.execute(
+                select(Incident.id, Incident.private).where(Incident.id.in_(set(found.values())))
+            ).tuples()
+        }
+        for event_id in chosen:
+            if event_id not in found or not visible.get(found[event_id], False):
+                raise NotFound(f"no timeline event {event_id}")
+        changed = session.scalar(
+            select(func.count()).where(TimelineEvent.id.in_(chosen), TimelineEvent.highlight.is_not(on))
         )
-        missing = [event_id for event_id in chosen if event_id not in found]
-        if missing:
-            raise NotFound(f"no timeline event {missing[0]} in {incident.key}")
-        result = session.execute(
-            update(TimelineEvent)
-            .where(
-                TimelineEvent.id.in_(chosen),
-                or_(TimelineEvent.highlight.is_not(on), TimelineEvent.highlight_by_hand.is_(False)),
-            )
-            .values(highlight=on, highlight_by_hand=True),
+        session.execute(
+            update(TimelineEvent).where(TimelineEvent.id.in_(chosen)).values(highlight=on, highlight_by_hand=True),
             execution_options={"synchronize_session": False},
         )
-        return int(cast(CursorResult[Any], result).rowcount)
+        return int(changed or 0)

@@ -57,6 +57,8 @@ class TimelineEvent(Base):
             sqlite_where=text("highlight = 1"),  # as SQLAlchemy writes the filter there
             postgresql_where=text("highlight"),
         ),
+        # One import's events in the timeline's order (its page of events, its undo).
+        Index("ix_timeline_events_import_order", "import_id", "sort_at", "position", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +84,6 @@ class TimelineEvent(Base):
     # default rules never undo.
     highlight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     highlight_by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    import_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_imports.id", ondelete="SET NULL"), index=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("timeline_imports.id", ondelete="SET NULL"))
 
     incident: Mapped[Incident] = relationship()

@@ -98,16 +98,19 @@ def effective_moments(session: Session, incident: Incident) -> Found:
     return found
 
 
-def refresh_moments(session: Session, incident: Incident) -> None:
+def refresh_moments(session: Session, incident: Incident, *, schema_of_0009: bool = False) -> None:
     """Recompute and store an incident's effective key moments, their origins and its four durations, and its status
     when nobody set it by hand; every writer of a timeline or of hand-set moments calls this in its transaction.
 
     Written with one UPDATE that leaves the version alone: these values follow from the timeline and the hand-set
-    fields, and a change of those is what bumps (or not) the incident's version.
+    fields, and a change of those is what bumps (or not) the incident's version. The events behind the moments become
+    highlights, and a stored picture of the timeline is marked stale (not with `schema_of_0009`: migration 0009 runs
+    this on a schema without them).
     """
     session.flush()  # the events and fields written so far in this transaction count
     found: Found = {} if incident.kind == "milestone" else effective_moments(session, incident)
-    highlight_moment_events(session, (value[2] for value in found.values()))
+    if not schema_of_0009:
+        highlight_moment_events(session, (value[2] for value in found.values()))
     metrics = compute_metrics(incident.key, {m: v[0] for m, v in found.items()}, {m: v[1] for m, v in found.items()})
     values: dict[str, Any] = {
         f"effective_{moment}_at": found[moment][0] if moment in found else None for moment in KEY_MOMENTS
@@ -120,6 +123,8 @@ def refresh_moments(session: Session, incident: Incident) -> None:
     values["happened_at"] = happened_at(session, incident, found)
     if not incident.status_set_by_hand:
         values["status"] = status_after_moments(incident.status, "mitigated" in found, "resolved" in found)
+    if not schema_of_0009 and incident.timeline_picture and not incident.timeline_picture.get("stale"):
+        values["timeline_picture"] = {"stale": True}  # counted again by timeline.picture.refresh_picture
     if all(getattr(incident, name) == value for name, value in values.items()):
         return
     session.execute(

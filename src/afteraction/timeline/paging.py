@@ -10,11 +10,8 @@ first).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,17 +19,17 @@ from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from afteraction.core.actor import Actor
+from afteraction.core.cursors import LOWEST_INT, cursor_int, cursor_time, decode_cursor, encode_cursor, time_value
 from afteraction.core.db import Database
-from afteraction.core.errors import InvalidInput
+from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.incidents.service import load_incident
-from afteraction.timeline.models import TimelineEvent
+from afteraction.timeline.models import ImportRecord, TimelineEvent
 
 MAX_PAGE = 500  # events per page at most (the API's ?limit=)
 DEFAULT_PAGE = 100
 MAX_FILTER = 200  # characters of a filter value
-_LOWEST = -(2**31)  # below every position and id: a cursor at a time starts before the first event at that time
-_HIGHEST = 2**31 - 1
+_LOWEST = LOWEST_INT  # below every position and id: a cursor at a time starts before the first event at that time
 _MAX_SOURCES = 100  # distinct sources listed for a filter's choices
 
 
@@ -40,9 +37,10 @@ _MAX_SOURCES = 100  # distinct sources listed for a filter's choices
 class TimelineFilters:
     """Which events of a timeline to read: every given filter must hold (None: any).
 
-    highlights: only highlights; source, kind: equal; actor: equal, ignoring case; text: contained in the event's text, ignoring case; since,
-    until: the event's time (for an event without one, the time of the event before it) at or after `since`, at or
-    before `until`.
+    highlights: only highlights; source, kind: equal; actor: equal, ignoring case; text: contained in the event's
+    text, ignoring case; since, until: the event's time (for an event without one, the time of the event before it)
+    at or after `since`, at or before `until`; import_id: only the events that import added (page_import_events
+    checks it is the incident's).
     """
 
     source: str | None = None
@@ -52,6 +50,7 @@ class TimelineFilters:
     since: datetime | None = None
     until: datetime | None = None
     highlights: bool = False
+    import_id: int | None = None
 
     def checked(self) -> TimelineFilters:
         """The filters with blank values as None, each refused in one line naming it when too long or zoneless."""
@@ -67,6 +66,7 @@ class TimelineFilters:
                 raise InvalidInput(f"{name}: the time needs a zone (e.g. 2026-03-14T10:08:10Z)", field=name)
             values[name] = moment
         values["highlights"] = self.highlights
+        values["import_id"] = self.import_id
         if values["since"] and values["until"] and values["until"] < values["since"]:
             raise InvalidInput("until: the end of the time range is before its start", field="until")
         return TimelineFilters(**values)
@@ -75,7 +75,8 @@ class TimelineFilters:
         """The WHERE clauses of the filters."""
         found: list[ColumnElement[bool]] = []
         if self.highlights:
-            found.append(TimelineEvent.highlight)  # as the partial index ix_timeline_events_highlights says it
+            # As the partial index ix_timeline_events_highlights says it.
+            found.append(TimelineEvent.highlight.expression)
         if self.source:
             found.append(TimelineEvent.source == self.source)
         if self.kind:
@@ -88,6 +89,8 @@ class TimelineFilters:
             found.append(TimelineEvent.sort_at >= self.since)
         if self.until:
             found.append(TimelineEvent.sort_at <= self.until)
+        if self.import_id is not None:
+            found.append(TimelineEvent.import_id == self.import_id)
         return found
 
     @property
@@ -117,42 +120,21 @@ class _Cursor:
     backward: bool = False
 
 
+_WHAT = "this timeline"
+
+
 def _encode(cursor: _Cursor) -> str:
-    """The opaque form of a cursor: URL-safe base64 (unpadded) of JSON [direction, sort_at, position, id]."""
+    """The opaque form of a cursor (core.cursors): [direction, sort_at, position, id]."""
     key = cursor.key
-    moment = key.sort_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if key.sort_at else None
-    text = json.dumps(["b" if cursor.backward else "a", moment, key.position, key.id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    moment = time_value(key.sort_at) if key.sort_at else None
+    return encode_cursor(["b" if cursor.backward else "a", moment, key.position, key.id])
 
 
 def _decode(text: str) -> _Cursor:
     """A cursor from its opaque form; InvalidInput naming `cursor` for anything else."""
-    bad = InvalidInput("cursor: not a cursor of this timeline (use the next_cursor of a page)", field="cursor")
-    if not text or len(text) > 200:
-        raise bad
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        value = json.loads(raw.decode())
-    except (ValueError, binascii.Error):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise bad from None
-    if not isinstance(value, list) or len(value) != 4 or value[0] not in ("a", "b"):
-        raise bad
-    direction, moment, position, row_id = value
-    numbers = (position, row_id)
-    if not all(type(n) is int and _LOWEST <= n <= _HIGHEST for n in numbers):
-        raise bad
-    sort_at: datetime | None = None
-    if moment is not None:
-        if not isinstance(moment, str) or len(moment) > 40:
-            raise bad
-        try:
-            sort_at = datetime.fromisoformat(moment)
-            if sort_at.tzinfo is None:
-                raise bad
-            sort_at = sort_at.astimezone(UTC)
-        except (ValueError, OverflowError):
-            raise bad from None
-    return _Cursor(_Key(sort_at, position, row_id), backward=direction == "b")
+    direction, moment, position, row_id = decode_cursor(text, _WHAT, ("a", "b"), 4)
+    key = _Key(cursor_time(moment, _WHAT), cursor_int(position, _WHAT), cursor_int(row_id, _WHAT))
+    return _Cursor(key, backward=direction == "b")
 
 
 def cursor_at(moment: datetime) -> str:
@@ -274,6 +256,30 @@ def page_events(
     checked = (filters or TimelineFilters()).checked()
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
+        page = _page(session, incident.id, limit, start, checked, with_previous=False)
+    return page.items, page.next_cursor
+
+
+def page_import_events(
+    db: Database,
+    *,
+    incident_id: str,
+    import_id: int,
+    actor: Actor,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    filters: TimelineFilters | None = None,
+) -> tuple[list[TimelineEntry], str | None]:
+    """A page of the events one import added to an incident's timeline, in time order, as page_events reads them
+    (the same cursors, limit and filters); an import of another incident (or none) is NotFound."""
+    _check_limit(limit)
+    start = _decode(cursor) if cursor is not None else None
+    checked = replace((filters or TimelineFilters()).checked(), import_id=import_id)
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, actor)
+        record = session.get(ImportRecord, import_id)
+        if record is None or record.incident_id != incident.id:
+            raise NotFound(f"no import {import_id} of {incident.key}")
         page = _page(session, incident.id, limit, start, checked, with_previous=False)
     return page.items, page.next_cursor
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path, PureWindowsPath
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Select, delete, func, select
+from sqlalchemy import Connection, CursorResult, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from afteraction.core.actor import Actor
@@ -29,6 +29,7 @@ from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
 from afteraction.timeline.paging import page_events as page_events  # pages of the API and the CLI
+from afteraction.timeline.picture import refresh_picture
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
 from afteraction.timeline.window import WindowFilter, choose_window
 
@@ -322,6 +323,7 @@ def import_timeline(
             if added:
                 refresh_alert_highlights(session, incident_row_id)
                 refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
+                refresh_picture(session, incident_row_id)
             _finish(session, import_id, "done", read + keep.skipped, added)
     except BaseException as error:  # an interrupted import is undone too
         # Recorded with the file's name, not its path (an upload's is a temporary file's).
@@ -382,18 +384,46 @@ def _undo_import(
             if deleted:
                 refresh_alert_highlights(session, incident_row_id)
                 refresh_moments_of(session, incident_row_id)
+                refresh_picture(session, incident_row_id)
             _finish(session, import_id, "failed", read, 0, message[:500])
     except Exception as cleanup:  # the original error is what the user must see
         error.add_note(f"the failed import {import_id} could not be undone: {cleanup}")
 
 
 def replace_timeline(session: Session, incident_id: int, entries: Sequence[TimelineEntry]) -> None:
-    """Replace an incident's timeline with the document's, keeping its order."""
-    session.execute(delete(TimelineEvent).where(TimelineEvent.incident_id == incident_id))
+    """Make a document's timeline the incident's highlights, keeping its order: the highlights are replaced, the
+    rest of the evidence (events that are not highlights, e.g. the chat of an import) stays; an entry that is such
+    an event (same source and source id) makes it a highlight again instead of adding it twice."""
+    session.execute(
+        delete(TimelineEvent).where(TimelineEvent.incident_id == incident_id, TimelineEvent.highlight),
+        execution_options={"synchronize_session": False},
+    )
+    wanted = {(entry.source, entry.source_id) for entry in entries if entry.source_id}
+    kept: dict[tuple[str, str | None], int] = {}
+    if wanted:
+        source_ids = sorted({source_id for _source, source_id in wanted})
+        for start in range(0, len(source_ids), 500):
+            for row_id, source, source_id in session.execute(
+                select(TimelineEvent.id, TimelineEvent.source, TimelineEvent.source_id).where(
+                    TimelineEvent.incident_id == incident_id,
+                    TimelineEvent.source_id.in_(source_ids[start : start + 500]),
+                )
+            ):
+                if (source, source_id) in wanted:
+                    kept[(source, source_id)] = row_id
+    if kept:
+        session.execute(
+            update(TimelineEvent)
+            .where(TimelineEvent.id.in_(list(kept.values())))
+            .values(highlight=True, highlight_by_hand=True),
+            execution_options={"synchronize_session": False},
+        )
     previous: datetime | None = None
     rows = []
     for position, entry in enumerate(entries):
         previous = entry.at or previous
+        if entry.source_id and (entry.source, entry.source_id) in kept:
+            continue
         rows.append(
             TimelineEvent(
                 incident_id=incident_id,
@@ -408,6 +438,7 @@ def replace_timeline(session: Session, incident_id: int, entries: Sequence[Timel
                 source_id=entry.source_id,
                 key_moment=entry.key_moment,
                 evidence=entry.evidence,
+                channel=entry.channel,
                 position=position,
                 highlight=True,  # a document's timeline is the story it tells
             )
@@ -482,6 +513,12 @@ def _load_event(session: Session, event_id: int, incident_id: str | None, actor:
     ):
         raise NotFound(f"no timeline event {event_id}")
     return event
+
+
+def get_event(db: Database, *, incident_id: str, event_id: int, actor: Actor) -> TimelineEntry:
+    """One event of an incident's timeline (NotFound for an event of another incident or one the actor may not see)."""
+    with db.transaction() as session:
+        return entry_of(_load_event(session, event_id, incident_id, actor))
 
 
 UNCHANGED: Any = object()  # for update_event: a field left as it is (None clears it)

@@ -29,27 +29,38 @@ class ImportWindow:
         """Whether any event can fall outside."""
         return self.since is not None or self.until is not None
 
+    def outside(self, at: datetime | None) -> bool:
+        """Whether a time falls outside the window (a missing time never does)."""
+        if at is None:
+            return False
+        return (self.since is not None and at < self.since) or (self.until is not None and at > self.until)
+
 
 def incident_window(incident: Incident) -> ImportWindow:
     """An hour before the incident's effective start (else its earliest effective key moment) to an hour after its
     effective resolution (else no upper bound); no window for an incident with neither."""
-    start = incident.effective_started_at
-    if start is None:
-        moments = [
-            moment
-            for moment in (
-                incident.effective_detected_at,
-                incident.effective_acknowledged_at,
-                incident.effective_mitigated_at,
-                incident.effective_resolved_at,
-            )
-            if moment is not None
-        ]
-        start = min(moments, default=None)
+    return moments_window(
+        incident.effective_started_at,
+        incident.effective_detected_at,
+        incident.effective_acknowledged_at,
+        incident.effective_mitigated_at,
+        incident.effective_resolved_at,
+    )
+
+
+def moments_window(
+    started: datetime | None,
+    detected: datetime | None,
+    acknowledged: datetime | None,
+    mitigated: datetime | None,
+    resolved: datetime | None,
+) -> ImportWindow:
+    """The window of an incident's effective key moments (see incident_window): what an import keeps by default, and
+    outside which the page flags an event kept anyway."""
+    start = started or min((m for m in (detected, acknowledged, mitigated, resolved) if m is not None), default=None)
     if start is None:
         return ImportWindow()
-    end = incident.effective_resolved_at
-    return ImportWindow(start - MARGIN, None if end is None else max(end, start) + MARGIN, default=True)
+    return ImportWindow(start - MARGIN, None if resolved is None else max(resolved, start) + MARGIN, default=True)
 
 
 def choose_window(

@@ -23,6 +23,7 @@ from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import incidents_query, parse_incident_id
 from afteraction.reviews.models import Postmortem
+from afteraction.timeline.window import ImportWindow, moments_window
 from afteraction.usecases.incidents import get_incident, summaries
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class IncidentOverview:
     next_cursor: str | None = None
     previous_cursor: str | None = None
     sources: list[str] = field(default_factory=list)
+    window: ImportWindow = field(default_factory=ImportWindow)  # events outside it are flagged
 
 
 def incident_overview(
@@ -136,4 +138,11 @@ def incident_overview(
         next_cursor=page.next_cursor,
         previous_cursor=page.previous_cursor,
         sources=event_sources(db, incident_id=incident.id, actor=actor),
+        window=moments_window(
+            incident.started_at,
+            incident.detected_at,
+            incident.acknowledged_at,
+            incident.mitigated_at,
+            incident.resolved_at,
+        ),
     )

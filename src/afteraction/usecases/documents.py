@@ -35,6 +35,7 @@ from afteraction.incidents.service import (
 )
 from afteraction.insights.search import refresh_search_index
 from afteraction.reviews.document import load_document, save_postmortem
+from afteraction.timeline.picture import picture_data
 from afteraction.timeline.service import replace_timeline
 
 if TYPE_CHECKING:
@@ -299,7 +300,8 @@ def export_document(
     printer: Printer | None = None,
     actor: Actor,
 ) -> str | bytes:
-    """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes.
+    """The post-mortem of an incident as Markdown, HTML, JSON text or PDF bytes: the timeline of Markdown, HTML and
+    PDF is the highlights, that of JSON every event.
 
     HTML (and the PDF printed from it) runs no script and loads nothing; a PDF is printed by `printer` (its browser,
     time limit and cap on prints at once; by default `browser` with the default limits).
@@ -307,12 +309,14 @@ def export_document(
     from afteraction.documents import pdf, render
 
     fmt = check_choice(fmt, EXPORT_FORMATS, "format")
-    doc = load_document(db, incident_id=incident_id, actor=actor)
+    # The JSON export is the whole record; the others are the document people read: the highlights.
+    doc = load_document(db, incident_id=incident_id, whole_timeline=fmt == "json", actor=actor)
     if fmt == "md":
         return render.render_markdown(doc, template_dir=template_dir)
-    if fmt == "html":
-        return render.render_html(doc, template_dir=template_dir)
     if fmt == "json":
         return render.render_json(doc)
-    html = render.render_html(doc, template_dir=template_dir)
+    picture = picture_data(db, incident_id=incident_id, actor=actor)  # the timeline drawn, read without its events
+    html = render.render_html(doc, template_dir=template_dir, picture=picture)
+    if fmt == "html":
+        return html
     return pdf.html_to_pdf(html, printer=printer or pdf.Printer(browser=browser))

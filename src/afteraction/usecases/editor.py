@@ -26,7 +26,7 @@ from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Person
 from afteraction.insights.taxonomy import list_categories
 from afteraction.reviews import sections, workflow
-from afteraction.reviews.document import load_document, why_tree
+from afteraction.reviews.document import why_tree
 from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, WhyNode
 from afteraction.usecases import incidents as incident_usecases
 
@@ -154,9 +154,8 @@ class EditorView:
 def editor_view(db: Database, *, incident_id: str, config: LintConfig, today: date, actor: Actor) -> EditorView:
     """The post-mortem of an incident as its editor shows it, with lint findings and the completeness score."""
     incident = incident_usecases.get_incident(db, incident_id=incident_id, actor=actor)
-    postmortem = sections.get_postmortem(db, incident_id=incident.id, actor=actor)
     # The document as loaded keeps the ids of its action items (the view's JSON form drops them).
-    document = load_document(db, incident_id=incident.id, actor=actor)
+    postmortem, document = sections.postmortem_and_document(db, incident_id=incident.id, actor=actor)
     place = {item.id: index for index, item in enumerate(document.actions)}
     items = actions.list_actions(db, incident_id=incident.id, actor=actor)
     return EditorView(

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from afteraction.actions.models import ActionItem
 from afteraction.actions.service import open_counts
 from afteraction.core.actor import Actor
+from afteraction.core.cursors import cursor_int, decode_cursor, encode_cursor
 from afteraction.core.db import Database, changed_meanwhile
+from afteraction.core.errors import InvalidInput
 from afteraction.core.validation import check_choice
 from afteraction.core.visibility import visible_clause
 from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
@@ -51,6 +53,27 @@ def get_incident(db: Database, *, actor: Actor, incident_id: str) -> IncidentSum
         return summaries(session, [incidents.load_incident(session, incident_id, actor)])[0]
 
 
+_WHAT = "this list of incidents"
+MAX_PAGE = 500  # incidents per page at most (the API's ?limit=)
+DEFAULT_PAGE = 100
+
+
+def _listed(
+    *,
+    actor: Actor,
+    kind: str | None,
+    severity: str | None,
+    status: str | None,
+    service: str | None,
+    allowed_severities: Sequence[str] | None,
+) -> Select[Incident]:
+    """The incidents the actor may see that pass the filters, newest first (by number, along its unique index)."""
+    if severity and allowed_severities:  # kind and status are checked by incidents_query
+        severity = check_choice(severity, allowed_severities, "severity")
+    query = incidents.incidents_query(kind=kind, severity=severity, status=status, service=service, actor=actor)
+    return query.order_by(Incident.number.desc())
+
+
 def list_incidents(
     db: Database,
     *,
@@ -67,14 +90,47 @@ def list_incidents(
 
     A filter value that no incident could have (an unknown kind, status or severity) is an error, not an empty list.
     """
-    if severity and allowed_severities:  # kind and status are checked by incidents_query
-        severity = check_choice(severity, allowed_severities, "severity")
-    query = incidents.incidents_query(kind=kind, severity=severity, status=status, service=service, actor=actor)
-    query = query.order_by(Incident.number.desc()).offset(offset)
+    query = _listed(
+        actor=actor, kind=kind, severity=severity, status=status, service=service, allowed_severities=allowed_severities
+    ).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     with db.transaction() as session:
         return summaries(session, list(session.scalars(query)))
+
+
+def page_incidents(
+    db: Database,
+    *,
+    actor: Actor,
+    kind: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    service: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    cursor: str | None = None,
+    offset: int = 0,
+    allowed_severities: Sequence[str] | None = None,
+) -> tuple[list[IncidentSummary], str | None]:
+    """A page of the incidents list_incidents lists: up to `limit` (1 to MAX_PAGE) after `cursor` (None: from the
+    newest), and the cursor of the next page (None on the last). Pages are keyset pages (number below the cursor's),
+    so a deep page costs what the first does; `offset` (deprecated: for clients that page by offset) skips that many
+    first instead, and may not come with a cursor."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: between 1 and {MAX_PAGE} incidents per page", field="limit")
+    query = _listed(
+        actor=actor, kind=kind, severity=severity, status=status, service=service, allowed_severities=allowed_severities
+    )
+    if cursor is not None:
+        if offset:
+            raise InvalidInput("cursor: give either a cursor or an offset, not both", field="cursor")
+        _, number = decode_cursor(cursor, _WHAT, ("i",), 2)
+        query = query.where(Incident.number < cursor_int(number, _WHAT))
+    with db.transaction() as session:
+        rows = list(session.scalars((query.offset(offset) if offset else query).limit(limit + 1)))
+        more, rows = len(rows) > limit, rows[:limit]
+        next_cursor = encode_cursor(["i", rows[-1].number]) if more else None
+        return summaries(session, rows), next_cursor
 
 
 def update_incident(

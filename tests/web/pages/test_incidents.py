@@ -172,17 +172,20 @@ def test_the_timeline_edit_form_offers_the_add_forms_kinds_and_keeps_one_not_in_
     odd = add_event(site.db, incident_id=incident, at=when, text="Standup notes", kind="standup", actor=SYSTEM)
     editor = site.browser("editor")
     page = editor.get(f"/incidents/{incident}")
+    # The incident page links each event to its own page, where an editor corrects it.
+    assert f'href="/incidents/{incident}/timeline/{alert.id}"' in page.text
 
-    def options(select_id: str) -> list[tuple[str, bool]]:
-        found = re.search(rf'<select[^>]*id="{select_id}"[^>]*>([\s\S]*?)</select>', page.text)
+    def options(select_id: str, where: str = f"/incidents/{incident}") -> list[tuple[str, bool]]:
+        found = re.search(rf'<select[^>]*id="{select_id}"[^>]*>([\s\S]*?)</select>', editor.get(where).text)
         assert found, f"no list {select_id}"
         chosen = re.findall(r'<option value="([^"]*)"( selected)?', found.group(1))
         return [(value, bool(selected)) for value, selected in chosen]
 
     offered = [value for value, _ in options("a-kind")]
     assert offered == list(EVENT_KINDS) and not re.search(r'<input[^>]*id="t-kind-', page.text)
-    assert options(f"t-kind-{alert.id}") == [(kind, kind == "alert") for kind in offered]
-    assert options(f"t-kind-{odd.id}") == [("standup", True), *((kind, False) for kind in offered)]
+    alert_page, odd_page = (f"/incidents/{incident}/timeline/{alert.id}", f"/incidents/{incident}/timeline/{odd.id}")
+    assert options(f"t-kind-{alert.id}", alert_page) == [(kind, kind == "alert") for kind in offered]
+    assert options(f"t-kind-{odd.id}", odd_page) == [("standup", True), *((kind, False) for kind in offered)]
     unchanged = {"at": "2026-03-14T10:04:40", "text": "Standup notes", "actor": "", "kind": "standup", "link": ""}
     assert "Saved the event." in text_of(editor.post(f"/incidents/{incident}/timeline/{odd.id}", unchanged))
     assert [e.kind for e in list_events(site.db, incident_id=incident, actor=SYSTEM)] == ["alert", "standup"]

@@ -72,7 +72,8 @@ def _fill() -> None:
         columns += [getattr(Incident, column) for column in _DURATIONS.values()]
         query = select(Incident).options(load_only(*columns)).order_by(Incident.id)
         for incident in session.scalars(query):
-            refresh_moments(session, incident)
+            # On this revision's schema: no highlights, no stored picture (0012_highlights).
+            refresh_moments(session, incident, schema_of_0009=True)
         session.flush()
 
 

@@ -48,7 +48,8 @@ class ImportLimits:
 
 @dataclass(slots=True)
 class ImportOptions:
-    """Choices a user makes when importing: which Slack channels, what counts as a deploy, how to read tables."""
+    """Choices a user makes when importing: which Slack channels and workspace, what counts as a deploy, how to read
+    tables."""
 
     channels: list[str] | None = None  # Slack channel names (with or without '#') or ids; None = all
     include_all: bool = False  # Slack joins, leaves, topic and purpose changes too
@@ -56,6 +57,8 @@ class ImportOptions:
     deploy_ref_pattern: str | None = None  # a regex; a commit whose ref decoration matches is a deploy
     column_map: dict[str, str] | None = None  # csv/jsonl: {"at": "timestamp", "text": "message", ...}
     tz: str | None = None  # the zone of times written without an offset
+    # Slack: the workspace URL of message permalinks (https://acme.slack.com); None: learned from the export, if it can
+    slack_workspace: str | None = None
     limits: ImportLimits = field(default_factory=ImportLimits)  # archive sizes and JSON depth
 
 

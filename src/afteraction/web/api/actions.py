@@ -58,7 +58,19 @@ class ActionPatch(BaseModel):
     version: Version | None = None
 
 
-@router.get("/actions", response_model=list[ActionItemView])
+class ActionPage(BaseModel):
+    """A page of action items, soonest due first (those without a due date last): follow `next_cursor` (null on the
+    last page)."""
+
+    items: list[ActionItemView]
+    next_cursor: str | None
+
+
+PageLimit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="Action items per page.")]
+PageCursor = Annotated[str | None, Query(max_length=200, description="The next_cursor of the page before.")]
+
+
+@router.get("/actions", response_model=ActionPage)
 def list_actions(
     user: Viewer,
     db: Db,
@@ -66,15 +78,32 @@ def list_actions(
     open_only: Annotated[bool, Query(alias="open", description="Only open and in-progress items.")] = False,
     overdue: Annotated[bool, Query(description="Only open items past their due date.")] = False,
     owner: QueryText = None,
-) -> list[ActionItemView]:
-    """Action items across the incidents the user may see, soonest due first."""
-    return service.list_actions(db, incident_id=incident, open_only=open_only, overdue=overdue, owner=owner, actor=user)
+    limit: PageLimit = service.DEFAULT_PAGE,
+    cursor: PageCursor = None,
+) -> ActionPage:
+    """Action items across the incidents the user may see, soonest due first, a page at a time."""
+    items, next_cursor = service.page_actions(
+        db,
+        incident_id=incident,
+        open_only=open_only,
+        overdue=overdue,
+        owner=owner,
+        limit=limit,
+        cursor=cursor or None,
+        actor=user,
+    )
+    return ActionPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/incidents/{incident_id}/actions", response_model=list[ActionItemView])
-def incident_actions(user: Viewer, incident: CurrentIncident, db: Db) -> list[ActionItemView]:
-    """The action items of one incident."""
-    return service.list_actions(db, incident_id=incident.id, actor=user)
+@router.get("/incidents/{incident_id}/actions", response_model=ActionPage)
+def incident_actions(
+    user: Viewer, incident: CurrentIncident, db: Db, limit: PageLimit = service.DEFAULT_PAGE, cursor: PageCursor = None
+) -> ActionPage:
+    """The action items of one incident, soonest due first, a page at a time."""
+    items, next_cursor = service.page_actions(
+        db, incident_id=incident.id, limit=limit, cursor=cursor or None, actor=user
+    )
+    return ActionPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=ActionItemView, status_code=status.HTTP_201_CREATED)

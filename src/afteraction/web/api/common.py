@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
@@ -41,8 +41,3 @@ class Page(BaseModel):
     limit: int
     offset: int
     next_offset: int | None = None
-
-
-def page_of(items: list[Any], limit: int, offset: int) -> tuple[list[Any], int | None]:
-    """The first `limit` items, and the offset of the next page when one more was fetched."""
-    return items[:limit], (offset + limit if len(items) > limit else None)

@@ -14,7 +14,7 @@ from afteraction.incidents import members, service
 from afteraction.incidents.members import MemberView
 from afteraction.timeline.service import incident_metrics
 from afteraction.usecases import incidents as incident_usecases
-from afteraction.web.api.common import Label, Name, Page, QueryText, UserName, UtcTime, Version, page_of
+from afteraction.web.api.common import Label, Name, Page, QueryText, UserName, UtcTime, Version
 from afteraction.web.deps import (
     Admin,
     AppSettings,
@@ -72,9 +72,12 @@ class IncidentUpdate(BaseModel):
 
 
 class IncidentPage(Page):
-    """A page of incidents, newest first."""
+    """A page of incidents, newest first: follow `next_cursor` (null on the last page). `offset` and `next_offset`
+    are kept for clients that page by offset (deprecated: a deep offset costs a scan; `next_offset` is null when
+    paging by cursor)."""
 
     items: list[IncidentSummary]
+    next_cursor: str | None = None
 
 
 @router.get("/incidents", response_model=IncidentPage)
@@ -86,23 +89,30 @@ def list_incidents(
     severity: QueryText = None,
     status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     service_: Annotated[str | None, Query(alias="service", max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=incident_usecases.MAX_PAGE, description="Incidents per page.")] = (
+        incident_usecases.DEFAULT_PAGE
+    ),
+    cursor: Annotated[str | None, Query(max_length=200, description="The next_cursor of the page before.")] = None,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000_000, deprecated=True, description="Deprecated: use cursor. Skip this many.")
+    ] = 0,
 ) -> IncidentPage:
-    """Incidents newest first, filtered by kind, severity, status and service; private ones only for members."""
-    found = incident_usecases.list_incidents(
+    """Incidents newest first, filtered by kind, severity, status and service; private ones only for members.
+    A page at a time: follow `next_cursor` (null on the last page)."""
+    items, next_cursor = incident_usecases.page_incidents(
         db,
         kind=kind,
         severity=severity,
         status=status_,
         service=service_,
-        limit=limit + 1,
+        limit=limit,
+        cursor=cursor or None,
         offset=offset,
         actor=user,
         allowed_severities=settings.severities,
     )
-    items, next_offset = page_of(found, limit, offset)
-    return IncidentPage(items=items, limit=limit, offset=offset, next_offset=next_offset)
+    next_offset = offset + limit if next_cursor is not None and not cursor else None
+    return IncidentPage(items=items, limit=limit, offset=offset, next_offset=next_offset, next_cursor=next_cursor)
 
 
 @router.post("/incidents", response_model=IncidentSummary, status_code=status.HTTP_201_CREATED)

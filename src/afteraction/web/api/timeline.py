@@ -9,15 +9,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from afteraction.core.errors import AfteractionError, InvalidInput, TooLarge
 from afteraction.domain.incidents import TimelineEntry
-from afteraction.timeline import imports, service
+from afteraction.timeline import highlights, imports, service
+from afteraction.timeline.highlights import MAX_CHOSEN
 from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
-from afteraction.timeline.paging import DEFAULT_PAGE, MAX_PAGE, TimelineFilters
-from afteraction.web.api.common import Label, RowId, Text, UtcTime
+from afteraction.timeline.importers.slack import chosen_workspace
+from afteraction.timeline.paging import DEFAULT_PAGE, MAX_PAGE, TimelineFilters, page_import_events
+from afteraction.web.api.common import MAX_ID, Label, RowId, Text, UtcTime
 from afteraction.web.deps import AppSettings, Db, Editor, IncidentId, Viewer
 
 router = APIRouter(tags=["timeline"])
@@ -124,13 +126,7 @@ class EventPage(BaseModel):
     next_cursor: str | None
 
 
-@router.get("/incidents/{incident_id}/timeline", response_model=EventPage)
-def list_events(
-    incident_id: IncidentId,
-    user: Viewer,
-    db: Db,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Events per page.")] = DEFAULT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=200, description="The next_cursor of the page before.")] = None,
+def _event_filters(
     source: Annotated[str | None, Query(max_length=200, description="Only events of this source.")] = None,
     kind: Annotated[str | None, Query(max_length=200, description="Only events of this kind.")] = None,
     actor: Annotated[str | None, Query(max_length=200, description="Only events of this person (any case).")] = None,
@@ -138,11 +134,28 @@ def list_events(
     since: Annotated[UtcTime | None, Query(description="Only events at or after this time.")] = None,
     until: Annotated[UtcTime | None, Query(description="Only events at or before this time.")] = None,
     highlights: Annotated[bool, Query(description="Only the highlights (the events that tell the story).")] = False,
-) -> EventPage:
-    """The timeline in time order (UTC), a page at a time: follow `next_cursor` (null on the last page)."""
-    filters = TimelineFilters(
+) -> TimelineFilters:
+    """The filters of a page of timeline events, from the query."""
+    return TimelineFilters(
         source=source, kind=kind, actor=actor, text=q, since=since, until=until, highlights=highlights
     )
+
+
+EventFilters = Annotated[TimelineFilters, Depends(_event_filters)]
+EventLimit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Events per page.")]
+EventCursor = Annotated[str | None, Query(max_length=200, description="The next_cursor of the page before.")]
+
+
+@router.get("/incidents/{incident_id}/timeline", response_model=EventPage)
+def list_events(
+    incident_id: IncidentId,
+    user: Viewer,
+    db: Db,
+    filters: EventFilters,
+    limit: EventLimit = DEFAULT_PAGE,
+    cursor: EventCursor = None,
+) -> EventPage:
+    """The timeline in time order (UTC), a page at a time: follow `next_cursor` (null on the last page)."""
     items, next_cursor = service.page_events(
         db, incident_id=incident_id, actor=user, limit=limit, cursor=cursor or None, filters=filters
     )
@@ -197,6 +210,33 @@ def mark_event(incident_id: IncidentId, event_id: RowId, body: KeyMomentIn, user
     return _out(entry)
 
 
+class HighlightsIn(BaseModel):
+    """Events to make highlights (the events the post-mortem shows), or with `highlight: false` to unmake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(min_length=1, max_length=MAX_CHOSEN)]
+    highlight: bool = True
+
+
+class HighlightsOut(BaseModel):
+    """What a highlight choice did: how many of the events changed (the others already were as asked)."""
+
+    event_ids: list[int]
+    highlight: bool
+    changed: int
+
+
+@router.post("/incidents/{incident_id}/timeline/highlights", response_model=HighlightsOut)
+def set_highlights(incident_id: IncidentId, body: HighlightsIn, user: Editor, db: Db) -> HighlightsOut:
+    """Choose highlights by hand; the default rules never change a choice made here. 404 names the first event
+    that is not this incident's."""
+    changed = highlights.set_highlights(
+        db, event_ids=list(body.event_ids), on=body.highlight, incident_id=incident_id, actor=user
+    )
+    return HighlightsOut(event_ids=sorted(set(body.event_ids)), highlight=body.highlight, changed=changed)
+
+
 @router.post("/incidents/{incident_id}/timeline/import", response_model=ImportOut)
 def import_file(
     incident_id: IncidentId,
@@ -206,6 +246,14 @@ def import_file(
     settings: AppSettings,
     format: Annotated[str, Form(description=f"auto or one of {', '.join(FORMATS)}", max_length=20)] = "auto",
     channel: Annotated[list[str] | None, Form(description="Slack channels to keep (repeatable).")] = None,
+    slack_workspace: Annotated[
+        str | None,
+        Form(
+            description="Slack: the workspace messages link to (https://acme.slack.com); default the setting, else "
+            "the export's own file links.",
+            max_length=300,
+        ),
+    ] = None,
     since: Annotated[UtcTime | None, Form(description="Keep events from this time (default: the incident's).")] = None,
     until: Annotated[UtcTime | None, Form(description="Keep events up to this time (default: the incident's).")] = None,
     all_time: Annotated[bool, Form(description="Keep every event, however far from the incident.")] = False,
@@ -226,7 +274,11 @@ def import_file(
                 incident_id=incident_id,
                 path=path,
                 fmt=format,
-                options=ImportOptions(channels=channel or None, limits=ImportLimits.from_settings(settings)),
+                options=ImportOptions(
+                    channels=channel or None,
+                    slack_workspace=chosen_workspace(slack_workspace, settings, "slack_workspace"),
+                    limits=ImportLimits.from_settings(settings),
+                ),
                 file_name=name,
                 since=since,
                 until=until,
@@ -284,6 +336,30 @@ def list_imports(incident_id: IncidentId, user: Viewer, db: Db) -> list[imports.
     """The incident's imports, newest first: who ran each and when, the window it kept, its counts and how it ended
     (`running`, `done`, `failed` with its error, or `undone`)."""
     return imports.list_imports(db, incident_id=incident_id, actor=user)
+
+
+@router.get("/incidents/{incident_id}/timeline/imports/{import_id}/events", response_model=EventPage)
+def list_import_events(
+    incident_id: IncidentId,
+    import_id: RowId,
+    user: Viewer,
+    db: Db,
+    filters: EventFilters,
+    limit: EventLimit = DEFAULT_PAGE,
+    cursor: EventCursor = None,
+) -> EventPage:
+    """The events one import added, in time order, a page at a time like the timeline (the same cursors and
+    filters); 404 for an import of another incident."""
+    items, next_cursor = page_import_events(
+        db,
+        incident_id=incident_id,
+        import_id=import_id,
+        actor=user,
+        limit=limit,
+        cursor=cursor or None,
+        filters=filters,
+    )
+    return EventPage(items=[_out(entry) for entry in items], next_cursor=next_cursor)
 
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", response_model=UndoneOut)

@@ -3,28 +3,36 @@ metrics and timeline (add, edit, delete, mark, import a file)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from afteraction.core.errors import Conflict, InvalidInput, TooLarge
+from afteraction.documents.picture import timeline_svg
 from afteraction.domain.incidents import INCIDENT_STATUSES, KEY_MOMENTS, KINDS, IncidentChanges, NewIncident
 from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.timeline import imports as timeline_imports
 from afteraction.timeline import service as timeline
+from afteraction.timeline.highlights import set_highlights
 from afteraction.timeline.importers import FORMATS, ImportLimits, ImportOptions
+from afteraction.timeline.importers.slack import chosen_workspace
 from afteraction.timeline.paging import TimelineFilters
+from afteraction.timeline.picture import picture_data
 from afteraction.timeline.window import describe_window, skipped_note
 from afteraction.usecases import browse
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
 from afteraction.web.deps import AppSettings, Editor, IncidentId, Viewer
 from afteraction.web.pages.forms import optional, utc_time, words
-from afteraction.web.pages.rendering import redirect, render
+from afteraction.web.pages.rendering import input_time, redirect, render
 from afteraction.web.pages.session import PageDb
 
 router = APIRouter()
@@ -108,6 +116,16 @@ def create_incident(
     return redirect(request, f"/incidents/{incident.id}", ok=f"Created {incident.id}.")
 
 
+def timeline_picture(db: PageDb, incident_id: str, user: Viewer) -> Markup | None:
+    """The picture of an incident's timeline as SVG (None: nothing to draw), each highlight linking to the page of
+    the timeline at its time."""
+    data = picture_data(db, incident_id=incident_id, actor=user)
+    if data.empty:
+        return None
+    svg = timeline_svg(data, link=lambda event: f"/incidents/{incident_id}?at={input_time(event.at)}#event-{event.id}")
+    return Markup(svg)  # built by documents.picture, every text in it escaped
+
+
 @router.get("/incidents/{incident_id}")
 def incident_page(
     request: Request,
@@ -123,14 +141,18 @@ def incident_page(
     q: Filter = None,
     since: Filter = None,
     until: Filter = None,
+    highlights: Filter = None,
 ) -> Response:
     """An incident: key moments and metrics, a page of its timeline (filtered; from a cursor or a time), links to its
     post-mortem."""
-    shown = {"source": source, "kind": kind, "actor": actor, "q": q, "since": since, "until": until}
+    shown = {
+        "source": source, "kind": kind, "actor": actor, "q": q, "since": since, "until": until,
+        "highlights": "1" if highlights else None,
+    }  # fmt: skip
     try:
         filters = TimelineFilters(
             source=source, kind=kind, actor=actor, text=q, since=utc_time(since, "since"),
-            until=utc_time(until, "until"),
+            until=utc_time(until, "until"), highlights=bool(highlights),
         )  # fmt: skip
         overview = browse.incident_overview(
             db, incident_id=incident_id, actor=user, limit=TIMELINE_PAGE, cursor=optional(cursor),
@@ -150,7 +172,9 @@ def incident_page(
         timeline_filtered=any(shown.values()),
         timeline_moved=bool(cursor or at),
         timeline_page_size=TIMELINE_PAGE,
+        timeline_picture=timeline_picture(db, overview.incident.id, user),
         jump_at=at,
+        window=overview.window,
         moments=KEY_MOMENTS,
         sources=overview.sources,
         severities=settings.severities,
@@ -245,6 +269,7 @@ def import_file(
     file: Annotated[UploadFile, File()],
     format: Annotated[str, Form(max_length=20)] = "auto",
     channel: OptionalShort = None,
+    slack_workspace: OptionalShort = None,
     since: OptionalShort = None,
     until: OptionalShort = None,
     all_time: Annotated[bool, Form()] = False,
@@ -263,7 +288,11 @@ def import_file(
                 raise TooLarge(f"the file is larger than the limit of {settings.max_upload_bytes} bytes")
             result = timeline.import_timeline(
                 db, incident_id=incident_id, path=path, fmt=format or "auto",
-                options=ImportOptions(channels=words(channel) or None, limits=ImportLimits.from_settings(settings)),
+                options=ImportOptions(
+                    channels=words(channel) or None,
+                    slack_workspace=chosen_workspace(slack_workspace, settings, "Slack workspace"),
+                    limits=ImportLimits.from_settings(settings),
+                ),
                 file_name=file.filename, since=utc_time(since, "since"), until=utc_time(until, "until"),
                 all_time=all_time, actor=user,
             )  # fmt: skip
@@ -276,6 +305,24 @@ def import_file(
         f"{result.added} new events, {result.duplicates} already in the timeline"
         + (f", {skipped_note(result.skipped_outside, result.since, result.until, default=result.default_window)}"
            if result.skipped_outside else "") + ".",
+    )  # fmt: skip
+
+
+def at_event(incident_id: str, event_id: int, at: datetime | None) -> str:
+    """The incident page's timeline at an event: the page starting at its second (the first page for an event
+    without a time), scrolled to it."""
+    when = f"?{urlencode({'at': at.strftime('%Y-%m-%dT%H:%M:%S')})}" if at is not None else ""
+    return f"/incidents/{incident_id}{when}#event-{event_id}"
+
+
+@router.get("/incidents/{incident_id}/timeline/{event_id}")
+def event_page(request: Request, incident_id: IncidentId, event_id: RowId, user: Viewer, db: PageDb) -> Response:
+    """One event: what it says, and for editors its star, key moment, corrections and deletion."""
+    entry = timeline.get_event(db, incident_id=incident_id, event_id=event_id, actor=user)
+    incident = incident_usecases.get_incident(db, incident_id=incident_id, actor=user)
+    return render(
+        request, "timeline_event.html", incident=incident, e=entry, moments=KEY_MOMENTS, event_kinds=EVENT_KINDS,
+        back=at_event(incident.id, event_id, entry.at),
     )  # fmt: skip
 
 
@@ -292,16 +339,15 @@ def edit_event(
     kind: Short = "note",
     link: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    """Correct an event's time, text, actor, kind or link."""
-    back = f"/incidents/{incident_id}#event-{event_id}"
+    """Correct an event's time, text, actor, kind or link; back to the timeline at its time."""
     try:
-        timeline.update_event(
+        entry = timeline.update_event(
             db, incident_id=incident_id, event_id=event_id, at=utc_time(at, "at"), text=text,
             person=optional(actor), kind=kind or "note", link=optional(link), actor=user,
         )  # fmt: skip
     except InvalidInput as exc:
-        return redirect(request, back, error=exc.message)
-    return redirect(request, back, ok="Saved the event.")
+        return redirect(request, f"/incidents/{incident_id}/timeline/{event_id}", error=exc.message)
+    return redirect(request, at_event(incident_id, event_id, entry.at), ok="Saved the event.")
 
 
 @router.post("/incidents/{incident_id}/timeline/{event_id}/delete")
@@ -315,13 +361,32 @@ def delete_event(request: Request, incident_id: IncidentId, event_id: RowId, use
 def mark_event(
     request: Request, incident_id: IncidentId, event_id: RowId, user: Editor, db: PageDb, moment: Short = ""
 ) -> Response:
-    """Mark an event as a key moment, or clear its mark."""
-    back = f"/incidents/{incident_id}#event-{event_id}"
+    """Mark an event as a key moment, or clear its mark; back to the timeline at its time."""
     try:
-        timeline.mark_event(db, event_id=event_id, moment=moment or None, incident_id=incident_id, actor=user)
+        entry = timeline.mark_event(db, event_id=event_id, moment=moment or None, incident_id=incident_id, actor=user)
     except InvalidInput as exc:
-        return redirect(request, back, error=exc.message)
+        return redirect(request, f"/incidents/{incident_id}/timeline/{event_id}", error=exc.message)
+    back = at_event(incident_id, event_id, entry.at)
     return redirect(request, back, ok=f"Marked the event as {moment}." if moment else "Cleared the key moment.")
+
+
+@router.post("/incidents/{incident_id}/timeline/{event_id}/highlight")
+def highlight_event(
+    request: Request,
+    incident_id: IncidentId,
+    event_id: RowId,
+    user: Editor,
+    db: PageDb,
+    on: Short = "",
+    at: Short = "",
+) -> Response:
+    """Star an event as a highlight (`on`), or unstar it; back to the page of the timeline at its time (`at`)."""
+    set_highlights(db, event_ids=[event_id], on=bool(on), incident_id=incident_id, actor=user)
+    when: datetime | None = None
+    with contextlib.suppress(InvalidInput):
+        when = utc_time(at, "at")
+    ok = "Starred the event: the post-mortem shows it." if on else "Unstarred the event."
+    return redirect(request, at_event(incident_id, event_id, when), ok=ok)
 
 
 @router.post("/incidents/{incident_id}/timeline/imports/{import_id}/undo")

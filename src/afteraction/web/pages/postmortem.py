@@ -26,6 +26,8 @@ from afteraction.web.pages.session import PageDb, safe_next
 
 router = APIRouter()
 
+HIGHLIGHTS_SHOWN = 500  # highlights listed on the page; the incident page pages through all of them
+
 Item = TypeVar("Item")
 ProseName = Literal["summary", "impact", "trigger", "detection", "resolution", "problem_statement", "supporting_info"]
 PROSE_TITLES: dict[str, str] = {
@@ -78,6 +80,7 @@ def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int 
         priorities=PRIORITIES,
         action_statuses=ACTION_STATUSES,
         editing=editing or None,
+        highlights_shown=HIGHLIGHTS_SHOWN,
     )
 
 

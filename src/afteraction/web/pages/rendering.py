@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from afteraction import __version__
 from afteraction.core.errors import AfteractionError
+from afteraction.documents.chat import render_event_text
 from afteraction.documents.markdown import markdown_html, safe_url
 from afteraction.domain.durations import format_duration
 from afteraction.web.errors import public_detail, retry_after_of
@@ -83,6 +84,7 @@ def environment() -> Environment:
     env.filters["duration"] = format_duration
     env.filters["day"] = format_date
     env.filters["safe_url"] = safe_url
+    env.filters["event_text"] = render_event_text
     env.globals["query_string"] = query_string
     env.globals["version"] = __version__
     env.globals["quote"] = quote
