@@ -35,12 +35,3 @@ def default_highlight(source: str, kind: str, flagged: bool = False) -> bool:
 def alert_identity(source_id: str | None) -> str:
     """The alert an event of an ALERT_GROUPED_SOURCES source belongs to: its source id up to the first colon."""
     return (source_id or "").split(":", 1)[0]
-
-
-def highlight_at_insert(source: str, kind: str, flagged: bool = False) -> bool:
-    """The highlight an imported event is stored with: default_highlight, except that the firings and resolutions of
-    ALERT_GROUPED_SOURCES start as not highlights and the few that count (each alert's first firing and last
-    resolution) are chosen once the import is in, instead of nearly all of them being unmade then."""
-    if source in ALERT_GROUPED_SOURCES and kind in (FIRING_KIND, RESOLVED_KIND):
-        return False
-    return default_highlight(source, kind, flagged)

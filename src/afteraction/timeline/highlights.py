@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import Integer, String, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotFound
 from afteraction.core.visibility import can_see
-from afteraction.domain.highlights import ALERT_GROUPED_SOURCES, FIRING_KIND, RESOLVED_KIND
+from afteraction.domain.highlights import ALERT_GROUPED_SOURCES, FIRING_KIND, RESOLVED_KIND, alert_identity
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.models import TimelineEvent
@@ -25,35 +25,43 @@ from afteraction.timeline.models import TimelineEvent
 MAX_CHOSEN = 1000  # events per `highlight` call
 
 
-def _alert_identity(dialect: str) -> ColumnElement[Any]:
-    """domain.highlights.alert_identity in SQL: the source id up to its first colon."""
-    source_id = TimelineEvent.source_id
-    if dialect == "postgresql":
-        return func.split_part(source_id, ":", 1)
-    return func.substr(source_id, 1, func.instr(source_id + ":", ":") - 1)
-
-
 def refresh_alert_highlights(session: Session, incident_row_id: int) -> None:
     """Of each alert of ALERT_GROUPED_SOURCES, only the first firing and the last resolution are highlights (events
-    chosen by hand stay as chosen): one read of the incident's alert events ranked per alert (along the unique index
-    on incident, source and source id), then an update of the few whose highlight changes."""
-    dialect = session.get_bind().dialect.name
-    group = (TimelineEvent.source, _alert_identity(dialect), TimelineEvent.kind)
-    from_first = func.row_number().over(partition_by=group, order_by=(TimelineEvent.sort_at, TimelineEvent.id))
-    from_last = func.row_number().over(
-        partition_by=group, order_by=(TimelineEvent.sort_at.desc(), TimelineEvent.id.desc())
-    )
-    ranked = select(TimelineEvent.id, TimelineEvent.kind, TimelineEvent.highlight, from_first, from_last).where(
-        TimelineEvent.incident_id == incident_row_id,
-        TimelineEvent.source.in_(ALERT_GROUPED_SOURCES),
-        TimelineEvent.kind.in_((FIRING_KIND, RESOLVED_KIND)),
-        TimelineEvent.highlight_by_hand.is_(False),
-    )
+    chosen by hand stay as chosen): the incident's alert events are read (along the unique index on incident, source
+    and source id), grouped per alert here, and only the few whose highlight changes are written; an import of alerts
+    that each fire once writes nothing."""
+    rows = session.execute(
+        select(
+            TimelineEvent.id,
+            TimelineEvent.source,
+            TimelineEvent.source_id,
+            TimelineEvent.kind,
+            # As the driver gives them, without converting each of a few hundred thousand rows: SQLite's time text
+            # sorts as the times do, PostgreSQL gives datetimes; 0/1 or booleans.
+            type_coerce(TimelineEvent.sort_at, String),
+            type_coerce(TimelineEvent.highlight, Integer),
+        ).where(
+            TimelineEvent.incident_id == incident_row_id,
+            TimelineEvent.source.in_(ALERT_GROUPED_SOURCES),
+            TimelineEvent.kind.in_((FIRING_KIND, RESOLVED_KIND)),
+            TimelineEvent.highlight_by_hand.is_(False),
+        )
+    ).tuples()
+    kept: dict[tuple[str, str, str], tuple[Any, int]] = {}  # (source, alert, kind) -> (sort key, id) of the one kept
+    current: dict[int, bool] = {}
+    for event_id, source, source_id, kind, sort_at, highlight in rows:
+        current[event_id] = bool(highlight)
+        key = (source, alert_identity(source_id), kind)
+        order = (sort_at is None, sort_at or "", event_id)  # no time: last (never mixed with a time)
+        best = kept.get(key)
+        # The first firing (earliest) and the last resolution (latest) of each alert.
+        if best is None or (order < best[0] if kind == FIRING_KIND else order > best[0]):
+            kept[key] = (order, event_id)
+    chosen = {event_id for _order, event_id in kept.values()}
     changes: dict[bool, list[int]] = {True: [], False: []}
-    for event_id, kind, highlight, first, last in session.execute(ranked).tuples():
-        kept = (kind == FIRING_KIND and first == 1) or (kind == RESOLVED_KIND and last == 1)
-        if kept != bool(highlight):
-            changes[kept].append(event_id)
+    for event_id, highlight in current.items():
+        if (event_id in chosen) != highlight:
+            changes[event_id in chosen].append(event_id)
     for value, ids in changes.items():
         for start in range(0, len(ids), 10_000):
             session.execute(

@@ -15,7 +15,7 @@ from afteraction.incidents.service import load_incident
 from afteraction.timeline.highlights import refresh_alert_highlights
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments_of
-from afteraction.timeline.picture import refresh_picture
+from afteraction.timeline.picture import picture_changed
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def undo_import(db: Database, *, incident_id: str, import_id: int, actor: Actor)
         removed = int(cast(CursorResult[Any], result).rowcount)
         refresh_alert_highlights(session, incident.id)
         refresh_moments_of(session, incident.id)
-        refresh_picture(session, incident.id)
+        picture_changed(session, incident.id)
         record.state = "undone"
         return UndoneImport(incident_id=incident.key, import_id=import_id, removed=removed)
 
@@ -144,5 +144,5 @@ def delete_events(db: Database, *, incident_id: str, where: EventFilter, dry_run
         if deleted:
             refresh_alert_highlights(session, incident.id)
             refresh_moments_of(session, incident.id)
-            refresh_picture(session, incident.id)
+            picture_changed(session, incident.id)
         return deleted

@@ -40,9 +40,9 @@ from afteraction.timeline.moments import stored_moments
 BUCKETS = 120  # columns of the histogram
 MAX_HIGHLIGHTS = 500  # marks drawn at most
 # Events of the span counted per lane on each view at most (one GROUP BY reads each row: ~100 ms for 50,000 on
-# SQLite). A larger timeline's counts are stored on the incident (refresh_picture: after each import, undo and bulk
-# delete, and by the read side's upkeep once an edit made them stale); until they are, the density of all lanes
-# together is counted along the index without reading rows (~100 ms for 1,000,000).
+# SQLite). A larger timeline's counts are stored on the incident by the read side's upkeep (refresh_stale_pictures,
+# in the server's background) once an import, undo, bulk delete or edit marked them stale; until they are, the
+# density of all lanes together is counted along the index without reading rows (~100 ms for 1,000,000).
 EXACT_EVENTS = 50_000
 OUTSIDE_CAP = 100_000  # events before or after the span, and without a time, counted up to this
 MIN_MARGIN = timedelta(minutes=5)  # around the key moments, at least; else a tenth of their span
@@ -248,6 +248,23 @@ def refresh_picture(session: Session, incident_row_id: int) -> None:
         session.execute(
             update(Incident)
             .where(Incident.id == incident.id)
+            .values(timeline_picture=value, updated_at=Incident.updated_at),
+            execution_options={"synchronize_session": False},
+        )
+        set_committed_value(incident, "timeline_picture", value)
+
+
+def picture_changed(session: Session, incident_row_id: int) -> None:
+    """After a bulk change of a timeline (an import, an undo, a bulk delete): mark its stored picture stale when the
+    timeline is large enough to store one (counted along the index up to EXACT_EVENTS + 1), for the upkeep to count
+    again; drop it when the timeline is small. Costs milliseconds, not the second a count of a million events takes."""
+    large = _capped_count(session, TimelineEvent.incident_id == incident_row_id, cap=EXACT_EVENTS) > EXACT_EVENTS
+    value = {"stale": True} if large else None
+    incident = session.get(Incident, incident_row_id)
+    if incident is not None and incident.timeline_picture != value:
+        session.execute(
+            update(Incident)
+            .where(Incident.id == incident_row_id)
             .values(timeline_picture=value, updated_at=Incident.updated_at),
             execution_options={"synchronize_session": False},
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from afteraction.core.errors import AfteractionError, InvalidInput, TooLarge
-from afteraction.domain.highlights import highlight_at_insert
+from afteraction.domain.highlights import default_highlight
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers import ImportOptions, read_events
 
@@ -58,8 +58,8 @@ _HOUR_MINUTE = [f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in 
 
 def row_batches(events: Iterable[ImportedEvent], sqlite: bool) -> Generator[list[Any], None, None]:
     """The values of `timeline_events` rows, up to BATCH rows per batch, ROW_VALUES per row one row after another:
-    at, source, actor, kind, text, link, source_id, parent_source_id, channel, highlight (as
-    domain.highlights.highlight_at_insert says).
+    at, source, actor, kind, text, link, source_id, parent_source_id, channel, highlight (domain.highlights'
+    default: timeline.highlights keeps one highlight per alert once the import is in).
 
     The incident, the import (timeline_imports: which import inserted the row), `sort_at` (= `at`) and position are
     the same for every row of an import, so the insert statement supplies them; and a flat list of values is cheaper
@@ -70,7 +70,7 @@ def row_batches(events: Iterable[ImportedEvent], sqlite: bool) -> Generator[list
     for event in events:
         batch += (
             as_time(event.at), event.source, event.actor, event.kind, event.text, event.link, event.source_id,
-            event.parent_id, event.channel, highlight_at_insert(event.source, event.kind, event.flagged),
+            event.parent_id, event.channel, default_highlight(event.source, event.kind, event.flagged),
         )  # fmt: skip
         if len(batch) >= BATCH_VALUES:
             yield batch

@@ -29,7 +29,7 @@ from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
 from afteraction.timeline.paging import page_events as page_events  # pages of the API and the CLI
-from afteraction.timeline.picture import refresh_picture
+from afteraction.timeline.picture import picture_changed
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
 from afteraction.timeline.window import WindowFilter, choose_window
 
@@ -217,6 +217,7 @@ def insert_batches(
     if added:
         refresh_alert_highlights(session, incident_row_id)
         refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
+        picture_changed(session, incident_row_id)
     return read, added
 
 
@@ -323,7 +324,7 @@ def import_timeline(
             if added:
                 refresh_alert_highlights(session, incident_row_id)
                 refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
-                refresh_picture(session, incident_row_id)
+                picture_changed(session, incident_row_id)
             _finish(session, import_id, "done", read + keep.skipped, added)
     except BaseException as error:  # an interrupted import is undone too
         # Recorded with the file's name, not its path (an upload's is a temporary file's).
@@ -384,7 +385,7 @@ def _undo_import(
             if deleted:
                 refresh_alert_highlights(session, incident_row_id)
                 refresh_moments_of(session, incident_row_id)
-                refresh_picture(session, incident_row_id)
+                picture_changed(session, incident_row_id)
             _finish(session, import_id, "failed", read, 0, message[:500])
     except Exception as cleanup:  # the original error is what the user must see
         error.add_note(f"the failed import {import_id} could not be undone: {cleanup}")

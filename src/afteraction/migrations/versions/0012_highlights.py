@@ -63,12 +63,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("incidents") as batch:
-        batch.drop_column("timeline_picture")
+    # Plain DROP COLUMNs (SQLite 3.35+): a batch would copy the table and lose its expression indexes.
+    op.drop_column("incidents", "timeline_picture")
     op.create_index("ix_timeline_events_import_id", "timeline_events", ["import_id"], unique=False)
     op.drop_index("ix_timeline_events_import_order", table_name="timeline_events")
     op.drop_index("ix_timeline_events_highlights", table_name="timeline_events")
-    with op.batch_alter_table("timeline_events") as batch:
-        batch.drop_column("highlight_by_hand")
-        batch.drop_column("highlight")
-        batch.drop_column("channel")
+    for column in ("highlight_by_hand", "highlight", "channel"):
+        op.drop_column("timeline_events", column)
