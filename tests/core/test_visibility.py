@@ -694,11 +694,13 @@ def case_export_document(world: World) -> None:
 
 
 @covers(
-    sections.get_postmortem, sections.get_text_section, sections.get_whys, sections.get_factors, sections.get_lessons
-)
+    sections.get_postmortem, sections.get_text_section, sections.get_whys, sections.get_factors, sections.get_lessons,
+    sections.postmortem_and_document,
+)  # fmt: skip
 def case_read_sections(world: World) -> None:
     reads: list[Callable[[Actor], Any]] = [
         lambda actor: sections.get_postmortem(world.db, incident_id=PRIVATE, actor=actor),
+        lambda actor: sections.postmortem_and_document(world.db, incident_id=PRIVATE, actor=actor)[1],
         lambda actor: sections.get_text_section(world.db, incident_id=PRIVATE, name="summary", actor=actor),
         lambda actor: sections.get_whys(world.db, incident_id=PRIVATE, actor=actor),
         lambda actor: sections.get_factors(world.db, incident_id=PRIVATE, actor=actor),

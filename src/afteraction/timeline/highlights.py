@@ -46,7 +46,7 @@ def refresh_alert_highlights(session: Session, incident_row_id: int) -> None:
             TimelineEvent.kind.in_((FIRING_KIND, RESOLVED_KIND)),
             TimelineEvent.highlight_by_hand.is_(False),
         )
-    ).tuples()
+    )
     kept: dict[tuple[str, str, str], tuple[Any, int]] = {}  # (source, alert, kind) -> (sort key, id) of the one kept
     current: dict[int, bool] = {}
     for event_id, source, source_id, kind, sort_at, highlight in rows:
@@ -101,12 +101,12 @@ def set_highlights(
         query = select(TimelineEvent.id, TimelineEvent.incident_id).where(TimelineEvent.id.in_(chosen))
         if incident_id is not None:
             query = query.where(TimelineEvent.incident_id == load_incident(session, incident_id, actor).id)
-        found = {event_id: row_incident for event_id, row_incident in session.execute(query).tuples()}
+        found = {event_id: row_incident for event_id, row_incident in session.execute(query)}
         visible = {
             row_id: can_see(session, actor, row_id, private)
             for row_id, private in session.execute(
                 select(Incident.id, Incident.private).where(Incident.id.in_(set(found.values())))
-            ).tuples()
+            )
         }
         for event_id in chosen:
             if event_id not in found or not visible.get(found[event_id], False):

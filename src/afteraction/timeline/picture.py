@@ -277,7 +277,7 @@ def refresh_stale_pictures(session: Session) -> int:
         row_id
         for row_id, stored in session.execute(
             select(Incident.id, Incident.timeline_picture).where(Incident.timeline_picture.is_not(None))
-        ).tuples()
+        )
         if stored and stored.get("stale")
     ]
     for row_id in stale:
