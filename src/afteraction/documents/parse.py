@@ -33,6 +33,7 @@ from afteraction.documents.lenient import (
     read_blocks,
     read_table,
 )
+from afteraction.documents.mapping import ImportMapping
 from afteraction.domain.actions import ActionItemData
 from afteraction.domain.incidents import KEY_MOMENTS, TimelineEntry
 from afteraction.domain.markdown_lines import front_matter_end, opens_front_matter, scan, split_lines
@@ -312,8 +313,9 @@ def _one_line(text: str) -> str:
 class _Reader:
     """Collects the fields, line numbers and warnings of one document while its sections are read."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, mapping: ImportMapping | None = None) -> None:
         self.path = path
+        self.mapping = mapping or ImportMapping()  # a company's template (import --mapping); empty: our own rules
         self.fields: dict[str, Any] = {"extra": {}}
         self.lines: dict[str, int] = {}
         self.warnings: list[ParseWarning] = []
@@ -891,10 +893,11 @@ def _split_sections(
     return title, preamble, sections
 
 
-def parse_markdown(text: str, *, path: str = "<text>") -> PostmortemDocument:
-    """Read a post-mortem from Markdown: the afteraction format exactly, other teams' documents leniently."""
+def parse_markdown(text: str, *, path: str = "<text>", mapping: ImportMapping | None = None) -> PostmortemDocument:
+    """Read a post-mortem from Markdown: the afteraction format exactly, other teams' documents leniently (with a
+    company's `mapping` of its template, when given)."""
     lines = split_lines(text)
-    reader = _Reader(path)
+    reader = _Reader(path, mapping)
     start = reader.front_matter(lines)
     title, preamble, sections = _split_sections(lines, start)
     reader.stated_moments(preamble)
@@ -965,7 +968,7 @@ def read_text(path: Path) -> str:
         raise InvalidInput(f"{path}: not UTF-8 text (invalid byte at line {line})") from error
 
 
-def parse_file(path: Path, *, max_depth: int | None = None) -> PostmortemDocument:
+def parse_file(path: Path, *, max_depth: int | None = None, mapping: ImportMapping | None = None) -> PostmortemDocument:
     """Read a post-mortem file (whatever its name ends with), UTF-8 with or without a byte-order mark.
 
     A `.json` file, or any file that holds one JSON object, is read as `export --format json` wrote it, nested at most
@@ -986,4 +989,4 @@ def parse_file(path: Path, *, max_depth: int | None = None) -> PostmortemDocumen
             data = None  # not JSON: Markdown that starts with a brace
         if isinstance(data, dict):
             return _from_json(data, str(path))
-    return parse_markdown(text, path=str(path))
+    return parse_markdown(text, path=str(path), mapping=mapping)
