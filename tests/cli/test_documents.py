@@ -188,9 +188,9 @@ def test_foreign_document_imports_leniently_with_warnings(cli, tmp_path):
     path = tmp_path / "search-outage"  # no .md ending: a file named on the command line is read anyway
     path.write_text(FOREIGN)
     result = cli("import", str(path))
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # issue #17: imported, with warnings
     assert "Imported 1 post-mortems (1 new, 0 updated), 1 warnings." in result.stdout
-    assert f"{path}:14:" in result.stderr and "10:??" in result.stderr
+    assert f"{path}:14:" in result.stdout and "10:??" in result.stdout
     events = json.loads(cli("timeline", "show", "INC-1", "--json").stdout)
     assert [e["at"] for e in events] == ["2024-01-15T09:00:00Z", None, "2024-01-15T09:40:00Z"]
     assert events[1]["time_text"] == "2024-01-15 10:??"
@@ -204,7 +204,8 @@ def test_foreign_document_imports_leniently_with_warnings(cli, tmp_path):
     assert len(json.loads(cli("incident", "list", "--json").stdout)) == 1
 
 
-def test_a_failed_import_writes_nothing(cli, tmp_path):
+def test_a_failed_file_is_reported_and_the_others_land(cli, tmp_path):
+    # Issue #17: each file imports on its own.
     good = tmp_path / "good.md"
     good.write_text(FOREIGN)
     bad = tmp_path / "bad.md"
@@ -213,15 +214,17 @@ def test_a_failed_import_writes_nothing(cli, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and "bad.md" in result.stderr
     assert "Traceback" not in result.stderr
-    assert json.loads(cli("incident", "list", "--json").stdout) == []
+    assert [i["title"] for i in json.loads(cli("incident", "list", "--json").stdout)] == [
+        "Search cluster ran out of disk"
+    ]
 
 
 def test_bad_severity_in_a_document_names_file_and_field(cli, tmp_path):
     path = tmp_path / "pm.md"
     path.write_text("---\ntitle: Disk full\nseverity: SEV7\n---\n# Disk full\n")
     result = cli("import", str(path))
-    assert result.exit_code == 2
-    assert "pm.md: invalid severity 'SEV7'" in result.stderr
+    assert result.exit_code == 1  # issue #17: kept as written, with a warning naming the line
+    assert "pm.md:3: severity 'SEV7' is not one of SEV1, SEV2, SEV3, SEV4" in result.stdout
 
 
 def test_missing_and_non_utf8_files_are_one_line(cli, tmp_path):
@@ -246,7 +249,7 @@ def test_the_whole_corpus_imports_as_281_incidents(cli):
     icco = sorted(corpus_path("postmortems", "icco", "data").glob("*.md"))
     assert (len(dfds), len(icco)) == (39, 242)
     result = cli("import", *map(str, dfds + icco))
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code in (0, 1), result.stderr  # 1: some only with warnings (issue #17)
     assert "Imported 281 post-mortems (281 new, 0 updated)" in result.stdout
     incidents = json.loads(cli("incident", "list", "--json").stdout)
     assert len(incidents) == 281

@@ -219,3 +219,15 @@ def test_a_big_folder_is_linted_in_parallel_with_the_same_output_in_the_same_ord
     _write(tmp_path, "zz-bad.md", "---\ntitle: [unclosed\n---\n")
     broken = runner.invoke(_app(), ["lint", str(tmp_path)])  # a file a worker cannot read stops the run as usual
     assert broken.exit_code == 2 and "zz-bad.md:3: malformed YAML front matter" in broken.output
+
+
+def test_a_mappings_boilerplate_is_not_linted_and_a_bad_mapping_is_one_line(tmp_path: Path):
+    boiler = CLEAN.replace("## Impact", "## Notes from the template\n\nDave forgot to set it.\n\n## Impact")
+    path = _write(tmp_path, "pm.md", boiler)
+    assert "blame/person-as-cause" in runner.invoke(_app(), ["lint", str(path)]).output
+    mapping = _write(tmp_path, "mapping.toml", '[ignore]\nheadings = ["notes from the TEMPLATE"]\n')
+    result = runner.invoke(_app(), ["lint", str(path), "--mapping", str(mapping)])
+    assert result.exit_code == 0 and "blame/" not in result.output, result.output
+    bad = _write(tmp_path, "bad.toml", "[ignore\n")
+    refused = runner.invoke(_app(), ["lint", str(path), "--mapping", str(bad)])
+    assert refused.exit_code == 2 and f"{bad}:1: invalid TOML" in refused.output

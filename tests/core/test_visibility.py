@@ -861,12 +861,16 @@ def case_import_files(world: World) -> None:
     path.write_text(render_markdown(_overwrite()), encoding="utf-8")
     mine = world.tmp / "INC-9.md"
     mine.write_text(render_markdown(_overwrite(9)), encoding="utf-8")
-    # One file naming the private incident refuses the whole import.
-    not_found(lambda: documents.import_files(world.db, paths=[mine, path], severities=SEVERITIES, actor=world.outsider))
-    assert incident_usecases.list_incidents(world.db, actor=SYSTEM)[0].id == PRIVATE  # INC-9 was not written
-    refused_write(
-        world, lambda actor: documents.import_files(world.db, paths=[path], severities=SEVERITIES, actor=actor)
-    )
+    # Each file imports on its own: the one naming the private incident is refused as if it did not exist (one
+    # line, nothing of the incident in it) and writes nothing; the outsider's own file lands.
+    before = dump(world.private_document())
+    report = documents.import_files(world.db, paths=[mine, path], severities=SEVERITIES, actor=world.outsider)
+    assert [failure.path for failure in report.failures] == [str(path)]
+    assert "no incident" in report.failures[0].message and "Payroll" not in report.failures[0].message
+    assert dump(world.private_document()) == before
+    assert [result.incident_id for result in report.results] == ["INC-9"]
+    member = documents.import_files(world.db, paths=[path], severities=SEVERITIES, actor=world.member)
+    assert member.failures == [] and [result.incident_id for result in member.results] == [PRIVATE]
 
 
 # ---------------------------------------------------------------- insights

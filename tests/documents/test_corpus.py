@@ -189,12 +189,12 @@ def test_fixture_bold_markers_in_events_become_key_moments(cet):
 
 
 def test_fixture_heading_synonyms_nested_bullets_and_checkboxes(cet):
+    # issue #17: prose in a causes section stays prose (kept under its heading), only listed causes are factors
     assert [f.text for f in cet.factors] == [
-        "While the upgrade was the trigger, several things made it worse:",
         "Consumers had no reconnect backoff: they hammered the broker; and were banned",
         "No canary for broker upgrades",
     ]
-    assert cet.factors[2].category == "process"
+    assert cet.factors[1].category == "process"
     assert [lesson.text for lesson in cet.lessons_of("learned")] == ["Upgrades need a rollback plan"]
     assert [(a.title, a.status) for a in cet.actions] == [
         ("Add reconnect backoff to consumers: See https://example.invalid/backoff", "open"),
@@ -202,7 +202,10 @@ def test_fixture_heading_synonyms_nested_bullets_and_checkboxes(cet):
         ("Canary broker upgrades [OPS-12]", "open"),
     ]
     assert cet.supporting_info == "[backoff]: https://example.invalid/backoff"
-    assert [(s.heading, s.body) for s in cet.sections] == [("Atendees", "- AB, CD")]
+    assert [(s.heading, s.body) for s in cet.sections] == [
+        ("Root Causes", "While the upgrade was the trigger, several things made it worse:"),
+        ("Atendees", "- AB, CD"),
+    ]
 
 
 def test_fixture_stats_under_a_level_one_heading(cet):

@@ -98,7 +98,7 @@ def test_unreadable_lines_become_warnings_with_their_line(ours):
     messages = [(w.line, w.message) for w in ours.warnings]
     assert messages == [
         (57, "timeline time '??' not understood; kept with no time"),
-        (105, "action item due date 'not soon' not understood; left empty"),
+        (105, "action item due date 'not soon' not understood; kept in its details"),
     ]
     assert str(ours.warnings[0]) == f"{FIXTURES / 'ours.md'}:57: timeline time '??' not understood; kept with no time"
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
-from afteraction.core.errors import InvalidInput
 from afteraction.documents.parse import parse_markdown
 from afteraction.domain.incidents import NewIncident
 from afteraction.domain.policy import Policy
@@ -111,15 +109,18 @@ def test_the_age_is_a_setting():
     assert as_imported(doc, ImportOptions(published_after_days=30, now=NOW)).status == "draft"
 
 
-def test_a_bad_document_still_writes_nothing(db, tmp_path):
-    bad = "---\nseverity: SEV9\n---\n# Broke\n"
-    with pytest.raises(InvalidInput, match=r"bad\.md"):
-        import_files(
-            db, paths=[write(tmp_path, "old.md", OLD), write(tmp_path, "bad.md", bad)], severities=SEVERITIES,
-            options=ImportOptions(as_published=True), actor=SYSTEM,
-        )  # fmt: skip
+def test_a_bad_document_is_reported_and_the_others_land(db, tmp_path):
+    # Issue #17: each file imports on its own; a value no vocabulary maps is kept as text with a warning.
+    odd = "---\nseverity: SEV9\n---\n# Odd\n"
+    bad = "---\ntitle: [unclosed\n---\n# Broke\n"
+    report = import_files(
+        db, paths=[write(tmp_path, "old.md", OLD), write(tmp_path, "odd.md", odd), write(tmp_path, "bad.md", bad)],
+        severities=SEVERITIES, options=ImportOptions(as_published=True), actor=SYSTEM,
+    )  # fmt: skip
+    assert [f.path for f in report.failures] == [str(tmp_path / "bad.md")]
+    assert "invalid severity" not in str(report.warnings) and "SEV9" in str(report.warnings)
     with db.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(Incident)) == 0
+        assert session.scalar(select(func.count()).select_from(Incident)) == 2
 
 
 def test_the_corpus_counts_when_it_happened(db):

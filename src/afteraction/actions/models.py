@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
@@ -32,6 +32,9 @@ class ActionItem(Base):
     tracker_key: Mapped[str | None] = mapped_column(String(200))
     tracker_url: Mapped[str | None] = mapped_column(String(2000))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # What an imported document said of the item beyond our fields: its table's other columns, a value kept as
+    # written ({"Bug #": "1234", "Group": "Process improvements"}); exported back as written.
+    details: Mapped[dict[str, str] | None] = mapped_column(JSON)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -74,6 +74,7 @@ def view_of(item: ActionItem, *, today: date | None = None) -> ActionItemView:
         status_reason=item.status_reason,
         tracker=item.tracker_key,
         tracker_url=item.tracker_url,
+        details=dict(item.details or {}),
         opened_at=item.opened_at,
         closed_at=item.closed_at,
         overdue=item.status in OPEN_ACTION_STATUSES and item.due_date is not None and item.due_date < today,
@@ -389,6 +390,7 @@ def replace_actions(
         item.due_date = data.due
         item.status = status
         item.tracker_key = data.tracker
+        item.details = dict(data.details) or None
         item.factor_id = factor_id
         item.why_node_id = why_id
         item.position = position

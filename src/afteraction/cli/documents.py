@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from afteraction.cli import state_of
+from afteraction.cli import one_line, state_of
 from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, error_console, markup, print_json, write_file
+
+if TYPE_CHECKING:
+    from afteraction.usecases.documents import ImportReport
 
 
 def import_command(
@@ -28,26 +32,43 @@ def import_command(
         str | None,
         typer.Option("--owner-default", metavar="TEAM", help="Owner of the action items that name none."),
     ] = None,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option("--mapping", metavar="FILE.toml", help="Your template's headings, columns, values and zone."),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", metavar="ZONE", help="Zone of times a document writes without one (its own wins)."),
+    ] = None,
+    report_file: Annotated[
+        Path | None, typer.Option("--report", metavar="FILE.json", help="Also write the per-file report as JSON.")
+    ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Re-import: take every field from the document, even those edited since."),
+    ] = False,
 ) -> None:
-    """Import Markdown post-mortems (this tool's format, and leniently others') or JSON exports into the database.
+    """Import post-mortems (this tool's Markdown, other templates leniently, or JSON exports), each file on its own.
 
-    Key moments come from the front matter, else from what the document states (a "Key events" block, the Stats
-    block, the timeline's first and last timed rows, the title's date); a document without a status whose incident
-    started more than AFTERACTION_IMPORT_PUBLISHED_AFTER_DAYS (90) days ago is imported as published.
+    Values other templates use (High, P4, TODO, Won't fix, Other…) are mapped; one that cannot be is kept as text
+    with a warning. A file imported before is updated: fields edited in the tool since are kept unless --overwrite.
+    Prints a per-file report. Exit 0: all imported cleanly; 1: some with warnings; 2: a file could not be imported.
     """
     from afteraction.core.errors import InvalidInput
+    from afteraction.documents.mapping import ImportMapping, load_mapping
     from afteraction.usecases import documents as service
 
     if owner_default is not None and not owner_default.strip():
         raise InvalidInput("--owner-default: give a team or person name, not an empty one", field="owner_default")
+    mapping = (load_mapping(mapping_file) if mapping_file is not None else ImportMapping()).with_zone(tz)
     state = state_of(ctx)
     db = state.database()
     err = error_console()
     with Progress(
-        TextColumn("Reading"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-        disable=as_json or not err.is_terminal,
+        TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+        disable=as_json or not err.is_terminal or len(paths) < 2,
     ) as progress:  # fmt: skip
-        task = progress.add_task("read", total=len(paths))
+        task = progress.add_task("import", total=len(paths))
         report = service.import_files(
             db,
             paths=paths,
@@ -59,34 +80,51 @@ def import_command(
                 owner_default=owner_default,
                 published_after_days=state.settings.import_published_after_days,
             ),
+            mapping=mapping,
+            overwrite=overwrite,
             actor=actor_of(ctx),
         )
+    if report_file is not None:
+        write_file(report_file, json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    for failure in report.failures:
+        typer.echo(f"error: {one_line(failure.message)}", err=True)
     if as_json:
-        print_json(
-            [
-                {
-                    "path": r.path,
-                    "id": r.incident_id,
-                    "title": r.title,
-                    "created": r.created,
-                    "status": r.status,
-                    "warnings": [w.model_dump() for w in r.warnings],
-                    "notes": [n.model_dump() for n in r.notes],
-                }
-                for r in report.results
-            ]
-        )
-        return
-    for warning in report.warnings:
-        err.print(markup("[yellow]warning[/yellow]: {}", warning))
+        print_json([result.to_json() for result in report.results])
+    else:
+        _print_report(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def _print_report(report: ImportReport) -> None:
+    """The per-file report: what was read into which field, custom sections, what was kept, every warning."""
+    out = console()
+    for result in report.results:
+        c = result.counts
+        head = markup(
+            "[bold]{}[/bold] → {} ({}): timeline {} timed, {} without a time · {} moments · {} sections · "
+            "{} custom sections · {} action items · {} lessons",
+            result.path, result.incident_id, "new" if result.created else "updated", c["timeline_timed"],
+            c["timeline_untimed"], c["moments"], c["sections"], c["custom_sections"], c["action_items"], c["lessons"],
+        )  # fmt: skip
+        out.print(head, soft_wrap=True)
+        if result.fields:
+            out.print(markup("  fields: {}", ", ".join(result.fields)), soft_wrap=True)
+        if result.custom_sections:
+            out.print(markup("  custom sections: {}", ", ".join(result.custom_sections)), soft_wrap=True)
+        for kept in result.kept_from_tool:
+            out.print(markup("  [cyan]kept[/cyan]: {}", kept), soft_wrap=True)
+        for warning in result.warnings:
+            out.print(markup("  [yellow]warning[/yellow]: {}", warning), soft_wrap=True)
     created = sum(1 for r in report.results if r.created)
     published = sum(1 for r in report.results if r.status == "published")
-    console().print(
+    failed = f", {len(report.failures)} could not be imported" if report.failures else ""
+    out.print(
         f"Imported {len(report.results)} post-mortems ({created} new, {len(report.results) - created} updated), "
-        f"{len(report.warnings)} warnings."
+        f"{len(report.warnings)} warnings{failed}."
     )
     if published:
-        console().print(f"{published} imported as published (`--json` says why, and where each key moment came from).")
+        out.print(f"{published} imported as published (`--json` says why, and where each key moment came from).")
 
 
 def export_command(

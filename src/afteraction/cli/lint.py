@@ -54,18 +54,25 @@ def _files(paths: list[Path]) -> list[Path]:
 
 
 class _Configs:
-    """The lint configuration of each file: `--config`, else the nearest one above the file (cached per folder)."""
+    """The lint configuration of each file: `--config`, else the nearest one above the file (cached per folder);
+    with `--mapping`, a template's boilerplate (its `[ignore]` headings and text) left out too."""
 
-    def __init__(self, explicit: Path | None) -> None:
+    def __init__(self, explicit: Path | None, mapping: Path | None = None) -> None:
         self.explicit = load_lint_config_file(explicit) if explicit is not None else None
         self.cache: dict[Path, LintConfig] = {}
+        self.boilerplate: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        if mapping is not None:
+            from afteraction.documents.mapping import load_mapping
+
+            loaded = load_mapping(mapping)
+            self.boilerplate = (loaded.ignore_headings, loaded.ignore_text)
 
     def of(self, path: Path) -> LintConfig:
         if self.explicit is not None:
-            return self.explicit
+            return self.explicit.with_boilerplate(*self.boilerplate)
         folder = path.parent
         if folder not in self.cache:
-            self.cache[folder] = load_lint_config(folder)
+            self.cache[folder] = load_lint_config(folder).with_boilerplate(*self.boilerplate)
         return self.cache[folder]
 
 
@@ -173,13 +180,22 @@ def lint_command(
             show_default=False,
         ),
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            metavar="PATH",
+            help="An import mapping (mapping.toml) whose [ignore] headings and text are template boilerplate.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check post-mortems for blame, vague action items and missing parts; exit 1 on findings of error level."""
     today = datetime.now(UTC).date()
     try:
         if not paths and incident is None:
             raise InvalidInput("give at least one PATH or --incident ID")
-        configs = _Configs(config)
+        configs = _Configs(config, mapping)
         findings: list[Finding] = []
         scores: list[tuple[str, Completeness]] = []
         names = _database_names(ctx, incident is not None)

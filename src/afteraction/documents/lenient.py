@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -306,7 +307,9 @@ def _zone(name: str) -> tzinfo | None:
 def zone_named(word: str) -> tzinfo | None:
     """The zone a word names: an abbreviation (CET, PDT, UTC), an IANA name, or UTC±hh[:mm]."""
     match = _ZONE_WORD.fullmatch(word.strip())
-    return _zone_of(match) if match else None
+    if match is None:
+        return _zone(word.strip()) if "/" in word else None  # an IANA name the pattern does not cover (Etc/GMT+2)
+    return _zone_of(match)
 
 
 def _zone_of(match: re.Match[str]) -> tzinfo | None:
@@ -324,6 +327,44 @@ def find_zone(text: str) -> tzinfo | None:
     """The first time zone a note or header states ("All times in CET.", "Date and Time in CET")."""
     for match in _ZONE_WORD.finditer(text):
         found = _zone_of(match)
+        if found is not None:
+            return found
+    return None
+
+
+# "All times in PDT (UTC-7)", "All times PDT.", "(*all times UTC*)", "Times are CET", "Time zone: UTC+1 (Zurich time)"
+_ZONE_STATEMENT = re.compile(
+    r"\b(?:all\s+times|times?\s+(?:are|is|shown|given|listed|stated|written)|times\s+in|time\s*zone|tz)\b"
+    r"(?P<rest>[^\n]{0,60})",
+    re.IGNORECASE,
+)
+_ZONE_OFFSET = re.compile(r"\b(?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::?\d{2})?\b")
+_ZONE_NAMES = {
+    "pacific": "America/Los_Angeles",
+    "mountain": "America/Denver",
+    "central european": "Europe/Paris",
+    "central": "America/Chicago",
+    "eastern": "America/New_York",
+    "zurich": "Europe/Zurich",
+    "london": "Europe/London",
+    "paris": "Europe/Paris",
+    "berlin": "Europe/Berlin",
+    "copenhagen": "Europe/Copenhagen",
+    "coordinated universal": "UTC",
+    "universal": "UTC",
+}
+_ZONE_NAME = re.compile(r"\b(" + "|".join(_ZONE_NAMES) + r")\s+(?:standard\s+|daylight\s+)?time\b", re.IGNORECASE)
+
+
+def stated_zone(text: str) -> tzinfo | None:
+    """The zone a document states for its times ("All times in PDT (UTC-7)", "all times UTC", "GMT+2" as people mean
+    it: UTC+2), or None; an offset stated beside an abbreviation wins over the abbreviation ("CET (GMT+1)")."""
+    for statement in _ZONE_STATEMENT.finditer(text):
+        rest = statement.group("rest")
+        offset = _ZONE_OFFSET.search(rest)
+        found = zone_named(offset.group(0)) if offset else find_zone(rest)
+        if found is None and (name := _ZONE_NAME.search(rest)):
+            found = _zone(_ZONE_NAMES[name.group(1).lower()])
         if found is not None:
             return found
     return None
@@ -353,6 +394,8 @@ class ParsedTime:
     at: datetime | None
     keep_text: bool = False
     problem: str | None = None
+    zoned: bool = False  # the text named its own zone (or offset); otherwise the zone given was assumed
+    day: date | None = None  # the date a text states without a time of day ("2018-01-15")
 
 
 def _cell_zone(word: str | None, default: tzinfo) -> tzinfo | None:
@@ -372,25 +415,103 @@ def _hour(hour: int, ampm: str | None) -> int:
     return (hour % 12) + (12 if pm else 0)
 
 
-def parse_time(text: str, zone: tzinfo, previous: datetime | None = None) -> ParsedTime:
-    """A timeline time cell in `zone` (unless it names its own) converted to UTC, leniently."""
-    cell = text.strip()
-    inferred = False
+_MONTH_NUMBERS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+            ("july", "jul"), ("august", "aug"), ("september", "sept", "sep"), ("october", "oct"),
+            ("november", "nov"), ("december", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH_WORD = "(?P<mon>" + "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
+# "Sep 27 2017 13:06", "February 5th, 2019", "5 Feb 2019 10:00": the date rewritten as 2017-09-27 before reading
+_WORD_DATES = (
+    re.compile(rf"^{_MONTH_WORD}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
+    re.compile(rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_WORD},?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
+)
+_APPROX_AFTER_DATE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s+(?:ca\.?|approx\.?|around|~|≈)\s*(?=\d)", re.IGNORECASE)
+
+
+_OUT_OF_ORDER = timedelta(hours=6)
+
+
+def _normal_date(cell: str) -> str:
+    for pattern in _WORD_DATES:
+        found = pattern.match(cell)
+        if found:
+            month = _MONTH_NUMBERS[found.group("mon").lower()]
+            cell = f"{found.group('y')}-{month:02d}-{int(found.group('d')):02d}{cell[found.end() :]}"
+            break
+    approx = _APPROX_AFTER_DATE.match(cell)
+    return f"~{approx.group(1)} {cell[approx.end() :]}" if approx else cell
+
+
+def parse_time(text: str, zone: tzinfo, previous: datetime | None = None, day: date | None = None) -> ParsedTime:
+    """A timeline time cell in `zone` (unless it names its own) converted to UTC, leniently. A time of day alone
+    takes `day` (a date stated above it) or else the day of `previous`, and moves to the next day when it would come
+    before `previous` ("23:50", then "00:10")."""
+    parsed, _ = _read_time(text.strip(), zone, previous, day, leading=False)
+    return parsed
+
+
+def split_time(
+    text: str, zone: tzinfo, previous: datetime | None = None, day: date | None = None
+) -> tuple[ParsedTime, str]:
+    """The time a line starts with, read as `parse_time` does, and the rest of the line ("12:17 UTC – Alert fires"
+    → 12:17 UTC, "Alert fires"); a date alone gives `day` and no time."""
+    parsed, tail = _read_time(text.strip(), zone, previous, day, leading=True)
+    until = _RANGE_END.match(tail) if parsed.at is not None else None
+    if until:  # "13:30-13:45 Launch success drops": the range stays with the time
+        parsed.keep_text, tail = True, tail[until.end() :]
+    return parsed, tail.lstrip("-–—:|, ").strip()
+
+
+_RANGE_END = re.compile(r"^\s*[-–—]\s*~?\d{1,2}[:.]\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*[A-Z]{2,5}(?![A-Za-z]))?")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})\s+(?=\d{1,2}:\d{2})")
+
+
+def _with_year(cell: str, reference: date | None) -> str:
+    """`03-26 17:40` with the year of the date it is read near (the year before, for a month more than half a year
+    after that date: `12-05` read near 2019-03-26 is 2018-12-05)."""
+    found = _MONTH_DAY.match(cell)
+    if not found or reference is None:
+        return cell
+    month, day = int(found.group(1)), int(found.group(2))
+    year = reference.year
+    with contextlib.suppress(ValueError):
+        if date(year, month, day) > reference + timedelta(days=183):
+            year -= 1
+    return f"{year}-{month:02d}-{day:02d} {cell[found.end() :]}"
+
+
+def _read_time(
+    cell: str, zone: tzinfo, previous: datetime | None, day: date | None, *, leading: bool
+) -> tuple[ParsedTime, str]:
+    cell = _with_year(_normal_date(cell), day or (previous.astimezone(zone).date() if previous else None))
+    inferred = relative = False
     match = _DATE_TIME.match(cell)
     if match and match.group("h") is None:
-        if match.group("tail").strip():
-            return ParsedTime(None, problem=f"time {cell!r} not understood")
-        return ParsedTime(None, problem=f"date {cell!r} without a time of day")
+        try:
+            stated = date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
+        except ValueError:
+            return ParsedTime(None, problem=f"date {cell!r} does not exist"), cell
+        if match.group("tail").strip() and not leading:
+            return ParsedTime(None, problem=f"time {cell!r} not understood"), cell
+        return ParsedTime(None, problem=f"date {cell!r} without a time of day", day=stated), match.group("tail")
     if match is None:
         match = _TIME_ONLY.match(cell)
-        if match is None or previous is None:
-            return ParsedTime(None, problem=f"time {cell!r} not understood")
-        day, inferred = previous.astimezone(zone).date(), True
+        if match is None or (previous is None and day is None):
+            return ParsedTime(None, problem=f"time {cell!r} not understood"), cell
+        when, relative = day or date.min, True  # the day is settled once the zone of the time is known
     else:
         try:
-            day = date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
+            when = date(int(match.group("y")), int(match.group("mo")), int(match.group("d")))
         except ValueError:
-            return ParsedTime(None, problem=f"date {cell!r} does not exist")
+            return ParsedTime(None, problem=f"date {cell!r} does not exist"), cell
     tail = match.group("tail").strip()
     word = match.group("tz")
     if word and word.startswith("-") and match.group("s") is None:
@@ -398,25 +519,31 @@ def parse_time(text: str, zone: tzinfo, previous: datetime | None = None) -> Par
         word, tail = None, cell[match.start("tz") :].strip()
     own_zone = _cell_zone(word, zone)
     if own_zone is None:
-        own_zone, tail = zone, cell[match.start("tz") :].strip()
+        own_zone, word, tail = zone, None, cell[match.start("tz") :].strip()
+    if relative and previous is not None:
+        earlier = previous.astimezone(own_zone).date()
+        if day is None or earlier > day:
+            when, inferred = earlier, day is None
     try:
         local = datetime(
-            day.year,
-            day.month,
-            day.day,
+            when.year,
+            when.month,
+            when.day,
             _hour(int(match.group("h")), match.group("ampm")),
             int(match.group("mi")),
             int(match.group("s") or 0),
             tzinfo=own_zone,
         )
     except ValueError:
-        return ParsedTime(None, problem=f"time {cell!r} does not exist")
+        return ParsedTime(None, problem=f"time {cell!r} does not exist"), cell
     at = local.astimezone(UTC)
-    if inferred and previous is not None and at < previous:
-        # a time of day earlier than the entry before it belongs to the next day ("23:50", then "00:10")
-        at = (local + timedelta(days=1)).astimezone(UTC)
-    keep = bool(match.group("approx") or tail or inferred)
-    return ParsedTime(at, keep_text=keep)
+    rolled = False
+    if relative and previous is not None and previous - at > _OUT_OF_ORDER:
+        # a time of day well before the entry above it belongs to the next day ("23:50", then "00:10"); a little
+        # before it is a note written out of order ("14:49", then "14:43")
+        at, rolled = (local + timedelta(days=1)).astimezone(UTC), True
+    keep = bool(match.group("approx") or (tail and not leading) or inferred or rolled)
+    return ParsedTime(at, keep_text=keep, zoned=bool(word)), tail
 
 
 # --- durations --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ Pure: reading the file is core/toml.py's (errors name the file and line); nothin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +35,14 @@ from afteraction.core.toml import read_toml
 
 VALUE_FIELDS: tuple[str, ...] = ("priority", "status", "type", "severity")
 _TABLES = ("sections", "columns", "values", "ignore")
+ACTION_FIELDS: tuple[str, ...] = ("title", "type", "owner", "due", "priority", "status", "tracker", "addresses")
+
+
+def section_targets() -> frozenset[str]:
+    """The section keys a heading may be mapped to (documents.parse's), besides `custom:Name`."""
+    from afteraction.documents.parse import SECTION_KEYS  # parse imports this module: read when a file is loaded
+
+    return frozenset(SECTION_KEYS.values())
 
 
 def _key(text: str) -> str:
@@ -74,6 +82,13 @@ class ImportMapping:
         """Whether a line of text is template boilerplate."""
         return _key(line) in self.ignore_text
 
+    def with_zone(self, zone: str | None) -> ImportMapping:
+        """This mapping with `zone` as the zone of times written without one (`import --tz`); None keeps the
+        mapping's own. An unknown zone is a ConfigurationError naming it."""
+        if zone is None:
+            return self
+        return replace(self, zone=check_zone(zone, "--tz"))
+
 
 def load_mapping(path: Path) -> ImportMapping:
     """A mapping file read and checked; ConfigurationError naming the file (and the line, for invalid TOML) and
@@ -87,10 +102,7 @@ def load_mapping(path: Path) -> ImportMapping:
     if zone is not None:
         if not isinstance(zone, str):
             raise ConfigurationError(f"{where}: zone: expected a zone name such as Europe/Oslo")
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigurationError(f"{where}: zone: unknown zone {zone!r}") from None
+        check_zone(zone, f"{where}: zone")
     values: dict[str, dict[str, str]] = {}
     for name, table in _table(data, "values", where).items():
         if name not in VALUE_FIELDS:
@@ -100,15 +112,39 @@ def load_mapping(path: Path) -> ImportMapping:
     extra = sorted(set(ignore) - {"headings", "text"})
     if extra:
         raise ConfigurationError(f"{where}: ignore.{extra[0]}: expected headings or text")
+    sections = _strings(_table(data, "sections", where), "sections", where)
+    known = section_targets()
+    for heading, target in sections.items():
+        if target not in known and not (target.startswith("custom:") and target[7:].strip()):
+            raise ConfigurationError(
+                f"{where}: sections.{heading}: {target!r} is no section: expected custom:Name or one of "
+                f"{', '.join(sorted(known))}"
+            )
+    columns = _strings(_table(data, "columns", where), "columns", where)
+    for column, target in columns.items():
+        if target not in ACTION_FIELDS:
+            raise ConfigurationError(
+                f"{where}: columns.{column}: {target!r} is no action item field: expected one of "
+                f"{', '.join(ACTION_FIELDS)}"
+            )
     return ImportMapping(
-        sections={_key(k): v for k, v in _strings(_table(data, "sections", where), "sections", where).items()},
-        columns={_key(k): v for k, v in _strings(_table(data, "columns", where), "columns", where).items()},
+        sections={_key(k): v for k, v in sections.items()},
+        columns={_key(k): v for k, v in columns.items()},
         values=values,
         zone=zone,
         ignore_headings=frozenset(_key(h) for h in _list(ignore.get("headings", []), "ignore.headings", where)),
         ignore_text=frozenset(_key(t) for t in _list(ignore.get("text", []), "ignore.text", where)),
         path=where,
     )
+
+
+def check_zone(zone: str, where: str) -> str:
+    """`zone` when it names a zone (Europe/Oslo, UTC), else a ConfigurationError starting with `where`."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"{where}: unknown zone {zone!r}: expected a zone name such as Europe/Oslo") from None
+    return zone
 
 
 def _table(data: dict[str, Any], name: str, where: str) -> dict[str, Any]:

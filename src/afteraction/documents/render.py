@@ -111,6 +111,7 @@ def _normal_action(action: ActionItemData) -> ActionItemData:
         name: _optional(getattr(action, name)) for name in ("type", "owner", "priority", "tracker", "addresses")
     }
     update["title"] = _line(action.title)
+    update["details"] = {_line(name): _line(value) for name, value in action.details.items() if _line(name)}
     update["status"] = _line(action.status) or "open"
     return action.model_copy(update=update)
 
@@ -266,7 +267,9 @@ def timeline_table(entries: list[TimelineEntry]) -> list[str]:
 
 
 def action_table(actions: list[ActionItemData]) -> list[str]:
-    """The action items as Markdown table lines."""
+    """The action items as Markdown table lines; the details a document kept (its own columns, its grouping
+    heading) follow as columns of their own, so they are read back into the details."""
+    extra = list(dict.fromkeys(name for action in actions for name in action.details))
     rows = [
         [
             action.title,
@@ -277,10 +280,11 @@ def action_table(actions: list[ActionItemData]) -> list[str]:
             action.status,
             action.tracker or "",
             action.addresses or "",
+            *(action.details.get(name, "") for name in extra),
         ]
         for action in actions
     ]
-    return _table(list(ACTION_COLUMNS), rows)
+    return _table([*ACTION_COLUMNS, *(escape_cell(name) for name in extra)], rows)
 
 
 def why_lines(nodes: list[WhyNodeData], depth: int = 0) -> list[str]:

@@ -30,6 +30,9 @@ class ActionItemData(BaseModel):
     status: str = "open"
     tracker: str | None = None
     addresses: str | None = None
+    # What a document's action table said in columns of its own ("Bug #": "1234") and its grouping heading ("Group"),
+    # stored with the item, shown on the post-mortem page and exported back.
+    details: dict[str, str] = Field(default_factory=dict)
     line: int | None = Field(default=None, exclude=True)
 
 
@@ -46,6 +49,7 @@ class ActionItemView(ActionItemData):
     version: int = 1
     # The web address of the tracker issue once synced, for the pages to link; not part of the JSON shown.
     tracker_url: str | None = Field(default=None, exclude=True)
+    details: dict[str, str] = Field(default_factory=dict, exclude=True)  # a document's own columns: shown on pages
 
 
 class ActionChanges(BaseModel):

@@ -147,6 +147,7 @@ def document_of(session: Session, incident: Incident, *, whole_timeline: bool = 
                 priority=item.priority,
                 status=item.status,
                 tracker=item.tracker_key,
+                details=dict(item.details or {}),
                 addresses=factor_refs.get(item.factor_id or -1)
                 or (f"W{why_paths[item.why_node_id]}" if item.why_node_id in why_paths else None),
             )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from afteraction.analysis.lint.actions import is_open, is_past_due, missing_owner, type_problem, vague_reason
-from afteraction.analysis.lint.blame import HINDSIGHT, SUGGESTIONS, People, analyse_sentence
+from afteraction.analysis.lint.blame import HINDSIGHT, PERSON_AS_CAUSE, SUGGESTIONS, Hit, People, analyse_sentence
 from afteraction.analysis.lint.config import LintConfig, load_lint_config, load_lint_config_file
 from afteraction.analysis.lint.model import RULES, SEVERITIES, Finding, Rule, Severity
 from afteraction.analysis.lint.source import Prose, from_document, from_source
@@ -94,14 +94,21 @@ class _Collector:
         self.findings.append(Finding(self.path, line, column, rule, severity, message, suggestion))
 
 
+def _nobody(sentence: str, hit: Hit) -> bool:
+    """Whether a finding is about what nobody did ("nobody noticed")."""
+    return hit.rule == PERSON_AS_CAUSE and sentence[hit.start : hit.end].lower().startswith(
+        ("nobody", "no one", "no-one")
+    )
+
+
 def _blame(out: _Collector, prose: Prose, people: People) -> None:
     if not any(out.wants(rule) for rule in SUGGESTIONS):
         return
     for block in prose.blocks:
         for offset, sentence in block.sentences():
             for hit in analyse_sentence(sentence, people):
-                if hit.rule == HINDSIGHT and block.section == "lucky":
-                    continue  # "it could have been worse" is what that section is for
+                if block.section == "lucky" and (hit.rule == HINDSIGHT or _nobody(sentence, hit)):
+                    continue  # "it could have been worse" and "nobody noticed" are what that section is for
                 line, column = block.position(offset + hit.start)
                 phrase = _short(sentence[hit.start : hit.end])
                 out.add(hit.rule, line, column, f'"{phrase}" {hit.message}', SUGGESTIONS[hit.rule])
@@ -180,7 +187,15 @@ def lint_document(
     With the Markdown `source`, findings carry exact lines and columns and inline ignores apply; without it (a
     document from the database), the fields are checked and lines are those the items carry, if any.
     """
-    prose = from_source(source, doc.section_lines) if source is not None else from_document(doc)
+    if source is not None:
+        prose = from_source(
+            source,
+            doc.section_lines,
+            ignore_headings=config.boilerplate_headings,
+            ignore_text=config.boilerplate_text,
+        )
+    else:
+        prose = from_document(doc, ignore_headings=config.boilerplate_headings)
     lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n") if source is not None else None
     out = _Collector(doc, config, prose, source is not None)
     people = _people(doc, known_names)
@@ -191,7 +206,7 @@ def lint_document(
     problems = [
         *check_sections(doc, config.sections_for(doc.kind)),
         *check_timeline_order(doc),
-        *check_key_moments(doc),
+        *check_key_moments(doc, source),
     ]
     for problem in problems:
         column = _column(lines, problem.line, "") if problem.line is not None else None

@@ -244,7 +244,8 @@ _HUMAN_ERROR_EXCUSE = words(
     """
     not never no than instead beyond reduce reduces reduced reducing prevent prevents preventing prevented minimise
     minimize minimises minimizes minimising minimizing avoid avoids avoiding eliminate eliminates eliminating less
-    chance risk likelihood prone against guard guards mitigate mitigates mitigating fewer cut
+    chance risk likelihood prone against guard guards mitigate mitigates mitigating fewer cut assumed assuming
+    suspected suspecting ruled
     """
 )
 _COMPOUND_AFTER = re.compile(
@@ -296,6 +297,16 @@ _REMEDIES = words(
     """
 )
 _NOT_KNOWABLE = re.compile(r"(?:known|predicted|foreseen|anticipated|expected)$")
+# "should have resulted in a brief outage": what the design expected of a system, not what someone should have done.
+_EXPECTED = words("resulted existed mattered worked meant lasted happened occurred applied")
+# "may have contributed", "might have played a part": a hedged cause, not a counterfactual.
+_HEDGED = words("contributed played caused been helped reduced affected made")
+# "Reflect if the teams should have been told": a question for the review, not a counterfactual asserted.
+_QUESTION = re.compile(
+    r"\b(?:whether|(?:reflect|consider|discuss|ask|evaluate|decide)(?: on)? (?:if|whether))\b[^.;]*$"
+)
+# "things that could have gone better" names what went wrong; it is no counterfactual.
+_WENT = re.compile(r"^\s*(?:better|worse|smoother|more smoothly|well|differently)\b")
 # Words that must occur for a family of patterns to be worth running: most sentences have none of them.
 _WORDS = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _HUMAN_ERROR_WORDS = words(
@@ -562,6 +573,28 @@ def _clause_subject(toks: list[_Tok], p: int, people: People) -> int | None:
     return None
 
 
+_REASON_FIRST = re.compile(r"\b(?:because of|due to|given|owing to|as a result of)\b[^;:]*,\s*$")
+_RELATIVE_PRONOUNS = frozenset({"we", "i", "they", "he", "she"})
+
+
+def _explained(toks: list[_Tok], who: int, low: str) -> bool:
+    """Whether a person's omission is told as the consequence of a stated condition, or in a relative clause.
+
+    "Because of a blind spot in our tests, we did not spot this" gives the condition first; in "a breaking change we
+    did not catch" and "a sign we missed" the sentence is about the change or the sign.
+    """
+    if _REASON_FIRST.search(low[: toks[who].start]):
+        return True
+    if toks[who].low not in _RELATIVE_PRONOUNS or who < 2:
+        return False
+    noun = toks[who - 1]
+    if not noun.text.isalpha() or not noun.text.islower() or noun.low.endswith("ly"):
+        return False
+    if noun.low in _STOP or noun.low in _CLAUSE_WORDS or noun.low in _GAP or noun.low in _CONJUNCTIONS:
+        return False
+    return any(toks[k].low in _DETERMINERS for k in range(max(0, who - 4), who - 1))
+
+
 def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> list[Hit]:
     hits: list[Hit] = []
     cache: list[list[_Tok]] = []
@@ -585,7 +618,7 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
             if p is None:
                 continue
             who = _subject(toks, p, people, strong=strong)
-            if who is not None:
+            if who is not None and not _explained(toks, who, low):
                 add(toks[who].start, match.end(), "presents a person as the cause")
     for match in _WRONG.finditer(low) if "wrong" in words else ():
         toks = tokens()
@@ -708,13 +741,29 @@ def _is_participle(word: str) -> bool:
     return word in _PARTICIPLES or word.endswith("ed") or (word.endswith("en") and len(word) > 4)
 
 
-def _hindsight(low: str) -> list[Hit]:
+def _hindsight(text: str, low: str, people: People) -> list[Hit]:
     hits: list[Hit] = []
     conditional = _CONDITIONAL.search(low) is not None
+    about_people: list[bool] = []  # whether the sentence mentions a person, worked out once when needed
     for match in _MODAL.finditer(low):
         modal, negation, verb, after = match.group(1), match.group(2), match.group(3), match.group(4)
         if not _is_participle(verb):
             continue
+        if modal in ("may", "might") and not negation and verb in _HEDGED:
+            continue  # a hedge: "may have contributed"
+        if verb == "gone" and _WENT.match(low[match.end(3) :]):
+            continue
+        if modal == "should" and not negation and verb in _EXPECTED:
+            continue
+        if _QUESTION.search(low[: match.start()]):
+            continue  # "reflect on whether it should have been communicated" asks, with the reader, in the open
+        if modal in ("would", "might", "may") and not negation:
+            # "would have rendered 30k crates unbuildable": an impact, unless a person is in the picture
+            if not about_people:
+                toks = _tokens(text)
+                about_people.append(any(_is_person(toks, i, people) for i in range(len(toks))))
+            if not about_people[0]:
+                continue
         adjective = verb.endswith("ed") and verb not in _PARTICIPLES and after and after not in _FUNCTION_AFTER
         if adjective and not after.endswith("ly"):
             continue  # "should have automated tests": an adjective, not a counterfactual
@@ -746,7 +795,7 @@ def analyse_sentence(text: str, people: People) -> list[Hit]:
     if words & _JUDGMENT_WORDS:
         hits.extend(_judgment(low))
     if words & _HINDSIGHT_WORDS:
-        hits.extend(_hindsight(low))
+        hits.extend(_hindsight(text, low, people))
     if not hits:
         return hits
     kept: dict[str, Hit] = {}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -64,6 +64,19 @@ class LintConfig:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     required_sections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: Path | None = None
+    # template boilerplate not checked for blame: headings (their whole section) and lines, as an import mapping's
+    # `[ignore]` lists them
+    boilerplate_headings: frozenset[str] = frozenset()
+    boilerplate_text: frozenset[str] = frozenset()
+
+    def with_boilerplate(self, headings: Iterable[str], text: Iterable[str]) -> LintConfig:
+        """This configuration, also leaving out a template's boilerplate headings and lines (an `ImportMapping`'s
+        `ignore_headings` and `ignore_text`)."""
+        return replace(
+            self,
+            boilerplate_headings=self.boilerplate_headings | frozenset(headings),
+            boilerplate_text=self.boilerplate_text | frozenset(text),
+        )
 
     def enabled(self, rule_id: str) -> bool:
         """Whether a rule runs: selected (all by default) and not ignored."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -30,6 +30,44 @@ _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _FM_PROSE = re.compile(r"^(title|summary|impact|description|trigger|detection|resolution)\s*:\s*(.*)$")
 _FM_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[^a-z\s])")
+# Headings whose content is not the author's own account: appendices, pasted chat logs and threads.
+_QUOTED_SECTION = re.compile(
+    r"^\W*(?:append[a-z]*|supporting info[a-z]*|raw notes)\b|\bchats?\b|\btranscripts?\b|\bthreads?\b|"
+    r"\b(?:slack|irc)\b.*\b(?:logs?|messages?|conversations?|channels?)\b",
+    re.IGNORECASE,
+)
+_APPENDIX = re.compile(r"^\W*append[a-z]*\b", re.IGNORECASE)
+_LUCKY = re.compile(r"\blucky\b|\bluck\b", re.IGNORECASE)
+# A line of a pasted chat: `[12:01] name: …`, or the `name [9:05 AM]` header of a copied Slack message.
+_TIME = r"\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"
+_NAME = r"@?[\w.\-]+(?: [\w.\-]+)?"
+_CHAT = re.compile(
+    rf"^\s*(?:[-*+]\s+)?(?:\[\s*{_TIME}\s*\]\s*<?{_NAME}>?\s*:|{_NAME}\s*\[\s*{_TIME}\s*\]\s*$)", re.IGNORECASE
+)
+# In a timeline, `name: …` (with or without a time before it) is a quoted message, unless the word is a label.
+_SPEAKER = re.compile(rf"^\s*(?:[-*+]\s+)?(?:\[?{_TIME}\]?\s+)?(?:\*\*)?(@?[A-Za-z][\w.\-]{{0,30}})(?:\*\*)?:\s+\S")
+_LABELS = words(
+    """
+    note notes update impact cause resolution resolved detection detected mitigation mitigated status action actions
+    summary fix fixed trigger result outcome todo edit start end started ended begin began outage incident event
+    date time root effect response decision
+    """
+)
+
+
+def _key(text: str) -> str:
+    """How boilerplate headings and lines are compared: case and surrounding space ignored, inner space collapsed."""
+    return " ".join(text.split()).casefold()
+
+
+def is_quoted_line(line: str, section: str | None) -> bool:
+    """Whether a source line is someone's quoted words (a chat line), not the author's."""
+    if _CHAT.match(line):
+        return True
+    if section != "timeline":
+        return False
+    speaker = _SPEAKER.match(line)
+    return speaker is not None and speaker.group(1).lower() not in _LABELS
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -166,9 +204,32 @@ def _is_data(header: str) -> bool:
     return bool(words) and (words[0] in _DATA_COLUMNS or "time" in words or "date" in words)
 
 
-def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
-    """The prose of a Markdown post-mortem with exact lines and columns, and its inline ignore directives."""
+def _not_authors(raw: str, first: str, quoting: bool, section: str | None, boilerplate: set[str]) -> bool:
+    """Whether a line is quoted (a blockquote or its continuation, a chat line) or template boilerplate."""
+    if first == ">" or quoting or is_quoted_line(raw, section):
+        return True
+    return bool(boilerplate) and _key(_LIST_ITEM.sub("", raw)) in boilerplate
+
+
+def from_source(
+    text: str,
+    section_lines: Mapping[str, int],
+    *,
+    ignore_headings: Collection[str] = (),
+    ignore_text: Collection[str] = (),
+) -> Prose:
+    """The prose of a Markdown post-mortem with exact lines and columns, and its inline ignore directives.
+
+    Only the author's own words are prose: blockquotes (with their lazy continuation lines), fenced code, lines of
+    pasted chat, sections that are appendices, supporting information or chat logs, and template boilerplate
+    (`ignore_headings` and `ignore_text`, compared without case and extra space) are left out.
+    """
     lines = split_lines(text)
+    boiler_headings = {_key(h) for h in ignore_headings}
+    boiler_text = {_key(t) for t in ignore_text}
+    skip_level: int | None = None  # inside a section that is not the author's words, opened at this level
+    lucky_level: int | None = None  # inside a "Where we got lucky" subsection, opened at this level
+    quoting = False  # inside a blockquote or a pasted chat message, until a blank line
     keys = {line: key for key, line in section_lines.items() if "." not in key and key != "front_matter"}
     blocks: list[Block] = []
     ignores: list[Ignore] = []
@@ -223,6 +284,21 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
         first = stripped[:1]
         directive = _DIRECTIVE.search(raw) if "<!--" in raw else None
         heading = line.heading
+        if heading:
+            quoting = False
+            if skip_level is not None and heading.level <= skip_level:
+                skip_level = None
+            if lucky_level is not None and heading.level <= lucky_level:
+                lucky_level = None
+            words_of = heading.text
+            if skip_level is None and (
+                _key(words_of) in boiler_headings
+                or (_QUOTED_SECTION.search(words_of) and (heading.level > 1 or _APPENDIX.match(words_of)))
+                or (heading.level <= 2 and keys.get(no) == "supporting_info")
+            ):
+                skip_level = heading.level
+            elif heading.level > 2 and _LUCKY.search(words_of):
+                lucky_level = heading.level
         if heading and heading.level <= 2:
             close()
             for opened_line, at in headings:
@@ -259,6 +335,16 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
         if not stripped:
             close()
             prose = None
+            quoting = False
+            continue
+        if quoting and first != ">" and (first == "|" or _LIST_ITEM.match(raw)):
+            quoting = False  # a list or a table ends a blockquote's lazy continuation
+        if skip_level is not None or (heading is None and _not_authors(raw, first, quoting, section, boiler_text)):
+            # an appendix, someone else's words or template text: not checked
+            close()
+            quoting = skip_level is None and (quoting or first == ">" or bool(_CHAT.match(raw)))
+            content_since_heading = True
+            pending_next = []
             continue
         if pending_next:
             for patterns in pending_next:
@@ -284,7 +370,7 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
                 if n >= len(cells) or not cells[n][1].strip():
                     continue
                 column, cell = cells[n]
-                block = Block("", section)
+                block = Block("", "lucky" if lucky_level is not None else section)
                 block.add(clean(cell), no, column)
                 blocks.append(block)
             continue
@@ -299,7 +385,7 @@ def from_source(text: str, section_lines: Mapping[str, int]) -> Prose:
             close()
             offset = item.end()
         if current is None:
-            current = Block("", section)
+            current = Block("", "lucky" if lucky_level is not None else section)
         indent = len(body) - len(body[offset:].lstrip())
         current.add(clean(body[indent:]), no, indent)
     close()
@@ -322,8 +408,12 @@ def _whys(blocks: list[Block], nodes: list[WhyNodeData]) -> None:
         _whys(blocks, node.children)
 
 
-def from_document(doc: PostmortemDocument) -> Prose:
-    """The prose of a document that has no source text (from the database), with item lines where known."""
+def from_document(doc: PostmortemDocument, *, ignore_headings: Collection[str] = ()) -> Prose:
+    """The prose of a document that has no source text (from the database), with item lines where known.
+
+    Sections kept verbatim that are appendices, chat logs or boilerplate (`ignore_headings`) are left out.
+    """
+    boilerplate = {_key(h) for h in ignore_headings}
     blocks: list[Block] = []
     for name in ("title", "summary", "impact", "trigger", "detection", "resolution"):
         _field(blocks, getattr(doc, name), name)
@@ -339,5 +429,6 @@ def from_document(doc: PostmortemDocument) -> Prose:
     for action in doc.actions:
         _field(blocks, action.title, "actions", action.line)
     for extra in doc.sections:
-        _field(blocks, extra.body, "sections", extra.line)
+        if not (_QUOTED_SECTION.search(extra.heading) or _key(extra.heading) in boilerplate):
+            _field(blocks, extra.body, "sections", extra.line)
     return Prose(blocks=blocks, ignores=[])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -73,21 +74,69 @@ def check_sections(doc: PostmortemDocument, required: tuple[str, ...]) -> list[S
     return problems
 
 
-def _moment(doc: PostmortemDocument, name: str) -> bool:
-    if getattr(doc, f"{name}_at") is not None:
-        return True
-    for entry in doc.timeline:
-        if entry.key_moment == name:
+# Moments as people write them, in a timeline event or on a line of their own with a time:
+# "First detected: 2023-09-18 13:42", "OUTAGE BEGINS", "Start of incident", "Resolved 2023-09-20 19:18".
+_MOMENT_WORDS: dict[str, re.Pattern[str]] = {
+    "detected": re.compile(
+        r"\b(?:(?:first )?detected|detection|alerted|alerts? (?:fired|triggered)|paged|noticed|reported|"
+        r"incident (?:declared|opened|started|begins)|outage (?:begins|began|starts|started)|start of (?:the )?"
+        r"(?:incident|outage)|start time|first symptoms|investigation (?:starts|started|began))\b",
+        re.IGNORECASE,
+    ),
+    "resolved": re.compile(
+        r"\b(?:resolved|resolution|repaired|fixed|solved|restored|recovered|back (?:to normal|online|up)|all clear|"
+        r"(?:incident|outage) (?:ends|ended|closed|over)|end of (?:the )?(?:incident|outage)|end time)\b",
+        re.IGNORECASE,
+    ),
+}
+_STATED_AT = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}-\d{2}-\d{2}\b")
+_SHOUTED = re.compile(r"^[\W\d_]*(?:[A-Z]+ )*(?:BEGINS|BEGIN|STARTS|ENDS|END|RESOLVED|DETECTED)\b")
+
+
+# "unavailable from 9:16 PM to 11:16 PM PDT": a stated start and end.
+_RANGE = re.compile(
+    r"\b(?:from|between)\s+[^.;]{0,40}?\b\d{1,2}:\d{2}\b[^.;]{0,40}?\s(?:to|until|till|through|and)\s+[^.;]{0,30}?"
+    r"\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE,
+)
+
+
+def _stated(source: str | None, name: str) -> bool:
+    """Whether the Markdown states a moment in words on a line with a time or date, in capitals, or as a range."""
+    if source is None:
+        return False
+    pattern = _MOMENT_WORDS[name]
+    for line in source.splitlines():
+        if _RANGE.search(line):
             return True
-        if name == "detected" and entry.kind in _DETECT_KINDS:
-            return True
-        if name == "resolved" and entry.kind == "resolve":
+        found = pattern.search(line)
+        if found and (_STATED_AT.search(line) or _SHOUTED.match(line) or found.start() < 4):
             return True
     return False
 
 
-def check_key_moments(doc: PostmortemDocument) -> list[StructureProblem]:
-    """A problem for an incident with no detected or no resolved moment."""
+def _moment(doc: PostmortemDocument, name: str, source: str | None = None) -> bool:
+    if getattr(doc, f"{name}_at") is not None:
+        return True
+    if name == "detected" and (doc.started_at is not None or doc.acknowledged_at is not None):
+        return True  # a document that says when the incident started has its first moment
+    words = _MOMENT_WORDS[name]
+    for entry in doc.timeline:
+        if entry.key_moment == name or words.search(entry.text):
+            return True
+        if name == "detected" and (entry.kind in _DETECT_KINDS or entry.key_moment in ("started", "acknowledged")):
+            return True
+        if name == "resolved" and entry.kind == "resolve":
+            return True
+    return _stated(source, name)
+
+
+def check_key_moments(doc: PostmortemDocument, source: str | None = None) -> list[StructureProblem]:
+    """A problem for an incident with no detected or no resolved moment.
+
+    A moment counts when the document's fields or timeline mark it, when the document says when the incident
+    started (for the detected moment), or when a timeline event or a line with a time states it in words.
+    """
     if doc.kind not in KEY_MOMENT_KINDS:
         return []
     line = doc.section_lines.get("timeline") or doc.section_lines.get("front_matter")
@@ -99,7 +148,7 @@ def check_key_moments(doc: PostmortemDocument) -> list[StructureProblem]:
             f"Set `{name}_at` in the front matter, or mark the timeline event with **{name}** after its time.",
         )
         for name in ("detected", "resolved")
-        if not _moment(doc, name)
+        if not _moment(doc, name, source)
     ]
 
 
