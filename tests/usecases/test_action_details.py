@@ -22,3 +22,10 @@ def test_an_action_tables_own_column_is_stored_and_exported_back(db, store):
     again = parse_markdown(markdown)
     assert again.actions[0].details == {"Bug #": "1234"}
     assert again.actions[0].title == "Add a canary for checkout"
+
+
+def test_the_html_export_shows_an_items_own_columns_escaped(db, store):
+    hostile = DOC.replace("| 1234 |", "| <script>x</script> |")
+    incident = store(parse_markdown(hostile, path="checkout.md"))
+    html = str(export_document(db, incident_id=incident, fmt="html", actor=SYSTEM))
+    assert "<small>Bug #: &lt;script&gt;x&lt;/script&gt;</small>" in html and "<script>x" not in html
