@@ -415,7 +415,8 @@ def _hour(hour: int, ampm: str | None) -> int:
     return (hour % 12) + (12 if pm else 0)
 
 
-_MONTH_NUMBERS = {
+# Month names and their short forms -> month number (the one table of them: documents.parse reads it too).
+MONTH_NUMBERS = {
     name: number
     for number, names in enumerate(
         (
@@ -427,7 +428,7 @@ _MONTH_NUMBERS = {
     )
     for name in names
 }  # fmt: skip
-_MONTH_WORD = "(?P<mon>" + "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
+_MONTH_WORD = "(?P<mon>" + "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
 # "Sep 27 2017 13:06", "February 5th, 2019", "5 Feb 2019 10:00": the date rewritten as 2017-09-27 before reading
 _WORD_DATES = (
     re.compile(rf"^{_MONTH_WORD}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
@@ -443,7 +444,7 @@ def _normal_date(cell: str) -> str:
     for pattern in _WORD_DATES:
         found = pattern.match(cell)
         if found:
-            month = _MONTH_NUMBERS[found.group("mon").lower()]
+            month = MONTH_NUMBERS[found.group("mon").lower()]
             cell = f"{found.group('y')}-{month:02d}-{int(found.group('d')):02d}{cell[found.end() :]}"
             break
     approx = _APPROX_AFTER_DATE.match(cell)

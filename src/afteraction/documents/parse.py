@@ -25,6 +25,7 @@ from afteraction.core import safejson
 from afteraction.core.config import Settings
 from afteraction.core.errors import InvalidInput
 from afteraction.documents.lenient import (
+    MONTH_NUMBERS,
     Block,
     Item,
     ParsedTime,
@@ -51,6 +52,7 @@ from afteraction.domain.reviews import (
     SectionData,
     WhyNodeData,
 )
+from afteraction.domain.vocabulary import STATUS_WORDS, TYPE_WORDS
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _CANONICAL_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)(?: \((.*)\))?$")
@@ -275,21 +277,6 @@ _GROUP_TYPE = re.compile(
     r"learn|learning)\b",
     re.IGNORECASE,
 )
-_GROUP_TYPES = {
-    "process": "process",
-    "prevent": "prevent",
-    "prevention": "prevent",
-    "preventive": "prevent",
-    "preventative": "prevent",
-    "mitigate": "mitigate",
-    "mitigation": "mitigate",
-    "detect": "detect",
-    "detection": "detect",
-    "repair": "repair",
-    "repairs": "repair",
-    "learn": "learn",
-    "learning": "learn",
-}
 # "**DONE**", "(DONE)", "[done]", "DONE:" at the start or end of an item.
 _DONE_MARK = re.compile(
     r"(?:^(?:\*\*|__)?[(\[]?(?:DONE|Done|done)[)\]]?(?:\*\*|__)?\s*[:–—-]?\s+"
@@ -343,19 +330,7 @@ _KEY_EVENT_HEADINGS = re.compile(
     r"^(key events|key moments|key times|incident timing|timing|start\s*(/|and|&)\s*end times?)$", re.IGNORECASE
 )
 _STATED_LINE = re.compile(r"^([A-Za-z][A-Za-z ]{1,30}?)\s*(?:\([^)]*\))?\s*:\s*(.+)$")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
-            ("july", "jul"), ("august", "aug"), ("september", "sept", "sep"), ("october", "oct"),
-            ("november", "nov"), ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = "(" + "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
 _TITLE_DATES = (
     (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), (1, 2, 3)),
     (re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE), (3, 1, 2)),
@@ -363,43 +338,8 @@ _TITLE_DATES = (
     # A month and year alone ("outage of October 2021"): the first of the month, enough to count it by month.
     (re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.IGNORECASE), (2, 1, 0)),
 )
-_ACTION_STATUS_WORDS = {
-    "open": "open",
-    "todo": "open",
-    "to do": "open",
-    "not started": "open",
-    "new": "open",
-    "pending": "open",
-    "planned": "open",
-    "backlog": "open",
-    "in-progress": "in-progress",
-    "in progress": "in-progress",
-    "doing": "in-progress",
-    "started": "in-progress",
-    "wip": "in-progress",
-    "ongoing": "in-progress",
-    "done": "done",
-    "closed": "done",
-    "complete": "done",
-    "completed": "done",
-    "fixed": "done",
-    "resolved": "done",
-    "finished": "done",
-    "implemented": "done",
-    "✅": "done",
-    "✔": "done",
-    "x": "done",
-    "wont-do": "wont-do",
-    "won't do": "wont-do",
-    "wont do": "wont-do",
-    "wontfix": "wont-do",
-    "won't fix": "wont-do",
-    "cancelled": "wont-do",
-    "canceled": "wont-do",
-    "rejected": "wont-do",
-    "dropped": "wont-do",
-    "obsolete": "wont-do",
-}
+# The action statuses of domain.vocabulary, and the marks a checklist column uses for done.
+_ACTION_STATUS_WORDS = {**STATUS_WORDS, "✅": "done", "✔": "done", "x": "done"}
 _STAT_KEYS = {
     "time to detection": "time_to_detect_s",
     "time to detect": "time_to_detect_s",
@@ -712,7 +652,7 @@ class _Reader:
                 if found:
                     month = found.group(m)
                     with contextlib.suppress(ValueError):
-                        number = int(month) if month.isdigit() else _MONTHS[month.lower()]
+                        number = int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()]
                         self._doc_day = date(int(found.group(y)), number, int(found.group(d)))
                         return
 
@@ -1068,7 +1008,7 @@ class _Reader:
         named = self.mapping.value_for("type", group)
         if named is None:
             words = _GROUP_TYPE.search(group)
-            named = _GROUP_TYPES[words.group(1).lower()] if words else None
+            named = TYPE_WORDS.get(words.group(1).lower()) if words else None
         update: dict[str, Any] = {"details": {"Group": group, **action.details}}
         if named and not action.type:
             update["type"] = named
@@ -1334,7 +1274,7 @@ class _Reader:
                     with contextlib.suppress(ValueError):
                         day = date(
                             int(found.group(y)),
-                            int(month) if month.isdigit() else _MONTHS[month.lower()],
+                            int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()],
                             int(found.group(d)) if d else 1,
                         )
                         at = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -1418,7 +1358,7 @@ def _date_line(lines: list[str]) -> tuple[date | None, bool]:
         if found:
             month = found.group(m)
             with contextlib.suppress(ValueError):
-                number = int(month) if month.isdigit() else _MONTHS[month.lower()]
+                number = int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()]
                 return date(int(found.group(y)), number, int(found.group(d))), False
     return None, False
 
@@ -1443,7 +1383,9 @@ def _find_date(text: str) -> date | None:
             month = found.group(m)
             with contextlib.suppress(ValueError):
                 return date(
-                    int(found.group(y)), int(month) if month.isdigit() else _MONTHS[month.lower()], int(found.group(d))
+                    int(found.group(y)),
+                    int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()],
+                    int(found.group(d)),
                 )
     return None
 

@@ -71,6 +71,7 @@ STATUS_WORDS: dict[str, str] = {
     "canceled": "wont-do",
     "declined": "wont-do",
     "rejected": "wont-do",
+    "dropped": "wont-do",
     "obsolete": "wont-do",
 }
 TYPE_WORDS: dict[str, str] = {
@@ -88,9 +89,11 @@ TYPE_WORDS: dict[str, str] = {
     "documentation": "process",
     "docs": "process",
     "repair": "repair",
+    "repairs": "repair",
     "fix": "repair",
     "corrective": "repair",
     "learn": "learn",
+    "learning": "learn",
     "investigate": "learn",
     "investigation": "learn",
     "other": "",  # no type: afteraction has none for "other"
