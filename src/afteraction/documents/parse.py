@@ -647,14 +647,10 @@ class _Reader:
         self._doc_zone = stated_zone("\n".join(lines))
         title = next((text for text in lines if text.startswith("# ")), "")
         for text in (title, Path(self.path).stem if self.path != "<text>" else ""):
-            for pattern, (y, m, d) in _TITLE_DATES[:3]:
-                found = pattern.search(text)
-                if found:
-                    month = found.group(m)
-                    with contextlib.suppress(ValueError):
-                        number = int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()]
-                        self._doc_day = date(int(found.group(y)), number, int(found.group(d)))
-                        return
+            day = _day_in(text)
+            if day is not None:
+                self._doc_day = day
+                return
 
     def _timeline_zone(self, heading: str, blocks: list[Block]) -> tzinfo | None:
         """The zone of the timeline's times written without one: stated in the section (its heading or a note before
@@ -1353,14 +1349,19 @@ def _date_line(lines: list[str]) -> tuple[date | None, bool]:
     parsed, rest = split_time(_plain(text), UTC)
     if parsed.day is not None:
         return parsed.day, not re.sub(r"\([^)]*\)|[*_:.,\s]", "", rest)
+    return _day_in(text), False
+
+
+def _day_in(text: str) -> date | None:
+    """The first full date (year, month and day) a text gives, as a title or a date line writes it."""
     for pattern, (y, m, d) in _TITLE_DATES[:3]:
         found = pattern.search(text)
         if found:
             month = found.group(m)
             with contextlib.suppress(ValueError):
                 number = int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()]
-                return date(int(found.group(y)), number, int(found.group(d))), False
-    return None, False
+                return date(int(found.group(y)), number, int(found.group(d)))
+    return None
 
 
 def _heading_name(heading: str) -> str:
