@@ -12,10 +12,8 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import Conflict, InvalidInput, NotFound
 from afteraction.incidents.service import load_incident
-from afteraction.timeline.highlights import refresh_alert_highlights
 from afteraction.timeline.models import ImportRecord, TimelineEvent
-from afteraction.timeline.moments import refresh_moments_of
-from afteraction.timeline.picture import picture_changed
+from afteraction.timeline.refresh import after_bulk_change
 
 
 @dataclass(frozen=True)
@@ -85,9 +83,7 @@ def undo_import(db: Database, *, incident_id: str, import_id: int, actor: Actor)
             execution_options={"synchronize_session": False},
         )
         removed = int(cast(CursorResult[Any], result).rowcount)
-        refresh_alert_highlights(session, incident.id)
-        refresh_moments_of(session, incident.id)
-        picture_changed(session, incident.id)
+        after_bulk_change(session, incident.id)
         record.state = "undone"
         return UndoneImport(incident_id=incident.key, import_id=import_id, removed=removed)
 
@@ -142,7 +138,5 @@ def delete_events(db: Database, *, incident_id: str, where: EventFilter, dry_run
         )
         deleted = int(cast(CursorResult[Any], result).rowcount)
         if deleted:
-            refresh_alert_highlights(session, incident.id)
-            refresh_moments_of(session, incident.id)
-            picture_changed(session, incident.id)
+            after_bulk_change(session, incident.id)
         return deleted

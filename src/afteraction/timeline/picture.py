@@ -244,14 +244,7 @@ def refresh_picture(session: Session, incident_row_id: int) -> None:
         if _capped_count(session, mine, TimelineEvent.sort_at.between(start, end), cap=EXACT_EVENTS) > EXACT_EVENTS:
             counts = _lane_counts(session, incident.id, start, end)
             value = {"start": start.isoformat(), "end": end.isoformat(), "counts": counts}
-    if incident.timeline_picture != value:
-        session.execute(
-            update(Incident)
-            .where(Incident.id == incident.id)
-            .values(timeline_picture=value, updated_at=Incident.updated_at),
-            execution_options={"synchronize_session": False},
-        )
-        set_committed_value(incident, "timeline_picture", value)
+    _store(session, incident, value)
 
 
 def picture_changed(session: Session, incident_row_id: int) -> None:
@@ -261,14 +254,22 @@ def picture_changed(session: Session, incident_row_id: int) -> None:
     large = _capped_count(session, TimelineEvent.incident_id == incident_row_id, cap=EXACT_EVENTS) > EXACT_EVENTS
     value = {"stale": True} if large else None
     incident = session.get(Incident, incident_row_id)
-    if incident is not None and incident.timeline_picture != value:
-        session.execute(
-            update(Incident)
-            .where(Incident.id == incident_row_id)
-            .values(timeline_picture=value, updated_at=Incident.updated_at),
-            execution_options={"synchronize_session": False},
-        )
-        set_committed_value(incident, "timeline_picture", value)
+    if incident is not None:
+        _store(session, incident, value)
+
+
+def _store(session: Session, incident: Incident, value: dict[str, Any] | None) -> None:
+    """Write an incident's stored picture when it changes (its version and updated_at left alone: it follows from
+    the timeline, as the key moments do)."""
+    if incident.timeline_picture == value:
+        return
+    session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id)
+        .values(timeline_picture=value, updated_at=Incident.updated_at),
+        execution_options={"synchronize_session": False},
+    )
+    set_committed_value(incident, "timeline_picture", value)
 
 
 def refresh_stale_pictures(session: Session) -> int:

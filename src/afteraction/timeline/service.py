@@ -24,13 +24,12 @@ from afteraction.domain.metrics import IncidentMetrics, compute_metrics
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.timeline.events import ImportedEvent
-from afteraction.timeline.highlights import refresh_alert_highlights
 from afteraction.timeline.importers import FORMATS, ImportOptions, detect_format
 from afteraction.timeline.models import ImportRecord, TimelineEvent
 from afteraction.timeline.moments import refresh_moments, refresh_moments_of, stored_moments
 from afteraction.timeline.paging import page_events as page_events  # pages of the API and the CLI
-from afteraction.timeline.picture import picture_changed
 from afteraction.timeline.pipeline import ROW_VALUES, import_batches, row_batches
+from afteraction.timeline.refresh import after_bulk_change
 from afteraction.timeline.window import WindowFilter, choose_window
 
 EVENT_KINDS: tuple[str, ...] = (
@@ -215,9 +214,7 @@ def insert_batches(
     if not sqlite:
         added = (session.scalar(count) or 0) - before
     if added:
-        refresh_alert_highlights(session, incident_row_id)
-        refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
-        picture_changed(session, incident_row_id)
+        after_bulk_change(session, incident_row_id)
     return read, added
 
 
@@ -322,9 +319,7 @@ def import_timeline(
             if not sqlite:
                 added = session.scalar(_events_of(import_id, func.count())) or 0
             if added:
-                refresh_alert_highlights(session, incident_row_id)
-                refresh_moments_of(session, incident_row_id)  # once per import, with aggregates
-                picture_changed(session, incident_row_id)
+                after_bulk_change(session, incident_row_id)
             _finish(session, import_id, "done", read + keep.skipped, added)
     except BaseException as error:  # an interrupted import is undone too
         # Recorded with the file's name, not its path (an upload's is a temporary file's).
@@ -383,9 +378,7 @@ def _undo_import(
                 break
         with db.transaction() as session:
             if deleted:
-                refresh_alert_highlights(session, incident_row_id)
-                refresh_moments_of(session, incident_row_id)
-                picture_changed(session, incident_row_id)
+                after_bulk_change(session, incident_row_id)
             _finish(session, import_id, "failed", read, 0, message[:500])
     except Exception as cleanup:  # the original error is what the user must see
         error.add_note(f"the failed import {import_id} could not be undone: {cleanup}")
