@@ -84,6 +84,28 @@ def test_import_detects_the_format_and_lands_at_utc(cli, incident, tmp_path):
     assert events[0]["source"] == "alertmanager" and events[0]["kind"] == "alert"
 
 
+NAIVE_CSV = "time,text\n2026-03-14 10:02:00,declared SEV2\n2026-03-14 10:20:00,all clear\n"
+
+
+def test_csv_times_without_a_zone_are_read_as_utc_and_the_import_says_so(cli, incident, tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(NAIVE_CSV)
+    result = cli("timeline", "import", incident, str(path))
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 0, result.stderr
+    assert said.endswith("2 times had no time zone and were read as UTC (give their zone with --tz).")
+    assert [e["at"] for e in json.loads(cli("timeline", "show", incident, "--json").stdout)] == [
+        "2026-03-14T10:02:00Z", "2026-03-14T10:20:00Z",
+    ]  # fmt: skip
+    other = cli("incident", "create", "--title", "Oslo", "--severity", "SEV3", "--started-at", "2026-03-14T09:00:00Z")
+    assert other.exit_code == 0
+    zoned = json.loads(cli("timeline", "import", "INC-2", str(path), "--tz", "Europe/Oslo", "--json").stdout)
+    assert zoned["read_as_utc"] == 0 and zoned["added"] == 2
+    assert json.loads(cli("timeline", "show", "INC-2", "--json").stdout)[0]["at"] == "2026-03-14T09:02:00Z"
+    wrong = cli("timeline", "import", "INC-2", str(path), "--tz", "Mars/Base")
+    assert wrong.exit_code != 0 and "unknown time zone 'Mars/Base'" in wrong.stderr
+
+
 def test_importing_twice_or_overlapping_adds_nothing(cli, incident, tmp_path):
     firing = _write(tmp_path / "firing.json", FIRING)
     resolved = _write(tmp_path / "resolved.json", _resolved())

@@ -1,4 +1,5 @@
-"""Any log in CSV or JSON Lines becomes events through a column mapping; naive times need a zone."""
+"""Any log in CSV or JSON Lines becomes events through a column mapping; naive times are read in the zone
+given, else as UTC and counted."""
 
 from __future__ import annotations
 
@@ -45,13 +46,15 @@ def test_csv_naive_times_with_a_zone_and_a_column_map() -> None:
     assert clear.at == datetime(2024, 3, 14, 10, 20, tzinfo=UTC)
 
 
-def test_csv_naive_time_without_a_zone_names_file_and_line() -> None:
-    path = FIXTURES / "naive_times.csv"
-    with pytest.raises(InvalidInput) as caught:
-        table(path, "csv", column_map={"at": "when", "text": "what"})
-    assert str(caught.value) == (
-        f"{path}: line 2: 'when': '2024-03-14 11:02:00' has no UTC offset; give the time zone it was written in"
-    )
+def test_csv_naive_times_without_a_zone_are_read_as_utc_and_counted() -> None:
+    options = ImportOptions(column_map={"at": "when", "text": "what"})
+    declared, clear = read_events(FIXTURES / "naive_times.csv", "csv", options)
+    assert declared.at == datetime(2024, 3, 14, 11, 2, tzinfo=UTC)
+    assert clear.at == datetime(2024, 3, 14, 11, 20, tzinfo=UTC)
+    assert options.notes.read_as_utc == 2
+    zoned = ImportOptions(column_map={"at": "when", "text": "what"}, tz="Europe/Copenhagen")
+    list(read_events(FIXTURES / "naive_times.csv", "csv", zoned))
+    assert zoned.notes.read_as_utc == 0  # read in the zone given, nothing assumed
 
 
 def test_csv_ids_come_from_row_content_so_overlapping_files_agree(tmp_path: Path) -> None:

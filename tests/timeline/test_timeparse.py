@@ -18,10 +18,10 @@ from afteraction.timeline.timeparse import (
     from_epoch_ns,
     from_epoch_seconds,
     from_epoch_us,
-    parse_datetime,
     parse_git_date,
     parse_rfc3339,
     parse_slack_ts,
+    read_datetime,
     zone,
 )
 
@@ -113,16 +113,20 @@ def test_rfc3339_refuses_times_without_offset_or_sense(text: str) -> None:
         parse_rfc3339(text)
 
 
-def test_naive_time_needs_a_zone() -> None:
-    with pytest.raises(TimestampError, match="no UTC offset"):
-        parse_datetime("2024-03-14 11:10:10")
-    assert parse_datetime("2024-03-14 11:10:10", "Europe/Copenhagen") == datetime(2024, 3, 14, 10, 10, 10, tzinfo=UTC)
+def test_a_time_without_a_zone_is_read_in_the_zone_given_else_as_utc_and_says_so() -> None:
+    assert read_datetime("2024-03-14 11:10:10") == (datetime(2024, 3, 14, 11, 10, 10, tzinfo=UTC), True)
+    assert read_datetime("2024-03-14 11:10:10", "Europe/Copenhagen") == (
+        datetime(2024, 3, 14, 10, 10, 10, tzinfo=UTC),
+        True,
+    )
     # Summer time in the same zone is two hours ahead of UTC.
-    assert parse_datetime("2024-07-14 12:10:10", "Europe/Copenhagen") == datetime(2024, 7, 14, 10, 10, 10, tzinfo=UTC)
+    assert read_datetime("2024-07-14 12:10:10", "Europe/Copenhagen")[0] == datetime(2024, 7, 14, 10, 10, 10, tzinfo=UTC)
+    assert read_datetime("2024-03-14T11:10:10+01:00") == (datetime(2024, 3, 14, 10, 10, 10, tzinfo=UTC), False)
+    assert read_datetime(1710411010) == (datetime(2024, 3, 14, 10, 10, 10, tzinfo=UTC), False)
 
 
 def test_an_offset_in_the_text_wins_over_the_zone() -> None:
-    assert parse_datetime("2024-03-14T10:10:10Z", "America/New_York") == datetime(2024, 3, 14, 10, 10, 10, tzinfo=UTC)
+    assert read_datetime("2024-03-14T10:10:10Z", "America/New_York")[0] == datetime(2024, 3, 14, 10, 10, 10, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -137,12 +141,12 @@ def test_an_offset_in_the_text_wins_over_the_zone() -> None:
     ],
 )
 def test_common_log_time_forms(text: str, tz: str | None) -> None:
-    assert parse_datetime(text, tz) == AT.replace(microsecond=0)
+    assert read_datetime(text, tz)[0] == AT.replace(microsecond=0)
 
 
 def test_unknown_zone_is_named() -> None:
     with pytest.raises(TimestampError, match="Mars/Olympus"):
-        parse_datetime("2024-03-14 11:10:10", "Mars/Olympus")
+        read_datetime("2024-03-14 11:10:10", "Mars/Olympus")
     assert zone("+05:30").utcoffset(None).total_seconds() == 19800  # type: ignore[union-attr]
 
 

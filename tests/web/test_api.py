@@ -142,7 +142,7 @@ def test_a_timeline_upload_is_imported_once_and_an_oversized_one_gets_413(api: A
     assert first.status_code == 200, first.text
     assert first.json() == {
         "import_id": 1, "incident_id": "INC-1", "format": "alertmanager", "read": 2, "added": 2, "duplicates": 0,
-        "skipped_outside": 0, "since": None, "until": None,
+        "skipped_outside": 0, "since": None, "until": None, "read_as_utc": 0,
     }  # fmt: skip
     again = api.call("editor", "POST", url, files=files).json()
     assert again["added"] == 0 and again["import_id"] == 2

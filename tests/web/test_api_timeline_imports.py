@@ -33,7 +33,7 @@ def test_an_upload_keeps_the_incidents_window_unless_told_and_answers_what_it_sk
     assert first.status_code == 200, first.text
     assert first.json() == {
         "import_id": 1, "incident_id": "INC-1", "format": "alertmanager", "read": 2, "added": 1, "duplicates": 0,
-        "skipped_outside": 1, "since": "2026-03-14T09:00:00Z", "until": None,
+        "skipped_outside": 1, "since": "2026-03-14T09:00:00Z", "until": None, "read_as_utc": 0,
     }  # fmt: skip
     asked = api.call("editor", "POST", f"{BASE}/import", files=FILES,
                      data={"since": "2016-05-01T00:00:00Z", "until": "2016-05-02T00:00:00Z"}).json()  # fmt: skip
@@ -45,6 +45,19 @@ def test_an_upload_keeps_the_incidents_window_unless_told_and_answers_what_it_sk
     window = {"all_time": "true", "until": "2016-05-02T00:00:00Z"}
     both = api.call("editor", "POST", f"{BASE}/import", files=FILES, data=window)
     assert both.status_code == 422 and both.json()["field"] == "all_time"
+
+
+def test_a_csv_upload_without_zones_is_read_in_the_tz_given_else_as_utc_and_counted(api: Api):
+    new_incident(api, started_at="2026-03-14T10:00:00Z")
+    log = {"file": ("log.csv", b"time,text\n2026-03-14 10:02:00,declared\n2026-03-14 10:09:00,paged\n", "text/csv")}
+    utc = api.call("editor", "POST", f"{BASE}/import", files=log).json()
+    assert (utc["format"], utc["added"], utc["read_as_utc"]) == ("csv", 2, 2)
+    later = {"file": ("log2.csv", b"time,text\n2026-03-14 11:30:00,mitigated\n", "text/csv")}
+    oslo = api.call("editor", "POST", f"{BASE}/import", files=later, data={"tz": "Europe/Oslo"}).json()
+    assert (oslo["added"], oslo["read_as_utc"]) == (1, 0)
+    assert _texts(api) == ["declared", "paged", "mitigated"]  # 11:30 in Oslo is 10:30 UTC
+    wrong = api.call("editor", "POST", f"{BASE}/import", files=later, data={"tz": "Mars/Base"})
+    assert wrong.status_code == 422 and "Mars/Base" in wrong.json()["detail"]
 
 
 def test_imports_are_listed_and_one_is_undone_once_and_outsiders_see_none(api: Api):

@@ -174,7 +174,8 @@ def import_(
         str | None, typer.Option("--map", help="csv/jsonl: at=COL,text=COL,actor=COL,kind=COL.")
     ] = None,
     tz: Annotated[
-        str | None, typer.Option("--tz", help="The zone of times written without one (e.g. Europe/Oslo).")
+        str | None,
+        typer.Option("--tz", help="csv/jsonl: the zone of times written without one (e.g. Europe/Oslo); default UTC."),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Keep events from this time (ISO 8601 with zone, or a date).")
@@ -232,6 +233,7 @@ def import_(
         f" as import {result.import_id}"
         + _skipped(result.skipped_outside, result.since, result.until, result.default_window)
         + (f"; {result.duplicates:,} were already there." if result.duplicates else ".")
+        + result.zone_note("--tz")
     )
 
 

@@ -127,11 +127,21 @@ class TimelineImport:
     since: datetime | None = None
     until: datetime | None = None
     default_window: bool = False
+    read_as_utc: int = 0  # csv/jsonl times written without a zone, read as UTC for want of a zone
 
     @property
     def duplicates(self) -> int:
         """Events already in the timeline (same source and source_id), skipped."""
         return self.read - self.skipped_outside - self.added
+
+    def zone_note(self, how: str) -> str:
+        """` 12 times had no time zone and were read as UTC (give their zone with --tz).`, or nothing; `how` names the
+        face's way to give the zone."""
+        if not self.read_as_utc:
+            return ""
+        one = self.read_as_utc == 1
+        times = "1 time" if one else f"{self.read_as_utc:,} times"
+        return f" {times} had no time zone and {'was' if one else 'were'} read as UTC (give their zone with {how})."
 
 
 _IMPORT_COLUMNS = (
@@ -337,6 +347,7 @@ def import_timeline(
         since=window.since,
         until=window.until,
         default_window=window.default,
+        read_as_utc=options.notes.read_as_utc,
     )
 
 

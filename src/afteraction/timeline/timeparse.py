@@ -139,26 +139,26 @@ def zone(name: str) -> tzinfo:
         raise TimestampError(f"unknown time zone {name!r}") from None
 
 
-def parse_datetime(value: str | int | float, tz: str | None = None) -> datetime:
-    """Any common written time as UTC; a time without an offset needs `tz` (a zone name) or is refused."""
+def read_datetime(value: str | int | float, tz: str | None = None) -> tuple[datetime, bool]:
+    """Any common written time as UTC, and whether it was written without an offset: such a time is read in `tz`
+    (a zone name), or as UTC when `tz` is None."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return from_epoch_auto(value)
+        return from_epoch_auto(value), False
     if not isinstance(value, str):
         raise TimestampError(f"{value!r} is not a time")
     text = value.strip()
     if not text:
         raise TimestampError("the time is empty")
     if _digits(text.replace(".", "", 1)):
-        return from_epoch_auto(text)
+        return from_epoch_auto(text), False
     parsed = _parse_written(text)
     if parsed is None:
         raise TimestampError(f"{value!r} is not a time this tool can read")
-    if parsed.tzinfo is None:
-        if tz is None:
-            raise TimestampError(f"{value!r} has no UTC offset; give the time zone it was written in")
-        parsed = parsed.replace(tzinfo=zone(tz))
+    naive = parsed.tzinfo is None
+    if naive:
+        parsed = parsed.replace(tzinfo=zone(tz) if tz is not None else UTC)
     try:
-        return parsed.astimezone(UTC)
+        return parsed.astimezone(UTC), naive
     except OverflowError:
         raise TimestampError(f"{value!r} is out of range") from None
 

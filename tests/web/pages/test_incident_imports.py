@@ -24,6 +24,21 @@ def test_the_import_form_keeps_the_window_and_says_what_it_skipped(site: Site):
     assert "since: 'soon' is not a time" in text_of(wrong)
 
 
+def test_a_csv_without_zones_is_read_in_the_zone_given_else_as_utc_and_the_page_says_so(site: Site):
+    incident = new_incident(site, started_at="2026-03-14T10:00:00")
+    editor = site.browser("editor")
+    assert 'name="tz"' in editor.get(f"/incidents/{incident}").text
+    log = {"file": ("log.csv", b"time,text\n2026-03-14 10:02:00,declared\n", "text/csv")}
+    utc = text_of(editor.post(f"/incidents/{incident}/timeline/import", files=log))
+    assert "1 time had no time zone and was read as UTC (give their zone with the Time zone field)." in utc
+    other = {"file": ("log2.csv", b"time,text\n2026-03-14 11:05:00,mitigated\n", "text/csv")}
+    oslo = text_of(editor.post(f"/incidents/{incident}/timeline/import", files=other, data={"tz": "Europe/Oslo"}))
+    assert "1 new events" in oslo and "read as UTC" not in oslo
+    assert "10:05:00" in text_of(editor.get(f"/incidents/{incident}"))
+    wrong = editor.post(f"/incidents/{incident}/timeline/import", files=other, data={"tz": "Mars/Base"})
+    assert "unknown time zone 'Mars/Base'" in text_of(wrong)
+
+
 def test_the_page_lists_imports_and_an_editor_undoes_one_once(site: Site):
     incident = new_incident(site)
     editor = site.browser("editor")

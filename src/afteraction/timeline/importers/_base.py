@@ -47,6 +47,13 @@ class ImportLimits:
 
 
 @dataclass(slots=True)
+class ImportNotes:
+    """What readers tell the user about an import besides its events."""
+
+    read_as_utc: int = 0  # csv/jsonl times written without a zone, read as UTC because no --tz was given
+
+
+@dataclass(slots=True)
 class ImportOptions:
     """Choices a user makes when importing: which Slack channels and workspace, what counts as a deploy, how to read
     tables."""
@@ -60,6 +67,7 @@ class ImportOptions:
     # Slack: the workspace URL of message permalinks (https://acme.slack.com); None: learned from the export, if it can
     slack_workspace: str | None = None
     limits: ImportLimits = field(default_factory=ImportLimits)  # archive sizes and JSON depth
+    notes: ImportNotes = field(default_factory=ImportNotes)  # what the readers noticed, for the result
 
 
 class EntryError(Exception):

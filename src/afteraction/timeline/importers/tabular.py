@@ -12,7 +12,7 @@ from typing import Any
 from afteraction.core.errors import InvalidInput
 from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.importers._base import ImportOptions, iter_records
-from afteraction.timeline.timeparse import TimestampError, parse_datetime, zone
+from afteraction.timeline.timeparse import TimestampError, read_datetime, zone
 
 FIELDS = ("at", "text", "actor", "kind", "link")
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -64,16 +64,25 @@ def _choose(names: Sequence[str], options: ImportOptions, label: str) -> dict[st
 
 
 def _event(
-    source: str, values: dict[str, Any], chosen: dict[str, str], tz: str | None, digest: str, label: str, where: str
+    source: str,
+    values: dict[str, Any],
+    chosen: dict[str, str],
+    options: ImportOptions,
+    digest: str,
+    label: str,
+    where: str,
 ) -> ImportedEvent:
+    """The event of one row; a time without a zone is read in --tz, else as UTC and counted in the options' notes."""
     column = chosen["at"]
     raw_at = values.get(column)
     if raw_at is None or raw_at == "":
         raise InvalidInput(f"{label}: {where}: no time in {column!r}")
     try:
-        at = parse_datetime(raw_at, tz)
+        at, naive = read_datetime(raw_at, options.tz)
     except TimestampError as exc:
         raise InvalidInput(f"{label}: {where}: {column!r}: {exc}") from None
+    if naive and options.tz is None:
+        options.notes.read_as_utc += 1
     text = _string(values.get(chosen["text"]))
     kind = _string(values.get(chosen["kind"])).strip().lower() if "kind" in chosen else ""
     actor = _string(values.get(chosen["actor"])).strip() if "actor" in chosen else ""
@@ -133,7 +142,7 @@ def read_csv(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
                     raise InvalidInput(f"{label}: line {line}: {len(row)} fields, the header names {len(header)}")
                 values = dict(zip(header, row, strict=False))
                 content = "\x1f".join(f"{name}={values.get(name, '')}" for name in sorted(header))
-                yield _event("csv", values, chosen, options.tz, _digest(content), label, f"line {line}")
+                yield _event("csv", values, chosen, options, _digest(content), label, f"line {line}")
     except csv.Error as exc:
         raise InvalidInput(f"{label}: line {line + 1}: not valid CSV ({exc})") from None
     except UnicodeDecodeError:
@@ -168,4 +177,4 @@ def read_jsonl(path: Path, options: ImportOptions) -> Iterator[ImportedEvent]:
             chosen = _choose(names + mapped, options, label)
         values = {column: _lookup(record, column) for column in chosen.values()}
         content = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        yield _event("jsonl", values, chosen, options.tz, _digest(content), label, where or "document")
+        yield _event("jsonl", values, chosen, options, _digest(content), label, where or "document")

@@ -70,7 +70,8 @@ class KeyMomentIn(BaseModel):
 
 class ImportOut(BaseModel):
     """What an upload import did: its import record's id, events read, added, skipped as already present, and
-    skipped as outside the window kept (`since`..`until`, null: no bound)."""
+    skipped as outside the window kept (`since`..`until`, null: no bound), and the CSV/JSON Lines times that had no
+    zone and were read as UTC because no `tz` was given."""
 
     import_id: int
     incident_id: str
@@ -81,6 +82,7 @@ class ImportOut(BaseModel):
     skipped_outside: int
     since: datetime | None
     until: datetime | None
+    read_as_utc: int
 
 
 _UPLOAD_CHUNK = 1024 * 1024
@@ -257,6 +259,13 @@ def import_file(
     since: Annotated[UtcTime | None, Form(description="Keep events from this time (default: the incident's).")] = None,
     until: Annotated[UtcTime | None, Form(description="Keep events up to this time (default: the incident's).")] = None,
     all_time: Annotated[bool, Form(description="Keep every event, however far from the incident.")] = False,
+    tz: Annotated[
+        str | None,
+        Form(
+            description="CSV/JSON Lines: the zone of times written without one (Europe/Oslo); default UTC.",
+            max_length=64,
+        ),
+    ] = None,
 ) -> ImportOut:
     """Import a source file's events; importing the same file again adds nothing.
 
@@ -277,6 +286,7 @@ def import_file(
                 options=ImportOptions(
                     channels=channel or None,
                     slack_workspace=chosen_workspace(slack_workspace, settings, "slack_workspace"),
+                    tz=tz or None,
                     limits=ImportLimits.from_settings(settings),
                 ),
                 file_name=name,
@@ -297,6 +307,7 @@ def import_file(
         skipped_outside=result.skipped_outside,
         since=result.since,
         until=result.until,
+        read_as_utc=result.read_as_utc,
     )
 
 

@@ -273,6 +273,7 @@ def import_file(
     since: OptionalShort = None,
     until: OptionalShort = None,
     all_time: Annotated[bool, Form()] = False,
+    tz: OptionalShort = None,
 ) -> Response:
     """Import an uploaded export (Slack, PagerDuty, Alertmanager, …) with its format detected, keeping the window
     given (by default the incident's own)."""
@@ -291,6 +292,7 @@ def import_file(
                 options=ImportOptions(
                     channels=words(channel) or None,
                     slack_workspace=chosen_workspace(slack_workspace, settings, "Slack workspace"),
+                    tz=(tz or "").strip() or None,
                     limits=ImportLimits.from_settings(settings),
                 ),
                 file_name=file.filename, since=utc_time(since, "since"), until=utc_time(until, "until"),
@@ -304,7 +306,7 @@ def import_file(
         request, back, ok=f"Imported {file.filename or 'the file'} as {result.format}{detected}: "
         f"{result.added} new events, {result.duplicates} already in the timeline"
         + (f", {skipped_note(result.skipped_outside, result.since, result.until, default=result.default_window)}"
-           if result.skipped_outside else "") + ".",
+           if result.skipped_outside else "") + "." + result.zone_note("the Time zone field"),
     )  # fmt: skip
 
 
