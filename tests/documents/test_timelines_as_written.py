@@ -119,6 +119,21 @@ def test_ranges_and_out_of_order_notes():
     ]
 
 
+def test_a_day_and_month_in_words_without_a_year_takes_the_year_around_it():
+    text = "## Timeline\n\nAll times in CEST\n\n### 2018-04-18 19:47\n\nReverted.\n\n### 19. April, 11:00\n\n"
+    text += "Fix applied.\n"
+    assert timed(text) == [(at(2018, 4, 18, 17, 47), "Reverted."), (at(2018, 4, 19, 9, 0), "Fix applied.")]
+    bullets = "# 2018-04-18 Outage\n\n## Timeline\n\nAll times UTC\n\n- Apr 18 23:10 Paged\n- 20 April 09:15 Deployed\n"
+    assert timed(bullets) == [(at(2018, 4, 18, 23, 10), "Paged"), (at(2018, 4, 20, 9, 15), "Deployed")]
+
+
+def test_a_dated_row_above_the_first_timed_one_starts_the_incident_unless_before_the_stated_day():
+    rows = "## Timeline\n\nAll times in PST\n\n### 2018-01-11\n\nWarning mail.\n\n### 2018-01-19 11:00\n\nAgain.\n"
+    assert parse_markdown("# SSL warning\n\n" + rows).started_at == at(2018, 1, 11)
+    # the title names 2018-01-19: the row of the 11th is background, and the incident starts at its first time
+    assert parse_markdown("# 2018-01-19, SSL warning\n\n" + rows).started_at == at(2018, 1, 19, 19, 0)
+
+
 # --- zones -------------------------------------------------------------------------------------------
 
 

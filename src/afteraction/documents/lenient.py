@@ -429,10 +429,15 @@ MONTH_NUMBERS = {
     for name in names
 }  # fmt: skip
 _MONTH_WORD = "(?P<mon>" + "|".join(sorted(MONTH_NUMBERS, key=len, reverse=True)) + r")\.?"
-# "Sep 27 2017 13:06", "February 5th, 2019", "5 Feb 2019 10:00": the date rewritten as 2017-09-27 before reading
+# "Sep 27 2017 13:06", "February 5th, 2019", "5 Feb 2019 10:00", "19. April 2018": the date rewritten as 2017-09-27
+# before reading; without a year and before a time ("19. April, 11:00", "Apr 19 11:00") as 04-19, which takes the
+# year of the dates around it
+_DAY_NUMBER = r"(?P<d>\d{1,2})(?:st|nd|rd|th|\.)?"
 _WORD_DATES = (
-    re.compile(rf"^{_MONTH_WORD}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
-    re.compile(rf"^(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_WORD},?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
+    re.compile(rf"^{_MONTH_WORD}\s+{_DAY_NUMBER},?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
+    re.compile(rf"^{_DAY_NUMBER}\s+{_MONTH_WORD},?\s+(?P<y>\d{{4}})\b,?", re.IGNORECASE),
+    re.compile(rf"^{_MONTH_WORD}\s+{_DAY_NUMBER},?\s+(?=\d{{1,2}}:\d{{2}})", re.IGNORECASE),
+    re.compile(rf"^{_DAY_NUMBER}\s+{_MONTH_WORD},?\s+(?=\d{{1,2}}:\d{{2}})", re.IGNORECASE),
 )
 _APPROX_AFTER_DATE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})\s+(?:ca\.?|approx\.?|around|~|≈)\s*(?=\d)", re.IGNORECASE)
 
@@ -445,7 +450,9 @@ def _normal_date(cell: str) -> str:
         found = pattern.match(cell)
         if found:
             month = MONTH_NUMBERS[found.group("mon").lower()]
-            cell = f"{found.group('y')}-{month:02d}-{int(found.group('d')):02d}{cell[found.end() :]}"
+            year = found.groupdict().get("y")
+            stated = f"{year}-{month:02d}-{int(found.group('d')):02d}" if year else f"{month:02d}-{int(found.group('d')):02d} "
+            cell = stated + cell[found.end() :]
             break
     approx = _APPROX_AFTER_DATE.match(cell)
     return f"~{approx.group(1)} {cell[approx.end() :]}" if approx else cell

@@ -1222,6 +1222,13 @@ class _Reader:
         if self.exact:
             return
         timed = sorted((e for e in timeline if e.at is not None), key=_at)
+        stated = self._document_day()
+        dated = _first_dated_row(timeline, stated[0] if stated else None)
+        if "started" not in known and dated and (not timed or dated[0] < _at(timed[0]).date()):
+            # "### 2018-01-11" (no time) above the first timed row: the incident began that day
+            day, line = dated
+            known["started"] = fields["started_at"] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            self.note(line, f"started_at from the timeline's first dated row ({day.isoformat()}, no time of day)")
         if "started" not in known and timed:
             known["started"] = fields["started_at"] = _at(timed[0])
             self.note(timed[0].line or 1, "started_at from the timeline's first timed row")
@@ -1251,11 +1258,18 @@ class _Reader:
             self.note(line, f"{moment}_at from the Stats block ({label}, from {base}_at)")
 
     def _title_date(self) -> None:
+        stated = self._document_day()
+        if stated is not None:
+            day, line, said = stated
+            self.fields["started_at"] = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            self.note(line, f"started_at from {said}")
+
+    def _document_day(self) -> tuple[date, int, str] | None:
+        """The day the document says the incident was, its line and where it says so: a date line ("Date: …"), else
+        a date in the title, the file name or the summary's first sentence."""
         if self.stated_date is not None:
             day, line, label = self.stated_date
-            self.fields["started_at"] = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            self.note(line, f"started_at from '{label}' ({day.isoformat()}, no time of day)")
-            return
+            return day, line, f"'{label}' ({day.isoformat()}, no time of day)"
         sources = [(str(self.fields.get("title") or ""), self.lines.get("title", 1), "title")]
         if self.path != "<text>":
             sources.append((Path(self.path).stem, 1, "file name"))
@@ -1273,11 +1287,9 @@ class _Reader:
                             int(month) if month.isdigit() else MONTH_NUMBERS[month.lower()],
                             int(found.group(d)) if d else 1,
                         )
-                        at = datetime(day.year, day.month, day.day, tzinfo=UTC)
-                        self.fields["started_at"] = at
                         precision = "no time of day" if d else "month only: its first day"
-                        self.note(line, f"started_at from the date in the {where} ({day.isoformat()}, {precision})")
-                        return
+                        return day, line, f"the date in the {where} ({day.isoformat()}, {precision})"
+        return None
 
     # --- the whole document ------------------------------------------------------------------------
 
@@ -1325,6 +1337,18 @@ class _Reader:
 
 
 _FM_KEY_OF = {name: key for key, name in _ALIASES.items() if name.endswith("_at")}
+
+
+def _first_dated_row(timeline: list[TimelineEntry], since: date | None) -> tuple[date, int] | None:
+    """The earliest day a timeline row states without a time of day ("### 2018-01-11"), and its line; rows before
+    `since` (the day the document names, when it names one) are background, not the incident."""
+    days = [
+        (parsed.day, entry.line or 1)
+        for entry in timeline
+        if entry.at is None and entry.time_text
+        if (parsed := parse_time(entry.time_text, UTC)).day is not None and (since is None or parsed.day >= since)
+    ]
+    return min(days) if days else None
 
 
 def _at(entry: TimelineEntry) -> datetime:
