@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tests.conftest import corpus_path
+from tests.data.collect_blame_sentences import blame_rules, sentence_document
 
 from afteraction.analysis.lint import LintConfig, lint_document
 from afteraction.documents.parse import parse_markdown
@@ -96,6 +97,35 @@ Things that could have gone better.
 
 def test_hedges_near_miss_impact_and_lucky_pass_but_a_misjudgment_is_caught():
     assert _blame(LESSONS) == [(7, "blame/person-as-cause"), (15, "blame/hindsight")]
+
+
+WRITTEN_ELSEWHERE = """\
+# Registry outage
+
+## Summary
+
+If it had, it would have rendered any of the 30k crates unbuildable for anyone using the release.
+It should not have been possible for a single user to upload that many packages.
+There are no items in the backlog that could have prevented this incident.
+The docs suggest that something could have gone wrong with the master's ssh access.
+No alert was configured so nobody noticed the problem.
+We don't use the path in staging so we didn't catch the issue in testing.
+At 15:23 we received a report that we had introduced a regression.
+The pull request was not reviewed by another developer.
+The developer creating the pull request misjudged the potential impact.
+The outage could have been avoided by deploying the changes individually.
+If we had deployed the changes when they were merged, we would have isolated the DNS change.
+A firmware release was out which would have allowed the swap without an outage.
+"""
+
+
+def test_impacts_system_limits_possibilities_and_stated_conditions_pass_but_counterfactuals_are_caught():
+    assert _blame(WRITTEN_ELSEWHERE) == [
+        (13, "blame/person-as-cause"),
+        (14, "blame/hindsight"),
+        (15, "blame/hindsight"),
+        (16, "blame/hindsight"),
+    ]
 
 
 def test_a_templates_boilerplate_from_the_mapping_is_not_checked():
@@ -194,6 +224,16 @@ def test_blame_precision_per_rule_on_real_documents():
                 unlabelled.append(f"{name}:{finding.line} {finding.rule} {finding.message}")
             fired[(split_of.get(name, "held-out"), finding.rule)].append(bool(row and row["blame"]))
     print(f"\nblame findings on {len(files)} real documents; unlabelled: {unlabelled or 'none'}")
+    _score(fired, labels, found)
+
+
+def _score(
+    fired: dict[tuple[str, str], list[bool]],
+    labels: dict[tuple[str, int, str], dict[str, object]],
+    found: set[tuple[str, int, str]],
+) -> None:
+    """Print precision per split and rule (and recall of the labelled true findings); on the held-out part precision
+    must be at least 0.9 per rule and every labelled true finding found."""
     for split in ("tune", "held-out"):
         for rule in BLAME_RULES:
             right = fired[(split, rule)]
@@ -207,6 +247,26 @@ def test_blame_precision_per_rule_on_real_documents():
                 f"recall of labelled true findings {kept}/{len(truths)}"
             )
             if split == "held-out":
-                # with under ten findings one wrong one is below 0.9: allowed once, and reported
-                assert precision >= 0.9 or len(right) - sum(right) <= 1, (rule, right)
+                assert precision >= 0.9, (rule, right)
                 assert kept == len(truths), rule
+
+
+def test_blame_precision_on_sentences_from_other_real_documents():
+    """Sentences from real post-mortems outside ../shared/corpus (tests/data/real_blame_sentences.jsonl: every blame
+    finding in those documents when they were collected, with collect_blame_sentences.py, and labelled by hand), each
+    linted alone under its heading. This set always runs."""
+    with (DATA / "real_blame_sentences.jsonl").open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    assert all(row["blame"] in (True, False) and row["note"] for row in rows), "every sentence is labelled"
+    labels = {(str(row["source"]), int(row["line"]), str(row["rule"])): row for row in rows}
+    fired: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    found: set[tuple[str, int, str]] = set()
+    sentences = {(str(row["source"]), int(row["line"])): row for row in rows}
+    for (source, line), row in sentences.items():
+        for rule in blame_rules(sentence_document(str(row["section"]), str(row["text"]))):
+            key = (source, line, rule)
+            found.add(key)
+            label = labels.get(key)
+            fired[(str(row["split"]), rule)].append(bool(label and label["blame"]))
+    print(f"\nblame findings on {len(sentences)} sentences of other real documents")
+    _score(fired, labels, found)

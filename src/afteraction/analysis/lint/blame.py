@@ -296,6 +296,7 @@ _REMEDIES = words(
     sooner earlier quicker shorter smaller
     """
 )
+_REMEDY_VERBS = _REMEDIES | words("allowed enabled helped saved isolated")
 _NOT_KNOWABLE = re.compile(r"(?:known|predicted|foreseen|anticipated|expected)$")
 # "should have resulted in a brief outage": what the design expected of a system, not what someone should have done.
 _EXPECTED = words("resulted existed mattered worked meant lasted happened occurred applied")
@@ -306,7 +307,12 @@ _QUESTION = re.compile(
     r"\b(?:whether|(?:reflect|consider|discuss|ask|evaluate|decide)(?: on)? (?:if|whether))\b[^.;]*$"
 )
 # "things that could have gone better" names what went wrong; it is no counterfactual.
-_WENT = re.compile(r"^\s*(?:better|worse|smoother|more smoothly|well|differently)\b")
+# "something could have gone wrong with the master's ssh access" says what was possible, not what should have been.
+_WENT = re.compile(r"^\s*(?:better|worse|smoother|more smoothly|well|differently|wrong|awry)\b")
+# "It should not have been possible for one user to upload that many": what the system allowed, not a person's act.
+_SYSTEM_ALLOWED = words("possible allowed permitted able")
+# "there are no items in the backlog that could have prevented this": nothing could have; no counterfactual.
+_NONE_THAT = re.compile(r"\bno\s+(?:[\w-]+\s+){0,6}(?:that|which)\s+$")
 # Words that must occur for a family of patterns to be worth running: most sentences have none of them.
 _WORDS = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
 _HUMAN_ERROR_WORDS = words(
@@ -463,6 +469,8 @@ def _subject(toks: list[_Tok], p: int, people: People, *, strong: bool) -> int |
             return k - 1
         if low == "whoever":
             return k
+        if low.endswith("ing") and len(low) > 4 and _is_person(toks, k - 1, people, strong=strong):
+            return k - 1  # a participle phrase: "the developer creating the pull request misjudged"
     return None
 
 
@@ -574,6 +582,16 @@ def _clause_subject(toks: list[_Tok], p: int, people: People) -> int | None:
 
 
 _REASON_FIRST = re.compile(r"\b(?:because of|due to|given|owing to|as a result of)\b[^;:]*,\s*$")
+# "no alert was configured so nobody noticed", "… so we didn't catch the issue in testing": the omission told as the
+# consequence of the condition before it (said of "we" or nobody: the team, not one person)
+_CONSEQUENCE_BEFORE = re.compile(
+    r"\b(?:so|therefore|hence|thus|consequently|as a result|which meant(?: that)?|meaning(?: that)?)\s*,?\s*$"
+)
+_COLLECTIVE = frozenset({"we", "nobody", "no-one"})
+# "we had introduced a regression", "we deployed a bug": the team owning a change, not an omission or a person's slip
+_NEUTRAL_CAUSE = re.compile(r"(?:introduced|triggered|shipped|pushed|merged|deployed|caused)\b")
+# "was not reviewed by another developer": no one in particular; the missing second person is the process's gap
+_NO_ONE_IN_PARTICULAR = frozenset({"another", "any", "anyone", "anybody", "second"})
 _RELATIVE_PRONOUNS = frozenset({"we", "i", "they", "he", "she"})
 
 
@@ -583,7 +601,10 @@ def _explained(toks: list[_Tok], who: int, low: str) -> bool:
     "Because of a blind spot in our tests, we did not spot this" gives the condition first; in "a breaking change we
     did not catch" and "a sign we missed" the sentence is about the change or the sign.
     """
-    if _REASON_FIRST.search(low[: toks[who].start]):
+    before = low[: toks[who].start]
+    if _REASON_FIRST.search(before):
+        return True
+    if toks[who].low in _COLLECTIVE and _CONSEQUENCE_BEFORE.search(before):
         return True
     if toks[who].low not in _RELATIVE_PRONOUNS or who < 2:
         return False
@@ -618,8 +639,11 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
             if p is None:
                 continue
             who = _subject(toks, p, people, strong=strong)
-            if who is not None and not _explained(toks, who, low):
-                add(toks[who].start, match.end(), "presents a person as the cause")
+            if who is None or _explained(toks, who, low):
+                continue
+            if toks[who].low == "we" and _NEUTRAL_CAUSE.match(match.group()):
+                continue
+            add(toks[who].start, match.end(), "presents a person as the cause")
     for match in _WRONG.finditer(low) if "wrong" in words else ():
         toks = tokens()
         p = _token_at(toks, match.start(1))
@@ -661,6 +685,8 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
     for match in _PASSIVE.finditer(low) if "by" in words else ():
         toks = tokens()
         q = _token_after(toks, match.end())
+        if q < len(toks) and toks[q].low in _NO_ONE_IN_PARTICULAR:
+            continue
         who = _person_phrase(toks, q, people)
         if who is not None:
             add(match.start(), toks[who].end, "names a person as the cause")
@@ -674,7 +700,7 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
     for match in _NOBODY.finditer(low) if words & {"nobody", "no-one", "one"} else ():
         toks = tokens()
         before = low[: match.start()].rstrip()
-        if not before.endswith(("that", "which", "whom")):
+        if not before.endswith(("that", "which", "whom")) and not _CONSEQUENCE_BEFORE.search(before + " "):
             add(match.start(), match.end(), "presents people's omission as the cause")
     for match in _WITHOUT.finditer(low) if "without" in words else ():
         toks = tokens()
@@ -744,7 +770,6 @@ def _is_participle(word: str) -> bool:
 def _hindsight(text: str, low: str, people: People) -> list[Hit]:
     hits: list[Hit] = []
     conditional = _CONDITIONAL.search(low) is not None
-    about_people: list[bool] = []  # whether the sentence mentions a person, worked out once when needed
     for match in _MODAL.finditer(low):
         modal, negation, verb, after = match.group(1), match.group(2), match.group(3), match.group(4)
         if not _is_participle(verb):
@@ -755,14 +780,18 @@ def _hindsight(text: str, low: str, people: People) -> list[Hit]:
             continue
         if modal == "should" and not negation and verb in _EXPECTED:
             continue
+        if verb == "been" and after in _SYSTEM_ALLOWED:
+            continue
+        if modal != "should" and _NONE_THAT.search(low[: match.start()]):
+            continue
         if _QUESTION.search(low[: match.start()]):
             continue  # "reflect on whether it should have been communicated" asks, with the reader, in the open
         if modal in ("would", "might", "may") and not negation:
-            # "would have rendered 30k crates unbuildable": an impact, unless a person is in the picture
-            if not about_people:
-                toks = _tokens(text)
-                about_people.append(any(_is_person(toks, i, people) for i in range(len(toks))))
-            if not about_people[0]:
+            # "it would have rendered 30k crates unbuildable for anyone": an impact, unless it names a remedy
+            # ("a release which would have allowed the swap without an outage") or a person acts in it (is named
+            # before the modal: "we would have isolated", "if Dave had checked, it would have")
+            toks = _tokens(text[: match.start()])
+            if verb not in _REMEDY_VERBS and not any(_is_person(toks, i, people) for i in range(len(toks))):
                 continue
         adjective = verb.endswith("ed") and verb not in _PARTICIPLES and after and after not in _FUNCTION_AFTER
         if adjective and not after.endswith("ly"):
