@@ -450,8 +450,8 @@ def _normal_date(cell: str) -> str:
         found = pattern.match(cell)
         if found:
             month = MONTH_NUMBERS[found.group("mon").lower()]
-            year = found.groupdict().get("y")
-            stated = f"{year}-{month:02d}-{int(found.group('d')):02d}" if year else f"{month:02d}-{int(found.group('d')):02d} "
+            year, day = found.groupdict().get("y"), int(found.group("d"))
+            stated = f"{year}-{month:02d}-{day:02d}" if year else f"{month:02d}-{day:02d} "
             cell = stated + cell[found.end() :]
             break
     approx = _APPROX_AFTER_DATE.match(cell)
