@@ -196,9 +196,11 @@ _ACCIDENTAL = re.compile(
     r"\b(?:accidentally|mistakenly|inadvertently|unintentionally|wrongly|erroneously|incorrectly|unknowingly)\b"
 )
 _BY_MISTAKE = re.compile(r"\bby (?:mistake|accident)\b")
+# "… failed because/as Dave …"; after "began" or "started", "as" tells the time ("began as we dove into the logs")
 _BAD_OUTCOME_BECAUSE = re.compile(
-    r"\b(?:happened|occurred|started|began|broke|failed|went (?:down|wrong)|was (?:delayed|prolonged)|got worse|"
-    r"escalated)\b[^.;]*?\b(?:because|since|as)\b"
+    r"\b(?:(?:happened|occurred|started|began)\b[^.;]*?\b(?:because|since)|"
+    r"(?:broke|failed|went (?:down|wrong)|was (?:delayed|prolonged)|got worse|escalated)\b[^.;]*?"
+    r"\b(?:because|since|as))\b"
 )
 _PASSIVE = re.compile(
     r"\b(?:was|were|been|being|got) (?:not |never )?(?:\w+ly )?(?:missed|ignored|overlooked|forgotten|skipped|"
@@ -588,6 +590,13 @@ _CONSEQUENCE_BEFORE = re.compile(
     r"\b(?:so|therefore|hence|thus|consequently|as a result|which meant(?: that)?|meaning(?: that)?)\s*,?\s*$"
 )
 _COLLECTIVE = frozenset({"we", "nobody", "no-one"})
+# "We would be remiss if we didn't take this opportunity": an omission supposed, not one that happened
+_SUPPOSED = re.compile(r"\b(?:if|unless|whether|even if)\s+$")
+# "did not escalate the issue as it was unnecessary at this stage": the omission was right at the time
+_NOT_NEEDED_AFTER = re.compile(
+    r"^[^.;]{0,80}?\b(?:as|because|since)\s+(?:it|this|that)\s+(?:was|is|seemed|appeared)\s+(?:not\s+(?:yet\s+)?"
+    r"(?:needed|necessary|required|warranted)|unnecessary|unneeded|unwarranted)\b"
+)
 # "we had introduced a regression", "we deployed a bug": the team owning a change, not an omission or a person's slip
 _NEUTRAL_CAUSE = re.compile(r"(?:introduced|triggered|shipped|pushed|merged|deployed|caused)\b")
 # "was not reviewed by another developer": no one in particular; the missing second person is the process's gap
@@ -605,6 +614,8 @@ def _explained(toks: list[_Tok], who: int, low: str) -> bool:
     if _REASON_FIRST.search(before):
         return True
     if toks[who].low in _COLLECTIVE and _CONSEQUENCE_BEFORE.search(before):
+        return True
+    if _SUPPOSED.search(before):
         return True
     if toks[who].low not in _RELATIVE_PRONOUNS or who < 2:
         return False
@@ -642,6 +653,8 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
             if who is None or _explained(toks, who, low):
                 continue
             if toks[who].low == "we" and _NEUTRAL_CAUSE.match(match.group()):
+                continue
+            if _NOT_NEEDED_AFTER.match(low[match.end() :]):
                 continue
             add(toks[who].start, match.end(), "presents a person as the cause")
     for match in _WRONG.finditer(low) if "wrong" in words else ():
