@@ -5,9 +5,13 @@ from __future__ import annotations
 from afteraction.accounts.models import ApiToken, SignInFailure, User, WebSecret
 from afteraction.actions.models import ActionItem, SentDigest, TrackerLink
 from afteraction.core.db import Base
-from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember, Person
+from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember
 from afteraction.insights.models import FactorCategory, InsightCategory, SearchDocument, SearchTerm
+from afteraction.meetings.models import Meeting, MeetingAttendee, MeetingNote
+from afteraction.notifications.models import Notification
+from afteraction.people.models import Person
 from afteraction.reviews.models import (
+    Comment,
     ContributingFactor,
     ExtraSection,
     Lesson,
@@ -25,6 +29,7 @@ metadata = Base.metadata
 __all__ = [
     "ActionItem",
     "ApiToken",
+    "Comment",
     "ContributingFactor",
     "ExtraSection",
     "FactorCategory",
@@ -34,6 +39,10 @@ __all__ = [
     "IncidentMember",
     "InsightCategory",
     "Lesson",
+    "Meeting",
+    "MeetingAttendee",
+    "MeetingNote",
+    "Notification",
     "Person",
     "Postmortem",
     "PostmortemPerson",

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from afteraction.core.actor import Actor
 from afteraction.core.errors import Conflict
 from afteraction.domain.incidents import IncidentChanges, NewIncident
-from afteraction.incidents.models import Person
-from afteraction.incidents.service import get_or_create_person, labels_of, load_incident
+from afteraction.incidents.service import labels_of, load_incident
+from afteraction.people.models import Person
+from afteraction.people.service import get_or_create_person
 from afteraction.usecases.incidents import create_incident, update_incident
 
 SYSTEM = Actor.system()

@@ -17,7 +17,8 @@ from afteraction.documents.mapping import ImportMapping, load_mapping
 from afteraction.documents.parse import parse_markdown
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.vocabulary import map_value
-from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.models import Incident
+from afteraction.people.models import Person
 from afteraction.reviews.models import Postmortem
 from afteraction.usecases.documents import ImportOptions, import_files, settle_values
 from tests.conftest import corpus_path

@@ -15,7 +15,8 @@ from afteraction.core.actor import Actor
 from afteraction.core.cursors import encode_cursor
 from afteraction.core.db import Database
 from afteraction.incidents.members import add_member
-from afteraction.incidents.models import Incident, IncidentLabel, Person
+from afteraction.incidents.models import Incident, IncidentLabel
+from afteraction.people.models import Person
 from afteraction.timeline.models import TimelineEvent
 from afteraction.usecases.incidents import page_incidents
 from tests.web.conftest import Api, new_incident

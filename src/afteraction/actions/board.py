@@ -14,8 +14,9 @@ from afteraction.core.db import Database, utcnow
 from afteraction.core.validation import check_choice
 from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import OPEN_ACTION_STATUSES, ActionItemView
-from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.models import Incident
 from afteraction.incidents.service import parse_incident_id
+from afteraction.people.models import Person
 
 
 class BoardItem(ActionItemView):

@@ -8,7 +8,8 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
-from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.models import Incident
+from afteraction.people.models import Person
 
 
 class ActionItem(Base):

@@ -29,8 +29,10 @@ from afteraction.domain.actions import (
     ActionItemView,
 )
 from afteraction.domain.policy import Policy
-from afteraction.incidents.models import Incident, Person
-from afteraction.incidents.service import get_or_create_person, load_incident, parse_incident_id, serialise_writes
+from afteraction.incidents.models import Incident
+from afteraction.incidents.service import load_incident, parse_incident_id, serialise_writes
+from afteraction.people.models import Person
+from afteraction.people.service import get_or_create_person
 
 _ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
 

@@ -1,4 +1,4 @@
-"""Tables of the incidents area: incidents, their labels (services, teams, tags, categories), people, members."""
+"""Tables of the incidents area: incidents, their labels (services, teams, tags, categories), members."""
 
 from __future__ import annotations
 
@@ -9,16 +9,6 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
-
-
-class Person(Base):
-    """Someone who authors, reviews, owns an action item or acts in a timeline."""
-
-    __tablename__ = "people"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Incident(Base):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from afteraction.core.actor import Actor
@@ -26,7 +25,7 @@ from afteraction.domain.incidents import (
     NewIncident,
 )
 from afteraction.domain.reviews import PostmortemDocument
-from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember, Person
+from afteraction.incidents.models import Incident, IncidentLabel, IncidentMember
 
 LABEL_KINDS: tuple[str, ...] = ("service", "team", "tag", "category")
 _KEY = re.compile(r"^(?:INC-)?(\d+)$", re.IGNORECASE)
@@ -41,26 +40,6 @@ def parse_incident_id(value: str) -> int:
     if number > MAX_INTEGER:
         raise NotFound(f"no incident INC-{number}")
     return number
-
-
-PERSON_NAME_MAX = 200  # people.name
-
-
-def get_or_create_person(session: Session, name: str) -> Person:
-    """The person of that name, created on first mention; a name longer than PERSON_NAME_MAX is refused.
-
-    An upsert (`INSERT … ON CONFLICT DO NOTHING`, then a read): two writers naming the same new person at once both
-    get the one row, neither a unique-constraint error.
-    """
-    clean = name.strip()
-    if len(clean) > PERSON_NAME_MAX:
-        raise InvalidInput(f"a person's name is at most {PERSON_NAME_MAX} characters: {clean[:40]}…", field="person")
-    person = session.scalar(select(Person).where(Person.name == clean))
-    if person is None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(Person).values(name=clean).on_conflict_do_nothing(index_elements=["name"]))
-        person = session.scalars(select(Person).where(Person.name == clean)).one()
-    return person
 
 
 # The key of the PostgreSQL advisory lock that serialises taking incident numbers (any constant, the same everywhere).

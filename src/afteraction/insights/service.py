@@ -34,7 +34,7 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database, refresh_statistics, utcnow
 from afteraction.domain.incidents import KINDS
 from afteraction.domain.policy import Policy
-from afteraction.incidents.models import Incident, IncidentLabel, Person
+from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.insights.models import InsightCategory
 from afteraction.insights.recurrences import category_mapping, describe_recurrence, incident_categories
 from afteraction.insights.schemas import (
@@ -60,6 +60,7 @@ from afteraction.insights.sql import (
     spread_of,
     sqlite_ranked,
 )
+from afteraction.people.models import Person
 from afteraction.reviews.models import Postmortem
 
 OPEN_ITEM = ("open", "in-progress")

@@ -22,11 +22,8 @@ from afteraction.domain.reviews import (
     WhyNodeData,
 )
 from afteraction.incidents.models import Incident
-from afteraction.incidents.service import (
-    get_or_create_person,
-    labels_of,
-    load_incident,
-)
+from afteraction.incidents.service import labels_of, load_incident
+from afteraction.people.service import get_or_create_person
 from afteraction.reviews.models import (
     ContributingFactor,
     ExtraSection,

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
-from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.models import Incident
+from afteraction.people.models import Person
 
 
 class Postmortem(Base):
@@ -34,6 +35,9 @@ class Postmortem(Base):
     # What the last import read and stored ({"document": ..., "stored": ...}), so that a re-import changes only what
     # the document changed and keeps what was edited in the tool since (usecases.documents).
     import_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Changed after it was published (edited or re-imported): when and by whom, shown as "amended after publication".
+    amended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    amended_by: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -131,3 +135,26 @@ class ReviewEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))
     comment: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Comment(Base):
+    """A comment on a part of a post-mortem (a section, a why, a factor, a lesson, an action item, or the whole),
+    optionally quoting a passage; a reply has a parent. Resolved by its author or an author of the post-mortem."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_postmortem_created", "postmortem_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    target_kind: Mapped[str] = mapped_column(String(20))  # document, section, why, factor, lesson, action
+    target_id: Mapped[int | None] = mapped_column(Integer)  # the row of a why, factor, lesson or action item
+    target_label: Mapped[str] = mapped_column(String(300))  # as the reader names it: "Summary", "W1.2", "AI-7"
+    quote: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[int]] = mapped_column(JSON, default=list)  # people's ids
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

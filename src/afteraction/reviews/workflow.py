@@ -19,8 +19,10 @@ from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import CLOSED_ACTION_STATUSES
 from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import PostmortemDocument
-from afteraction.incidents.models import Incident, Person
-from afteraction.incidents.service import get_or_create_person, load_incident
+from afteraction.incidents.models import Incident
+from afteraction.incidents.service import load_incident
+from afteraction.people.models import Person
+from afteraction.people.service import get_or_create_person
 from afteraction.reviews.document import document_of
 from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
 from afteraction.timeline.models import TimelineEvent

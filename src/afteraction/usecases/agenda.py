@@ -14,7 +14,8 @@ from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
 from afteraction.core.visibility import visible_clause
 from afteraction.domain.actions import OPEN_ACTION_STATUSES, ActionItemView
-from afteraction.incidents.models import Incident, IncidentLabel, Person
+from afteraction.incidents.models import Incident, IncidentLabel
+from afteraction.people.models import Person
 from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
 
 NO_OWNER = "(no owner)"

@@ -23,8 +23,9 @@ from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import PostmortemDocument
 from afteraction.domain.whytree import why_paths
 from afteraction.incidents import service as incidents
-from afteraction.incidents.models import Person
 from afteraction.insights.taxonomy import list_categories
+from afteraction.people.models import Person
+from afteraction.people.service import get_or_create_person
 from afteraction.reviews import sections, workflow
 from afteraction.reviews.document import why_tree
 from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, WhyNode
@@ -259,6 +260,6 @@ def set_authors(db: Database, *, incident_id: str, names: Sequence[str], actor: 
             delete(PostmortemPerson).where(PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == "author")
         )
         for position, name in enumerate(wanted):
-            person = incidents.get_or_create_person(session, name)
+            person = get_or_create_person(session, name)
             session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="author", position=position))
         return wanted

@@ -18,8 +18,9 @@ from afteraction.core.validation import check_choice
 from afteraction.core.visibility import visible_clause
 from afteraction.domain.incidents import IncidentChanges, IncidentSummary, NewIncident
 from afteraction.incidents import service as incidents
-from afteraction.incidents.models import Incident, Person
+from afteraction.incidents.models import Incident
 from afteraction.insights.search import refresh_search_index
+from afteraction.people.models import Person
 from afteraction.reviews.models import Postmortem, PostmortemPerson
 from afteraction.reviews.workflow import start_postmortem, statuses_of
 from afteraction.timeline.moments import refresh_moments
