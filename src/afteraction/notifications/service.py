@@ -63,8 +63,10 @@ def notify(session: Session, people: Iterable[Person], message: Message, *, key:
                 "dedupe_key": f"{key}:{person.id}:{channel}"[:300], "state": "pending", "attempts": 0,
                 "next_attempt_at": now, "created_at": now,
             }  # fmt: skip
-            result = session.execute(dialect.insert(Notification).values(**values).on_conflict_do_nothing())
-            written += result.rowcount or 0
+            inserted = session.execute(
+                dialect.insert(Notification).values(**values).on_conflict_do_nothing().returning(Notification.id)
+            ).first()
+            written += inserted is not None
     return written
 
 
