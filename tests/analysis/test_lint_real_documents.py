@@ -139,6 +139,21 @@ def test_time_not_cause_a_supposed_omission_and_one_right_at_the_time_pass():
     assert _blame(text) == [(8, "blame/person-as-cause")]
 
 
+def test_similes_things_lists_of_causes_stated_conditions_and_procedures_pass():
+    text = (
+        "# Site down\n\n## Summary\n\n"
+        "It was like everyone forgot their keys at home.\n"
+        "Connections were open, but they forgot to close the door behind them.\n"
+        "Systems fail for many reasons, such as bugs, traffic spikes, hardware failures, or human error.\n"
+        "We missed it because all our read operations were fine.\n"
+        "There should have been no way for one person to forget something and cripple the company.\n"
+        "If the team had been unable to resolve the issue, it would have been escalated.\n"
+        "The error was in a Let's Encrypt error log.\n"
+        "The outage was caused by human error.\n"
+    )
+    assert _blame(text) == [(12, "blame/human-error")]
+
+
 def test_a_templates_boilerplate_from_the_mapping_is_not_checked():
     text = (
         "# T\n\n## Summary\n\nReplace this: the engineer forgot to check the alert.\n\n"

@@ -250,6 +250,8 @@ _HUMAN_ERROR_EXCUSE = words(
     suspected suspecting ruled
     """
 )
+# "… bugs, traffic spikes, hardware failures, natural disasters, to/or/and human error": an item of a list of causes
+_LISTED_CAUSE = re.compile(r"(?:[^,.;:]+,){2,}[^,.;:]*\b(?:or|and|to|including)\s+$|(?:[^,.;:]+,){3,}\s*$")
 _COMPOUND_AFTER = re.compile(
     r"^\s*(?:\(\s*(?:\d|[1-5]xx)|rates?\b|counts?\b|codes?\b|messages?\b|pages?\b|budgets?\b|ratios?\b|"
     r"responses?\b|logs?\b|handling\b|metrics?\b|4xx|5xx)"
@@ -299,6 +301,7 @@ _REMEDIES = words(
     """
 )
 _REMEDY_VERBS = _REMEDIES | words("allowed enabled helped saved isolated")
+_FINE = words("fine ok okay avoidable preventable")
 _NOT_KNOWABLE = re.compile(r"(?:known|predicted|foreseen|anticipated|expected)$")
 # "should have resulted in a brief outage": what the design expected of a system, not what someone should have done.
 _EXPECTED = words("resulted existed mattered worked meant lasted happened occurred applied")
@@ -440,6 +443,8 @@ def _is_person(toks: list[_Tok], i: int, people: People, *, strong: bool = False
 def _named(toks: list[_Tok], k: int) -> bool:
     """Whether token k, inside a sentence, is a capitalised name that is not a tool's: "was Mark's fault"."""
     word = _bare(toks[k])
+    if word.lower() in _CONTRACTED:
+        return False  # "Let's encrypt error": "let us", not Let's
     return k > 0 and word.istitle() and word.isalpha() and word not in TOOLS and word not in SENTENCE_WORDS
 
 
@@ -590,6 +595,14 @@ _CONSEQUENCE_BEFORE = re.compile(
     r"\b(?:so|therefore|hence|thus|consequently|as a result|which meant(?: that)?|meaning(?: that)?)\s*,?\s*$"
 )
 _COLLECTIVE = frozenset({"we", "nobody", "no-one"})
+# "X's" that is "X is" or "let us", never a possessive
+_CONTRACTED = frozenset({"let", "here", "there", "it", "that", "what", "who", "where", "he", "she", "everyone"})
+# "It was like everyone forgot their keys at home": a simile, not an account of what people did
+_SIMILE_BEFORE = re.compile(r"\b(?:like|as if|as though)\s+$")
+# "Connections were open, but they forgot to close the door": "they" are the things the sentence began with
+_THINGS_FIRST = re.compile(r"^\s*(?:the\s+|our\s+|some\s+|all\s+)?([a-z]+s)\s+(?:were|are|had|have|kept|stayed)\b")
+# "we missed it because all our read operations were fine": the miss told with the condition that explains it
+_CONDITION_AFTER = re.compile(r"^[^.;]{0,40}?\b(?:because|since|as)\s+((?:[\w'-]+\s+){0,4}[\w'-]+)")
 # "We would be remiss if we didn't take this opportunity": an omission supposed, not one that happened
 _SUPPOSED = re.compile(r"\b(?:if|unless|whether|even if)\s+$")
 # "did not escalate the issue as it was unnecessary at this stage": the omission was right at the time
@@ -615,8 +628,12 @@ def _explained(toks: list[_Tok], who: int, low: str) -> bool:
         return True
     if toks[who].low in _COLLECTIVE and _CONSEQUENCE_BEFORE.search(before):
         return True
-    if _SUPPOSED.search(before):
+    if _SUPPOSED.search(before) or _SIMILE_BEFORE.search(before):
         return True
+    if toks[who].low == "they":
+        things = _THINGS_FIRST.match(low)
+        if things and things.group(1) not in _PEOPLE_WORDS and things.group(1) not in _ROLES:
+            return True
     if toks[who].low not in _RELATIVE_PRONOUNS or who < 2:
         return False
     noun = toks[who - 1]
@@ -656,6 +673,9 @@ def _person_as_cause(text: str, low: str, people: People, words: set[str]) -> li
                 continue
             if _NOT_NEEDED_AFTER.match(low[match.end() :]):
                 continue
+            reason = _CONDITION_AFTER.match(low[match.end() :]) if toks[who].low in _COLLECTIVE else None
+            if reason and not set(reason.group(1).split()) & (_PEOPLE_WORDS | {"i", "he", "she", "they"}):
+                continue  # "we missed it because all our reads were fine"
             add(toks[who].start, match.end(), "presents a person as the cause")
     for match in _WRONG.finditer(low) if "wrong" in words else ():
         toks = tokens()
@@ -757,6 +777,8 @@ def _human_error(low: str) -> list[Hit]:
             continue
         if match.group(1) and low.startswith("user", match.start()):
             continue  # "user errors" is the HTTP 4xx category
+        if _LISTED_CAUSE.search(low[: match.start()]):
+            continue  # one of many causes in general: "due to bugs, traffic spikes, … or human error"
         hits.append(Hit(HUMAN_ERROR, match.start(), match.end(), "names human error as a cause"))
     return hits
 
@@ -793,8 +815,8 @@ def _hindsight(text: str, low: str, people: People) -> list[Hit]:
             continue
         if modal == "should" and not negation and verb in _EXPECTED:
             continue
-        if verb == "been" and after in _SYSTEM_ALLOWED:
-            continue
+        if verb == "been" and (after in _SYSTEM_ALLOWED or after == "no"):
+            continue  # "should not have been possible", "there should have been no way for one person to …"
         if modal != "should" and _NONE_THAT.search(low[: match.start()]):
             continue
         if _QUESTION.search(low[: match.start()]):
@@ -804,8 +826,9 @@ def _hindsight(text: str, low: str, people: People) -> list[Hit]:
             # ("a release which would have allowed the swap without an outage") or a person acts in it (is named
             # before the modal: "we would have isolated", "if Dave had checked, it would have")
             toks = _tokens(text[: match.start()])
-            if verb not in _REMEDY_VERBS and not any(_is_person(toks, i, people) for i in range(len(toks))):
-                continue
+            remedy = verb in _REMEDY_VERBS or (verb == "been" and (after in _REMEDY_VERBS or after in _FINE))
+            if not remedy and (verb == "been" or not any(_is_person(toks, i, people) for i in range(len(toks)))):
+                continue  # "it would have been escalated": what would have happened, not what should have
         adjective = verb.endswith("ed") and verb not in _PARTICIPLES and after and after not in _FUNCTION_AFTER
         if adjective and not after.endswith("ly"):
             continue  # "should have automated tests": an adjective, not a counterfactual
