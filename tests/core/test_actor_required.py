@@ -21,6 +21,9 @@ NO_ACTOR = {
     "afteraction.insights.taxonomy.remove_category": "the category taxonomy, not incident data",
     "afteraction.insights.taxonomy.reset_taxonomy": "the category taxonomy, not incident data",
     "afteraction.insights.service.upkeep": "search index and statistics upkeep: returns nothing of any incident",
+    "afteraction.usecases.notify.write_due_soon": "the scheduled job: tells owners of their own items; returns a count",
+    "afteraction.usecases.notify.notify_once": "the scheduled job: sends the outbox to its people; returns counts",
+    "afteraction.usecases.notify.start_notify_loop": "starts the scheduled job of a server process",
 }
 
 

@@ -39,14 +39,15 @@ from afteraction.documents.render import render_markdown
 from afteraction.domain.actions import ActionChanges, ActionItemData
 from afteraction.domain.incidents import IncidentChanges, NewIncident, TimelineEntry
 from afteraction.domain.policy import Policy
-from afteraction.domain.reviews import FactorData, LessonData, PostmortemDocument, WhyNodeData
+from afteraction.domain.reviews import FactorData, LessonData, PostmortemDocument, SectionData, WhyNodeData
 from afteraction.incidents import members
 from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Incident
 from afteraction.insights import dashboard as dashboards
 from afteraction.insights import service as insights
 from afteraction.insights import similar, sql, taxonomy, themes
-from afteraction.reviews import document, sections, workflow
+from afteraction.meetings import service as meetings
+from afteraction.reviews import comments, document, sections, workflow
 from afteraction.reviews.models import Postmortem
 from afteraction.timeline import highlights as timeline_highlights
 from afteraction.timeline import imports as timeline_imports
@@ -57,7 +58,7 @@ from afteraction.timeline.events import ImportedEvent
 from afteraction.timeline.models import TimelineEvent
 from afteraction.trackers import TrackerIssue, TrackerItem
 from afteraction.usecases import actions as action_usecases
-from afteraction.usecases import agenda, browse, demo, documents, editor, remind
+from afteraction.usecases import agenda, browse, demo, documents, editor, inbox, meeting, remind
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.usecases import sync as sync_usecases
 from afteraction.webhooks import service as webhooks
@@ -70,7 +71,7 @@ PUBLIC = "INC-1"
 # What would tell a non-member that the private incident exists.
 SECRETS = ("INC-2", "Payroll secret breach", "payroll-secret-svc", "secret-team", "Secret Owner")
 # The packages whose functions taking an actor must all be covered here.
-PACKAGES = ("incidents", "timeline", "actions", "reviews", "insights", "usecases", "webhooks")
+PACKAGES = ("incidents", "timeline", "actions", "reviews", "insights", "usecases", "webhooks", "meetings")
 
 
 # ---------------------------------------------------------------- the world
@@ -711,6 +712,35 @@ def case_read_sections(world: World) -> None:
         shown(read(world.member), "Payroll")
 
 
+@covers(sections.get_extra_sections, sections.replace_extra_sections)
+def case_extra_sections(world: World) -> None:
+    not_found(lambda: sections.get_extra_sections(world.db, incident_id=PRIVATE, actor=world.outsider))
+    assert sections.get_extra_sections(world.db, incident_id=PRIVATE, actor=world.member).version >= 1
+    refused_write(
+        world,
+        lambda actor: sections.replace_extra_sections(
+            world.db, incident_id=PRIVATE, items=[SectionData(heading="Attendees", body="x")], actor=actor
+        ),
+    )
+
+
+@covers(actions.move_action, actions.remove_action, editor.delete_action)
+def case_move_and_delete_action(world: World) -> None:
+    refused_write(world, lambda actor: actions.move_action(world.db, action_id=world.private_item, step=1, actor=actor))
+
+    def remove(actor: Actor) -> Any:
+        with world.db.transaction() as session:
+            return actions.remove_action(session, actor=actor, action_id=world.private_item)
+
+    before = dump(world.private_document())
+    not_found(lambda: remove(world.outsider))
+    assert dump(world.private_document()) == before
+    refused_write(
+        world,
+        lambda actor: editor.delete_action(world.db, action_id=world.private_item, reason="a duplicate", actor=actor),
+    )
+
+
 @covers(sections.update_text_section, sections.replace_whys, sections.replace_factors, sections.replace_lessons)
 def case_write_sections(world: World) -> None:
     db = world.db
@@ -1023,6 +1053,53 @@ def case_build_agenda(world: World) -> None:
     assert [review.incident_id for review in full.awaiting_review] == [PUBLIC, PRIVATE]
 
 
+@covers(inbox.inbox)
+def case_inbox(world: World) -> None:
+    seen = inbox.inbox(world.db, person="Secret Owner", today=world.today, actor=world.outsider)
+    hidden(seen.model_copy(update={"person": None}))  # the name was asked for; nothing of the incident shows
+    assert (seen.person, seen.actions, seen.reviews, seen.postmortems_due) == ("Secret Owner", [], [], [])
+    full = inbox.inbox(world.db, person="Secret Owner", today=world.today, actor=world.member)
+    assert [item.id for item in full.actions] == [world.private_item]
+    assert full.actions[0].overdue
+
+
+@covers(
+    meetings.start_meeting, meetings.get_meeting, meetings.list_meetings, meetings.previous_meeting,
+    meetings.add_note, meetings.action_row, meetings.end_meeting, meeting.meeting_board, meeting.mark_discussed,
+    meeting.change_item, meeting.record_decision, meeting.send_minutes,
+)  # fmt: skip
+def case_meeting(world: World) -> None:
+    first = meetings.start_meeting(world.db, title="Last week", held_on=world.today - timedelta(days=7),
+                                   attendees=["member"], actor=world.member)  # fmt: skip
+    meeting.record_decision(world.db, meeting_id=first.id, text="Payroll keys rotate monthly", incident_id=PRIVATE,
+                            actor=world.member)  # fmt: skip
+    held = meetings.start_meeting(world.db, title="Review", held_on=world.today, attendees=["member"],
+                                  actor=world.outsider)  # fmt: skip
+    for call in (
+        lambda actor: meeting.mark_discussed(world.db, meeting_id=held.id, target=world.private_item, actor=actor),
+        lambda actor: meeting.mark_discussed(world.db, meeting_id=held.id, target=PRIVATE, actor=actor),
+        lambda actor: meeting.change_item(
+            world.db, meeting_id=held.id, action_id=world.private_item, due=world.today, actor=actor
+        ),
+        lambda actor: meeting.record_decision(world.db, meeting_id=held.id, text="x", incident_id=PRIVATE, actor=actor),
+    ):
+        refused_write(world, call)
+    for reader in (world.outsider,):
+        hidden(meetings.get_meeting(world.db, meeting_id=held.id, actor=reader))
+        hidden(meetings.list_meetings(world.db, actor=reader))
+        hidden(meetings.previous_meeting(world.db, meeting_id=held.id, actor=reader))
+        board = meeting.meeting_board(world.db, meeting_id=held.id, today=world.today, actor=reader)
+        hidden(board.meeting)
+        hidden(board.previous)
+        hidden(board.agenda)
+    shown(meetings.get_meeting(world.db, meeting_id=held.id, actor=world.member), PRIVATE)
+    with world.db.transaction() as session:
+        not_found(lambda: meetings.action_row(session, world.private_item, world.outsider))
+        meetings.add_note(session, meeting_id=held.id, kind="decision", text="Plain", actor=world.outsider)
+    meeting.send_minutes(world.db, meeting_id=held.id, actor=world.outsider)
+    meetings.end_meeting(world.db, meeting_id=first.id, actor=world.member)
+
+
 @covers(remind.collect_digests)
 def case_collect_digests(world: World) -> None:
     def digests(actor: Actor) -> Any:
@@ -1108,6 +1185,32 @@ def case_apply_delivery(world: World) -> None:
         actor=world.outsider,
     )
     assert (again.incident_id, again.duplicate) == (None, True)
+
+
+@covers(
+    comments.add_comment,
+    comments.list_comments,
+    comments.comment_threads,
+    comments.resolve_comment,
+    comments.reopen_comment,
+)
+def case_comments(world: World) -> None:
+    def add(actor: Actor) -> Any:
+        return comments.add_comment(world.db, incident_id=PRIVATE, actor=actor, on="W1", text="Why so small?")
+
+    refused_write(world, add)
+    for read in (comments.list_comments, comments.comment_threads):
+        not_found(lambda read=read: read(world.db, incident_id=PRIVATE, actor=world.outsider))
+    [made] = comments.list_comments(world.db, incident_id=PRIVATE, actor=world.member)
+    shown(comments.comment_threads(world.db, incident_id=PRIVATE, actor=world.member), "Why so small?")
+    for settle in (comments.resolve_comment, comments.reopen_comment):
+        not_found(lambda settle=settle: settle(world.db, comment_id=made.id, actor=world.outsider))
+        not_found(lambda settle=settle: settle(world.db, comment_id=made.id, actor=world.member, incident_id=PUBLIC))
+    assert comments.resolve_comment(world.db, comment_id=made.id, actor=world.member).resolved
+    assert not comments.reopen_comment(world.db, comment_id=made.id, actor=world.member).resolved
+    mine = comments.add_comment(world.db, incident_id=PUBLIC, actor=world.outsider, text="Nice")
+    hidden(mine)
+    hidden(comments.list_comments(world.db, incident_id=PUBLIC, actor=world.outsider))
 
 
 # ---------------------------------------------------------------- the tests

@@ -120,7 +120,7 @@ def test_a_new_team_writes_reviews_publishes_and_exports_a_post_mortem(chromium,
         ("Alert when the checkout-api pool usage exceeds 80%", "Dave Okafor"),
         ("Make the shared config schema reject an unset pool size", "Priya Natarajan"),
     ):
-        author.get_by_text("Add an action item").click()
+        author.get_by_text("Add an action item", exact=True).click()
         form = author.locator("form[action$='/postmortem/actions']")
         form.get_by_label("Action").fill(title)
         form.get_by_label("Owner").fill(owner)

@@ -46,11 +46,11 @@ def test_publishing_is_refused_with_every_reason_listed(cli, store, db):
     assert refused.exit_code == 4
     assert "cannot publish INC-1" in refused.stderr
     for reason in (
-        "the Impact section is empty",
-        "the Timeline section is empty",
-        "AI-1 (Add a canary stage) has no owner",
-        "AI-1 (Add a canary stage) has no due date",
-        "AI-2 (Alert on config errors) has no due date",
+        "The Impact section is empty.",
+        "The Timeline section is empty.",
+        "AI-1 (Add a canary stage) has no owner.",
+        "AI-1 (Add a canary stage) has no due date.",
+        "AI-2 (Alert on config errors) has no due date.",
     ):
         assert reason in refused.stderr
     assert "Traceback" not in refused.stderr
@@ -77,7 +77,7 @@ def test_publishing_needs_an_approval_first(cli, store):
     incident = store(make_document())
     result = cli("review", "publish", incident, "--as", "Ann Lee")
     assert result.exit_code == 4
-    assert "is draft and cannot be published: it needs an approval first" in result.stderr
+    assert "It needs 1 approval and has not been sent for review yet. (afteraction review request" in result.stderr
 
 
 def test_only_a_reviewer_can_approve_and_only_once(cli, store, db):

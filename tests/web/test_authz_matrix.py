@@ -18,6 +18,8 @@ from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.domain.incidents import NewIncident
 from afteraction.domain.policy import load_policy
+from afteraction.people.service import add_person
+from afteraction.reviews.comments import add_comment
 from afteraction.reviews.workflow import request_review
 from afteraction.timeline.service import add_event, import_timeline
 from afteraction.usecases.incidents import create_incident
@@ -81,6 +83,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "POST /api/v1/incidents/{incident_id}/review/reject": {"json": {"comment": "Add the impact"}},
     # Allowed, but refused by the workflow: the post-mortem is in review, not approved.
     "POST /api/v1/incidents/{incident_id}/review/publish": {"json": {}, "status": 409},
+    "GET /api/v1/incidents/{incident_id}/comments": {},
+    "POST /api/v1/incidents/{incident_id}/comments": {
+        "json": {"on": "Summary", "text": "Who was paged?"},
+        "status": 201,
+    },
+    # Allowed, but refused: only the comment's author (the viewer) or an author of the post-mortem may settle it.
+    "POST /api/v1/incidents/{incident_id}/comments/{comment_id}/resolve": {"path": {"comment_id": "1"}, "status": 403},
+    "POST /api/v1/incidents/{incident_id}/comments/{comment_id}/reopen": {"path": {"comment_id": "1"}, "status": 403},
     "GET /api/v1/incidents/{incident_id}/export": {"params": {"format": "md"}},
     "GET /api/v1/actions": {},
     "GET /api/v1/incidents/{incident_id}/actions": {},
@@ -88,6 +98,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "GET /api/v1/actions/{action_id}": {},
     "PATCH /api/v1/actions/{action_id}": {"json": {"owner": "Ana"}},
     "GET /api/v1/me": {},
+    "GET /api/v1/me/inbox": {},
+    "GET /api/v1/people": {},
+    "POST /api/v1/people": {"json": {"name": "Zoe Park"}, "status": 201},
+    "PATCH /api/v1/people/{who}": {"path": {"who": "viewer"}, "json": {"team": "payments"}},
+    "POST /api/v1/people/merge": {"json": {"keep": "Kim Lee", "others": ["K. Lee"]}},
     "POST /api/v1/auth/token": {"json": {"username": "viewer", "password": "correct horse"}, "status": 201},
     "GET /api/v1/tokens": {},
     "POST /api/v1/tokens": {"json": {"name": "ci"}, "status": 201},
@@ -207,6 +222,9 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     request_review(
         db, incident_id="INC-1", actor=Actor.system("editor"), policy=load_policy(), reviewers=["editor", "admin"]
     )
+    add_comment(db, incident_id="INC-1", actor=Actor.system("viewer"), on="Summary", text="Say who was paged")
+    for name in ("Kim Lee", "K. Lee"):
+        add_person(db, name=name)
     db.dispose()
     return path
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, Table, func, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
@@ -31,9 +32,11 @@ from afteraction.domain.actions import (
 from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident, parse_incident_id, serialise_writes
+from afteraction.notifications.service import Message, notify
 from afteraction.people.models import Person
-from afteraction.people.service import get_or_create_person
+from afteraction.people.service import get_or_create_person, person_of_actor
 
+_ACTION_TABLE = cast(Table, ActionItem.__table__)
 _ACTION_KEY = re.compile(r"^(?:AI-)?(\d+)$", re.IGNORECASE)
 
 
@@ -157,7 +160,25 @@ def add_action(
         )
         session.add(item)
         session.flush()
+        _tell_owner(session, actor, item)
         return view_of(item)
+
+
+def _tell_owner(session: Session, actor: Actor, item: ActionItem) -> None:
+    """Notify an item's new owner that it is theirs (not when they took it themselves); sent later."""
+    if item.owner is None:
+        return
+    session.flush()
+    me = person_of_actor(session, actor)
+    key = item.incident.key
+    due = f", due {item.due_date.isoformat()}" if item.due_date else ""
+    message = Message(
+        "assigned", f"You own AI-{item.id}: {item.title}",
+        f"{actor.name} gave you action item AI-{item.id}{due} of {key} {item.incident.title}.",
+        link=f"/incidents/{key}/postmortem#AI-{item.id}", incident_id=item.incident_id,
+    )  # fmt: skip
+    notify(session, [item.owner], message, key=f"assigned:AI-{item.id}:{item.owner.id}:{item.version}",
+           skip=[me.id] if me else [])  # fmt: skip
 
 
 def change_action(session: Session, *, actor: Actor, action_id: str, changes: ActionChanges) -> tuple[ActionItem, bool]:
@@ -170,6 +191,7 @@ def change_action(session: Session, *, actor: Actor, action_id: str, changes: Ac
     check_version(f"AI-{item.id}", item.version, changes.expected_version)
     if changes.title is not None:
         item.title = check_action_title(changes.title)
+    owner_before = item.owner_id
     if changes.owner is not None:
         item.owner = get_or_create_person(session, changes.owner) if changes.owner.strip() else None
     if changes.due is not None:
@@ -190,7 +212,49 @@ def change_action(session: Session, *, actor: Actor, action_id: str, changes: Ac
             item.closed_at = utcnow() if status in CLOSED_ACTION_STATUSES else None
         item.status = status
     session.flush()
+    if item.owner_id is not None and item.owner_id != owner_before:
+        _tell_owner(session, actor, item)
     return item, changed
+
+
+def remove_action(
+    session: Session, *, actor: Actor, action_id: str, expected_version: int | None = None
+) -> ActionItemView:
+    """Delete an action item inside the caller's transaction (its tracker links go with it); returns it as it was.
+
+    The row is locked first; a version that moved on meanwhile is a Conflict. Why it was deleted is the caller's to
+    record (the post-mortem's history, see usecases/editor.py)."""
+    item = _load(session, action_id, actor, for_update=True)
+    check_version(f"AI-{item.id}", item.version, expected_version)
+    gone = view_of(item)
+    session.delete(item)
+    session.flush()
+    return gone
+
+
+def move_action(db: Database, *, action_id: str, step: int, actor: Actor) -> list[ActionItemView]:
+    """Move an action item up (`step` -1) or down (1) among its incident's items; at either end it stays. Returns the
+    incident's items in their new order. The order is not the items' content: their versions stay as they are."""
+    with db.transaction() as session:
+        item = _load(session, action_id, actor)
+        load_incident(session, item.incident.key, actor, for_update=True)  # one reorder of an incident at a time
+        ordered = list(
+            session.scalars(
+                select(ActionItem)
+                .where(ActionItem.incident_id == item.incident_id)
+                .options(joinedload(ActionItem.incident), joinedload(ActionItem.owner))
+                .order_by(ActionItem.position, ActionItem.id)
+            )
+        )
+        index = next(i for i, row in enumerate(ordered) if row.id == item.id)
+        other = index + step
+        if 0 <= other < len(ordered):
+            ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, row in enumerate(ordered):
+            if row.position != position:
+                # A table-level UPDATE: it leaves the row's own version alone, so an open edit form stays current.
+                session.execute(update(_ACTION_TABLE).where(ActionItem.id == row.id).values(position=position))
+        return [view_of(row) for row in ordered]
 
 
 def current_version(db: Database, action_id: str) -> int | None:

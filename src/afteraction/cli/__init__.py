@@ -126,11 +126,14 @@ def _register() -> None:
     from afteraction.cli import (
         actions,
         admin,
+        comments,
         documents,
         incidents,
         insights,
         lint,
         metrics,
+        notify,
+        people,
         policy,
         remind,
         review,
@@ -149,10 +152,14 @@ def _register() -> None:
     app.command("metrics")(metrics.metrics_command)
     app.command("lint")(lint.lint_command)
     app.add_typer(review.app, name="review")
+    app.add_typer(comments.app, name="comment")
     app.add_typer(policy.app, name="policy")
     app.command("remind")(remind.remind_command)
+    app.command("notify")(notify.notify_command)
     app.command("serve")(server.serve)
     app.add_typer(users.user_app, name="user")
+    app.add_typer(people.app, name="people")
+    app.command("inbox")(people.inbox_command)
     app.add_typer(users.token_app, name="token")
     app.command("insights")(insights.insights_command)
     app.command("similar")(insights.similar_command)

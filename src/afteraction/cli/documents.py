@@ -83,6 +83,7 @@ def import_command(
             mapping=mapping,
             overwrite=overwrite,
             actor=actor_of(ctx),
+            policy=state.policy(),
         )
     if report_file is not None:
         write_file(report_file, json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")

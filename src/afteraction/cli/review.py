@@ -11,7 +11,7 @@ from afteraction.cli.acting import actor_of, policy_of
 from afteraction.cli.output import console, error_console, fmt_time, markup, print_json, table
 
 if TYPE_CHECKING:
-    from afteraction.reviews.workflow import ReviewState
+    from afteraction.reviews.workflow import Blocker, ReviewState
 
 app = typer.Typer(help="Review a post-mortem: draft → in-review → approved → published.", no_args_is_help=True)
 
@@ -22,6 +22,19 @@ AsOption = Annotated[
 ]
 CommentOption = Annotated[str | None, typer.Option("--comment", "-m", help="A comment kept in the history.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+# The commands that fix a blocker, said on the command line only (the web pages speak of their own controls).
+COMMAND_HINTS = {
+    "approvals": "afteraction review request ID --reviewer NAME, then review approve",
+    "section": "afteraction export ID --format md, write it, then afteraction import FILE",
+    "owner": "afteraction actions update {item} --owner NAME",
+    "due-date": "afteraction actions update {item} --due YYYY-MM-DD",
+}
+
+
+def _blocker_line(blocker: Blocker) -> str:
+    hint = COMMAND_HINTS.get(blocker.code)
+    item = blocker.where.partition("#")[2] if blocker.where.startswith("postmortem#AI-") else "AI-n"
+    return f"  - {blocker.text}" + (f" ({hint.format(item=item)})" if hint else "")
 
 
 def _show(state: ReviewState, as_json: bool, headline: str | None = None) -> None:
@@ -42,14 +55,16 @@ def _show(state: ReviewState, as_json: bool, headline: str | None = None) -> Non
         )
     )
     if state.status in ("in-review", "approved"):
-        approved = ", ".join(state.approvals) or "nobody yet"
+        approved = ", ".join(f"{a.by} at {fmt_time(a.at)}" for a in state.approved_by) or "nobody yet"
         out.print(f"Approvals {len(state.approvals)}/{state.approvals_needed}: {approved}")
+    if state.amended_at is not None:
+        out.print(f"Amended after publication on {fmt_time(state.amended_at)} by {state.amended_by or 'someone'}")
     for line in state.filled_due_dates:
         out.print(f"Due date from the policy: {line}")
     if state.blockers:
         out.print("Before it can be published:")
-        for reason in state.blockers:
-            out.print(f"  - {reason}")
+        for blocker in state.blockers:
+            out.print(_blocker_line(blocker))
 
 
 @app.command("request")
@@ -148,8 +163,8 @@ def publish(
     except PublishRefused as refused:
         err = error_console()
         err.print(f"error: cannot publish {refused.incident_id}:")
-        for reason in refused.reasons:
-            err.print(f"  - {reason}")
+        for blocker in refused.blockers:
+            err.print(_blocker_line(blocker))
         raise typer.Exit(refused.exit_code) from None
     _show(state, as_json, f"Published {state.incident_id}.")
 

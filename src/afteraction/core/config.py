@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def default_database_url() -> str:
@@ -74,6 +77,18 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = Field(default=None, description="CA bundle that signs the SMTP server's certificate.")
     smtp_from: str | None = Field(default=None, description="Sender address of reminder e-mails.")
     slack_webhook_url: SecretStr | None = Field(default=None, description="Slack incoming webhook for reminders.")
+    slack_team_webhooks: Annotated[dict[str, SecretStr], NoDecode] = Field(
+        default_factory=dict,
+        description="Slack incoming webhook of each team for notifications, as a JSON object team name → URL; a team "
+        "without one uses AFTERACTION_SLACK_WEBHOOK_URL.",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Token of a Slack bot (chat:write) that sends notifications to a person's Slack id."
+    )
+    slack_api_url: str = Field(default="https://slack.com/api", description="Slack Web API root (for tests).")
+    notify_interval: int = Field(
+        default=60, ge=0, description="How often (seconds) `serve` sends pending notifications; 0: it does not."
+    )
     slack_workspace_url: str | None = Field(
         default=None,
         description="The Slack workspace (https://<name>.slack.com) imported Slack messages link to when the import "
@@ -144,6 +159,25 @@ class Settings(BaseSettings):
         description="Database connections each server process keeps for the API's fast reads (token check, "
         "GET /api/v1/incidents/{id}); 0 turns the fast reads off.",
     )
+
+    @field_validator("slack_team_webhooks", mode="before")
+    @classmethod
+    def _check_team_webhooks(cls, value: object) -> object:
+        """A JSON object of team name → webhook URL, each an http(s) URL with a host (the URL itself is never shown:
+        it is a secret)."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError('not JSON: expected an object such as {"SRE": "https://hooks.slack.com/…"}') from None
+        if not isinstance(value, dict):
+            raise ValueError('expected a JSON object such as {"SRE": "https://hooks.slack.com/…"}')
+        for team, url in value.items():
+            text = url.get_secret_value() if isinstance(url, SecretStr) else url
+            parts = urlsplit(text.strip()) if isinstance(text, str) else None
+            if not str(team).strip() or parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+                raise ValueError(f"the webhook of team {team!r} is not an http(s) URL")
+        return value
 
     # The web app: sign-in sessions live in signed cookies, so every server process must share this key.
     secret_key: SecretStr | None = Field(

@@ -169,7 +169,9 @@ TEXT_SECTIONS: tuple[str, ...] = (
 LIST_SECTIONS: tuple[str, ...] = ("factors", "went-well", "went-wrong", "lucky", "learned")
 ACTION_NOTES = "Notes on the action items"  # the custom section that keeps prose written among action items
 
-_STRING_FIELDS = ("id", "title", "kind", "severity", "status", "incident_status", "external_ref", "summary")
+_STRING_FIELDS = (
+    "id", "title", "kind", "severity", "status", "incident_status", "external_ref", "summary", "amended_by",
+)  # fmt: skip
 _LIST_FIELDS = ("services", "teams", "tags", "categories", "authors", "reviewers")
 _TIME_FIELDS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 _ALIASES = {
@@ -487,7 +489,7 @@ class _Reader:
             elif name in _LIST_FIELDS and isinstance(value, list | str):
                 items = value.split(",") if isinstance(value, str) else value
                 self.fields[name] = [s for s in (_one_line(str(v)) for v in items if v is not None) if s]
-            elif name in _TIME_FIELDS:
+            elif name in (*_TIME_FIELDS, "amended_at"):
                 self.fields[name] = self._fm_time(value)
             elif name == "due_date":
                 self.fields[name] = self._fm_date(value)

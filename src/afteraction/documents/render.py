@@ -198,6 +198,10 @@ def _front_matter(doc: PostmortemDocument) -> str:
     if doc.severity:
         data["severity"] = doc.severity
     data["status"] = doc.status
+    if doc.amended_at:
+        data["amended_at"] = doc.amended_at
+    if doc.amended_by:
+        data["amended_by"] = doc.amended_by
     if doc.incident_status != "open":
         data["incident_status"] = doc.incident_status
     if doc.private:

@@ -39,7 +39,8 @@ _DURATION = re.compile(
 )
 _POLICY_KEYS = {
     "require", "holidays", "require-owner", "require-due-date", "require-approval", "approvals",
-    "postmortem-due", "action-due", "required-sections",
+    "postmortem-due", "action-due", "required-sections", "block-on-open-comments",
+    "amend-returns-to-review",
 }  # fmt: skip
 
 
@@ -112,7 +113,9 @@ class Policy:
     require_owner: bool = True
     require_due_date: bool = True
     require_approval: bool = True
+    block_on_open_comments: bool = False  # publishing waits until every comment is resolved
     approvals: int = 1
+    amend_returns_to_review: bool = False  # a published post-mortem edited or re-imported goes back to in-review
     holidays: frozenset[date] = frozenset()
     people: Mapping[str, Contact] = field(default_factory=dict)
     source: Path | None = None
@@ -230,7 +233,9 @@ def policy_from_mapping(
         except ValueError:
             raise ConfigurationError(f"{where}: policy.holidays must be dates YYYY-MM-DD") from None
     for key, attr in (("require-owner", "require_owner"), ("require-due-date", "require_due_date"),
-                      ("require-approval", "require_approval")):  # fmt: skip
+                      ("require-approval", "require_approval"),
+                      ("block-on-open-comments", "block_on_open_comments"),
+                      ("amend-returns-to-review", "amend_returns_to_review")):  # fmt: skip
         if key in norm:
             kwargs[attr] = _bool(norm[key], f"{where}: policy.{key}")
     if "approvals" in norm:

@@ -67,6 +67,9 @@ class PostmortemDocument(BaseModel):
     severity: str | None = None
     status: str = "draft"
     incident_status: str = "open"
+    # Changed after it was published: when and by whom ("amended after publication").
+    amended_at: datetime | None = None
+    amended_by: str | None = None
     private: bool = False
     services: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)

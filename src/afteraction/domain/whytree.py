@@ -88,6 +88,18 @@ def remove_why(nodes: Sequence[WhyNodeData], *, path: str) -> list[WhyNodeData]:
     return _edit(nodes, path, change)
 
 
+def move_why(nodes: Sequence[WhyNodeData], *, path: str, step: int) -> list[WhyNodeData]:
+    """The tree with one why moved among its siblings (`step` -1 up, 1 down), the whys below it moving with it; at
+    either end it stays where it is."""
+
+    def change(siblings: list[WhyNodeData], i: int) -> None:
+        j = i + step
+        if 0 <= j < len(siblings):
+            siblings[i], siblings[j] = siblings[j], siblings[i]
+
+    return _edit(nodes, path, change)
+
+
 def why_paths(nodes: Sequence[WhyNodeData], prefix: str = "") -> list[tuple[str, int, WhyNodeData]]:
     """Every why, depth first, with its path (`1.2`) and depth (0 for a branch from the problem)."""
     found: list[tuple[str, int, WhyNodeData]] = []

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from afteraction.accounts.models import User
+from afteraction.core.actor import Actor
 from afteraction.core.db import Database
 from afteraction.core.errors import Conflict, InvalidInput, NotFound
 from afteraction.people.models import Person
@@ -124,6 +125,16 @@ def find_person(session: Session, text: str, *, add: bool, field: str = "person"
     no match adds a person of that name when `add` (an e-mail or handle alone is never made a name), else is refused."""
     clean = _clean_name(text)
     found = _matches(session, clean)
+    if not found:
+        # an account not yet in the directory: its person, added now
+        handle = clean.lower().removeprefix("@")
+        user = session.scalar(
+            select(User).where(
+                or_(func.lower(User.name) == func.lower(handle), func.lower(User.email) == func.lower(clean))
+            )
+        )
+        if user is not None:
+            return Found(person_of_account(session, user), added=True)
     if len(found) == 1:
         return Found(found[0])
     if found:
@@ -158,6 +169,26 @@ def person_of_account(session: Session, user: User) -> Person:
             person.user_id = user.id
             person.email = person.email or user.email
     return person
+
+
+def person_of_actor(session: Session, actor: Actor) -> Person | None:
+    """The person who acts: a signed-in user's person (added on first use), else the person the command line's
+    acting name (--as) names, if the directory has exactly one."""
+    if actor.user_id is not None:
+        user = session.get(User, actor.user_id)
+        return person_of_account(session, user) if user is not None else None
+    try:
+        return find_person(session, actor.name, add=False).person
+    except InvalidInput:
+        return None
+
+
+def person_of_account_name(db: Database, name: str) -> int | None:
+    """The id of the person who signs in with the account of that name, if the directory has them."""
+    with db.transaction() as session:
+        return session.scalar(
+            select(Person.id).join(User, User.id == Person.user_id).where(func.lower(User.name) == func.lower(name))
+        )
 
 
 def list_people(db: Database, *, team: str | None = None, query: str | None = None) -> list[PersonView]:
@@ -221,10 +252,10 @@ def add_person(db: Database, *, name: str, changes: PersonChanges | None = None)
         return view_of(session, person)
 
 
-def change_person(db: Database, *, who: str, changes: PersonChanges) -> PersonView:
-    """Change a person found by name, e-mail or handle."""
+def change_person(db: Database, *, who: str | int, changes: PersonChanges) -> PersonView:
+    """Change a person found by name, e-mail or handle (or by id)."""
     with db.transaction() as session:
-        person = find_person(session, who, add=False).person
+        person = require_person(session, who) if isinstance(who, int) else find_person(session, who, add=False).person
         _apply(session, person, changes)
         session.flush()
         return view_of(session, person)
@@ -251,6 +282,10 @@ def merge_people(db: Database, *, keep: str, others: Sequence[str]) -> PersonVie
         gone = [person for person in dict.fromkeys(gone) if person.id != kept.id]
         if not gone:
             raise InvalidInput("name at least one other person to merge into the one kept", field="others")
+        accounts = [person for person in (kept, *gone) if person.user_id is not None]
+        if len(accounts) > 1:
+            names = ", ".join(person.name for person in accounts)
+            raise Conflict(f"{names} each sign in with an account of their own: a person has one account")
         for person in gone:
             for column in ("email", "slack_id", "github_login", "jira_account_id", "team"):
                 if getattr(kept, column) is None and getattr(person, column) is not None:

@@ -12,7 +12,7 @@ from afteraction.reviews.models import SectionVersion
 TEXT_SECTIONS: tuple[str, ...] = (
     "summary", "impact", "trigger", "detection", "resolution", "problem_statement", "supporting_info", "timeline_note",
 )  # fmt: skip
-LIST_SECTIONS: tuple[str, ...] = ("whys", "factors", "lessons")
+LIST_SECTIONS: tuple[str, ...] = ("whys", "factors", "lessons", "sections")  # "sections": the custom sections
 SECTIONS: tuple[str, ...] = TEXT_SECTIONS + LIST_SECTIONS
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from typing import cast
 
 from pydantic import BaseModel, Field
@@ -13,11 +14,21 @@ from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import InvalidInput, NotFound
-from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData, PostmortemDocument, WhyNodeData
+from afteraction.documents.parse import section_key
+from afteraction.domain.policy import Policy
+from afteraction.domain.reviews import (
+    LESSON_KINDS,
+    FactorData,
+    LessonData,
+    PostmortemDocument,
+    SectionData,
+    WhyNodeData,
+)
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
+from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
 from afteraction.reviews.document import document_of, save_whys, why_tree
-from afteraction.reviews.models import ContributingFactor, Lesson, Postmortem, WhyNode
+from afteraction.reviews.models import ContributingFactor, ExtraSection, Lesson, Postmortem, WhyNode
 from afteraction.reviews.section_versions import SECTIONS, TEXT_SECTIONS, claim_section, section_versions
 
 # Table-level UPDATEs: they leave the rows' own versions alone, so that edits of other sections never clash.
@@ -57,6 +68,13 @@ class LessonsSection(BaseModel):
     """The lessons (went well, went wrong, lucky, learned) and their version."""
 
     items: list[LessonData]
+    version: int
+
+
+class ExtraSections(BaseModel):
+    """The custom sections (those the format has no field for, such as an imported "Attendees") and their version."""
+
+    items: list[SectionData]
     version: int
 
 
@@ -109,6 +127,7 @@ def update_text_section(
     text: str,
     expected_version: int | None = None,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> TextSection:
     """Replace one prose section; Conflict when it moved past `expected_version` meanwhile."""
     if name not in TEXT_SECTIONS:
@@ -117,6 +136,8 @@ def update_text_section(
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, name, expected_version, f"the {name} of {incident.key}")
+        changed = [SECTION_NAMES.get(name, name)] if (getattr(pm, name) or "") != text else []
+        note_amendment(session, pm, actor, changed, policy=policy)
         session.execute(update(_POSTMORTEMS).where(Postmortem.id == pm.id).values({name: text, "updated_at": utcnow()}))
         return TextSection(name=name, text=text, version=version)
 
@@ -136,12 +157,14 @@ def replace_whys(
     nodes: Sequence[WhyNodeData],
     expected_version: int | None = None,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> WhysSection:
     """Replace the cause tree; action items keep pointing at the why with the same path (`1.2`)."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "whys", expected_version, f"the whys of {incident.key}")
+        note_amendment(session, pm, actor, [SECTION_NAMES["whys"]], policy=policy)
         _tree, paths = why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
         linked = session.execute(
             select(ActionItem.id, ActionItem.why_node_id).where(
@@ -180,6 +203,7 @@ def replace_factors(
     items: Sequence[FactorData],
     expected_version: int | None = None,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> FactorsSection:
     """Replace the contributing factors; action items keep pointing at the factor in the same place (F1, F2…)."""
     for item in items:
@@ -189,6 +213,7 @@ def replace_factors(
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "factors", expected_version, f"the factors of {incident.key}")
+        note_amendment(session, pm, actor, [SECTION_NAMES["factors"]], policy=policy)
         old = session.scalars(
             select(ContributingFactor.id)
             .where(ContributingFactor.postmortem_id == pm.id)
@@ -230,6 +255,7 @@ def replace_lessons(
     items: Sequence[LessonData],
     expected_version: int | None = None,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> LessonsSection:
     """Replace the lessons (went-well, went-wrong, lucky, learned)."""
     for item in items:
@@ -243,9 +269,79 @@ def replace_lessons(
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "lessons", expected_version, f"the lessons of {incident.key}")
+        note_amendment(session, pm, actor, [SECTION_NAMES["lessons"]], policy=policy)
         session.execute(delete(Lesson).where(Lesson.postmortem_id == pm.id))
         session.add_all(
             Lesson(postmortem_id=pm.id, kind=item.kind, text=item.text.strip(), position=index)
             for index, item in enumerate(items)
         )
         return LessonsSection(items=list(items), version=version)
+
+
+HEADING_MAX = 300  # the column's length
+_TOP_HEADING = re.compile(r"^ {0,3}#{1,2}(?:[ \t]|$)")
+
+
+def check_extra_section(item: SectionData, kept: Collection[str] = ()) -> SectionData:
+    """A custom section with its heading and text cleaned; refused when it has no heading, when the heading names a
+    section of its own (Summary, Lessons learned, …) unless it is one already `kept` (an import keeps a "Root Cause"
+    written as prose so), or when its text starts a section of its own (a heading as large as the section's): once
+    exported and read back, either would no longer be this section."""
+    heading = " ".join(item.heading.split())
+    if not heading:
+        raise InvalidInput("a custom section needs a heading", field="heading")
+    if len(heading) > HEADING_MAX:
+        raise InvalidInput(f"a custom section's heading is at most {HEADING_MAX} characters", field="heading")
+    if section_key(heading) is not None and heading not in kept:
+        raise InvalidInput(
+            f"{heading!r} is a section of its own in the post-mortem: write it there, or choose another heading",
+            field="heading",
+        )
+    body = item.body.replace("\r\n", "\n").strip("\n")
+    fenced = False
+    for line in body.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and _TOP_HEADING.match(line):
+            raise InvalidInput(
+                f"the text of {heading!r} has a heading as large as the section's own ({line.strip()[:60]!r}): "
+                "make it a smaller heading, or add it as a section of its own",
+                field="body",
+            )
+    return SectionData(heading=heading, body=body)
+
+
+def get_extra_sections(db: Database, *, incident_id: str, actor: Actor) -> ExtraSections:
+    """The custom sections of a post-mortem, in order, with their version."""
+    with db.transaction() as session:
+        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        rows = session.scalars(
+            select(ExtraSection).where(ExtraSection.postmortem_id == pm.id).order_by(ExtraSection.position)
+        )
+        items = [SectionData(heading=row.heading, body=row.body) for row in rows]
+        return ExtraSections(items=items, version=section_versions(session, pm.id)["sections"])
+
+
+def replace_extra_sections(
+    db: Database,
+    *,
+    incident_id: str,
+    items: Sequence[SectionData],
+    expected_version: int | None = None,
+    actor: Actor,
+    policy: Policy | None = None,
+) -> ExtraSections:
+    """Replace the custom sections (heading and text, in order); Conflict when they moved past `expected_version`."""
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, actor)
+        pm = _postmortem(session, incident)
+        kept = set(session.scalars(select(ExtraSection.heading).where(ExtraSection.postmortem_id == pm.id)).all())
+        clean = [check_extra_section(item, kept) for item in items]
+        version = claim_section(session, pm.id, "sections", expected_version, f"the custom sections of {incident.key}")
+        note_amendment(session, pm, actor, [SECTION_NAMES["sections"]], policy=policy)
+        session.execute(delete(ExtraSection).where(ExtraSection.postmortem_id == pm.id))
+        session.add_all(
+            ExtraSection(postmortem_id=pm.id, heading=item.heading, body=item.body, position=index)
+            for index, item in enumerate(clean)
+        )
+        return ExtraSections(items=clean, version=version)

@@ -21,8 +21,10 @@ from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import PostmortemDocument
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
+from afteraction.notifications.service import Message, notify
 from afteraction.people.models import Person
-from afteraction.people.service import get_or_create_person
+from afteraction.people.service import find_person, get_or_create_person, person_of_actor
+from afteraction.reviews.comments import open_comments_count
 from afteraction.reviews.document import document_of
 from afteraction.reviews.models import Postmortem, PostmortemPerson, ReviewEvent
 from afteraction.timeline.models import TimelineEvent
@@ -44,6 +46,23 @@ class ReviewEventView(BaseModel):
     at: datetime
 
 
+class Blocker(BaseModel):
+    """One thing that still blocks publishing: a `code` (approvals, section, owner, due-date), what it is in plain
+    words (no command, no Markdown), and `where` it is fixed: the incident's page (`review`, `postmortem#impact`)."""
+
+    code: str
+    text: str
+    where: str
+
+
+class Approval(BaseModel):
+    """An approval that counts: who approved, when, and whether as an admin who is not a named reviewer."""
+
+    by: str
+    at: datetime
+    as_admin: bool = False
+
+
 class ReviewState(BaseModel):
     """Where a post-mortem stands in its review, who reviews it, and what still blocks publishing."""
 
@@ -53,20 +72,25 @@ class ReviewState(BaseModel):
     authors: list[str] = Field(default_factory=list)
     reviewers: list[str] = Field(default_factory=list)
     approvals: list[str] = Field(default_factory=list)
+    approved_by: list[Approval] = Field(default_factory=list)
     approvals_needed: int = 1
     published_at: datetime | None = None
-    blockers: list[str] = Field(default_factory=list)
+    amended_at: datetime | None = None
+    amended_by: str | None = None
+    blockers: list[Blocker] = Field(default_factory=list)
+    open_comments: int = 0  # comments not resolved yet (a blocker too where the policy says so)
     filled_due_dates: list[str] = Field(default_factory=list)
     history: list[ReviewEventView] = Field(default_factory=list)
 
 
 class PublishRefused(Conflict):
-    """Publishing was refused; `reasons` lists every missing piece."""
+    """Publishing was refused; `blockers` lists every missing piece (`reasons`: their words)."""
 
-    def __init__(self, incident_id: str, reasons: Sequence[str]) -> None:
-        super().__init__(f"cannot publish {incident_id}: " + "; ".join(reasons))
+    def __init__(self, incident_id: str, blockers: Sequence[Blocker]) -> None:
+        self.blockers = list(blockers)
+        self.reasons = [blocker.text for blocker in self.blockers]
+        super().__init__(f"cannot publish {incident_id}: " + " ".join(self.reasons))
         self.incident_id = incident_id
-        self.reasons = list(reasons)
 
 
 # ---------------------------------------------------------------- checks
@@ -90,27 +114,66 @@ SECTION_TITLES = {
 }  # fmt: skip
 
 
-def publish_blockers(doc: PostmortemDocument, policy: Policy) -> list[str]:
-    """Why a post-mortem cannot be published under a policy: missing sections, items without owner or due date."""
-    reasons = [
-        f"the {SECTION_TITLES.get(key, key)} section is empty"
+# Where on the post-mortem page each required section is written (the anchor of `postmortem#…`).
+SECTION_PLACES = {
+    "timeline": "timeline-link", "went-well": "lessons", "went-wrong": "lessons", "lucky": "lessons",
+    "learned": "lessons",
+}  # fmt: skip
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def approval_blocker(status: str, approvals: int, policy: Policy) -> Blocker | None:
+    """What the policy's approvals still ask of a post-mortem in a status with so many approvals, or None."""
+    if not policy.require_approval or status not in ("draft", "in-review"):
+        return None
+    needed = policy.approvals
+    if status == "draft":
+        text = f"It needs {_plural(needed, 'approval')} and has not been sent for review yet."
+    else:
+        text = f"It needs {_plural(max(needed - approvals, 1), 'more approval')} ({approvals} of {needed})."
+    return Blocker(code="approvals", text=text, where="review")
+
+
+def publish_blockers(
+    doc: PostmortemDocument, policy: Policy, *, status: str | None = None, approvals: int = 0, open_comments: int = 0
+) -> list[Blocker]:
+    """Why a post-mortem cannot be published under a policy, in plain words: the approvals it still needs (given
+    its `status` and how many `approvals` count), missing sections, items without owner or due date. The one list
+    that publishing checks and that the review page, the API and the CLI show."""
+    blockers: list[Blocker] = []
+    needed = approval_blocker(status, approvals, policy) if status is not None else None
+    if needed is not None:
+        blockers.append(needed)
+    blockers += [
+        Blocker(
+            code="section",
+            text=f"The {SECTION_TITLES.get(key, key)} section is empty.",
+            where=f"postmortem#{SECTION_PLACES.get(key, key)}",
+        )
         for key in policy.sections_for(doc.kind)
         if not _has_section(doc, key)
     ]
     for item in doc.actions:
         if item.status in CLOSED_ACTION_STATUSES:
             continue
-        label = f"{item.id or 'action item'} ({item.title})"
+        label = f"{item.id or 'An action item'} ({item.title})"
+        where = f"postmortem#{item.id}" if item.id else "postmortem#actions"
         if policy.require_owner and not (item.owner or "").strip():
-            reasons.append(f"{label} has no owner")
+            blockers.append(Blocker(code="owner", text=f"{label} has no owner.", where=where))
         # an item the policy has a default due date for gets it when the post-mortem is published
         if (
             policy.require_due_date
             and item.due is None
             and not policy.action_due_date(priority=item.priority, opened=utcnow().date())
         ):
-            reasons.append(f"{label} has no due date")
-    return reasons
+            blockers.append(Blocker(code="due-date", text=f"{label} has no due date.", where=where))
+    if policy.block_on_open_comments and open_comments:
+        are = "1 comment is" if open_comments == 1 else f"{open_comments} comments are"
+        blockers.append(Blocker(code="comments", text=f"{are} still open.", where="comments"))
+    return blockers
 
 
 # ---------------------------------------------------------------- workflow
@@ -159,15 +222,27 @@ def _history(session: Session, pm: Postmortem) -> list[ReviewEvent]:
     return list(session.scalars(select(ReviewEvent).where(ReviewEvent.postmortem_id == pm.id).order_by(ReviewEvent.id)))
 
 
+def _approval_steps(history: Sequence[ReviewEvent]) -> list[ReviewEvent]:
+    """The approvals that count: since the review was last requested, rejected or amended after publication."""
+    steps: list[ReviewEvent] = []
+    for event in history:
+        if event.action in ("reject", ADMIN_REJECT, "amend") or (
+            event.action == "request" and event.from_status != "in-review"
+        ):
+            steps = []
+        elif event.action in ("approve", ADMIN_APPROVE) and event.actor not in {step.actor for step in steps}:
+            steps.append(event)
+    return steps
+
+
 def _approvals(history: Sequence[ReviewEvent]) -> list[str]:
     """Who approved since the review was last requested or rejected."""
-    approvers: list[str] = []
-    for event in history:
-        if event.action in ("reject", ADMIN_REJECT) or (event.action == "request" and event.from_status != "in-review"):
-            approvers = []
-        elif event.action in ("approve", ADMIN_APPROVE) and event.actor not in approvers:
-            approvers.append(event.actor)
-    return approvers
+    return [event.actor for event in _approval_steps(history)]
+
+
+def current_approvals(session: Session, pm: Postmortem) -> list[str]:
+    """Who approved a post-mortem since its review was last requested or sent back (names as recorded)."""
+    return _approvals(_history(session, pm))
 
 
 def _record(
@@ -193,20 +268,52 @@ def _record(
     pm.status = to_status
 
 
+def _persons(session: Session, pm: Postmortem, role: str) -> list[Person]:
+    return list(
+        session.scalars(
+            select(Person)
+            .join(PostmortemPerson, PostmortemPerson.person_id == Person.id)
+            .where(PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == role)
+            .order_by(PostmortemPerson.position)
+        )
+    )
+
+
+def _tell(
+    session: Session, actor: Actor, incident: Incident, pm: Postmortem, people: Sequence[Person], kind: str,
+    subject: str, body: str = "",
+) -> None:  # fmt: skip
+    """Notify people of the review step just recorded (not the person who acted), in its transaction; sent later."""
+    session.flush()
+    step = session.scalar(select(func.max(ReviewEvent.id)).where(ReviewEvent.postmortem_id == pm.id))
+    me = person_of_actor(session, actor)
+    message = Message(kind, subject, body, link=f"/incidents/{incident.key}/review", incident_id=incident.id)
+    notify(session, people, message, key=f"{kind}:{incident.key}:{step}", skip=[me.id] if me else [])
+
+
 def _state(session: Session, incident: Incident, pm: Postmortem, policy: Policy, **extra: list[str]) -> ReviewState:
     session.flush()
     history = _history(session, pm)
-    blockers = publish_blockers(document_of(session, incident), policy) if pm.status in UNPUBLISHED else []
+    steps = _approval_steps(history) if pm.status in ("in-review", "approved") else []
+    open_comments = open_comments_count(session, pm.id)
+    blockers: list[Blocker] = []
+    if pm.status in UNPUBLISHED:
+        doc = document_of(session, incident)
+        blockers = publish_blockers(doc, policy, status=pm.status, approvals=len(steps), open_comments=open_comments)
     return ReviewState(
         incident_id=incident.key,
         title=incident.title,
         status=pm.status,
         authors=_people(session, pm, "author"),
         reviewers=_people(session, pm, "reviewer"),
-        approvals=_approvals(history) if pm.status in ("in-review", "approved") else [],
+        approvals=[step.actor for step in steps],
+        approved_by=[Approval(by=step.actor, at=step.at, as_admin=step.action == ADMIN_APPROVE) for step in steps],
         approvals_needed=policy.approvals,
         published_at=pm.published_at,
+        amended_at=pm.amended_at,
+        amended_by=pm.amended_by,
         blockers=blockers,
+        open_comments=open_comments,
         history=[ReviewEventView.model_validate(event, from_attributes=True) for event in history],
         **extra,
     )
@@ -232,10 +339,14 @@ def account_named(session: Session, name: str) -> User | None:
     return next((row for row in rows if row.name == clean), rows[0] if rows else None)
 
 
-def _reviewer_account(session: Session, name: str, incident: Incident, authors: Sequence[str]) -> str:
-    """The account name a reviewer is stored under; refused unless it is an active editor's or admin's account
-    that is not an author of the post-mortem."""
-    account = account_named(session, name)
+def _reviewer(session: Session, name: str, incident: Incident, pm: Postmortem) -> Person:
+    """The person a reviewer's name, e-mail or handle names; refused unless they sign in with an active editor's or
+    admin's account and are not an author of the post-mortem."""
+    try:
+        person = find_person(session, name, add=False, field="reviewer").person
+    except InvalidInput:
+        person = None
+    account = session.get(User, person.user_id) if person is not None and person.user_id is not None else None
     if account is None:
         raise InvalidInput(
             f"no account named '{name.strip()}': reviewers are users of afteraction "
@@ -254,13 +365,19 @@ def _reviewer_account(session: Session, name: str, incident: Incident, authors: 
             f"(`afteraction user set {account.name} --role editor`)",
             field="reviewer",
         )
-    if account.name.lower() in {author.lower() for author in authors}:
+    assert person is not None
+    authors = session.scalars(
+        select(PostmortemPerson.person_id).where(
+            PostmortemPerson.postmortem_id == pm.id, PostmortemPerson.role == "author"
+        )
+    ).all()
+    if person.id in authors:
         raise InvalidInput(
-            f"{account.name} is an author of {incident.key}: an author cannot review their own post-mortem, "
+            f"{person.name} is an author of {incident.key}: an author cannot review their own post-mortem, "
             "name someone else",
             field="reviewer",
         )
-    return account.name
+    return person
 
 
 def request_review(
@@ -283,21 +400,25 @@ def request_review(
             raise Conflict(f"{incident.key} is {pm.status}: only a draft can be sent for review")
         current = _people(session, pm, "reviewer")
         known = {name.lower() for name in current}
-        authors = _people(session, pm, "author")
+        added: list[Person] = []
         for name in reviewers:
             if not name.strip() or name.strip().lower() in known:
                 continue
-            account = _reviewer_account(session, name, incident, authors)
-            if account.lower() in known:
+            person = _reviewer(session, name, incident, pm)
+            if person.name.lower() in known:
                 continue
-            person = get_or_create_person(session, account)
             session.add(PostmortemPerson(postmortem_id=pm.id, person_id=person.id, role="reviewer",
                                          position=len(current)))  # fmt: skip
             current.append(person.name)
             known.add(person.name.lower())
+            added.append(person)
         if not current:
             raise InvalidInput(f"{incident.key} has no reviewers: name at least one with --reviewer", field="reviewer")
+        # A draft sent for review asks every reviewer; a review under way asks only those added now.
+        asked = _persons(session, pm, "reviewer") if pm.status == "draft" else added
         _record(session, pm, "request", "in-review", who, comment)
+        _tell(session, actor, incident, pm, asked, "review-requested",
+              f"{who} asks you to review {incident.key}: {incident.title}", comment or "")  # fmt: skip
         return _state(session, incident, pm, policy)
 
 
@@ -330,9 +451,14 @@ def _decider(session: Session, actor: Actor, incident: Incident, pm: Postmortem,
                 f"no account named '{who}': only a reviewer of {incident.key} ({named}) or an admin can {verb}"
             )
         who, role = account.name, account.role
+        user_id: int | None = account.id
     else:
-        role = actor.role
-    match = next((name for name in reviewers if name.lower() == who.lower()), None)
+        role, user_id = actor.role, actor.user_id
+    people = _persons(session, pm, "reviewer")
+    match = next(
+        (p.name for p in people if (user_id is not None and p.user_id == user_id) or p.name.lower() == who.lower()),
+        None,
+    )
     if match is not None:
         if role not in REVIEWER_ROLES:
             raise PermissionDenied(f"{who} is a {role}: a reviewer needs an editor or admin account to {verb}")
@@ -382,6 +508,9 @@ def approve_review(
         enough = len(approvals) + 1 >= policy.approvals
         action = ADMIN_APPROVE if as_admin else "approve"
         _record(session, pm, action, "approved" if enough else "in-review", who, comment)
+        so_far = "It can now be published." if enough else f"{len(approvals) + 1} of {policy.approvals} approvals."
+        _tell(session, actor, incident, pm, _persons(session, pm, "author"), "approved",
+              f"{who} approved {incident.key}: {incident.title}", f"{so_far}\n\n{comment or ''}".strip())  # fmt: skip
         return _state(session, incident, pm, policy)
 
 
@@ -398,6 +527,8 @@ def reject_review(db: Database, *, incident_id: str, actor: Actor, policy: Polic
             raise Conflict(f"{incident.key} is {pm.status}: only a post-mortem under review can be rejected")
         who, as_admin = _decider(session, actor, incident, pm, "send it back")
         _record(session, pm, ADMIN_REJECT if as_admin else "reject", "draft", who, comment)
+        _tell(session, actor, incident, pm, _persons(session, pm, "author"), "sent-back",
+              f"{who} sent {incident.key} back to draft: {incident.title}", comment.strip())  # fmt: skip
         return _state(session, incident, pm, policy)
 
 
@@ -428,17 +559,19 @@ def publish_review(
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
-        allowed = ("approved",) if policy.require_approval else UNPUBLISHED
-        if pm.status not in allowed:
-            hint = ": it needs an approval first (review request, review approve)" if pm.status in UNPUBLISHED else ""
-            raise Conflict(f"{incident.key} is {pm.status} and cannot be published{hint}")
+        if pm.status not in UNPUBLISHED:
+            raise Conflict(f"{incident.key} is {pm.status} and cannot be published again")
         filled = _fill_due_dates(session, incident, policy) if policy.require_due_date else []
-        blockers = publish_blockers(document_of(session, incident), policy)
+        approvals = len(_approvals(_history(session, pm))) if pm.status == "in-review" else 0
+        doc, open_comments = document_of(session, incident), open_comments_count(session, pm.id)
+        blockers = publish_blockers(doc, policy, status=pm.status, approvals=approvals, open_comments=open_comments)
         if blockers:
             raise PublishRefused(incident.key, blockers)
         _record(session, pm, "publish", "published", who, comment)
         pm.published_at = utcnow()
         settle_closures(session, actor=actor, postmortem_ids=[pm.id])
+        _tell(session, actor, incident, pm, _persons(session, pm, "author") + _persons(session, pm, "reviewer"),
+              "published", f"{incident.key} is published: {incident.title}", f"Published by {who}.")  # fmt: skip
         return _state(session, incident, pm, policy, filled_due_dates=filled)
 
 

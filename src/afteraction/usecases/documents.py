@@ -21,6 +21,7 @@ from afteraction.core.validation import check_choice
 from afteraction.core.visibility import can_see
 from afteraction.domain.actions import ACTION_TITLE_MAX, CAUSE_ADDRESS, ActionItemData
 from afteraction.domain.incidents import INCIDENT_STATUSES, KINDS
+from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import (
     POSTMORTEM_STATUSES,
     ParseWarning,
@@ -32,6 +33,7 @@ from afteraction.incidents.service import (
     record_document_incident,
 )
 from afteraction.insights.search import refresh_search_index
+from afteraction.reviews.amendments import AMENDABLE, changed_sections, note_amendment
 from afteraction.reviews.document import document_of, load_document, save_postmortem
 from afteraction.reviews.models import Postmortem
 from afteraction.timeline.picture import picture_data
@@ -412,14 +414,21 @@ def save_document(
     history_before: datetime | None = None,
     overwrite: bool = False,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> tuple[Incident, bool, list[str]]:
     """Create or update the incident and post-mortem a document describes; returns the row, whether it is new, and
     the fields edited in the tool since the last import that were kept (`overwrite`: none kept, the document wins).
     An incident that happened before `history_before` is history: its items were opened and closed back then.
 
-    A document naming (by INC id or external reference) an incident the actor may not see is NotFound.
+    A document naming (by INC id or external reference) an incident the actor may not see is NotFound. Written over
+    a published (or closed) post-mortem, it stays so (its review history, not the document, says so) and what it
+    changed is noted as an amendment (`note_amendment`; back in review where the `policy` says so).
     """
     found, wanted = _find_incident(session, doc, actor, source_path)
+    was = session.scalar(select(Postmortem).where(Postmortem.incident_id == found.id)) if found is not None else None
+    published = None
+    if found is not None and was is not None and was.status in AMENDABLE:
+        published = (was.status, document_of(session, found))
     kept: list[str] = []
     imported = doc
     if found is not None:
@@ -435,6 +444,11 @@ def save_document(
     replace_actions(session, incident, doc.actions, factor_ids, why_ids, where, history_before=history_before)
     session.flush()
     pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
+    if pm is not None and published is not None:
+        status, before = published
+        pm.status = status
+        session.flush()
+        note_amendment(session, pm, actor, changed_sections(before, document_of(session, incident)), policy=policy)
     if pm is not None:
         stored = document_of(session, incident).model_dump(mode="json")
         pm.import_snapshot = {"document": imported.model_dump(mode="json"), "stored": stored}
@@ -483,6 +497,7 @@ def store_document(
     source_path: str | None = None,
     options: ImportOptions | None = None,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> ImportResult:
     """Create or update one post-mortem from a document, in one transaction (NotFound when it names an incident
     the actor may not see); with `options`, the document is read as history (`as_imported`). A value no vocabulary
@@ -493,7 +508,7 @@ def store_document(
     with db.transaction() as session:
         incident, created, tool = save_document(
             session, doc, severities=severities, source_path=source_path,
-            history_before=options.history_before() if options is not None else None, actor=actor,
+            history_before=options.history_before() if options is not None else None, actor=actor, policy=policy,
         )  # fmt: skip
         refresh_search_index(session, [incident.id])
         return _result(doc, incident, created, source_path or "", kept, tool)
@@ -510,6 +525,7 @@ def import_files(
     mapping: ImportMapping | None = None,
     overwrite: bool = False,
     actor: Actor,
+    policy: Policy | None = None,
 ) -> ImportReport:
     """Import post-mortem files, each in its own transaction: a file that cannot be read or written is reported
     (`ImportReport.failures`, one line naming it) and the others land. Values are mapped by `mapping`'s `values` and
@@ -534,7 +550,7 @@ def import_files(
             with db.transaction() as session:
                 incident, created, tool = save_document(
                     session, doc, severities=severities, source_path=str(path.resolve()),
-                    history_before=settle.history_before(), overwrite=overwrite, actor=actor,
+                    history_before=settle.history_before(), overwrite=overwrite, actor=actor, policy=policy,
                 )  # fmt: skip
                 saved.append(incident.id)
                 report.results.append(_result(doc, incident, created, str(path), kept, tool))

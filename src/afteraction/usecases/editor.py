@@ -3,8 +3,9 @@ findings placed beside the section, why or action item they concern."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import delete, select
@@ -15,7 +16,7 @@ from afteraction.actions import service as actions
 from afteraction.analysis.lint import Completeness, Finding, LintConfig, completeness, lint_document
 from afteraction.analysis.lint.structure import SECTION_LABELS
 from afteraction.core.actor import Actor
-from afteraction.core.db import Database
+from afteraction.core.db import Database, utcnow
 from afteraction.core.errors import Conflict, InvalidInput
 from afteraction.domain.actions import CAUSE_ADDRESS, ActionItemView
 from afteraction.domain.incidents import IncidentSummary
@@ -27,8 +28,9 @@ from afteraction.insights.taxonomy import list_categories
 from afteraction.people.models import Person
 from afteraction.people.service import get_or_create_person
 from afteraction.reviews import sections, workflow
+from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
 from afteraction.reviews.document import why_tree
-from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, WhyNode
+from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, ReviewEvent, WhyNode
 from afteraction.usecases import incidents as incident_usecases
 
 # Where each heading of the Markdown format is edited on the editor page.
@@ -109,6 +111,77 @@ def _section_at(parsed: PostmortemDocument, line: int | None) -> str:
     return found
 
 
+# The web's wording of the lint findings whose command-line words speak of Markdown (headings, front matter, bold
+# markers): by (rule, what it concerns), the message and the suggestion as the pages say them, naming the pages' own
+# controls. The command line and the API keep the rules' own wording; only the pages use this table.
+WEB_WORDING: dict[tuple[str, str], tuple[str, str]] = {
+    ("structure/missing-section", "summary"): ("The Summary is not written yet.", "Write the Summary."),
+    ("structure/missing-section", "impact"): ("The Impact is not written yet.", "Write the Impact."),
+    ("structure/missing-section", "trigger"): ("The Trigger is not written yet.", "Write the Trigger."),
+    ("structure/missing-section", "detection"): ("The Detection is not written yet.", "Write the Detection."),
+    ("structure/missing-section", "resolution"): ("The Resolution is not written yet.", "Write the Resolution."),
+    ("structure/missing-section", "supporting_info"): (
+        "The Supporting information is not written yet.", "Write the Supporting information.",
+    ),
+    ("structure/missing-section", "timeline"): (
+        "The timeline has no highlights yet.",
+        "Star the events that tell the story on the incident's timeline, or add events there.",
+    ),
+    ("structure/missing-section", "whys"): ("The Five whys are empty.", "Add a why under Five whys."),
+    ("structure/missing-section", "factors"): (
+        "No contributing factor yet.", "Add a factor under Contributing factors.",
+    ),
+    ("structure/missing-section", "went-well"): ("No lesson on what went well yet.", "Add a lesson: What went well."),
+    ("structure/missing-section", "went-wrong"): (
+        "No lesson on what went wrong yet.", "Add a lesson: What went wrong.",
+    ),
+    ("structure/missing-section", "lucky"): (
+        "No lesson on where you got lucky yet.", "Add a lesson: Where we got lucky.",
+    ),
+    ("structure/missing-section", "learned"): ("No lesson learned yet.", "Add a lesson: Lessons learned."),
+    ("structure/missing-section", "actions"): ("No action item yet.", "Add an action item under Action items."),
+    ("structure/missing-key-moment", "detected"): (
+        "The incident has no Detected moment.",
+        "Set 'Detected' in the incident's key moments (Edit the incident), or mark a timeline event as detected.",
+    ),
+    ("structure/missing-key-moment", "resolved"): (
+        "The incident has no Resolved moment.",
+        "Set 'Resolved' in the incident's key moments (Edit the incident), or mark a timeline event as resolved.",
+    ),
+    ("structure/timeline-order", ""): (
+        "", "Correct the event's time on the incident's timeline (check the date and the time zone).",
+    ),
+    ("whys/no-root-cause", ""): (
+        "No why is marked as a root cause.",
+        "Press Mark as root cause on the whys where the analysis ends, so action items can address them.",
+    ),
+}  # fmt: skip
+_LABEL_KEYS = {label: key for key, label in SECTION_LABELS.items()}
+_CONCERNS = re.compile(r"^(?:the (?P<label>.+) section is empty|no (?P<other>.+) section|no (?P<moment>\w+) moment)$")
+
+
+def web_words(finding: Finding) -> Finding:
+    """A finding as the web pages say it (WEB_WORDING): no Markdown syntax, the pages' own controls."""
+    found = _CONCERNS.match(finding.message)
+    concerns = ""
+    if found and finding.rule == "structure/missing-section":
+        concerns = _LABEL_KEYS.get(found.group("label") or found.group("other") or "", "")
+    elif found and finding.rule == "structure/missing-key-moment":
+        concerns = found.group("moment") or ""
+    words = WEB_WORDING.get((finding.rule, concerns))
+    if words is None:
+        return finding
+    message, suggestion = words
+    return replace(finding, message=message or finding.message, suggestion=suggestion)
+
+
+def _in_web_words(placed: PlacedFindings) -> PlacedFindings:
+    for table in (placed.by_section, placed.by_action, placed.by_why):
+        for key, found in table.items():
+            table[key] = [web_words(finding) for finding in found]
+    return placed
+
+
 def place_findings(
     doc: PostmortemDocument, *, config: LintConfig, today: date, known_names: Iterable[str] = ()
 ) -> PlacedFindings:
@@ -128,7 +201,7 @@ def place_findings(
         else:
             where = _missing_section(finding) or _section_at(parsed, finding.line)
             placed.by_section.setdefault(where, []).append(finding)
-    return placed
+    return _in_web_words(placed)  # the pages' words (this placement is theirs only)
 
 
 def draft_findings(doc: PostmortemDocument, *, name: str, text: str, config: LintConfig, today: date) -> list[Finding]:
@@ -207,6 +280,50 @@ def link_action(db: Database, *, action_id: str, addresses: str | None, actor: A
             item.factor_id, item.why_node_id = factor_id, why_id
             session.flush()
         return actions.view_of(item)
+
+
+REASON_MAX = 2000
+
+
+def delete_action(
+    db: Database,
+    *,
+    action_id: str,
+    reason: str,
+    expected_version: int | None = None,
+    actor: Actor,
+    policy: Policy | None = None,
+) -> ActionItemView:
+    """Delete an action item of a post-mortem for a reason (required), kept in the post-mortem's history as a
+    `delete-item` step (`AI-7 'title': reason`) that leaves its review state as it is (after publication it is also
+    an amendment, see reviews/amendments.py); returns the item deleted."""
+    why = " ".join(reason.split())
+    if not why:
+        raise InvalidInput("deleting an action item needs a reason", field="reason")
+    if len(why) > REASON_MAX:
+        raise InvalidInput(f"the reason is at most {REASON_MAX} characters", field="reason")
+    with db.transaction() as session:
+        gone = actions.remove_action(session, actor=actor, action_id=action_id, expected_version=expected_version)
+        incident = incidents.load_incident(session, gone.incident_id or "", actor)
+        pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
+        if pm is None:
+            pm = Postmortem(incident_id=incident.id)
+            session.add(pm)
+            session.flush()
+        status = pm.status or "draft"
+        session.add(
+            ReviewEvent(
+                postmortem_id=pm.id,
+                action="delete-item",
+                from_status=status,
+                to_status=status,
+                actor=actor.name,
+                comment=f"{gone.id} '{gone.title}': {why}",
+                at=utcnow(),
+            )
+        )
+        note_amendment(session, pm, actor, [SECTION_NAMES["actions"]], policy=policy)
+        return gone
 
 
 @dataclass

@@ -56,8 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from afteraction.web.health import keep_up
 
         upkeep = asyncio.create_task(keep_up(app.state.db))  # the reads' upkeep, off the requests (issue #15)
+        sender = None
+        if app.state.send_notifications:  # a served process (app_from_env) sends notifications; a test app does not
+            from afteraction.usecases.notify import start_notify_loop
+
+            sender = start_notify_loop(app.state.db, settings)  # None when AFTERACTION_NOTIFY_INTERVAL=0
         yield
         upkeep.cancel()
+        if sender is not None:
+            await asyncio.to_thread(sender.stop)
         if app.state.readers is not None:
             app.state.readers.close()
         app.state.db.dispose()
@@ -75,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.policy = policy
     app.state.lint_config = lint_config
+    app.state.send_notifications = False  # app_from_env turns it on: `serve` sends pending notifications itself
     import afteraction.models  # noqa: F401  every table, so foreign keys between areas resolve
 
     app.state.db = Database(
@@ -173,6 +181,7 @@ def app_from_env() -> FastAPI:
     except AfteractionError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
+    app.state.send_notifications = True  # every AFTERACTION_NOTIFY_INTERVAL seconds (claims keep workers apart)
     # This process's connections (uvicorn's protocol of `afteraction serve`) get their header deadline from here.
     DeadlineProtocol.header_timeout = settings.header_timeout
     # A server process keeps what it built at start for its whole life: out of the collector's way, so a full

@@ -324,8 +324,8 @@ def test_an_action_item_says_which_why_or_factor_it_addresses(site: Site):
 def test_a_missing_required_section_is_flagged_beside_that_section(site: Site):
     incident = new_incident(site)
     page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
-    assert "no Impact section" in section_html(page.text, "impact")
-    assert "no Summary section" in section_html(page.text, "summary")
+    assert "The Impact is not written yet." in section_html(page.text, "impact")
+    assert "The Summary is not written yet." in section_html(page.text, "summary")
 
 
 def test_the_creator_is_the_first_author_and_editors_change_the_authors(site: Site):
@@ -336,3 +336,155 @@ def test_the_creator_is_the_first_author_and_editors_change_the_authors(site: Si
     saved = editor.post(f"/incidents/{incident}/postmortem/authors", {"authors": "Dave Okafor, editor, Dave Okafor"})
     assert "Authors: Dave Okafor, editor." in text_of(saved)
     assert "Authors Dave Okafor, editor" in text_of(site.browser("viewer").get(f"/incidents/{incident}/review"))
+
+
+# ---------------------------------------------------------------- changes in place (htmx)
+
+HX = {"HX-Request": "true"}
+
+
+def test_with_the_script_a_change_answers_the_part_it_changed_and_those_depending_on_it(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    page = editor.get(f"/incidents/{incident}/postmortem")
+    assert '<script src="/static/htmx.min.js' in page.text and "<script>" not in page.text  # no inline script
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert 'hx-post="/incidents/' + incident + '/postmortem/whys/add" hx-target="#whys-tree"' in page.text
+    url = f"/incidents/{incident}/postmortem/whys"
+    added = editor.post(f"{url}/add", {"version": "1", "text": "Pods ran out of DB connections"}, headers=HX)
+    assert added.status_code == 200 and "<html" not in added.text and added.headers["vary"] == "HX-Request"
+    assert added.text.lstrip().startswith('<div id="whys-tree"')
+    assert "Added a why as a new branch." in text_of(added) and "W1 Pods ran out of DB connections" in text_of(added)
+    # Out of band: the score, the findings of the whole tree, and the action items (whose choices name the whys).
+    for part in ('id="pm-summary"', 'id="whys-head"', 'id="actions"', 'id="pm-general"'):
+        assert re.search(part + r'[^>]*hx-swap-oob="true"', added.text), part
+    assert '<option value="W1">' in added.text
+    stale = editor.post(f"{url}/add", {"version": "1", "text": "Late"}, headers=HX)
+    assert stale.status_code == 200 and 'class="flash flash-error" role="alert"' in stale.text
+    assert "Someone changed the five whys meanwhile" in text_of(stale) and "W1 Pods ran out" in text_of(stale)
+    # Without the script the same form redirects to the page, as before.
+    plain = editor.client.post(
+        f"{url}/add", data={"csrf_token": editor.csrf, "version": "2", "text": "Pool too small"}, follow_redirects=False
+    )
+    assert plain.status_code == 303 and plain.headers["location"].endswith("/postmortem#whys")
+    # A change in place without the CSRF token is refused like any other.
+    assert editor.client.post(f"{url}/add", data={"version": "3", "text": "x"}, headers=HX).status_code == 403
+
+
+def test_the_static_htmx_file_is_served_from_the_package(site: Site):
+    served = site.browser("viewer").client.get("/static/htmx.min.js")
+    assert served.status_code == 200 and "htmx" in served.text[:2000] and len(served.content) > 40_000
+    license_text = site.browser("viewer").client.get("/static/htmx.LICENSE.txt")
+    assert license_text.status_code == 200 and "Zero-Clause BSD" in license_text.text
+
+
+def test_whys_and_factors_move_up_and_down(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    url = f"/incidents/{incident}/postmortem"
+    for version, parent, text in ((1, "", "First"), (2, "", "Second"), (3, "2", "Under second")):
+        editor.post(f"{url}/whys/add", {"version": str(version), "parent": parent, "text": text})
+    moved = editor.post(f"{url}/whys/move", {"version": "4", "path": "2", "step": "up"}, headers=HX)
+    assert "Moved W2 up." in text_of(moved)
+    tree = get_whys(site.db, actor=SYSTEM, incident_id=incident)
+    assert [n.text for n in tree.nodes] == ["Second", "First"] and tree.nodes[0].children[0].text == "Under second"
+    editor.post(f"{url}/whys/move", {"version": "5", "path": "1", "step": "up"})  # the first stays first
+    assert get_whys(site.db, actor=SYSTEM, incident_id=incident).nodes[0].text == "Second"
+    editor.post(f"{url}/factors", {"version": "1", "op": "add", "text": "No alert"})
+    editor.post(f"{url}/factors", {"version": "2", "op": "add", "text": "Peak deploy"})
+    down = editor.post(f"{url}/factors", {"version": "3", "op": "down", "index": "0"}, headers=HX)
+    assert "Moved F1 down." in text_of(down) and "F1 Peak deploy" in text_of(down) and "F2 No alert" in text_of(down)
+
+
+def test_lessons_are_edited_in_place_and_move_among_their_kind(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    url = f"/incidents/{incident}/postmortem/lessons"
+    for version, kind, text in (
+        (1, "went-well", "Paging was fast"),
+        (2, "lucky", "Low traffic"),
+        (3, "went-well", "Rollback"),
+    ):
+        editor.post(url, {"version": str(version), "op": "add", "kind": kind, "text": text})
+    page = editor.get(f"/incidents/{incident}/postmortem")
+    assert 'id="l-text-1"' in page.text and 'value="Paging was fast"' in page.text  # each lesson has its edit form
+    edited = editor.post(
+        url, {"version": "4", "op": "edit", "index": "0", "kind": "learned", "text": "Paging works"}, headers=HX
+    )
+    assert "Saved the lesson." in text_of(edited) and "Lessons learned Paging works" in text_of(edited)
+    up = editor.post(url, {"version": "5", "op": "up", "index": "2"}, headers=HX)  # past "Low traffic" (lucky)
+    assert "Moved the lesson up." in text_of(up)
+    assert "What went well Rollback" in text_of(up)
+    from afteraction.reviews.sections import get_lessons
+
+    assert [item.text for item in get_lessons(site.db, actor=SYSTEM, incident_id=incident).items] == [
+        "Paging works", "Low traffic", "Rollback",
+    ]  # fmt: skip
+    removed = editor.post(url, {"version": "6", "op": "delete", "index": "1"}, headers=HX)
+    assert "Removed the lesson." in text_of(removed) and "Low traffic" not in text_of(removed)
+
+
+def test_an_action_item_is_deleted_with_a_reason_kept_in_the_history(site: Site):
+    incident = new_incident(site)
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    url = f"/incidents/{incident}/postmortem/actions"
+    editor.post(url, {"title": "Alert on pool usage"})
+    added = editor.post(url, {"title": "Buy a bigger database"}, headers=HX)
+    assert "Added AI-2." in text_of(added) and added.text.lstrip().startswith(
+        '<section class="card pm-section" id="actions"'
+    )
+    moved = editor.post(f"{url}/AI-2/move", {"step": "up"}, headers=HX)
+    assert text_of(moved).index("AI-2 Buy") < text_of(moved).index("AI-1 Alert")
+    assert action_version(moved.text, "AI-2") == "1"  # moving is not a change of the item
+    no_reason = editor.post(f"{url}/AI-2/delete", {"version": "1", "reason": "  "}, headers=HX)
+    assert "deleting an action item needs a reason" in text_of(no_reason) and "AI-2 Buy" in text_of(no_reason)
+    stale = editor.post(f"{url}/AI-2/delete", {"version": "7", "reason": "x"}, headers=HX)
+    assert "Someone changed AI-2 meanwhile, so it was not deleted." in text_of(stale)
+    gone = editor.post(f"{url}/AI-2/delete", {"version": "1", "reason": "Out of scope: the pool was the problem"})
+    assert gone.url.path.endswith("/postmortem") and "Deleted AI-2: Buy a bigger database." in text_of(gone)
+    assert "AI-2" not in text_of(gone).replace("Deleted AI-2", "")
+    review = text_of(editor.get(f"/incidents/{incident}/review"))
+    assert "delete-item draft → draft AI-2 'Buy a bigger database': Out of scope: the pool was the problem" in review
+    updated = editor.post(
+        "/actions/AI-1",
+        {"version": "1", "back": f"/incidents/{incident}/postmortem#AI-1", "owner": "Ana"},
+        headers=HX,
+    )
+    assert "Saved AI-1." in text_of(updated) and "Owner: Ana" in text_of(updated) and "<html" not in updated.text
+
+
+def test_custom_sections_are_shown_edited_added_and_removed(site: Site):
+    from afteraction.domain.reviews import SectionData
+    from afteraction.reviews.sections import get_extra_sections, replace_extra_sections
+
+    incident = new_incident(site)
+    replace_extra_sections(  # as an import of a document with an Attendees section leaves it
+        site.db, actor=SYSTEM, incident_id=incident, items=[SectionData(heading="Attendees", body="- Ana\n- Bo")]
+    )
+    viewer_page = site.browser("viewer").get(f"/incidents/{incident}/postmortem")
+    assert "Other sections Sections of your own" in text_of(viewer_page) and "<li>Ana</li>" in viewer_page.text
+    editor = site.browser("editor")
+    editor.get(f"/incidents/{incident}/postmortem")
+    url = f"/incidents/{incident}/postmortem/custom"
+    edited = editor.post(
+        url,
+        {"version": "2", "op": "edit", "index": "0", "heading": "Attendees", "body": "- Ana\n- Bo\n- Cy"},
+        headers=HX,
+    )
+    assert "Saved the section “Attendees”." in text_of(edited) and "<li>Cy</li>" in edited.text
+    added = editor.post(url, {"version": "3", "op": "add", "heading": "Figures", "body": "4,100 failed checkouts"})
+    assert "Added the section “Figures”." in text_of(added)
+    clash = editor.post(url, {"version": "4", "op": "add", "heading": "Summary", "body": "x"})
+    assert "'Summary' is a section of its own in the post-mortem" in text_of(clash)
+    big = editor.post(url, {"version": "4", "op": "add", "heading": "Notes", "body": "## Secret heading"})
+    assert "has a heading as large as the section's own" in text_of(big)
+    stale = editor.post(url, {"version": "2", "op": "delete", "index": "0"}, headers=HX)
+    assert "Someone changed the other sections meanwhile" in text_of(stale)
+    removed = editor.post(url, {"version": "4", "op": "delete", "index": "0"}, headers=HX)
+    assert "Removed the section “Attendees”." in text_of(removed)
+    assert [s.heading for s in get_extra_sections(site.db, actor=SYSTEM, incident_id=incident).items] == ["Figures"]
+    markdown = editor.client.get(f"/incidents/{incident}/export/md").text
+    assert "## Figures" in markdown and "4,100 failed checkouts" in markdown and "Attendees" not in markdown

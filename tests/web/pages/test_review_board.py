@@ -87,9 +87,9 @@ def test_a_rejection_needs_a_comment_and_publishing_lists_what_blocks_it(site: S
     back = reviewer.post(f"/incidents/{incident}/review/reject", {"comment": "Add the impact"})
     assert "Sent back to draft with your comment." in text_of(back)
     early = author.post(f"/incidents/{incident}/review/publish")
-    assert "needs an approval first" in text_of(early)
+    assert "Not published yet. It needs 1 approval and has not been sent for review yet." in text_of(early)
     page = text_of(author.get(f"/incidents/{incident}/review"))
-    assert "What still blocks publishing" in page and "the Summary section is empty" in page
+    assert "What still blocks publishing" in page and "The Summary section is empty." in page
 
 
 def test_exports_download_the_post_mortem_as_markdown_html_and_json(site: Site):

@@ -18,10 +18,7 @@ def test_a_reviewer_must_be_an_account_and_not_the_author(site: Site):
     author = site.browser("editor")
     author.get(f"/incidents/{incident}/review")
     nobody = author.post(f"/incidents/{incident}/review/request", {"reviewer": ["reviewer", "bob"]})
-    assert (
-        "No account named 'bob': reviewers are users of afteraction (add one with `afteraction user create`)."
-        in text_of(nobody)
-    )
+    assert "No account named 'bob': reviewers are users of afteraction." in text_of(nobody)
     herself = author.post(f"/incidents/{incident}/review/request", {"reviewer": "EDITOR"})
     assert f"Editor is an author of {incident}: an author cannot review their own post-mortem" in text_of(herself)
     a_viewer = author.post(f"/incidents/{incident}/review/request", {"reviewer": "viewer"})

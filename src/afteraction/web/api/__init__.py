@@ -7,10 +7,12 @@ from fastapi import APIRouter
 from afteraction.web.api import (
     accounts,
     actions,
+    comments,
     exports,
     incidents,
     insights,
     lint,
+    people,
     postmortems,
     reviews,
     timeline,
@@ -26,5 +28,18 @@ API_RESPONSES = problem_responses(401, 403, 404, 409, 413, 422, 503)
 # FastAPI's route matching.
 api_routers: list[APIRouter] = [
     module.router
-    for module in (incidents, timeline, postmortems, reviews, actions, lint, exports, accounts, webhooks, insights)
+    for module in (
+        incidents,
+        timeline,
+        postmortems,
+        reviews,
+        comments,
+        actions,
+        lint,
+        exports,
+        accounts,
+        webhooks,
+        insights,
+        people,
+    )
 ]

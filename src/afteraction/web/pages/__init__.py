@@ -13,7 +13,17 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from afteraction.web.pages import actions, auth, dashboard, incidents, postmortem, review
+from afteraction.web.pages import (
+    actions,
+    auth,
+    comments,
+    dashboard,
+    incidents,
+    meetings,
+    people,
+    postmortem,
+    review,
+)
 from afteraction.web.pages.rendering import install_page_errors
 from afteraction.web.pages.session import (
     SessionSigner,
@@ -25,7 +35,17 @@ from afteraction.web.pages.session import (
 
 __all__ = ["create_pages", "install_pages"]
 
-PAGE_ROUTERS = (auth.router, dashboard.router, incidents.router, postmortem.router, review.router, actions.router)
+PAGE_ROUTERS = (
+    auth.router,
+    dashboard.router,
+    incidents.router,
+    postmortem.router,
+    review.router,
+    actions.router,
+    people.router,
+    comments.router,
+    meetings.router,
+)
 
 
 class PagesMount(Mount):

@@ -15,11 +15,11 @@ from afteraction.core.errors import Conflict, InvalidInput
 from afteraction.documents.markdown import markdown_html
 from afteraction.domain import whytree
 from afteraction.domain.actions import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionChanges
-from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData
+from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData, SectionData
 from afteraction.reviews import sections
 from afteraction.usecases import actions as action_usecases
 from afteraction.usecases import editor
-from afteraction.web.deps import AppLintConfig, AppPolicy, Editor, IncidentId, Viewer, lint_config_of
+from afteraction.web.deps import AppLintConfig, AppPolicy, Editor, IncidentId, Viewer, lint_config_of, policy_of
 from afteraction.web.pages.forms import day, optional, words
 from afteraction.web.pages.rendering import environment, redirect, render
 from afteraction.web.pages.session import PageDb, safe_next
@@ -60,28 +60,88 @@ Version = Annotated[int, Form(ge=1, le=2**31 - 1)]
 Index = Annotated[int, Form(ge=0, le=10_000)]
 
 
-def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int = 200, **editing: Any) -> Response:
-    view = editor.editor_view(
+def _context(request: Request, view: editor.EditorView) -> dict[str, Any]:
+    """What the page and each of its parts render from."""
+    return {
+        "view": view,
+        "incident": view.incident,
+        "pm": view.postmortem,
+        "prose_titles": PROSE_TITLES,
+        "prose_hints": PROSE_HINTS,
+        "lesson_titles": LESSON_TITLES,
+        "lesson_kinds": LESSON_KINDS,
+        "action_types": ACTION_TYPES,
+        "priorities": PRIORITIES,
+        "action_statuses": ACTION_STATUSES,
+        "highlights_shown": HIGHLIGHTS_SHOWN,
+        "oob": False,
+        "message": None,
+    }
+
+
+def _view(request: Request, db: Any, incident_id: str, user: Any) -> editor.EditorView:
+    return editor.editor_view(
         db, incident_id=incident_id, config=lint_config_of(request), today=utcnow().date(), actor=user
     )
-    return render(
-        request,
-        "postmortem.html",
-        status=status,
-        view=view,
-        incident=view.incident,
-        pm=view.postmortem,
-        prose_titles=PROSE_TITLES,
-        prose_hints=PROSE_HINTS,
-        lesson_titles=LESSON_TITLES,
-        lesson_kinds=LESSON_KINDS,
-        whys=whytree.why_paths(view.postmortem.whys),
-        action_types=ACTION_TYPES,
-        priorities=PRIORITIES,
-        action_statuses=ACTION_STATUSES,
-        editing=editing or None,
-        highlights_shown=HIGHLIGHTS_SHOWN,
-    )
+
+
+def _editor(request: Request, db: Any, incident_id: str, user: Any, status: int = 200, **editing: Any) -> Response:
+    view = _view(request, db, incident_id, user)
+    context = _context(request, view)
+    return render(request, "postmortem.html", status=status, editing=editing or None, **context)
+
+
+# The parts of the page a change updates in place (htmx): the part it swaps, and the parts whose content depends on
+# it, sent along out of band (the whys and factors are what action items address; every change moves the score).
+Part = Literal["whys", "factors", "lessons", "actions", "sections"]
+PART_TEMPLATES: dict[str, str] = {
+    "whys": "_pm_whys.html",
+    "factors": "_pm_factors.html",
+    "lessons": "_pm_lessons.html",
+    "actions": "_pm_actions.html",
+    "sections": "_pm_sections.html",
+}
+PART_ANCHORS: dict[str, str] = {
+    "whys": "whys", "factors": "factors", "lessons": "lessons", "actions": "actions", "sections": "custom-sections",
+}  # fmt: skip
+DEPENDENT_PARTS: dict[str, tuple[str, ...]] = {
+    "whys": ("_pm_whys_head.html", "_pm_actions.html"),
+    "factors": ("_pm_actions.html",),
+}
+ALWAYS_PARTS = ("_pm_summary.html", "_pm_general.html")
+
+
+def in_place(request: Request) -> bool:
+    """Whether the change was sent by the page's script (htmx), which swaps the answer in place."""
+    return request.headers.get("hx-request") == "true"
+
+
+def _answer(
+    request: Request,
+    db: Any,
+    incident_id: str,
+    user: Any,
+    part: Part,
+    *,
+    ok: str | None = None,
+    error: str | None = None,
+    anchor: str | None = None,
+) -> Response:
+    """After a change of one part: that part (and those depending on it) with what happened, to swap in place; or,
+    for a plain form, the page again with the message (Post/Redirect/Get)."""
+    if not in_place(request):
+        where = anchor or PART_ANCHORS[part]
+        return redirect(request, f"/incidents/{incident_id}/postmortem#{where}", ok=ok, error=error)
+    view = _view(request, db, incident_id, user)
+    context = _context(request, view)
+    context["message"] = ("error", error) if error else ("ok", ok) if ok else None
+    response = render(
+        request, "_pm_fragment.html", part=PART_TEMPLATES[part],
+        also=[*DEPENDENT_PARTS.get(part, ()), *ALWAYS_PARTS], editing=None, **context,
+    )  # fmt: skip
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/incidents/{incident_id}/postmortem")
@@ -97,6 +157,7 @@ def save_section(
     name: ProseName,
     user: Editor,
     db: PageDb,
+    policy: AppPolicy,
     text: LongText,
     version: Version,
     action: Annotated[Literal["save", "preview"], Form()] = "save",
@@ -107,7 +168,13 @@ def save_section(
         return _with_draft(request, db, incident_id, user, name, text, version, conflict=None)
     try:
         sections.update_text_section(
-            db, incident_id=incident_id, name=name, text=text, expected_version=version, actor=user
+            db,
+            incident_id=incident_id,
+            name=name,
+            text=text,
+            expected_version=version,
+            actor=user,
+            policy=policy,
         )
     except Conflict:
         current = sections.get_text_section(db, incident_id=incident_id, name=name, actor=user)
@@ -167,10 +234,6 @@ def save_authors(
 # ---------------------------------------------------------------- the five whys
 
 
-def _whys_back(request: Request, incident_id: str, ok: str) -> Response:
-    return redirect(request, f"/incidents/{incident_id}/postmortem#whys", ok=ok)
-
-
 def _replace_whys(
     request: Request, db: Any, incident_id: str, user: Any, version: int, change: Any, done: str, attempted: str
 ) -> Response:
@@ -179,17 +242,18 @@ def _replace_whys(
         if current.version != version:
             raise Conflict("stale", current_version=current.version)
         sections.replace_whys(
-            db, incident_id=incident_id, nodes=change(current.nodes), expected_version=version, actor=user
-        )
+            db, incident_id=incident_id, nodes=change(current.nodes), expected_version=version, actor=user,
+            policy=policy_of(request),
+        )  # fmt: skip
     except Conflict:
-        return redirect(
-            request, f"/incidents/{incident_id}/postmortem#whys",
+        return _answer(
+            request, db, incident_id, user, "whys",
             error=f"Someone changed the five whys meanwhile, so this was not applied: {attempted}. "
             "The page shows their tree now; make the change again.",
         )  # fmt: skip
     except InvalidInput as exc:
-        return redirect(request, f"/incidents/{incident_id}/postmortem#whys", error=exc.message)
-    return _whys_back(request, incident_id, done)
+        return _answer(request, db, incident_id, user, "whys", error=exc.message)
+    return _answer(request, db, incident_id, user, "whys", ok=done)
 
 
 @router.post("/incidents/{incident_id}/postmortem/whys/add")
@@ -247,6 +311,24 @@ def mark_root(
     )  # fmt: skip
 
 
+@router.post("/incidents/{incident_id}/postmortem/whys/move")
+def move_why(
+    request: Request,
+    incident_id: IncidentId,
+    user: Editor,
+    db: PageDb,
+    version: Version,
+    path: Annotated[str, Form(max_length=200)],
+    step: Annotated[Literal["up", "down"], Form()],
+) -> Response:
+    """Move a why (with the whys below it) up or down among its siblings."""
+    return _replace_whys(
+        request, db, incident_id, user, version,
+        lambda nodes: whytree.move_why(nodes, path=path, step=-1 if step == "up" else 1),
+        f"Moved W{path} {step}.", f"move W{path} {step}",
+    )  # fmt: skip
+
+
 @router.post("/incidents/{incident_id}/postmortem/whys/delete")
 def delete_why(
     request: Request,
@@ -263,18 +345,20 @@ def delete_why(
     )  # fmt: skip
 
 
-# ---------------------------------------------------------------- factors and lessons
+# ---------------------------------------------------------------- factors, lessons and custom sections
+
+Op = Literal["add", "edit", "delete", "up", "down"]
 
 
-def _stale(request: Request, incident_id: str, anchor: str, what: str) -> Response:
-    return redirect(
-        request, f"/incidents/{incident_id}/postmortem#{anchor}",
-        error=f"Someone changed the {what} meanwhile, so your change was not applied. The page shows theirs now.",
-    )  # fmt: skip
-
-
-def _edited(items: Sequence[Item], op: str, index: int, make: Callable[[], Item]) -> list[Item]:
-    """The items after adding one (`make`), replacing the one at `index`, or deleting it; Conflict("stale") when
+def _edited(
+    items: Sequence[Item],
+    op: str,
+    index: int,
+    make: Callable[[], Item],
+    same: Callable[[Item, Item], bool] = lambda _a, _b: True,
+) -> list[Item]:
+    """The items after adding one (`make`), replacing the one at `index`, deleting it, or moving it up or down past
+    the nearest item that is the `same` kind (a lesson moves among the lessons of its kind); Conflict("stale") when
     that one is gone (someone else removed items meanwhile)."""
     edited = list(items)
     if op == "add":
@@ -283,6 +367,13 @@ def _edited(items: Sequence[Item], op: str, index: int, make: Callable[[], Item]
         raise Conflict("stale")
     elif op == "edit":
         edited[index] = make()
+    elif op in ("up", "down"):
+        step = -1 if op == "up" else 1
+        other = index + step
+        while 0 <= other < len(edited) and not same(edited[index], edited[other]):
+            other += step
+        if 0 <= other < len(edited):
+            edited[index], edited[other] = edited[other], edited[index]
     else:
         edited.pop(index)
     return edited
@@ -295,24 +386,36 @@ def change_factors(
     user: Editor,
     db: PageDb,
     version: Version,
-    op: Annotated[Literal["add", "edit", "delete"], Form()],
+    op: Annotated[Op, Form()],
     index: Index = 0,
     text: ShortText = "",
     category: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
-    """Add, change or remove a contributing factor (with its category)."""
+    """Add, change, move or remove a contributing factor (with its category)."""
     current = sections.get_factors(db, incident_id=incident_id, actor=user)
     try:
         items = _edited(current.items, op, index, lambda: FactorData(text=text.strip(), category=optional(category)))
         if current.version != version:
             raise Conflict("stale")
-        sections.replace_factors(db, incident_id=incident_id, items=items, expected_version=version, actor=user)
+        sections.replace_factors(
+            db, incident_id=incident_id, items=items, expected_version=version, actor=user, policy=policy_of(request)
+        )
     except Conflict:
-        return _stale(request, incident_id, "factors", "contributing factors")
+        return _stale(request, db, incident_id, user, "factors", "contributing factors")
     except InvalidInput as exc:
-        return redirect(request, f"/incidents/{incident_id}/postmortem#factors", error=exc.message)
-    done = {"add": "Added the factor.", "edit": f"Saved F{index + 1}.", "delete": f"Removed F{index + 1}."}[op]
-    return redirect(request, f"/incidents/{incident_id}/postmortem#factors", ok=done)
+        return _answer(request, db, incident_id, user, "factors", error=exc.message)
+    done = {
+        "add": "Added the factor.", "edit": f"Saved F{index + 1}.", "delete": f"Removed F{index + 1}.",
+        "up": f"Moved F{index + 1} up.", "down": f"Moved F{index + 1} down.",
+    }[op]  # fmt: skip
+    return _answer(request, db, incident_id, user, "factors", ok=done)
+
+
+def _stale(request: Request, db: Any, incident_id: str, user: Any, part: Part, what: str) -> Response:
+    return _answer(
+        request, db, incident_id, user, part,
+        error=f"Someone changed the {what} meanwhile, so your change was not applied. The page shows theirs now.",
+    )  # fmt: skip
 
 
 @router.post("/incidents/{incident_id}/postmortem/lessons")
@@ -322,23 +425,67 @@ def change_lessons(
     user: Editor,
     db: PageDb,
     version: Version,
-    op: Annotated[Literal["add", "edit", "delete"], Form()],
+    op: Annotated[Op, Form()],
     index: Index = 0,
     kind: Annotated[str, Form(max_length=20)] = "learned",
     text: ShortText = "",
 ) -> Response:
-    """Add, change or remove a lesson (went well, went wrong, lucky, learned)."""
+    """Add, change, move (among the lessons of its kind) or remove a lesson (went well, went wrong, lucky, learned)."""
     current = sections.get_lessons(db, incident_id=incident_id, actor=user)
     try:
-        items = _edited(current.items, op, index, lambda: LessonData(kind=kind, text=text.strip()))
+        items = _edited(
+            current.items, op, index, lambda: LessonData(kind=kind, text=text.strip()), lambda a, b: a.kind == b.kind
+        )
         if current.version != version:
             raise Conflict("stale")
-        sections.replace_lessons(db, incident_id=incident_id, items=items, expected_version=version, actor=user)
+        sections.replace_lessons(
+            db, incident_id=incident_id, items=items, expected_version=version, actor=user, policy=policy_of(request)
+        )
     except Conflict:
-        return _stale(request, incident_id, "lessons", "lessons")
+        return _stale(request, db, incident_id, user, "lessons", "lessons")
     except InvalidInput as exc:
-        return redirect(request, f"/incidents/{incident_id}/postmortem#lessons", error=exc.message)
-    return redirect(request, f"/incidents/{incident_id}/postmortem#lessons", ok="Saved the lessons.")
+        return _answer(request, db, incident_id, user, "lessons", error=exc.message)
+    done = {
+        "add": "Added the lesson.", "edit": "Saved the lesson.", "delete": "Removed the lesson.",
+        "up": "Moved the lesson up.", "down": "Moved the lesson down.",
+    }[op]  # fmt: skip
+    return _answer(request, db, incident_id, user, "lessons", ok=done)
+
+
+@router.post("/incidents/{incident_id}/postmortem/custom")
+def change_custom_sections(
+    request: Request,
+    incident_id: IncidentId,
+    user: Editor,
+    db: PageDb,
+    version: Version,
+    op: Annotated[Op, Form()],
+    index: Index = 0,
+    heading: Annotated[str, Form(max_length=1000)] = "",
+    body: LongText = "",
+) -> Response:
+    """Add, change, move or remove a custom section (its heading and text), such as an imported "Attendees"."""
+    current = sections.get_extra_sections(db, incident_id=incident_id, actor=user)
+    try:
+        items = _edited(current.items, op, index, lambda: SectionData(heading=heading, body=body))
+        if current.version != version:
+            raise Conflict("stale")
+        sections.replace_extra_sections(
+            db, incident_id=incident_id, items=items, expected_version=version, actor=user, policy=policy_of(request)
+        )
+    except Conflict:
+        return _stale(request, db, incident_id, user, "sections", "other sections")
+    except InvalidInput as exc:
+        return _answer(request, db, incident_id, user, "sections", error=exc.message)
+    name = (heading.strip() or (current.items[index].heading if index < len(current.items) else "")) or "section"
+    done = {
+        "add": f"Added the section “{' '.join(name.split())}”.",
+        "edit": f"Saved the section “{' '.join(name.split())}”.",
+        "delete": f"Removed the section “{name}”.",
+        "up": f"Moved the section “{name}” up.",
+        "down": f"Moved the section “{name}” down.",
+    }[op]
+    return _answer(request, db, incident_id, user, "sections", ok=done)
 
 
 # ---------------------------------------------------------------- action items
@@ -359,7 +506,6 @@ def add_action(
     addresses: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Add an action item to the post-mortem, with the why or factor it addresses; no due date takes the policy's."""
-    back = f"/incidents/{incident_id}/postmortem#actions"
     try:
         item = actions.add_action(
             db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
@@ -368,8 +514,51 @@ def add_action(
         if addresses.strip():
             editor.link_action(db, action_id=item.id or "", addresses=addresses, actor=user)
     except InvalidInput as exc:
-        return redirect(request, back, error=exc.message)
-    return redirect(request, back, ok=f"Added {item.id}.")
+        return _answer(request, db, incident_id, user, "actions", error=exc.message)
+    return _answer(request, db, incident_id, user, "actions", ok=f"Added {item.id}.")
+
+
+@router.post("/incidents/{incident_id}/postmortem/actions/{action_id}/move")
+def move_action(
+    request: Request,
+    incident_id: IncidentId,
+    action_id: Annotated[str, Path(max_length=40)],
+    user: Editor,
+    db: PageDb,
+    step: Annotated[Literal["up", "down"], Form()],
+) -> Response:
+    """Move an action item up or down in its post-mortem."""
+    moved = actions.move_action(db, action_id=action_id, step=-1 if step == "up" else 1, actor=user)
+    return _answer(
+        request, db, moved[0].incident_id or incident_id, user, "actions", ok=f"Moved {action_id.upper()} {step}."
+    )
+
+
+@router.post("/incidents/{incident_id}/postmortem/actions/{action_id}/delete")
+def delete_action(
+    request: Request,
+    incident_id: IncidentId,
+    action_id: Annotated[str, Path(max_length=40)],
+    user: Editor,
+    db: PageDb,
+    version: Version,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Delete an action item, saying why; the reason is kept in the post-mortem's history."""
+    try:
+        gone = editor.delete_action(
+            db, action_id=action_id, reason=reason, expected_version=version, actor=user, policy=policy_of(request)
+        )
+    except Conflict:
+        return _answer(
+            request, db, incident_id, user, "actions", anchor=action_id,
+            error=f"Someone changed {action_id} meanwhile, so it was not deleted. The page shows it as it is now.",
+        )  # fmt: skip
+    except InvalidInput as exc:
+        return _answer(request, db, incident_id, user, "actions", anchor=action_id, error=exc.message)
+    return _answer(
+        request, db, gone.incident_id or incident_id, user, "actions", ok=f"Deleted {gone.id}: {gone.title}."
+    )
 
 
 @router.post("/actions/{action_id}")
@@ -389,8 +578,16 @@ def update_action(
     reason: Annotated[str | None, Form(max_length=2000)] = None,
     addresses: Annotated[str | None, Form(max_length=40)] = None,
 ) -> Response:
-    """Change an action item from the version shown; a stale form changes nothing and says so."""
+    """Change an action item from the version shown; a stale form changes nothing and says so. Sent from the
+    post-mortem editor's script, the answer is its action items, to swap in place."""
     target = safe_next(back)
+
+    def answer(*, ok: str | None = None, error: str | None = None) -> Response:
+        if in_place(request) and "/postmortem" in target:
+            incident = actions.get_action(db, action_id=action_id, actor=user).incident_id or ""
+            return _answer(request, db, incident, user, "actions", ok=ok, error=error)
+        return redirect(request, target, ok=ok, error=error)
+
     try:
         changes = ActionChanges(
             title=optional(title), status=optional(status), owner=owner, due=day(due, "due"), type=optional(type),
@@ -400,10 +597,9 @@ def update_action(
         if addresses is not None:
             item = editor.link_action(db, action_id=item.id or action_id, addresses=addresses, actor=user)
     except Conflict:
-        return redirect(
-            request, target, error=f"Someone changed {action_id} meanwhile, so your change was not applied. "
-            "The page shows theirs now.",
-        )  # fmt: skip
+        return answer(
+            error=f"Someone changed {action_id} meanwhile, so your change was not applied. The page shows theirs now."
+        )
     except InvalidInput as exc:
-        return redirect(request, target, error=exc.message)
-    return redirect(request, target, ok=f"Saved {item.id}.")
+        return answer(error=exc.message)
+    return answer(ok=f"Saved {item.id}.")

@@ -3,6 +3,7 @@ history of states) and its exports (Markdown, HTML, PDF, JSON)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +23,19 @@ from afteraction.web.pages.session import PageDb
 router = APIRouter()
 
 Comment = Annotated[str, Form(max_length=10_000)]
+# What the link beside each blocker of publishing says (it goes to the place in the pages that fixes it).
+BLOCKER_LINKS = {
+    "approvals": "Take a step",
+    "section": "Write it",
+    "owner": "Name an owner",
+    "due-date": "Set a due date",
+}
+# A service's message as the page says it: hints naming command-line commands or options are dropped or reworded.
+_PAGE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\s*\([^()]*`[^`]*`[^()]*\)"), ""),
+    (re.compile(r"name at least one with --reviewer"), "tick at least one reviewer"),
+    (re.compile(r"\s*\(--\w+\)"), ""),
+)
 EXPORT_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "html": "text/html; charset=utf-8",
@@ -45,10 +59,18 @@ def review_page(request: Request, incident_id: IncidentId, user: Viewer, db: Pag
         # Those who could be asked: editors and admins, neither reviewers already nor authors.
         users=[u for u in page.users if u.role in workflow.REVIEWER_ROLES and u.name.lower() not in taken],
         is_reviewer=is_reviewer,
+        blocker_links=BLOCKER_LINKS,
         is_author=user.name.lower() in {a.lower() for a in state.authors},
         can_decide=is_reviewer or user.is_admin,
         has_approved=user.name.lower() in {a.lower() for a in state.approvals},
     )
+
+
+def page_words(message: str) -> str:
+    """An error message as a sentence of the page: capitalised, ended, without command-line hints."""
+    for pattern, words in _PAGE_WORDS:
+        message = pattern.sub(words, message)
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _act(request: Request, incident_id: str, step: Literal["request", "approve", "reject", "publish"],
@@ -57,9 +79,9 @@ def _act(request: Request, incident_id: str, step: Literal["request", "approve",
     try:
         state = run() if callable(run) else None
     except workflow.PublishRefused as exc:
-        return redirect(request, back, error="Not published yet: " + "; ".join(exc.reasons) + ".")
+        return redirect(request, back, error="Not published yet. " + " ".join(exc.reasons))
     except (Conflict, InvalidInput, PermissionDenied) as exc:
-        return redirect(request, back, error=exc.message[:1].upper() + exc.message[1:] + ".")
+        return redirect(request, back, error=page_words(exc.message))
     assert isinstance(state, workflow.ReviewState)
     done = {
         "request": f"Review requested from {', '.join(state.reviewers)}.",
