@@ -393,22 +393,40 @@ def change_factors(
 ) -> Response:
     """Add, change, move or remove a contributing factor (with its category)."""
     current = sections.get_factors(db, incident_id=incident_id, actor=user)
+    label = f"F{index + 1}"
+    return _change_list(
+        request, db, incident_id, user, "factors", "contributing factors", current, version, op, index,
+        lambda: FactorData(text=text.strip(), category=optional(category)), sections.replace_factors,
+        _said("the factor", label),
+    )  # fmt: skip
+
+
+def _said(new: str, label: str) -> dict[str, str]:
+    """What the page says after each change of a list item ("Added the factor.", "Moved F2 up.")."""
+    return {
+        "add": f"Added {new}.", "edit": f"Saved {label}.", "delete": f"Removed {label}.",
+        "up": f"Moved {label} up.", "down": f"Moved {label} down.",
+    }  # fmt: skip
+
+
+def _change_list(
+    request: Request, db: Any, incident_id: str, user: Any, part: Part, what: str, current: Any, version: int,
+    op: str, index: int, make: Callable[[], Any], replace: Callable[..., Any], said: dict[str, str],
+    same: Callable[[Any, Any], bool] = lambda _a, _b: True,
+) -> Response:  # fmt: skip
+    """One change of a versioned list (factors, lessons, custom sections): applied unless someone changed the list
+    meanwhile, then the part answered (or the page, without the script) with what happened."""
     try:
-        items = _edited(current.items, op, index, lambda: FactorData(text=text.strip(), category=optional(category)))
+        items = _edited(current.items, op, index, make, same)
         if current.version != version:
             raise Conflict("stale")
-        sections.replace_factors(
-            db, incident_id=incident_id, items=items, expected_version=version, actor=user, policy=policy_of(request)
-        )
+        replace(db, incident_id=incident_id, items=items, expected_version=version, actor=user,
+                policy=policy_of(request))  # fmt: skip
     except Conflict:
-        return _stale(request, db, incident_id, user, "factors", "contributing factors")
+        return _stale(request, db, incident_id, user, part, what)
     except InvalidInput as exc:
-        return _answer(request, db, incident_id, user, "factors", error=exc.message)
-    done = {
-        "add": "Added the factor.", "edit": f"Saved F{index + 1}.", "delete": f"Removed F{index + 1}.",
-        "up": f"Moved F{index + 1} up.", "down": f"Moved F{index + 1} down.",
-    }[op]  # fmt: skip
-    return _answer(request, db, incident_id, user, "factors", ok=done)
+        return _answer(request, db, incident_id, user, part, error=exc.message)
+    return _answer(request, db, incident_id, user, part, ok=said[op])
 
 
 def _stale(request: Request, db: Any, incident_id: str, user: Any, part: Part, what: str) -> Response:
@@ -432,24 +450,11 @@ def change_lessons(
 ) -> Response:
     """Add, change, move (among the lessons of its kind) or remove a lesson (went well, went wrong, lucky, learned)."""
     current = sections.get_lessons(db, incident_id=incident_id, actor=user)
-    try:
-        items = _edited(
-            current.items, op, index, lambda: LessonData(kind=kind, text=text.strip()), lambda a, b: a.kind == b.kind
-        )
-        if current.version != version:
-            raise Conflict("stale")
-        sections.replace_lessons(
-            db, incident_id=incident_id, items=items, expected_version=version, actor=user, policy=policy_of(request)
-        )
-    except Conflict:
-        return _stale(request, db, incident_id, user, "lessons", "lessons")
-    except InvalidInput as exc:
-        return _answer(request, db, incident_id, user, "lessons", error=exc.message)
-    done = {
-        "add": "Added the lesson.", "edit": "Saved the lesson.", "delete": "Removed the lesson.",
-        "up": "Moved the lesson up.", "down": "Moved the lesson down.",
-    }[op]  # fmt: skip
-    return _answer(request, db, incident_id, user, "lessons", ok=done)
+    return _change_list(
+        request, db, incident_id, user, "lessons", "lessons", current, version, op, index,
+        lambda: LessonData(kind=kind, text=text.strip()), sections.replace_lessons, _said("the lesson", "the lesson"),
+        lambda a, b: a.kind == b.kind,
+    )  # fmt: skip
 
 
 @router.post("/incidents/{incident_id}/postmortem/custom")
@@ -466,26 +471,12 @@ def change_custom_sections(
 ) -> Response:
     """Add, change, move or remove a custom section (its heading and text), such as an imported "Attendees"."""
     current = sections.get_extra_sections(db, incident_id=incident_id, actor=user)
-    try:
-        items = _edited(current.items, op, index, lambda: SectionData(heading=heading, body=body))
-        if current.version != version:
-            raise Conflict("stale")
-        sections.replace_extra_sections(
-            db, incident_id=incident_id, items=items, expected_version=version, actor=user, policy=policy_of(request)
-        )
-    except Conflict:
-        return _stale(request, db, incident_id, user, "sections", "other sections")
-    except InvalidInput as exc:
-        return _answer(request, db, incident_id, user, "sections", error=exc.message)
     name = (heading.strip() or (current.items[index].heading if index < len(current.items) else "")) or "section"
-    done = {
-        "add": f"Added the section “{' '.join(name.split())}”.",
-        "edit": f"Saved the section “{' '.join(name.split())}”.",
-        "delete": f"Removed the section “{name}”.",
-        "up": f"Moved the section “{name}” up.",
-        "down": f"Moved the section “{name}” down.",
-    }[op]
-    return _answer(request, db, incident_id, user, "sections", ok=done)
+    label = f"the section “{' '.join(name.split())}”"
+    return _change_list(
+        request, db, incident_id, user, "sections", "other sections", current, version, op, index,
+        lambda: SectionData(heading=heading, body=body), sections.replace_extra_sections, _said(label, label),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- action items
