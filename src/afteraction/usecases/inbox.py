@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, joinedload
 
+from afteraction.accounts.models import User
 from afteraction.actions.models import ActionItem
 from afteraction.actions.service import view_of
 from afteraction.core.actor import Actor
@@ -76,8 +77,6 @@ def inbox(db: Database, *, actor: Actor, person: str | None = None, today: date 
 
 def _names_of(session: Session, person: Person) -> set[str]:
     """The names a person's approvals are recorded under: theirs and their account's, in lower case."""
-    from afteraction.accounts.models import User
-
     names = {person.name.lower()}
     if person.user_id is not None:
         user = session.get(User, person.user_id)
