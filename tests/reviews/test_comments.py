@@ -156,7 +156,7 @@ def test_threads_group_by_target_for_the_page(db, incident):
     with db.transaction() as session:
         pm = session.scalars(select(Postmortem)).one()
         threads = comments.threads_of(session, pm.id)
-        by_label = comments.threads_by_label(session, pm.id)
+        by_label = comments.threads_by_label(threads.values())
         count = comments.open_comments_count(session, pm.id)
     why = next(thread for (kind, _ref), thread in threads.items() if kind == "why")
     assert (why.label, why.anchor, why.open, [c.text for c in why.comments]) == ("W1.1", "why-1.1", 1, ["One", "Two"])
@@ -185,3 +185,41 @@ def test_the_policy_can_hold_publishing_while_comments_are_open(db, incident):
     comments.resolve_comment(db, comment_id=first.id, actor=ANN)
     state = workflow.review_state(db, incident_id=incident, actor=ANN, policy=policy)
     assert [b.text for b in state.blockers if b.code == "comments"] == ["1 comment is still open."]
+
+
+def test_comments_stay_on_their_why_factor_lesson_and_section_when_the_page_rewrites_them(db, incident):
+    from afteraction.domain.reviews import FactorData, LessonData, SectionData, WhyNodeData
+    from afteraction.reviews import sections
+
+    def factors(*texts: str) -> list[FactorData]:
+        return [FactorData(text=text) for text in texts]
+
+    def whys(*texts: str) -> list[WhyNodeData]:
+        return [WhyNodeData(text=text) for text in texts]
+
+    sections.replace_whys(db, incident_id=incident, actor=BO, nodes=whys("A", "B", "C"))
+    sections.replace_factors(db, incident_id=incident, actor=BO, items=factors("F-one", "F-two"))
+    sections.replace_lessons(db, incident_id=incident, actor=BO, items=[LessonData(kind="lucky", text="Quiet day")])
+    attendees = SectionData(heading="Attendees", body="")
+    sections.replace_extra_sections(db, incident_id=incident, actor=BO, items=[attendees])
+    for on in ("W2", "W1", "F2", "lesson:1", "Attendees"):
+        comments.add_comment(db, incident_id=incident, actor=CY, on=on, text=f"About {on}")
+
+    sections.replace_whys(db, incident_id=incident, actor=BO, nodes=whys("B", "C (edited)"))  # W1 removed
+    sections.replace_factors(db, incident_id=incident, actor=BO, items=factors("F-two", "F-one"))
+    lessons = [LessonData(kind="learned", text="New"), LessonData(kind="lucky", text="Quiet day")]
+    sections.replace_lessons(db, incident_id=incident, actor=BO, items=lessons)
+    sections.replace_extra_sections(db, incident_id=incident, actor=BO,
+                                    items=[SectionData(heading="Figures", body=""),
+                                           SectionData(heading="Attendees", body="- Bo")])  # fmt: skip
+    sections.replace_whys(db, incident_id=incident, actor=BO, nodes=whys("B", "C (edited)", "D"))  # ids reused
+
+    threads = comments.comment_threads(db, incident_id=incident, actor=BO)
+    where = {thread.comments[0].text: (thread.label, thread.anchor, thread.gone) for thread in threads}
+    assert where == {
+        "About W2": ("W1", "why-1", False),  # B moved up from W2
+        "About W1": ("W1", "comments", True),  # A was removed: its label as it was, not the new W1
+        "About F2": ("F1", "factor-1", False),
+        "About lesson:1": ("lesson:2", "lesson-2", False),
+        "About Attendees": ("Attendees", "custom-2", False),
+    }

@@ -249,9 +249,9 @@ def _find_target(session: Session, pm: Postmortem, on: str | None) -> _Target:
     extra = session.scalars(
         select(ExtraSection).where(ExtraSection.postmortem_id == pm.id).order_by(ExtraSection.position)
     ).all()
-    for section in extra:
+    for place, section in enumerate(extra, 1):
         if _norm(section.heading) == _norm(text):
-            return _Target("section", section.id, section.id, section.heading, f"section-{section.id}", section.body)
+            return _Target("section", section.id, section.id, section.heading, f"custom-{place}", section.body)
     names = ["Summary", "Impact", "Trigger", "Detection", "Resolution", "Timeline", "Five Whys", "…"]
     names += [section.heading for section in extra]
     raise InvalidInput(
@@ -289,8 +289,11 @@ def _current_targets(session: Session, pm: Postmortem) -> dict[tuple[str, int | 
         found[("lesson", row_id)] = (f"lesson:{place}", f"lesson-{place}")
     for row_id in session.scalars(select(ActionItem.id).where(ActionItem.incident_id == pm.incident_id)):
         found[("action", row_id)] = (f"AI-{row_id}", f"AI-{row_id}")
-    for section in session.scalars(select(ExtraSection).where(ExtraSection.postmortem_id == pm.id)):
-        found[("section", section.id)] = (section.heading, f"section-{section.id}")
+    extra = session.scalars(
+        select(ExtraSection).where(ExtraSection.postmortem_id == pm.id).order_by(ExtraSection.position)
+    )
+    for place, section in enumerate(extra, 1):
+        found[("section", section.id)] = (section.heading, f"custom-{place}")
     return found
 
 
@@ -435,15 +438,16 @@ def threads_of(session: Session, postmortem_id: int) -> dict[tuple[str, int | st
     return threads
 
 
-def threads_by_label(session: Session, postmortem_id: int) -> dict[str, Thread]:
-    """The threads of a post-mortem by the lower-case label of their target now: `w1.2`, `f3`, `ai-7`, `lesson:2`,
-    `summary` (a section's key), a custom section's heading, `document`. Removed targets are left out."""
+def threads_by_label(threads: Iterable[Thread]) -> dict[str, Thread]:
+    """Threads by the lower-case label of their target now, as the editor finds them beside each target: `w1.2`,
+    `f3`, `ai-7`, `lesson:2`, `summary` (a section's key), a custom section's heading, `document`. Removed targets
+    are left out."""
     found: dict[str, Thread] = {}
-    for (kind, ref), thread in threads_of(session, postmortem_id).items():
+    for thread in threads:
         if thread.gone:
             continue
-        key = str(ref) if kind == "section" and isinstance(ref, str) else thread.label.lower()
-        found[key] = thread
+        ref = thread.target_id
+        found[ref if thread.target_kind == "section" and isinstance(ref, str) else thread.label.lower()] = thread
     return found
 
 

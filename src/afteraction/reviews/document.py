@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from afteraction.actions.models import ActionItem
@@ -13,6 +14,7 @@ from afteraction.core.db import Database
 from afteraction.domain.actions import (
     ActionItemData,
 )
+from afteraction.domain.carry import Placed, carry_over
 from afteraction.domain.incidents import TimelineEntry
 from afteraction.domain.reviews import (
     FactorData,
@@ -25,6 +27,7 @@ from afteraction.incidents.models import Incident
 from afteraction.incidents.service import labels_of, load_incident
 from afteraction.people.service import get_or_create_person
 from afteraction.reviews.models import (
+    Comment,
     ContributingFactor,
     ExtraSection,
     Lesson,
@@ -207,6 +210,7 @@ def save_postmortem(
     session.flush()
     touch_sections(session, pm.id)  # an editor holding an older section version must not overwrite this
 
+    before = remember(session, pm.id)
     for table in (PostmortemPerson, WhyNode, ContributingFactor, Lesson, ExtraSection):
         session.execute(delete(table).where(table.postmortem_id == pm.id))
     for role, names in (("author", doc.authors), ("reviewer", doc.reviewers)):
@@ -227,5 +231,89 @@ def save_postmortem(
         ExtraSection(postmortem_id=pm.id, heading=s.heading, body=s.body, position=i)
         for i, s in enumerate(doc.sections)
     )
-    session.flush()
+    carry(session, before)  # comments stay on what they concern (flushes)
     return [factor.id for factor in factors], why_ids
+
+
+# ---------------------------------------------------------------- rewriting keeps links
+#
+# Comments and action items stay on what they concern when a post-mortem's whys, factors, lessons or custom sections
+# are written anew (each write deletes the rows and inserts them again, with new ids):
+#
+#     before = remember(session, pm.id, ("why",))
+#     ... delete and insert the whys ...
+#     became = carry(session, before)["why"]     # comments moved; old row id -> new row id, for action items
+#
+# A comment whose target is gone keeps it as a negative id (-old), which no row has: the page shows the thread as
+# "removed since" under the label it had, and a row that later gets the old id (SQLite reuses them) is not its
+# target. domain/carry.py says how a row is matched to the row it became.
+
+
+REWRITTEN_KINDS: tuple[str, ...] = ("why", "factor", "lesson", "section")
+
+
+@dataclass(frozen=True)
+class Before:
+    """A post-mortem's rows of some kinds and the comments on them, as they were before a rewrite."""
+
+    postmortem_id: int
+    rows: dict[str, list[Placed]]
+    comments: dict[str, list[tuple[int, int]]]  # kind: (comment id, target row id)
+
+
+def placed_rows(session: Session, postmortem_id: int, kind: str) -> list[Placed]:
+    """The rows of one kind of a post-mortem with their place and text, in order."""
+    if kind == "why":
+        nodes = session.scalars(select(WhyNode).where(WhyNode.postmortem_id == postmortem_id)).all()
+        _tree, paths = why_tree(nodes)
+        return [Placed(node.id, paths.get(node.id, ""), node.text) for node in nodes]
+    if kind == "factor":
+        factors = session.scalars(
+            select(ContributingFactor)
+            .where(ContributingFactor.postmortem_id == postmortem_id)
+            .order_by(ContributingFactor.position, ContributingFactor.id)
+        )
+        return [Placed(row.id, str(index), row.text) for index, row in enumerate(factors)]
+    if kind == "lesson":
+        lessons = session.scalars(
+            select(Lesson).where(Lesson.postmortem_id == postmortem_id).order_by(Lesson.position, Lesson.id)
+        )
+        return [Placed(row.id, str(index), f"{row.kind}: {row.text}") for index, row in enumerate(lessons)]
+    sections = session.scalars(
+        select(ExtraSection)
+        .where(ExtraSection.postmortem_id == postmortem_id)
+        .order_by(ExtraSection.position, ExtraSection.id)
+    )
+    return [Placed(row.id, str(index), row.heading) for index, row in enumerate(sections)]
+
+
+def remember(session: Session, postmortem_id: int, kinds: Iterable[str] = REWRITTEN_KINDS) -> Before:
+    """The rows of `kinds` and the comments on them, before they are deleted and written again."""
+    rows = {kind: placed_rows(session, postmortem_id, kind) for kind in kinds}
+    targets = session.execute(
+        select(Comment.id, Comment.target_kind, Comment.target_id).where(
+            Comment.postmortem_id == postmortem_id,
+            Comment.target_kind.in_(list(rows)),
+            Comment.target_id.is_not(None),
+        )
+    ).all()
+    comments: dict[str, list[tuple[int, int]]] = {kind: [] for kind in rows}
+    for comment_id, kind, target_id in targets:
+        if target_id is not None:
+            comments[kind].append((comment_id, target_id))
+    return Before(postmortem_id, rows, comments)
+
+
+def carry(session: Session, before: Before) -> dict[str, dict[int, int]]:
+    """After the rewrite: each comment moved to the row its target became (or marked gone); returns, per kind, the
+    new row id of each old one, for the caller's other links (action items)."""
+    session.flush()
+    moved: dict[str, dict[int, int]] = {}
+    for kind, old_rows in before.rows.items():
+        mapping = carry_over(old_rows, placed_rows(session, before.postmortem_id, kind))
+        moved[kind] = mapping
+        for comment_id, target_id in before.comments[kind]:
+            new_id = mapping.get(target_id, -abs(target_id)) if target_id > 0 else target_id
+            if new_id != target_id:
+                session.execute(update(Comment).where(Comment.id == comment_id).values(target_id=new_id))
+    return moved

@@ -27,7 +27,7 @@ from afteraction.domain.reviews import (
 from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
-from afteraction.reviews.document import document_of, save_whys, why_tree
+from afteraction.reviews.document import carry, document_of, remember, save_whys, why_tree
 from afteraction.reviews.models import ContributingFactor, ExtraSection, Lesson, Postmortem, WhyNode
 from afteraction.reviews.section_versions import SECTIONS, TEXT_SECTIONS, claim_section, section_versions
 
@@ -159,26 +159,24 @@ def replace_whys(
     actor: Actor,
     policy: Policy | None = None,
 ) -> WhysSection:
-    """Replace the cause tree; action items keep pointing at the why with the same path (`1.2`)."""
+    """Replace the cause tree; comments and action items stay on the why each concerns (see reviews/carry.py)."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "whys", expected_version, f"the whys of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["whys"]], policy=policy)
-        _tree, paths = why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
+        before = remember(session, pm.id, ("why",))
         linked = session.execute(
             select(ActionItem.id, ActionItem.why_node_id).where(
                 ActionItem.incident_id == incident.id, ActionItem.why_node_id.is_not(None)
             )
         ).all()
         session.execute(delete(WhyNode).where(WhyNode.postmortem_id == pm.id))
-        new_ids = save_whys(session, pm.id, nodes)
+        save_whys(session, pm.id, nodes)
+        became = carry(session, before)["why"]
         for action_id, node_id in linked:
-            path = paths.get(node_id or -1)
             session.execute(
-                update(_ACTIONS)
-                .where(ActionItem.id == action_id)
-                .values(why_node_id=new_ids.get(path) if path else None)
+                update(_ACTIONS).where(ActionItem.id == action_id).values(why_node_id=became.get(node_id or -1))
             )
         return WhysSection(nodes=list(nodes), version=version)
 
@@ -205,7 +203,7 @@ def replace_factors(
     actor: Actor,
     policy: Policy | None = None,
 ) -> FactorsSection:
-    """Replace the contributing factors; action items keep pointing at the factor in the same place (F1, F2…)."""
+    """Replace the contributing factors; comments and action items stay on the factor each concerns."""
     for item in items:
         if not item.text.strip():
             raise InvalidInput("a contributing factor needs text", field="items")
@@ -214,12 +212,7 @@ def replace_factors(
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "factors", expected_version, f"the factors of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["factors"]], policy=policy)
-        old = session.scalars(
-            select(ContributingFactor.id)
-            .where(ContributingFactor.postmortem_id == pm.id)
-            .order_by(ContributingFactor.position)
-        ).all()
-        place = {factor_id: index for index, factor_id in enumerate(old)}
+        before = remember(session, pm.id, ("factor",))
         linked = session.execute(
             select(ActionItem.id, ActionItem.factor_id).where(
                 ActionItem.incident_id == incident.id, ActionItem.factor_id.is_not(None)
@@ -231,11 +224,11 @@ def replace_factors(
             for index, item in enumerate(items)
         ]
         session.add_all(rows)
-        session.flush()
+        became = carry(session, before)["factor"]
         for action_id, factor_id in linked:
-            index = place.get(factor_id or -1)
-            new_id = rows[index].id if index is not None and index < len(rows) else None
-            session.execute(update(_ACTIONS).where(ActionItem.id == action_id).values(factor_id=new_id))
+            session.execute(
+                update(_ACTIONS).where(ActionItem.id == action_id).values(factor_id=became.get(factor_id or -1))
+            )
         return FactorsSection(items=list(items), version=version)
 
 
@@ -270,11 +263,13 @@ def replace_lessons(
         pm = _postmortem(session, incident)
         version = claim_section(session, pm.id, "lessons", expected_version, f"the lessons of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["lessons"]], policy=policy)
+        before = remember(session, pm.id, ("lesson",))
         session.execute(delete(Lesson).where(Lesson.postmortem_id == pm.id))
         session.add_all(
             Lesson(postmortem_id=pm.id, kind=item.kind, text=item.text.strip(), position=index)
             for index, item in enumerate(items)
         )
+        carry(session, before)
         return LessonsSection(items=list(items), version=version)
 
 
@@ -339,9 +334,11 @@ def replace_extra_sections(
         clean = [check_extra_section(item, kept) for item in items]
         version = claim_section(session, pm.id, "sections", expected_version, f"the custom sections of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["sections"]], policy=policy)
+        before = remember(session, pm.id, ("section",))
         session.execute(delete(ExtraSection).where(ExtraSection.postmortem_id == pm.id))
         session.add_all(
             ExtraSection(postmortem_id=pm.id, heading=item.heading, body=item.body, position=index)
             for index, item in enumerate(clean)
         )
+        carry(session, before)
         return ExtraSections(items=clean, version=version)

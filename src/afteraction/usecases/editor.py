@@ -26,8 +26,8 @@ from afteraction.domain.whytree import why_paths
 from afteraction.incidents import service as incidents
 from afteraction.insights.taxonomy import list_categories
 from afteraction.people.models import Person
-from afteraction.people.service import get_or_create_person
-from afteraction.reviews import sections, workflow
+from afteraction.people.service import get_or_create_person, list_people
+from afteraction.reviews import comments, sections, workflow
 from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
 from afteraction.reviews.document import why_tree
 from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, ReviewEvent, WhyNode
@@ -211,6 +211,9 @@ def draft_findings(doc: PostmortemDocument, *, name: str, text: str, config: Lin
     return [f for f in placed.section(section) if f.rule.startswith("blame/") or f.rule == "structure/missing-section"]
 
 
+PEOPLE_OFFERED = 2_000  # names of the directory the owner fields offer; others are typed (and still found)
+
+
 @dataclass
 class EditorView:
     """What the editor shows: the post-mortem with section versions, its items, findings, score and choices."""
@@ -223,6 +226,8 @@ class EditorView:
     categories: list[str]
     addresses: dict[str, str] = field(default_factory=dict)
     causes: list[tuple[str, str]] = field(default_factory=list)
+    threads: dict[str, comments.Thread] = field(default_factory=dict)  # comment threads by target (w1.2, summary)
+    people: list[str] = field(default_factory=list)  # the directory's names, offered as owners (type-ahead)
 
 
 def editor_view(db: Database, *, incident_id: str, config: LintConfig, today: date, actor: Actor) -> EditorView:
@@ -241,6 +246,8 @@ def editor_view(db: Database, *, incident_id: str, config: LintConfig, today: da
         categories=[category.name for category in list_categories(db)],
         addresses={item.id: item.addresses for item in document.actions if item.id and item.addresses},
         causes=cause_choices(document),
+        threads=comments.threads_by_label(comments.comment_threads(db, incident_id=incident.id, actor=actor)),
+        people=[person.name for person in list_people(db)[:PEOPLE_OFFERED]],
     )
 
 

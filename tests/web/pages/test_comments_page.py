@@ -65,3 +65,32 @@ def test_a_private_incidents_comments_are_not_there_for_a_non_member(site):
     posted = outsider.post(f"/incidents/{incident}/comments", {"text": "hello"})
     assert posted.status_code == 404 and "Payroll" not in posted.text
     assert outsider.post(f"/incidents/{incident}/comments/1/resolve").status_code == 404
+
+
+def test_open_comments_show_beside_what_they_concern_in_the_editor(site):
+    incident = new_incident(site)
+    author = site.browser("editor")
+    author.get(f"/incidents/{incident}/postmortem")
+    author.post(f"/incidents/{incident}/postmortem/whys/add", {"text": "The pool was too small", "version": "1"})
+    author.post(f"/incidents/{incident}/postmortem/custom",
+                {"op": "add", "heading": "Attendees", "body": "- Dave", "version": "1"})  # fmt: skip
+    reviewer = site.browser("reviewer")
+    reviewer.get(f"/incidents/{incident}/postmortem")
+    on_why = reviewer.post(f"/incidents/{incident}/comments", {"on": "W1", "text": "Why 5 and not 50?"},
+                           follow_redirects=False)  # fmt: skip
+    assert on_why.headers["location"] == f"/incidents/{incident}/postmortem#why-1"
+    on_section = reviewer.post(f"/incidents/{incident}/comments", {"on": "attendees", "text": "Add Priya"},
+                               follow_redirects=False)  # fmt: skip
+    assert on_section.headers["location"] == f"/incidents/{incident}/postmortem#custom-1"
+
+    page = author.get(f"/incidents/{incident}/postmortem").text
+    why = page.split('id="why-1"')[1].split('id="factors"')[0]
+    assert "Comments on W1: 1 open" in why and "Why 5 and not 50?" in why and "Reply" in why
+    section = page.split('id="custom-1"')[1].split('id="h-custom"')[0]
+    assert "Comments on Attendees: 1 open" in section and "Add Priya" in section
+    assert "Comment on the whole post-mortem" in page and "Comment on Summary" in page
+    # The owner fields offer the directory's names as you type.
+    assert '<datalist id="people-names">' in page and 'list="people-names"' in page
+
+    reader = site.browser("viewer").get(f"/incidents/{incident}/postmortem").text
+    assert "Why 5 and not 50?" in reader and "Comment on W1" not in reader  # a viewer reads the threads only
