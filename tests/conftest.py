@@ -45,12 +45,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, timeout: float = 20.0) -> Iterator[int]:
-    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yields the port, stops on exit."""
+def serve_in_thread(app: Any, *, timeout: float = 20.0, lifespan: str = "off") -> Iterator[int]:
+    """Serve an ASGI app with uvicorn on a free loopback port in a thread; yields the port, stops on exit. With
+    `lifespan="on"` the app's start and end run too (the notification loop of `serve`)."""
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

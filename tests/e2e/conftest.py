@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,17 +65,31 @@ class Server:
         return context.new_page()
 
 
-@pytest.fixture
-def server(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    """The web app served by uvicorn on a free loopback port, with the users author, reviewer and reader."""
-    monkeypatch.setattr(accounts, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    settings = Settings(database_url=database_url, chromium_path=CHROMIUM)
-    app = create_app(settings)
+@contextmanager
+def running_server(database_url: str, *, send_notifications: bool = False, **settings: Any) -> Iterator[Server]:
+    """The web app served by uvicorn on a free loopback port, with the users author, reviewer and reader; with
+    `send_notifications` it sends them by itself as `serve` does (every AFTERACTION_NOTIFY_INTERVAL seconds)."""
+    config = Settings(database_url=database_url, chromium_path=CHROMIUM, **settings)
+    app = create_app(config)
+    app.state.send_notifications = send_notifications
     for name, role in (("author", "editor"), ("reviewer", "editor"), ("reader", "viewer")):
         accounts.create_user(app.state.db, name=name, email=f"{name}@example.org", role=role, password=PASSWORD)
-    with serve_in_thread(app) as port:
-        yield Server(url=f"http://127.0.0.1:{port}", settings=settings, app=app)
+    with serve_in_thread(app, lifespan="on" if send_notifications else "off") as port:
+        yield Server(url=f"http://127.0.0.1:{port}", settings=config, app=app)
     app.state.db.dispose()
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 hashes that take a millisecond: the tests sign in often."""
+    monkeypatch.setattr(accounts, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def server(database_url: str, cheap_hashes: None) -> Iterator[Server]:
+    """The web app served by uvicorn on a free loopback port, with the users author, reviewer and reader."""
+    with running_server(database_url) as running:
+        yield running
 
 
 def sign_in(page: Page, server: Server, name: str) -> None:

@@ -82,3 +82,23 @@ def test_exports_say_it_was_amended_after_publication_and_read_it_back(cli, db, 
     doc = parse_file(again)
     assert doc.amended_at is not None and doc.amended_by
     assert render_markdown(doc) == exported
+
+
+def test_an_item_added_or_retitled_after_publication_amends_it_and_following_an_item_does_not(
+    cli, db, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    incident = _published_by_import(cli, db, tmp_path)
+
+    def history() -> list[tuple[str, str]]:
+        state = json.loads(cli("review", "show", incident, "--json").stdout)
+        return [(step["action"], step["comment"] or "") for step in state["history"]]
+
+    before = history()
+    assert cli("actions", "update", "AI-1", "--status", "in-progress", "--owner", "Cy Diaz").exit_code == 0
+    assert history() == before  # following an item is not amending the post-mortem
+    added = cli("actions", "add", incident, "--title", "Alert when the pool is 80% used", "--owner", "Bo Chen")
+    assert added.exit_code == 0, added.stderr
+    assert history()[len(before):] == [("amend", "changed Action items")]
+    assert cli("actions", "update", "AI-1", "--title", "Alert on config errors within a minute").exit_code == 0
+    assert history()[len(before):] == [("amend", "changed Action items")] * 2

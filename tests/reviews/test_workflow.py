@@ -182,3 +182,15 @@ def test_finishing_the_last_item_by_hand_closes_the_post_mortem_at_once(cli, sto
     cli("actions", "update", "AI-1", "--status", "open", "--as", "Ann Lee")
     state = json.loads(cli("review", "show", incident, "--json").stdout)
     assert state["status"] == "published" and state["history"][-1]["action"] == "reopen"
+
+
+def test_a_reviewer_approves_under_the_name_the_directory_knows_them_by(cli, store, db):
+    from afteraction.people.service import PersonChanges, change_person
+
+    make_users(db, "dana.ross")
+    change_person(db, who="dana.ross", changes=PersonChanges(name="Dana Ross"))  # her display name, her sign-in kept
+    incident = store(make_document())
+    assert cli("review", "request", incident, "-r", "Dana Ross", "--as", "Ann Lee").exit_code == 0
+    approved = cli("review", "approve", incident, "--as", "dana.ross@example.org", "--json")
+    assert approved.exit_code == 0, approved.stderr
+    assert json.loads(approved.stdout)["status"] == "approved"

@@ -83,3 +83,37 @@ def test_a_private_incidents_comments_do_not_exist_for_a_viewer_who_is_not_a_mem
             if persona == "outsider" or method == "GET":
                 assert answer.status_code == 404 and "Payroll" not in answer.text
     assert [c["text"] for c in api.call("editor", "GET", COMMENTS).json()] == ["Payroll keys leaked"]
+
+
+def test_section_writes_through_the_api_follow_the_policy_and_keep_comments_on_their_why(database_url, store, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from afteraction.web import create_app
+    from tests.factories import make_document
+    from tests.web.conftest import add_people, make_settings
+
+    (tmp_path / "afteraction.toml").write_text("[policy]\namend-returns-to-review = true\n")
+    settings = make_settings(database_url, policy_file=tmp_path / "afteraction.toml")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        api = Api(client=client, settings=settings)
+        add_people(api)
+        incident = store(make_document().model_copy(update={"authors": ["editor"]}))
+        whys = f"/api/v1/incidents/{incident}/postmortem/whys"
+        tree = [{"text": "The pool was too small", "children": [{"text": "A config push halved it"}]}]
+        assert api.call("editor", "PUT", whys, json={"nodes": tree}).is_success
+        comments = f"/api/v1/incidents/{incident}/comments"
+        assert api.call("admin", "POST", comments, json={"on": "W1.1", "text": "Which push?"}).status_code == 201
+        review = f"/api/v1/incidents/{incident}/review"
+        assert api.call("editor", "POST", review + "/request", json={"reviewers": ["admin"]}).is_success
+        assert api.call("admin", "POST", review + "/approve", json={}).is_success
+        published = api.call("editor", "POST", review + "/publish", json={})
+        assert published.json()["status"] == "published", published.text
+
+        changed = api.call("editor", "PUT", whys, json={"nodes": [{"text": "Load tests use their own pool"}, *tree]})
+        assert changed.is_success
+        state = api.call("viewer", "GET", review).json()
+        assert state["status"] == "in-review" and state["amended_at"]
+        assert (state["history"][-1]["action"], state["history"][-1]["comment"]) == (
+            "amend", "changed Five whys; back in review, as the policy asks")  # fmt: skip
+        [comment] = api.call("viewer", "GET", comments).json()
+        assert (comment["on"], comment["anchor"]) == ("W2.1", "why-2.1")  # it followed its why

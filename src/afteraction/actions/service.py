@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import cast
 
@@ -132,11 +132,13 @@ def add_action(
     priority: str | None = None,
     policy: Policy | None = None,
     actor: Actor,
+    also: Callable[[Session, ActionItem], object] | None = None,
 ) -> ActionItemView:
     """Add an action item to an incident's post-mortem; without a due date it gets the policy's for its priority.
 
     Its id (AI-n) is the table's own key, so concurrent adds never clash; the incident's row is locked while its
-    position is taken, and a new owner is upserted (get_or_create_person).
+    position is taken, and a new owner is upserted (get_or_create_person). `also` (given the session and the new
+    row) writes, in the same transaction, whatever else records the addition (an amendment of a published one).
     """
     title = check_action_title(title)
     type = check_choice(type, ACTION_TYPES, "type") if type else None
@@ -161,6 +163,8 @@ def add_action(
         session.add(item)
         session.flush()
         _tell_owner(session, actor, item)
+        if also is not None:
+            also(session, item)
         return view_of(item)
 
 

@@ -43,9 +43,9 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Add an action item to an incident; without --due it gets the policy's default for its priority."""
-    from afteraction.actions import service
+    from afteraction.usecases.actions import add_action
 
-    item = service.add_action(
+    item = add_action(
         state_of(ctx).database(),
         actor=actor_of(ctx),
         incident_id=incident_id,
@@ -86,7 +86,9 @@ def update(
         priority=priority,
         reason=reason,
     )
-    update = update_action(state_of(ctx).database(), actor=actor_of(ctx, as_), action_id=action_id, changes=changes)
+    update = update_action(
+        state_of(ctx).database(), actor=actor_of(ctx, as_), action_id=action_id, changes=changes, policy=policy_of(ctx)
+    )
     _done(update.item, "Updated", as_json)
     if not as_json:
         for line in update.settled:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, delete, func, or_, select, table, update
 from sqlalchemy import column as sa_column
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from afteraction.accounts.models import User
@@ -191,9 +192,24 @@ def person_of_account_name(db: Database, name: str) -> int | None:
         )
 
 
+def _adopt_accounts(session: Session) -> None:
+    """Everyone who signs in is in the directory: an active account without a person gets one (named as the
+    account, or the person of that name), as on its first use. Two lists at once may both try: one adds it."""
+    missing = session.scalars(
+        select(User).outerjoin(Person, Person.user_id == User.id).where(Person.id.is_(None), User.active)
+    ).all()
+    for user in missing:
+        try:
+            with session.begin_nested():
+                person_of_account(session, user)
+        except IntegrityError:
+            continue
+
+
 def list_people(db: Database, *, team: str | None = None, query: str | None = None) -> list[PersonView]:
     """Everyone in the directory, by name; `team` and `query` (a part of the name, e-mail or handle) narrow it."""
     with db.transaction() as session:
+        _adopt_accounts(session)
         stmt = select(Person).outerjoin(User, User.id == Person.user_id).order_by(func.lower(Person.name))
         if team:
             stmt = stmt.where(func.lower(Person.team) == func.lower(team.strip()))

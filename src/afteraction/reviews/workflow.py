@@ -333,10 +333,17 @@ def review_state(db: Database, *, incident_id: str, actor: Actor, policy: Policy
 
 
 def account_named(session: Session, name: str) -> User | None:
-    """The account of a name, matched case-insensitively (an account spelled exactly so first), or None."""
+    """The account a name means: an account of that name (matched case-insensitively, one spelled exactly so
+    first), else the sign-in of the person the directory finds for it (a display name, e-mail or handle), or None."""
     clean = name.strip()
     rows = session.scalars(select(User).where(func.lower(User.name) == clean.lower()).order_by(User.id)).all()
-    return next((row for row in rows if row.name == clean), rows[0] if rows else None)
+    if rows:
+        return next((row for row in rows if row.name == clean), rows[0])
+    try:
+        person = find_person(session, clean, add=False).person
+    except InvalidInput:
+        return None
+    return session.get(User, person.user_id) if person.user_id is not None else None
 
 
 def _reviewer(session: Session, name: str, incident: Incident, pm: Postmortem) -> Person:

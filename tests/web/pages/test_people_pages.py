@@ -23,8 +23,9 @@ def test_editors_add_and_change_people_and_a_viewer_picks_only_their_own_channel
     assert viewer.post(f"/people/{rita}", {"team": "core"}).status_code == 403
     refused = text_of(viewer.post(f"/people/{rita}/channels", {"notify_email": "true"}))
     assert "only editors change other people" in refused
-    me = site.browser("viewer").get("/people?q=viewer")
-    own = re.findall(r'<tr id="p(\d+)"', me.text)[0]
+    me = site.browser("viewer").get("/people?q=viewer")  # everyone who signs in is in the directory
+    assert "reviewer" in text_of(me) and "(you)" in text_of(me)
+    own = re.findall(r'<tr id="p(\d+)">\s*<td>viewer <span class="muted small">\(you\)', me.text)[0]
     saved = text_of(viewer.post(f"/people/{own}/channels", {"notify_slack": "true"}))
     assert "Saved viewer." in saved
     row = viewer.get("/people?q=viewer").text

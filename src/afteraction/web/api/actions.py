@@ -111,7 +111,7 @@ def add_action(
     incident_id: IncidentId, body: ActionIn, user: Editor, db: Db, policy: AppPolicy, response: Response
 ) -> ActionItemView:
     """Add an action item to the incident's post-mortem; without a due date it gets the policy's for its priority."""
-    item = service.add_action(
+    item = action_usecases.add_action(
         db,
         incident_id=incident_id,
         title=body.title,
@@ -137,7 +137,13 @@ def get_action(action_id: ActionId, user: Viewer, db: Db, response: Response) ->
 
 @router.patch("/actions/{action_id}", response_model=ActionItemView)
 def update_action(
-    action_id: ActionId, body: ActionPatch, user: Editor, db: Db, if_match: IfMatch, response: Response
+    action_id: ActionId,
+    body: ActionPatch,
+    user: Editor,
+    db: Db,
+    if_match: IfMatch,
+    response: Response,
+    policy: AppPolicy,
 ) -> ActionItemView:
     """Change an action item; 409 with the current version when it changed since yours."""
     changes = ActionChanges(
@@ -150,6 +156,6 @@ def update_action(
         reason=body.reason,
         expected_version=pick_version(if_match, body.version),
     )
-    item = action_usecases.update_action(db, actor=user, action_id=action_id, changes=changes).item
+    item = action_usecases.update_action(db, actor=user, action_id=action_id, changes=changes, policy=policy).item
     response.headers["ETag"] = etag(item.version)
     return item

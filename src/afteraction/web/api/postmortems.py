@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from afteraction.domain.reviews import FactorData, LessonData, WhyNodeData
 from afteraction.reviews import sections
 from afteraction.web.api.common import Text, Version
-from afteraction.web.deps import Db, Editor, IfMatch, IncidentId, Viewer, etag, pick_version
+from afteraction.web.deps import AppPolicy, Db, Editor, IfMatch, IncidentId, Viewer, etag, pick_version
 
 router = APIRouter(tags=["post-mortems"])
 
@@ -115,6 +115,7 @@ def put_section(
     db: Db,
     if_match: IfMatch,
     response: Response,
+    policy: AppPolicy,
 ) -> sections.TextSection:
     """Replace a prose section; 409 with the current version when someone changed it since yours."""
     found = sections.update_text_section(
@@ -124,6 +125,7 @@ def put_section(
         text=body.text,
         expected_version=pick_version(if_match, body.version),
         actor=user,
+        policy=policy,
     )
     response.headers["ETag"] = etag(found.version)
     return found
@@ -139,15 +141,23 @@ def get_whys(incident_id: IncidentId, user: Viewer, db: Db, response: Response) 
 
 @router.put("/incidents/{incident_id}/postmortem/whys", response_model=sections.WhysSection)
 def put_whys(
-    incident_id: IncidentId, body: WhysIn, user: Editor, db: Db, if_match: IfMatch, response: Response
+    incident_id: IncidentId,
+    body: WhysIn,
+    user: Editor,
+    db: Db,
+    if_match: IfMatch,
+    response: Response,
+    policy: AppPolicy,
 ) -> sections.WhysSection:
-    """Replace the cause tree; action items keep the why they address by its place (W1.2)."""
+    """Replace the cause tree; comments and action items stay on the why each concerns (matched by its text, then
+    its place). A published post-mortem is marked amended (and, by policy, returns to review)."""
     found = sections.replace_whys(
         db,
         incident_id=incident_id,
         nodes=[node.data() for node in body.nodes],
         expected_version=pick_version(if_match, body.version),
         actor=user,
+        policy=policy,
     )
     response.headers["ETag"] = etag(found.version)
     return found
@@ -163,15 +173,22 @@ def get_factors(incident_id: IncidentId, user: Viewer, db: Db, response: Respons
 
 @router.put("/incidents/{incident_id}/postmortem/factors", response_model=sections.FactorsSection)
 def put_factors(
-    incident_id: IncidentId, body: FactorsIn, user: Editor, db: Db, if_match: IfMatch, response: Response
+    incident_id: IncidentId,
+    body: FactorsIn,
+    user: Editor,
+    db: Db,
+    if_match: IfMatch,
+    response: Response,
+    policy: AppPolicy,
 ) -> sections.FactorsSection:
-    """Replace the contributing factors; action items keep the factor they address by its place (F1)."""
+    """Replace the contributing factors; comments and action items stay on the factor each concerns."""
     found = sections.replace_factors(
         db,
         incident_id=incident_id,
         items=[FactorData(text=item.text, category=item.category) for item in body.items],
         expected_version=pick_version(if_match, body.version),
         actor=user,
+        policy=policy,
     )
     response.headers["ETag"] = etag(found.version)
     return found
@@ -187,7 +204,13 @@ def get_lessons(incident_id: IncidentId, user: Viewer, db: Db, response: Respons
 
 @router.put("/incidents/{incident_id}/postmortem/lessons", response_model=sections.LessonsSection)
 def put_lessons(
-    incident_id: IncidentId, body: LessonsIn, user: Editor, db: Db, if_match: IfMatch, response: Response
+    incident_id: IncidentId,
+    body: LessonsIn,
+    user: Editor,
+    db: Db,
+    if_match: IfMatch,
+    response: Response,
+    policy: AppPolicy,
 ) -> sections.LessonsSection:
     """Replace the lessons."""
     found = sections.replace_lessons(
@@ -196,6 +219,7 @@ def put_lessons(
         items=[LessonData(kind=item.kind, text=item.text) for item in body.items],
         expected_version=pick_version(if_match, body.version),
         actor=user,
+        policy=policy,
     )
     response.headers["ETag"] = etag(found.version)
     return found

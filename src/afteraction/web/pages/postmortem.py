@@ -498,7 +498,7 @@ def add_action(
 ) -> Response:
     """Add an action item to the post-mortem, with the why or factor it addresses; no due date takes the policy's."""
     try:
-        item = actions.add_action(
+        item = action_usecases.add_action(
             db, incident_id=incident_id, title=title, owner=optional(owner), due=day(due, "due"),
             type=optional(type), priority=optional(priority), policy=policy, actor=user,
         )  # fmt: skip
@@ -584,7 +584,9 @@ def update_action(
             title=optional(title), status=optional(status), owner=owner, due=day(due, "due"), type=optional(type),
             priority=optional(priority), reason=optional(reason), expected_version=version,
         )  # fmt: skip
-        item = action_usecases.update_action(db, actor=user, action_id=action_id, changes=changes).item
+        item = action_usecases.update_action(
+            db, actor=user, action_id=action_id, changes=changes, policy=policy_of(request)
+        ).item
         if addresses is not None:
             item = editor.link_action(db, action_id=item.id or action_id, addresses=addresses, actor=user)
     except Conflict:
