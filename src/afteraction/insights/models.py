@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from afteraction.core.db import Base, UTCDateTime, utcnow
@@ -87,3 +87,37 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
         if type_ == "index" and name.startswith(_EXPRESSION_INDEX_PREFIX):
             return False
     return True
+
+
+class IncidentLink(Base):
+    """Two incidents tied together: `duplicate` says `incident` is the same event as `other` (imported twice, or
+    recorded by two teams): themes and figures show them as one, under `other`."""
+
+    __tablename__ = "incident_links"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "other_id", "kind", name="uq_incident_links"),
+        Index("ix_incident_links_other", "other_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    other_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # duplicate
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CategoryDecision(Base):
+    """An author's answer to a category suggested for a contributing factor: accepted (the factor took it) or
+    rejected. Kept by the factor's text (factor rows are written anew by each edit) and counted for docs/insights.md."""
+
+    __tablename__ = "category_decisions"
+    __table_args__ = (Index("ix_category_decisions_incident", "incident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    factor_text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(60))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
