@@ -17,15 +17,13 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from benchlib import on_backends
+from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
 
 from afteraction.cli import app
@@ -255,21 +253,7 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get("AFTERACTION_TEST_DATABASE_URL", ""))
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-    if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            run("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args.incidents)
-    if args.pg:
-        schema = f"aa_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in args.pg else "?"
-        try:
-            run("PostgreSQL", f"{args.pg}{sep}options=-csearch_path%3D{schema}", args.incidents)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    on_backends(lambda label, url: run(label, url, args.incidents), pg=args.pg, sqlite=not args.skip_sqlite)
     return 0
 
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from benchlib import on_backends
 
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
@@ -185,20 +183,7 @@ def main() -> int:
     if not CORPUS.exists():
         print(f"corpus not found: {CORPUS}")
         return 0
-    with tempfile.TemporaryDirectory() as folder:
-        run("SQLite", f"sqlite:///{Path(folder) / 'quality.db'}")
-    if args.pg:
-        schema = f"aa_quality_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.pg)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        sep = "&" if "?" in args.pg else "?"
-        try:
-            run("PostgreSQL", f"{args.pg}{sep}options=-csearch_path%3D{schema}")
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+    on_backends(run, pg=args.pg, prefix="aa_quality")
     return 0
 
 

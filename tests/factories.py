@@ -66,3 +66,25 @@ def make_users(db: Database, *names: str, role: str = "editor") -> None:
     with patch.object(accounts, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)):
         for name in names:
             accounts.create_user(db, name=name, email=f"{name}@example.org", role=role, password="correct horse")
+
+
+def store_dated(
+    db: Database, number: int, when: datetime, team: str, *, category: str = "config", private: bool = False
+) -> str:
+    """Store post-mortem INC-`number` of a team, started at `when`, detected 3×number minutes and resolved `number`
+    hours later, with one factor of `category`, on the service checkout; returns its incident id."""
+    from afteraction.domain.reviews import FactorData
+    from afteraction.usecases.documents import store_document
+
+    doc = make_document(number, title=f"Incident {number} of {team}").model_copy(
+        update={
+            "started_at": when,
+            "detected_at": when + timedelta(minutes=3 * number),
+            "resolved_at": when + timedelta(hours=number),
+            "teams": [team],
+            "services": ["checkout"],
+            "private": private,
+            "factors": [FactorData(text=f"Factor {number}", category=category)],
+        }
+    )
+    return store_document(db, doc=doc, severities=SEVERITIES, actor=SYSTEM).incident_id

@@ -32,9 +32,30 @@ def test_insights_html_is_one_self_contained_file(filled, tmp_path):
     result = filled("insights", "--html", str(out), "--since", "2026-01-01", "--until", "2026-12-31")
     assert result.exit_code == 0, result.stderr
     html = out.read_text()
-    assert html.startswith("<!doctype html>") and html.count("<svg") >= 5
-    assert "<script" not in html and "http" not in html
+    assert html.startswith("<!doctype html>") and html.count("<svg") >= 4
+    assert "<script" not in html and 'src="' not in html and 'href="http' not in html  # nothing loaded
+    assert "Over 3 incidents" in html  # the headline says over how many
     assert f"HTML report: {out.resolve()}" in result.stdout
+
+
+def test_insights_pdf_is_printed_like_a_post_mortem(filled, tmp_path):
+    import shutil
+
+    if not shutil.which("chromium"):
+        pytest.skip("no Chromium (apt-get install chromium)")
+    out = tmp_path / "insights.pdf"
+    result = filled("insights", "--pdf", str(out), "--quarter", "2026-Q1")
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF") and f"PDF report: {out.resolve()}" in result.stdout
+
+
+def test_insights_filters_are_checked_in_one_line(filled):
+    both = filled("insights", "--quarter", "2026-Q1", "--since", "2026-01-01")
+    assert both.exit_code == 2
+    assert both.stderr.strip() == "error: give a quarter or a range of dates (since, until), not both"
+    kind = filled("insights", "--kind", "outage")
+    assert kind.stderr.strip() == "error: unknown kind 'outage': one of incident, near-miss, failed-deploy, milestone"
+    assert filled("insights", "--quarter", "Q5").stderr.strip().startswith("error: not a quarter: 'Q5'")
 
 
 def test_insights_rejects_a_bad_date(filled):

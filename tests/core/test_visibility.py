@@ -44,8 +44,9 @@ from afteraction.incidents import members
 from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Incident
 from afteraction.insights import dashboard as dashboards
+from afteraction.insights import duplicates, filters, similar, sql, suggestions, taxonomy, themes
 from afteraction.insights import service as insights
-from afteraction.insights import similar, sql, taxonomy, themes
+from afteraction.insights.schemas import InsightsFilter
 from afteraction.meetings import service as meetings
 from afteraction.reviews import comments, document, sections, workflow
 from afteraction.reviews.models import Postmortem
@@ -420,6 +421,34 @@ def case_update_incident(world: World) -> None:
     )
 
 
+@covers(incident_usecases.directory)
+def case_directory(world: World) -> None:
+    names = [person.name for person in incident_usecases.directory(world.db, actor=world.outsider)]
+    assert "Alice" in names and not [name for name in names if name.startswith("Secret")]
+    assert "Secret Owner" in [p.name for p in incident_usecases.directory(world.db, actor=world.member)]
+
+
+@covers(sql.hidden_incidents)
+def case_hidden_incidents(world: World) -> None:
+    with world.db.transaction() as session:
+        assert sql.hidden_incidents(session, world.outsider) == [2]  # INC-2: the private one
+        assert sql.hidden_incidents(session, world.member) == [] and sql.hidden_incidents(session, SYSTEM) == []
+
+
+@covers(filters.filter_conditions)
+def case_filter_conditions(world: World) -> None:
+    def keys(actor: Actor, **scope: Any) -> list[str]:
+        with world.db.transaction() as session:
+            tax = taxonomy.load_taxonomy(session)
+            checked = filters.check_filter(InsightsFilter(**scope), severities=SEVERITIES, taxonomy=tax)
+            where = filters.filter_conditions(session, checked, actor=actor, taxonomy=tax)
+            return [f"INC-{n}" for n in session.scalars(select(Incident.number).where(*where))]
+
+    assert PRIVATE not in keys(world.outsider) and keys(world.outsider, team="secret-team") == []
+    assert keys(world.outsider, category="config-change") == [PUBLIC]
+    assert PRIVATE in keys(world.member, team="secret-team")
+
+
 @covers(incident_usecases.person_names)
 def case_person_names(world: World) -> None:
     names = incident_usecases.person_names(world.db, actor=world.outsider)
@@ -447,10 +476,10 @@ def case_browse_incidents(world: World) -> None:
     assert [i.id for i in browse.browse_incidents(world.db, text="Payroll", actor=world.member)] == [PRIVATE]
 
 
-@covers(browse.known_services)
-def case_known_services(world: World) -> None:
-    assert browse.known_services(world.db, actor=world.outsider) == ["checkout"]
-    assert "payroll-secret-svc" in browse.known_services(world.db, actor=world.member)
+@covers(browse.known_labels)
+def case_known_labels(world: World) -> None:
+    assert browse.known_labels(world.db, kind="service", actor=world.outsider) == ["checkout"]
+    assert "payroll-secret-svc" in browse.known_labels(world.db, kind="service", actor=world.member)
 
 
 @covers(browse.incident_overview)
@@ -639,6 +668,13 @@ def case_update_action(world: World) -> None:
         lambda actor: action_usecases.update_action(
             world.db, actor=actor, action_id=world.private_item, changes=ActionChanges(status="done")
         ),
+    )
+
+
+@covers(action_usecases.add_action)
+def case_add_action_usecase(world: World) -> None:
+    refused_write(
+        world, lambda actor: action_usecases.add_action(world.db, actor=actor, incident_id=PRIVATE, title="x")
     )
 
 
@@ -909,7 +945,8 @@ def case_import_files(world: World) -> None:
 @covers(insights.compute_insights)
 def case_compute_insights(world: World) -> None:
     def report(actor: Actor, **scope: Any) -> Any:
-        return insights.compute_insights(world.db, policy=Policy(), severities=SEVERITIES, actor=actor, **scope)
+        within = InsightsFilter(**scope)
+        return insights.compute_insights(world.db, policy=Policy(), severities=SEVERITIES, actor=actor, within=within)
 
     seen = report(world.outsider)
     hidden(seen)
@@ -972,6 +1009,31 @@ def case_compute_themes(world: World) -> None:
     assert [sorted(theme.incidents) for theme in full] == [[PUBLIC, PRIVATE]]
 
 
+@covers(
+    duplicates.linked_pairs,
+    duplicates.shown_as,
+    duplicates.list_duplicates,
+    duplicates.link_duplicate,
+    duplicates.unlink_duplicate,
+)
+def case_duplicates(world: World) -> None:
+    stranger = _user(world.db, "stranger", "editor")  # may write, but is no member of INC-2
+    not_found(lambda: duplicates.link_duplicate(world.db, incident_id=PUBLIC, of=PRIVATE, actor=stranger))
+    not_found(lambda: duplicates.link_duplicate(world.db, incident_id=PRIVATE, of=PUBLIC, actor=stranger))
+    shown(duplicates.link_duplicate(world.db, incident_id=PUBLIC, of=PRIVATE, actor=world.member))
+    for actor in (world.outsider, stranger):
+        hidden(duplicates.list_duplicates(world.db, actor=actor))
+    not_found(lambda: duplicates.unlink_duplicate(world.db, incident_id=PUBLIC, actor=stranger))  # not theirs
+    shown(duplicates.list_duplicates(world.db, actor=world.member))
+    with world.db.transaction() as session:
+        ids = list(session.scalars(select(Incident.id).order_by(Incident.number)))
+        assert duplicates.linked_pairs(session, actor=world.outsider) == []
+        assert duplicates.shown_as(session, actor=world.outsider, ids=ids) == {}
+        assert duplicates.linked_pairs(session, actor=world.member) == [(ids[0], ids[1])]
+        assert duplicates.shown_as(session, actor=world.member, ids=ids) == {ids[0]: ids[1]}
+    assert duplicates.unlink_duplicate(world.db, incident_id=PUBLIC, actor=world.member) == 1
+
+
 @covers(similar.similar_incidents)
 def case_similar_incidents(world: World) -> None:
     for text in ("Payroll secret breach", "pool config change"):
@@ -990,6 +1052,39 @@ def case_find_recurrences(world: World) -> None:
     not_found(lambda: similar.find_recurrences(world.db, incident_id=PRIVATE, actor=world.outsider))
     member = similar.find_recurrences(world.db, incident_id=PUBLIC, top=5, min_share=0.0, actor=world.member)
     assert [r.resembles for r in member] == [PRIVATE]
+
+
+@covers(similar.similar_panel)
+def case_similar_panel(world: World) -> None:
+    outsider = similar.similar_panel(world.db, incident_id=PUBLIC, actor=world.outsider)
+    hidden(outsider)
+    assert outsider.incidents == []
+    not_found(lambda: similar.similar_panel(world.db, incident_id=PRIVATE, actor=world.outsider))
+    member = similar.similar_panel(world.db, incident_id=PUBLIC, actor=world.member)
+    assert [p.id for p in member.incidents] == [PRIVATE]
+    shown(member, PRIVATE, "Payroll secret breach")
+
+
+@covers(suggestions.factor_suggestions, suggestions.decide_suggestion, suggestions.suggestion_counts)
+def case_category_suggestions(world: World) -> None:
+    factors = [FactorData(text="Payroll pool size lowered in a config change")]
+    not_found(lambda: suggestions.factor_suggestions(world.db, incident_id=PRIVATE, factors=factors,
+                                                     actor=world.outsider))  # fmt: skip
+    assert suggestions.factor_suggestions(world.db, incident_id=PRIVATE, factors=factors, actor=world.member)
+    version = sections.get_factors(world.db, incident_id=PRIVATE, actor=SYSTEM).version
+
+    def answer(actor: Actor) -> str:
+        return suggestions.decide_suggestion(
+            world.db, incident_id=PRIVATE, index=0, factor_text="Payroll pool size lowered in a config change",
+            category="security", accept=False, expected_version=version, actor=actor,
+        )  # fmt: skip
+
+    refused_write(world, answer)  # the member's answer is recorded: a rejection of `security` for INC-2's factor
+    outsider = suggestions.suggestion_counts(world.db, actor=world.outsider)
+    hidden(outsider)
+    assert outsider.categories == [] and outsider.total.rejected == 0
+    member = suggestions.suggestion_counts(world.db, actor=world.member)
+    assert [(c.category, c.accepted, c.rejected) for c in member.categories] == [("security", 0, 1)]
 
 
 @covers(similar.rank)

@@ -24,7 +24,6 @@ from afteraction.analysis.insights import (
     share,
 )
 from afteraction.analysis.similarity import Scored, blend, choose_query_terms, cosine, expand_query, tokenize
-from afteraction.analysis.themes import FactorText, cluster_factors, stem
 from afteraction.domain.policy import Policy
 
 
@@ -96,19 +95,6 @@ def test_blend_mixes_scaled_scores():
     assert [s.incident_id for s in mixed] == [2, 1, 3]
     assert cosine([1.0, 0.0], [1.0, 0.0]) == 1.0 and cosine([0.0], [0.0]) == 0.0
     assert tokenize("Config-change: TLS_cert") == ["config", "change", "tls", "cert"]
-
-
-def test_themes_group_like_factors_of_different_incidents():
-    factors = [
-        FactorText(1, 10, "Connection pool limit lowered by a config change", "config-change"),
-        FactorText(2, 11, "A config change to the connection pool size", "config-change"),
-        FactorText(3, 12, "The TLS certificate expired", None),
-        FactorText(4, 12, "Nobody owned certificate renewal", None),
-    ]
-    themes = cluster_factors(factors)
-    assert len(themes) == 1
-    assert themes[0].category == "config-change" and themes[0].incidents == [10, 11]
-    assert "pool" in themes[0].top_terms and stem("deployed") == "deploy"
 
 
 def test_suggester_names_categories_and_their_evidence():

@@ -12,6 +12,7 @@ from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import FactorData, PostmortemDocument
 from afteraction.incidents.models import Incident
 from afteraction.insights.models import SearchDocument
+from afteraction.insights.schemas import InsightsFilter
 from afteraction.insights.search import rebuild_search_index, refresh_search_index, search_index_for
 from afteraction.insights.service import compute_insights
 from afteraction.insights.similar import find_recurrences, reindex, similar_incidents
@@ -23,8 +24,14 @@ from tests.insights.conftest import NOW, SEVERITIES
 SYSTEM = Actor.system()  # tests act as the command line does: the system actor sees every incident
 
 
+FILTER_FIELDS = ("quarter", "since", "until", "team", "service", "severity", "kind", "category")
+
+
 def report(db, **kw):
-    return compute_insights(db, policy=Policy(), severities=SEVERITIES, now=NOW, **{"actor": SYSTEM, **kw})
+    within = InsightsFilter(**{key: kw.pop(key) for key in list(kw) if key in FILTER_FIELDS})
+    return compute_insights(
+        db, policy=Policy(), severities=SEVERITIES, now=NOW, within=within, **{"actor": SYSTEM, **kw}
+    )
 
 
 def counts(items):
@@ -105,6 +112,9 @@ def test_scope_filters(history):
 
     scoped = report(history, since=date(2026, 2, 1), until=date(2026, 2, 5))
     assert scoped.incidents.total == 1 and scoped.postmortems.needed == 1
+    assert report(history, severity="sev1").within.severity == "SEV1"  # spelled as configured
+    assert report(history, kind="near-miss").incidents.total == 0
+    assert report(history, quarter="2026Q1").within.quarter == "2026-Q1"
 
 
 def test_empty_database_gives_empty_figures(db):

@@ -99,6 +99,6 @@ def test_an_item_added_or_retitled_after_publication_amends_it_and_following_an_
     assert history() == before  # following an item is not amending the post-mortem
     added = cli("actions", "add", incident, "--title", "Alert when the pool is 80% used", "--owner", "Bo Chen")
     assert added.exit_code == 0, added.stderr
-    assert history()[len(before):] == [("amend", "changed Action items")]
+    assert history()[len(before) :] == [("amend", "changed Action items")]
     assert cli("actions", "update", "AI-1", "--title", "Alert on config errors within a minute").exit_code == 0
-    assert history()[len(before):] == [("amend", "changed Action items")] * 2
+    assert history()[len(before) :] == [("amend", "changed Action items")] * 2

@@ -14,6 +14,7 @@ from afteraction.domain.incidents import NewIncident
 from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident
 from afteraction.insights.dashboard import dashboard
+from afteraction.insights.schemas import InsightsFilter
 from afteraction.insights.service import compute_insights
 from afteraction.reviews.models import Postmortem
 from afteraction.usecases import incidents as usecases
@@ -172,7 +173,12 @@ def test_an_undated_document_counts_under_date_unknown_never_this_month(db, tmp_
     assert board.incidents_this_month == 0 and board.incidents_date_unknown == 1
     assert sum(count.count for count in board.incidents_by_month) == 0  # 2021 is outside the last twelve months
     dated = compute_insights(
-        db, policy=Policy(), severities=SEVERITIES, since=date(2021, 1, 1), recurrences=0, actor=SYSTEM
+        db,
+        policy=Policy(),
+        severities=SEVERITIES,
+        within=InsightsFilter(since=date(2021, 1, 1)),
+        recurrences=0,
+        actor=SYSTEM,
     )
     assert (dated.incidents.total, dated.incidents.date_unknown) == (1, 0)  # an unknown date is in no range
 

@@ -18,6 +18,7 @@ from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.domain.incidents import NewIncident
 from afteraction.domain.policy import load_policy
+from afteraction.insights.duplicates import link_duplicate
 from afteraction.people.service import add_person
 from afteraction.reviews.comments import add_comment
 from afteraction.reviews.workflow import request_review
@@ -123,6 +124,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "GET /api/v1/similar": {"params": {"text": "leaked keys"}},
     "GET /api/v1/incidents/{incident_id}/similar": {},
     "GET /api/v1/incidents/{incident_id}/recurrences": {},
+    "GET /api/v1/themes": {},
+    "GET /api/v1/duplicates": {},
+    "POST /api/v1/incidents/{incident_id}/duplicate-of": {"path": {"incident_id": "INC-2"}, "json": {"of": "INC-1"}},
+    "DELETE /api/v1/incidents/{incident_id}/duplicate-of": {"path": {"incident_id": "INC-2"}, "status": 204},
 }
 
 
@@ -225,6 +230,10 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_comment(db, incident_id="INC-1", actor=Actor.system("viewer"), on="Summary", text="Say who was paged")
     for name in ("Kim Lee", "K. Lee"):
         add_person(db, name=name)
+    # INC-2, public, recorded as the same event as the private INC-1 (which the outsider may not see).
+    create_incident(db, actor=SYSTEM, new=NewIncident(title="Credential leak (copy)", severity="SEV1"),
+                    allowed_severities=["SEV1"])  # fmt: skip
+    link_duplicate(db, incident_id="INC-2", of="INC-1", actor=SYSTEM)
     db.dispose()
     return path
 

@@ -1,4 +1,5 @@
-"""Themes: contributing factors of many post-mortems clustered by category and wording. Pure, no database."""
+"""Themes: incidents grouped by the noun phrases their contributing factors and root causes share, each named by
+the phrase most of its incidents use. Pure, no database."""
 
 from __future__ import annotations
 
@@ -6,53 +7,32 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from afteraction.analysis.categories import DEFAULT_TAXONOMY, Category, Lexicon, lexicon_score
-from afteraction.analysis.similarity import STOPWORDS, tokenize
-
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ed", "es", "s")
-
-
-def stem(word: str) -> str:
-    """A light suffix-stripping stem, enough to put `deploys`, `deployed` and `deploying` together."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def terms(text: str) -> list[str]:
-    """The stemmed content words of a text."""
-    return [stem(t) for t in content_words(text)]
-
-
-def content_words(text: str) -> list[str]:
-    """The words of a text that carry meaning (no stopwords, numbers or two-letter words)."""
-    return [t for t in tokenize(text) if t not in STOPWORDS and len(t) > 2 and not t.isdigit()]
+from afteraction.analysis.categories import Lexicon, lexicon_score
+from afteraction.analysis.phrases import GENERIC, noun_phrases, spell
 
 
 @dataclass(frozen=True, slots=True)
 class FactorText:
-    """A contributing factor (or a summary standing in for one) of an incident, with its category if known."""
+    """A contributing factor (or a root cause, or a summary standing in for them) of an incident, with its category
+    if known. `key` is the factor's id when it is a stored factor (action items name it), else negative."""
 
     key: int
     incident: int
     text: str
     category: str | None = None
+    title: bool = False
 
 
 @dataclass
 class Cluster:
-    """Factors that say much the same thing."""
+    """Incidents whose factors share a phrase: the phrase that names them, the members and the leading category."""
 
-    category: str
+    phrase: str
+    incidents: list[int]
     members: list[FactorText] = field(default_factory=list)
-    centroid: dict[str, float] = field(default_factory=dict)
-    top_terms: list[str] = field(default_factory=list)
-
-    @property
-    def incidents(self) -> list[int]:
-        """The distinct incidents of the members, in order of appearance."""
-        return list(dict.fromkeys(m.incident for m in self.members))
+    phrases: list[str] = field(default_factory=list)
+    category: str | None = None
+    categories: dict[str, int] = field(default_factory=dict)
 
 
 def categorise(text: str, lexicon: Lexicon) -> str | None:
@@ -61,70 +41,147 @@ def categorise(text: str, lexicon: Lexicon) -> str | None:
     return max(scores, key=lambda slug: (scores[slug], slug)) if scores else None
 
 
-def _vector(words: Sequence[str], idf: dict[str, float]) -> dict[str, float]:
-    counts: dict[str, int] = {}
-    for w in words:
-        counts[w] = counts.get(w, 0) + 1
-    vec = {w: (1.0 + math.log(n)) * idf.get(w, 0.0) for w, n in counts.items()}
-    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    return {w: v / norm for w, v in vec.items() if v}
+def _weight(key: str) -> float:
+    """Longer phrases say more: a two-word phrase counts as 1.6 incidents of a one-word one, three words as 2."""
+    return (1.0, 1.6, 2.0, 2.2)[min(key.count(" "), 3)]
 
 
-def _dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(k, 0.0) for k, v in a.items())
+def _meaningful(key: str) -> str:
+    """A phrase key without generic words at its end, for weighing names (`xid wraparound outage` weighs as `xid
+    wraparound`)."""
+    words = key.split()
+    while len(words) > 1 and words[-1] in GENERIC:
+        words.pop()
+    return " ".join(words)
+
+
+def leading_category(counts: dict[str, int], total: int, *, share: float = 0.5) -> str | None:
+    """The category more than `share` of a theme's `total` factors carry, or None when they spread over several."""
+    if not counts or not total:
+        return None
+    slug = max(counts, key=lambda s: (counts[s], s))
+    return slug if counts[slug] > share * total else None
 
 
 def cluster_factors(
     factors: Sequence[FactorText],
-    taxonomy: Sequence[Category] = DEFAULT_TAXONOMY,
     *,
-    threshold: float = 0.3,
+    ignore: dict[int, set[str]] | None = None,
     min_incidents: int = 2,
+    max_share: float = 0.05,
+    min_size_cap: int = 8,
+    overlap: float = 0.5,
 ) -> list[Cluster]:
-    """Themes of factors: within each category, a factor joins the closest theme (tf-idf cosine ≥ threshold) or
-    starts one; themes found in fewer than min_incidents incidents are dropped. Biggest first."""
-    lexicon = Lexicon.of(taxonomy)
-    tokenised = [terms(f.text) for f in factors]
-    df: dict[str, int] = {}
-    for words in tokenised:
-        for w in set(words):
-            df[w] = df.get(w, 0) + 1
-    n = max(len(factors), 1)
-    idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
-    clusters: dict[str, list[Cluster]] = {}
-    for factor, words in zip(factors, tokenised, strict=True):
-        category = factor.category or categorise(factor.text, lexicon) or "uncategorised"
-        vec = _vector(words, idf)
-        if not vec:
+    """Themes of the incidents of some factors, biggest first.
+
+    Each incident's factors give it a set of noun phrases. Phrases shared by at least `min_incidents` incidents, but
+    by no more than `max_share` of them (at least `min_size_cap`: `database` says nothing), are taken in order of how
+    many incidents share them (longer phrases weigh more): a phrase whose incidents are mostly (`overlap`) in a theme
+    already adds the rest of them to it (`power` joins `power failure`), else its incidents not yet in a theme start
+    one. An incident is in one theme at most. A theme is named by the phrase most of its incidents share (a longer
+    one when it covers nearly as many), and has a category only when most of its factors carry one.
+
+    `ignore` gives, per incident, words that must not name a theme (the company's name in a public write-up).
+    """
+    ignore = ignore or {}
+    by_incident: dict[int, list[FactorText]] = {}
+    for factor in factors:
+        by_incident.setdefault(factor.incident, []).append(factor)
+    keys: dict[int, set[str]] = {}
+    surfaces: dict[str, list[str]] = {}
+    for incident, own in by_incident.items():
+        skip = {w.lower() for w in ignore.get(incident, set())}
+        found: set[str] = set()
+        for factor in own:
+            for phrase in noun_phrases(factor.text):
+                if skip and skip & set(phrase.surface.lower().split()):
+                    continue
+                found.add(phrase.key)
+                surfaces.setdefault(phrase.key, []).append(phrase.surface)
+        keys[incident] = found
+    df: dict[str, list[int]] = {}
+    for incident, found in keys.items():
+        for key in found:
+            df.setdefault(key, []).append(incident)
+    cap = max(min_size_cap, math.ceil(max_share * len(keys)))
+    # Phrases of several words first: they say what happened ("certificate expiry"); single words ("certificate")
+    # then gather what is left, and join the theme whose name they are part of.
+    candidates = sorted(
+        (k for k, members in df.items() if min_incidents <= len(members) <= cap and k not in GENERIC),
+        key=lambda k: (" " not in k, -len(df[k]) * _weight(k), k),
+    )
+    owner: dict[int, int] = {}
+    groups: list[list[int]] = []
+    seeds: list[set[str]] = []
+    names: list[str] = []
+    for key in candidates:
+        members = df[key]
+        counts: dict[int, int] = {}
+        for incident in members:
+            if incident in owner:
+                counts[owner[incident]] = counts.get(owner[incident], 0) + 1
+        free = [i for i in members if i not in owner]
+        if not free:
             continue
-        group = clusters.setdefault(category, [])
-        best, best_sim = None, threshold
-        for cluster in group:
-            sim = _dot(vec, cluster.centroid)
-            if sim >= best_sim:
-                best, best_sim = cluster, sim
-        if best is None:
-            best = Cluster(category=category)
-            group.append(best)
-        best.members.append(factor)
-        size = len(best.members)
-        merged = {k: v * (size - 1) / size for k, v in best.centroid.items()}
-        for k, v in vec.items():
-            merged[k] = merged.get(k, 0.0) + v / size
-        norm = math.sqrt(sum(v * v for v in merged.values())) or 1.0
-        best.centroid = {k: v / norm for k, v in merged.items()}
-    out = [c for group in clusters.values() for c in group if len(c.incidents) >= min_incidents]
-    for cluster in out:
-        # Show each top stem as the word the factors use most for it (`deploy` for deploys, deployed, deploying).
-        spelled: dict[str, dict[str, int]] = {}
-        for member in cluster.members:
-            for word in content_words(member.text):
-                forms = spelled.setdefault(stem(word), {})
-                forms[word] = forms.get(word, 0) + 1
-        top = [w for w, _ in sorted(cluster.centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:4]]
-        cluster.top_terms = [
-            max(spelled[t], key=lambda w: (spelled[t][w], -len(w), w)) if t in spelled else t for t in top
-        ]
-    return sorted(out, key=lambda c: (-len(c.incidents), -len(c.members), c.category, c.top_terms))
+        best = max(counts, key=lambda g: (counts[g], -g)) if counts else None
+        words = set(key.split())
+        if (
+            best is not None
+            and (words <= seeds[best] or (" " in key and counts[best] >= max(overlap * len(members), len(free))))
+            and len(groups[best]) + len(free) <= cap
+        ):
+            target = best
+        elif len(free) >= min_incidents:
+            target = len(groups)
+            groups.append([])
+            seeds.append(words)
+            names.append(key)
+        else:
+            continue
+        for incident in free:
+            owner[incident] = target
+            groups[target].append(incident)
+    clusters = [_named(seed, sorted(g), keys, surfaces, by_incident) for seed, g in zip(names, groups, strict=True)]
+    return sorted(clusters, key=lambda c: (-len(c.incidents), c.phrase))
+
+
+def _named(
+    seed: str,
+    incidents: list[int],
+    keys: dict[int, set[str]],
+    surfaces: dict[str, list[str]],
+    by_incident: dict[int, list[FactorText]],
+) -> Cluster:
+    shared: dict[str, int] = {}
+    for incident in incidents:
+        for key in keys[incident]:
+            shared[key] = shared.get(key, 0) + 1
+    floor = max(2, math.ceil(0.4 * len(incidents)))
+    # The seed names the theme unless a longer phrase is shared by at least as many of its incidents.
+    ranked = sorted(
+        (k for k, n in shared.items() if k == seed or (n >= floor and " " in _meaningful(k))),
+        key=lambda k: (-shared[k] * _weight(_meaningful(k)) * (1.0 if k == seed or shared[k] >= shared[seed] else 0.5),
+                       -len(k), k),
+    )  # fmt: skip
+    # A phrase inside a better-ranked one adds nothing to the name ("certificate" beside "certificate expiry").
+    chosen: list[str] = []
+    for key in ranked:
+        if not any(key in other or other in key for other in chosen):
+            chosen.append(key)
+    names = [spell(surfaces[k]) for k in chosen[:4]]
+    # The theme's factors are those that use one of its phrases (an incident's other factors belong elsewhere).
+    every = [f for i in incidents for f in by_incident[i]]
+    members = [f for f in every if {p.key for p in noun_phrases(f.text)} & set(chosen[:4])] or every
+    categories: dict[str, int] = {}
+    reasons = [m for m in members if not m.title]
+    for factor in reasons:
+        if factor.category:
+            categories[factor.category] = categories.get(factor.category, 0) + 1
+    return Cluster(
+        phrase=names[0] if names else "",
+        incidents=incidents,
+        members=members,
+        phrases=names,
+        category=leading_category(categories, len(reasons)),
+        categories=categories,
+    )

@@ -164,6 +164,7 @@ def _register() -> None:
     app.command("insights")(insights.insights_command)
     app.command("similar")(insights.similar_command)
     app.command("themes")(insights.themes_command)
+    app.add_typer(insights.duplicates_app, name="duplicates")
     app.add_typer(insights.categories_app, name="categories")
 
 

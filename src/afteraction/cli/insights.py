@@ -1,4 +1,5 @@
-"""`afteraction insights`, `similar`, `themes` and `categories …`: what the whole history of post-mortems shows."""
+"""`afteraction insights`, `similar`, `themes`, `duplicates …` and `categories …`: what the whole history of
+post-mortems shows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from afteraction.cli.acting import actor_of
 from afteraction.cli.output import console, fmt_duration, markup, print_json, table, write_file
 from afteraction.cli.params import parse_date
 from afteraction.core.errors import InvalidInput
+from afteraction.domain.metrics import share_text
 
 if TYPE_CHECKING:
     from afteraction.insights.schemas import InsightsReport
@@ -28,10 +30,6 @@ categories_app = typer.Typer(help="The factor taxonomy: list, edit, suggest.", n
 
 def _date(value: str | None, option: str) -> date | None:
     return parse_date(value, option) if value else None
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 def _print_report(report: InsightsReport) -> None:
@@ -59,13 +57,13 @@ def _print_report(report: InsightsReport) -> None:
     out.print(table("Time to … (effective key moments)", ["Metric", "n", "Median", "p90"], rows))
     pm = report.postmortems
     out.print(
-        f"Post-mortems needed by policy: {pm.needed}; done {pm.done} ({_pct(pm.done_share)}); "
-        f"late {pm.late} of {pm.with_due_date} with a due date ({_pct(pm.late_share)}); "
+        f"Post-mortems needed by policy: {pm.needed}; done {share_text(pm.done, pm.needed)}; "
+        f"late {share_text(pm.late, pm.with_due_date)} of those with a due date; "
         f"median days to publish {pm.days_to_publish.median if pm.days_to_publish.median is not None else '—'}"
     )
     ai = report.actions
     out.print(
-        f"Action items: {ai.total}; done {ai.done} (completion {_pct(ai.completion_rate)}), open {ai.open}, "
+        f"Action items: {ai.total}; done {share_text(ai.done, ai.total)}, open {ai.open}, "
         f"overdue {ai.overdue}; median days to close "
         f"{ai.days_to_close.median if ai.days_to_close.median is not None else '—'}"
     )
@@ -74,7 +72,7 @@ def _print_report(report: InsightsReport) -> None:
             table(
                 "Action items by owner",
                 ["Owner", "Total", "Done", "Open", "Overdue", "Completion"],
-                [(o.key, o.total, o.done, o.open, o.overdue, _pct(o.completion_rate)) for o in ai.by_owner[:10]],
+                [(o.key, o.total, o.done, o.open, o.overdue, share_text(o.done, o.total)) for o in ai.by_owner[:10]],
             )
         )
     if report.categories:
@@ -94,44 +92,64 @@ def _print_report(report: InsightsReport) -> None:
             out.print(f"{r.incident_id} {r.title}: {r.message}")
 
 
+Quarter = Annotated[str | None, typer.Option("--quarter", help="Only incidents of this quarter, e.g. 2026-Q3.")]
+Severity = Annotated[str | None, typer.Option("--severity", help="Only incidents of this severity.")]
+Kind = Annotated[str | None, typer.Option("--kind", help="Only incidents of this kind (incident, near-miss, …).")]
+CategoryOption = Annotated[
+    str | None, typer.Option("--category", help="Only incidents with a factor of this category.")
+]
+
+
 def insights_command(
     ctx: typer.Context,
+    quarter: Quarter = None,
     since: Since = None,
     until: Until = None,
     team: Team = None,
     service: Service = None,
+    severity: Severity = None,
+    kind: Kind = None,
+    category: CategoryOption = None,
     recurrences: Annotated[int, typer.Option("--recurrences", help="List at most N recurrences.", min=0)] = 10,
     as_json: JsonFlag = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a self-contained HTML report to FILE.")
     ] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the report as a PDF to FILE.")] = None,
 ) -> None:
-    """Figures across post-mortems: incidents, time to detect/acknowledge/mitigate/resolve, completion, recurrences."""
+    """Figures across post-mortems: incidents, time to detect/acknowledge/mitigate/resolve, completion, categories,
+    recurrences; the same as the web app's Insights page and GET /api/v1/insights for the same filter."""
+    from afteraction.insights.schemas import InsightsFilter
     from afteraction.insights.service import compute_insights, upkeep
 
     state = state_of(ctx)
     upkeep(state.database())  # the search index and planner statistics caught up first (the server does it by itself)
+    within = InsightsFilter(
+        quarter=quarter, since=_date(since, "--since"), until=_date(until, "--until"), team=team, service=service,
+        severity=severity, kind=kind, category=category,
+    )  # fmt: skip
     report = compute_insights(
         state.database(),
         actor=actor_of(ctx),
         policy=state.policy(),
         severities=state.settings.severities,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
-        team=team,
-        service=service,
+        within=within,
         recurrences=recurrences,
     )
-    if html is not None:
-        from afteraction.insights.report import render_html
+    if html is not None or pdf is not None:
+        from afteraction.web.report import report_html, report_pdf
 
-        write_file(html, render_html(report))
+        if html is not None:
+            write_file(html, report_html(report, settings=state.settings))
+        if pdf is not None:
+            write_file(pdf, report_pdf(report, settings=state.settings))
     if as_json:
         print_json(report)
     else:
         _print_report(report)
-        if html is not None:
-            console().print(f"HTML report: {html.resolve()}")
+        for label, path in (("HTML report", html), ("PDF report", pdf)):
+            if path is not None:
+                console().print(f"{label}: {path.resolve()}")
 
 
 def similar_command(
@@ -177,10 +195,10 @@ def themes_command(
     until: Until = None,
     team: Team = None,
     service: Service = None,
-    limit: Annotated[int, typer.Option("--limit", help="Cluster the factors of at most N recent post-mortems.")] = 2000,
+    limit: Annotated[int, typer.Option("--limit", help="Group the incidents of at most N recent post-mortems.")] = 2000,
     as_json: JsonFlag = False,
 ) -> None:
-    """Themes: the contributing factors of all post-mortems clustered, with incidents, services and action items."""
+    """Themes: incidents grouped by the phrase their factors share, with services, categories and action items."""
     from afteraction.insights.themes import compute_themes
 
     themes = compute_themes(
@@ -196,18 +214,85 @@ def themes_command(
         print_json(themes)
         return
     if not themes:
-        console().print("No contributing factors to cluster yet.")
+        console().print("No themes yet: no phrase is shared by the factors of two incidents.")
         return
     rows = [
         (
             t.title,
-            len(t.incidents),
+            t.category_name or "",
+            f"{len(t.incidents)}" + (f" (+{len(t.duplicates)} dup.)" if t.duplicates else ""),
             ", ".join(s.key for s in t.services[:3]),
             f"{t.actions_done} done, {t.actions_open} open, {t.actions_overdue} overdue",
         )
         for t in themes
     ]
-    console().print(table(f"{len(themes)} themes", ["Title", "Incidents", "Services", "Action items"], rows))
+    headers = ["Theme", "Category", "Incidents", "Services", "Action items"]
+    console().print(table(f"{len(themes)} themes", headers, rows))
+
+
+duplicates_app = typer.Typer(
+    help="Duplicate incidents (the same event recorded twice): suspected and linked ones; link and unlink them.",
+    invoke_without_command=True,
+)
+
+
+@duplicates_app.callback()
+def duplicates_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List linked duplicates, then suspected ones (same or nearly the same title and summary) with their score."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from afteraction.insights.duplicates import list_duplicates
+
+    pairs = list_duplicates(state_of(ctx).database(), actor=actor_of(ctx))
+    if as_json:
+        print_json(pairs)
+        return
+    if not pairs:
+        console().print("No duplicate incidents, linked or suspected.")
+        return
+    rows = [
+        (
+            p.incident.id,
+            p.of.id,
+            "" if p.score is None else f"{p.score:.2f}",
+            f"linked by {p.linked_by}" if p.linked else "suspected",
+            p.incident.title,
+            p.of.title,
+        )
+        for p in pairs
+    ]
+    headers = ["Incident", "Duplicate of", "Score", "State", "Title", "Title of the original"]
+    console().print(table(f"{len(pairs)} duplicate pairs", headers, rows))
+
+
+@duplicates_app.command("link")
+def duplicates_link(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT", help="The duplicate, e.g. INC-2.")],
+    of: Annotated[str, typer.Argument(metavar="ORIGINAL", help="The incident it repeats, e.g. INC-1.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Mark INCIDENT as the same event as ORIGINAL: themes show it as ORIGINAL and count it once."""
+    from afteraction.insights.duplicates import link_duplicate
+
+    pair = link_duplicate(state_of(ctx).database(), incident_id=incident_id, of=of, actor=actor_of(ctx))
+    if as_json:
+        print_json(pair)
+        return
+    console().print(f"{pair.incident.id} is now a duplicate of {pair.of.id}.")
+
+
+@duplicates_app.command("unlink")
+def duplicates_unlink(
+    ctx: typer.Context,
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT", help="The incident marked as a duplicate.")],
+    of: Annotated[str | None, typer.Argument(metavar="[ORIGINAL]", help="Only its link to this incident.")] = None,
+) -> None:
+    """Say INCIDENT is not a duplicate (of ORIGINAL, or of any incident) after all."""
+    from afteraction.insights.duplicates import unlink_duplicate
+
+    unlink_duplicate(state_of(ctx).database(), incident_id=incident_id, of=of, actor=actor_of(ctx))
+    console().print(f"{incident_id.upper()} is no longer marked as a duplicate" + (f" of {of.upper()}." if of else "."))
 
 
 @categories_app.command("list")
@@ -300,3 +385,23 @@ def categories_suggest(
         return
     rows = [(s.slug, f"{s.score:.2f}", ", ".join(s.evidence)) for s in found]
     console().print(table("Suggested categories", ["Category", "Score", "Because of"], rows))
+
+
+@categories_app.command("suggestions")
+def categories_suggestions(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """How authors answered the categories suggested for their factors in the editor: accepted and rejected, per
+    category."""
+    from afteraction.insights.suggestions import suggestion_counts
+
+    counts = suggestion_counts(state_of(ctx).database(), actor=actor_of(ctx))
+    if as_json:
+        print_json(counts)
+        return
+    if not counts.categories:
+        console().print("No suggestion answered yet.")
+        return
+    rows = [
+        (c.category, str(c.accepted), str(c.rejected), "—" if c.rate is None else f"{c.rate:.0%}")
+        for c in [*counts.categories, counts.total]
+    ]
+    console().print(table("Category suggestions", ["Category", "Accepted", "Rejected", "Accepted share"], rows))

@@ -43,9 +43,9 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """List the people in the directory."""
-    from afteraction.people.service import list_people
+    from afteraction.usecases.incidents import directory
 
-    people = list_people(state_of(ctx).database(), team=team, query=query)
+    people = directory(state_of(ctx).database(), team=team, query=query, actor=actor_of(ctx))
     if as_json:
         print_json(people)
         return

@@ -47,3 +47,16 @@ def compute_metrics(incident_id: str, moments: dict[str, datetime | None], sourc
         time_to_resolve_s=seconds_between(started, moments.get("resolved")),
         moment_sources=dict(sources),
     )
+
+
+SMALL_N = 5  # below this many, a share is given as its counts only: "3 of 4", never "75%"
+
+
+def share_text(part: int, whole: int) -> str:
+    """A share as every face writes it: "75% (30 of 40)"; over fewer than SMALL_N, only the counts ("3 of 4"), as
+    a percentage of so few says more than it knows; "none of 0" for nothing."""
+    if whole <= 0:
+        return "none of 0"
+    if whole < SMALL_N:
+        return f"{part} of {whole}"
+    return f"{round(100 * part / whole)}% ({part} of {whole})"

@@ -13,7 +13,7 @@ from afteraction.analysis.insights import month_of, months_between
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database, utcnow
 from afteraction.domain.policy import Policy
-from afteraction.insights.schemas import Count, Spread
+from afteraction.insights.schemas import Count, InsightsFilter, Spread
 from afteraction.insights.service import compute_insights, count_date_unknown
 from afteraction.reviews.workflow import PolicyFinding, policy_check
 
@@ -67,7 +67,13 @@ def dashboard(
     since = _first_of_month_back(today, MONTHS)
     months = months_between(month_of(since), month_of(today))
     report = compute_insights(
-        db, policy=policy, severities=severities, since=since, recurrences=0, now=now, actor=actor
+        db,
+        policy=policy,
+        severities=severities,
+        within=InsightsFilter(since=since),
+        recurrences=0,
+        now=now,
+        actor=actor,
     )
     open_items, overdue_items = board_counts(db, today=today, actor=actor)
     items = action_board(db, today=today, actor=actor, limit=200)

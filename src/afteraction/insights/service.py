@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, literal, literal_column, or_, select, text, tuple_
@@ -35,6 +35,7 @@ from afteraction.core.db import Database, refresh_statistics, utcnow
 from afteraction.domain.incidents import KINDS
 from afteraction.domain.policy import Policy
 from afteraction.incidents.models import Incident, IncidentLabel
+from afteraction.insights.filters import check_filter, filter_conditions
 from afteraction.insights.models import InsightCategory
 from afteraction.insights.recurrences import category_mapping, describe_recurrence, incident_categories
 from afteraction.insights.schemas import (
@@ -43,6 +44,7 @@ from afteraction.insights.schemas import (
     Count,
     DurationFigures,
     IncidentFigures,
+    InsightsFilter,
     InsightsReport,
     OwnerFigures,
     PostmortemFigures,
@@ -353,10 +355,11 @@ def _owner_rows(session: Session, key: Any, joins: Any, today: date, top: int | 
             func.sum(case((is_open, 1), else_=0)),
             func.sum(case((overdue, 1), else_=0)),
             func.sum(case((ActionItem.status == "wont-do", 1), else_=0)),
+            func.min(case((is_open, ActionItem.opened_at), else_=None)),
         )
     ).group_by(key)
     rows = []
-    for name, total, done, open_, late, dropped in session.execute(query):
+    for name, total, done, open_, late, dropped, oldest in session.execute(query):
         rows.append(
             OwnerFigures(
                 key="" if name is None else str(name) if top is None else str(name or "(nobody)"),
@@ -365,6 +368,7 @@ def _owner_rows(session: Session, key: Any, joins: Any, today: date, top: int | 
                 open=int(open_ or 0),
                 overdue=int(late or 0),
                 completion_rate=share(int(done or 0), int(total) - int(dropped or 0)),
+                oldest_open_days=None if oldest is None else max((today - _as_date(oldest)).days, 0),
             )
         )
     ordered = sorted(rows, key=lambda r: (-r.overdue, -r.open, r.key))
@@ -402,6 +406,8 @@ def _backlog(
 
 
 def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
@@ -476,9 +482,15 @@ def _action_people(
 
 
 def _category_figures(
-    session: Session, scope: list[ColumnElement[bool]], taxonomy: Sequence[Category], mapping: dict[str, str]
+    session: Session,
+    sql: Dialect,
+    scope: list[ColumnElement[bool]],
+    taxonomy: Sequence[Category],
+    mapping: dict[str, str],
+    trend_from: date,
 ) -> list[CategoryFigures]:
-    """Categories by the number of incidents they recur in, each with its most frequent services."""
+    """Categories by the number of incidents they recur in, each with its most frequent services and its incidents
+    in each month from `trend_from` (its trend)."""
     cats = incident_categories(session, taxonomy, mapping).subquery()
     # Each (incident, stored value) is one row: only when two stored values mean one slug can an incident repeat.
     # Else a slug's rows are its value's: group by the stored value (no CASE per row, and SQLite reads the counts in
@@ -494,6 +506,16 @@ def _category_figures(
     counts = [
         (slug_of(k), n) for k, n in session.execute(scoped(select(key, incidents).select_from(cats)).group_by(key))
     ]
+    # The trend: each category's incidents in the last TREND_MONTHS months of the range (a date condition the
+    # incidents' index answers, so the join reads those months only).
+    trend: dict[str, dict[str, int]] = {}
+    month = sql.incident_month()
+    recent = Incident.happened_at >= datetime.combine(trend_from, time(), tzinfo=UTC)
+    by_month = select(key, month, incidents).select_from(cats).join(Incident, Incident.id == cats.c.incident_id)
+    for k, m, n in session.execute(by_month.where(*scope, recent).group_by(key, month)):
+        if m:
+            per_month = trend.setdefault(slug_of(k), {})
+            per_month[str(m)] = per_month.get(str(m), 0) + int(n)
     services: dict[str, list[Count]] = {}
     for k, value, n in session.execute(
         scoped(
@@ -510,6 +532,7 @@ def _category_figures(
             name=names.get(str(slug), str(slug)),
             incidents=int(n),
             services=sorted(services.get(str(slug), []), key=lambda c: (-c.count, c.key))[:5],
+            by_month=[Count(key=m, count=c) for m, c in sorted(trend.get(str(slug), {}).items())],
         )
         for slug, n in counts
     ]
@@ -517,6 +540,17 @@ def _category_figures(
 
 
 WORKERS = 4
+TREND_MONTHS = 6  # a category's trend: its incidents in each of the last six months of the range
+
+
+def trend_start(end: date) -> date:
+    """The first day of the first of the TREND_MONTHS months that end with `end`'s month."""
+    year, month = end.year, end.month - (TREND_MONTHS - 1)
+    while month < 1:
+        year, month = year - 1, month + 12
+    return date(year, month, 1)
+
+
 SQLITE_MMAP = 1 << 30
 POSTGRES_WORK_MEM = "64MB"
 RECENT = 2000  # recurrences are looked for among this many latest incidents of the scope
@@ -592,22 +626,21 @@ def compute_insights(
     policy: Policy,
     severities: Sequence[str],
     taxonomy: Sequence[Category] | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    team: str | None = None,
-    service: str | None = None,
+    within: InsightsFilter | None = None,
     recurrences: int = 10,
     now: datetime | None = None,
     actor: Actor,
 ) -> InsightsReport:
-    """Every figure across the post-mortems of a scope (dates of start, a team, a service) that the actor may see."""
+    """Every figure across the post-mortems of a filter's incidents (a range of start dates or a quarter, a team, a
+    service, a severity, a kind, a category) that the actor may see; InvalidInput for a filter's unknown word."""
     from afteraction.insights.taxonomy import load_taxonomy
 
     now = now or utcnow()
-    scope = scope_conditions(actor=actor, since=since, until=until, team=team, service=service)
     with db.transaction() as session:
         categories = list(taxonomy) if taxonomy is not None else load_taxonomy(session)
         mapping = category_mapping(session, categories)
+        within = check_filter(within or InsightsFilter(), severities=severities, taxonomy=categories)
+        scope = filter_conditions(session, within, actor=actor, taxonomy=categories, mapping=mapping)
 
     # On SQLite one part per metric (each ranks through its own indexes); on PostgreSQL one scan computes them all.
     metric_groups = [(m,) for m in DURATION_METRICS] if db.engine.dialect.name == "sqlite" else [DURATION_METRICS]
@@ -619,7 +652,7 @@ def compute_insights(
         "actions": lambda session, sql: _action_figures(session, sql, scope, now.date()),
         "people": lambda session, sql: _action_people(session, scope, now.date()),
         "categories": lambda session, sql: (
-            _category_figures(session, scope, categories, mapping),
+            _category_figures(session, sql, scope, categories, mapping, trend_start(within.end or now.date())),
             _recurrences(session, scope, categories, recurrences, mapping) if recurrences else [],
         ),
         "incidents": lambda session, sql: (
@@ -652,10 +685,11 @@ def compute_insights(
     category_figures, recurrence_list = done["categories"]
     by_owner, by_team = done["people"]
     return InsightsReport(
-        since=since,
-        until=until,
-        team=team,
-        service=service,
+        since=within.start,
+        until=within.end,
+        team=within.team,
+        service=within.service,
+        within=within,
         generated_at=now,
         incidents=incident_figures,
         durations={m: done[f"durations:{','.join(group)}"][m] for group in metric_groups for m in group},

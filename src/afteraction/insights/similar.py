@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, not_, select
+from pydantic import BaseModel, Field
+from sqlalchemy import case, func, not_, select
 from sqlalchemy.orm import Session
 
+from afteraction.actions.models import ActionItem
 from afteraction.analysis.similarity import Scored, blend, expand_query, top_k
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database, without_statement_limit
@@ -23,9 +25,10 @@ from afteraction.insights.search import (
     refresh_search_index,
     search_index_for,
 )
-from afteraction.reviews.models import Postmortem
+from afteraction.reviews.models import ContributingFactor, Postmortem, WhyNode
 
 REFRESH_CHUNK = 500
+RECURRENCES_LOOKED_AT = 3  # the best earlier matches find_recurrences weighs by default
 
 
 def ensure_index(session: Session, *, changed_since: datetime | None = None, stale: bool = False) -> int:
@@ -196,43 +199,192 @@ def similar_incidents(
 
 
 def find_recurrences(
-    db: Database, *, incident_id: str, actor: Actor, top: int = 3, min_share: float = 0.5
+    db: Database, *, incident_id: str, actor: Actor, top: int = RECURRENCES_LOOKED_AT, min_share: float = 0.5
 ) -> list[Recurrence]:
     """Earlier incidents that the given one resembles (text and shared factors), with what became of their fixes.
 
     What the post-mortem editor shows while the author writes: the best text matches among earlier incidents whose
     score is at least min_share of the best one.
     """
+    with db.transaction() as session:
+        incident = load_incident(session, incident_id, actor)
+        pool = rank(session, _text_now(session, incident), actor=actor, top=top + 50, exclude=[incident.id])
+        return _recurrences(session, incident, _earlier(session, incident, pool)[:top], min_share=min_share)
+
+
+def _text_now(session: Session, incident: Incident) -> str:
+    """The text as the author has it now: its search document while that is current (two lookups by key), else read
+    afresh from the post-mortem (reading, not writing, its search document) when the incident or its post-mortem
+    changed after the document was written, as upkeep's `ensure_index(stale=True)` sees it."""
+    doc = session.get(SearchDocument, incident.id)
+    if doc is not None and doc.updated_at >= incident.updated_at:
+        changed = session.scalar(select(Postmortem.updated_at).where(Postmortem.incident_id == incident.id))
+        if changed is None or doc.updated_at >= changed:
+            return "\n".join((doc.title, doc.factors, doc.summary, doc.timeline))
+    return current_document_text(session, incident.id) or incident.title
+
+
+def _earlier(session: Session, incident: Incident, pool: Sequence[Scored]) -> list[Scored]:
+    """The hits that happened before the incident (or whose time, or the incident's, is unknown), best first."""
+    starts: dict[int, datetime | None] = {
+        int(row_id): at
+        for row_id, at in session.execute(
+            select(Incident.id, Incident.happened_at).where(Incident.id.in_([h.incident_id for h in pool]))
+        )
+    }
+    mine = incident.happened_at
+
+    def before_mine(hit: Scored) -> bool:
+        theirs = starts.get(hit.incident_id)
+        return mine is None or theirs is None or theirs < mine
+
+    return [h for h in pool if before_mine(h)]
+
+
+def _recurrences(session: Session, incident: Incident, hits: Sequence[Scored], *, min_share: float) -> list[Recurrence]:
+    """The rule of a recurrence: of the best earlier matches, those scoring at least min_share of the best one, each
+    with the evidence (shared categories and services, the fate of its fixes)."""
     from afteraction.insights.recurrences import describe_recurrence
     from afteraction.insights.taxonomy import load_taxonomy
 
+    if not hits:
+        return []
+    best = hits[0].score
+    taxonomy = load_taxonomy(session)
+    out = []
+    for hit in hits:
+        if best > 0 and hit.score < min_share * best:
+            continue
+        earlier = session.get(Incident, hit.incident_id)
+        if earlier is not None:
+            out.append(describe_recurrence(session, incident, earlier, taxonomy, score=round(hit.score, 4)))
+    return out
+
+
+# ---------------------------------------------------------------- the editor's panel
+
+PANEL_SIZE = 5  # similar past incidents the post-mortem editor shows
+FOUND_SHOWN = 2  # of each, the factors (else root causes) shown
+FOUND_CHARS = 140  # each shortened to this many characters
+
+
+class PastIncident(BaseModel):
+    """A similar past incident as the editor's panel shows it: what it found and how far its action items got."""
+
+    id: str
+    title: str
+    happened_at: datetime | None = None
+    found: list[str] = Field(default_factory=list)  # its factors, else its root causes, shortened
+    found_more: int = 0  # how many more it has
+    items_done: int = 0
+    items_total: int = 0  # action items, not counting those dropped (won't do)
+
+
+class SimilarPanel(BaseModel):
+    """Beside the factors of a post-mortem: the similar past incidents, and the recurrence whose fix was done."""
+
+    incidents: list[PastIncident] = Field(default_factory=list)
+    recurrence: Recurrence | None = None  # the incident this one looks like a recurrence of, its fix marked done
+    warning: str = ""  # what the page says about it
+
+
+def _shorten(text: str, limit: int = FOUND_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _findings_of(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each incident's contributing factors, or its root causes when it names no factor, in order."""
+    found: dict[int, list[str]] = {}
+    for incident_id, text in session.execute(
+        select(Postmortem.incident_id, ContributingFactor.text)
+        .join(ContributingFactor, ContributingFactor.postmortem_id == Postmortem.id)
+        .where(Postmortem.incident_id.in_(ids))
+        .order_by(Postmortem.incident_id, ContributingFactor.position)
+    ):
+        found.setdefault(int(incident_id), []).append(str(text))
+    rest = [i for i in ids if i not in found]
+    if rest:
+        for incident_id, text in session.execute(
+            select(Postmortem.incident_id, WhyNode.text)
+            .join(WhyNode, WhyNode.postmortem_id == Postmortem.id)
+            .where(Postmortem.incident_id.in_(rest), WhyNode.is_root_cause)
+            .order_by(Postmortem.incident_id, WhyNode.position, WhyNode.id)
+        ):
+            found.setdefault(int(incident_id), []).append(str(text))
+    return found
+
+
+def _item_counts(session: Session, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(done, all but those dropped) action items of each incident."""
+    done = func.sum(case((ActionItem.status == "done", 1), else_=0))
+    return {
+        int(incident_id): (int(d or 0), int(total or 0))
+        for incident_id, d, total in session.execute(
+            select(ActionItem.incident_id, done, func.count())
+            .where(ActionItem.incident_id.in_(ids), ActionItem.status != "wont-do")
+            .group_by(ActionItem.incident_id)
+        )
+    }
+
+
+def fix_done_warning(recurrence: Recurrence, happened_at: datetime | None) -> str:
+    """What the editor says when the incident looks like a recurrence of one whose fix was marked done, or "" when
+    the fix is not all done (no items, or some open: its prevent items, else all its items, not those dropped) or
+    when the two share words only (no factor category and no service)."""
+    items = [item for item in recurrence.items if item.status != "wont-do"]
+    if not items or any(item.status != "done" for item in items):
+        return ""
+    if not (recurrence.shared_categories or recurrence.shared_services):
+        return ""
+    when = f" ({happened_at:%B %Y})" if happened_at else ""
+    which = "prevent items" if any(item.type == "prevent" for item in items) else "action items"
+    return f"This looks like {recurrence.resembles}{when}, whose {which} were all done: did the fix work?"
+
+
+def similar_panel(
+    db: Database, *, incident_id: str, actor: Actor, top: int = PANEL_SIZE, min_share: float = 0.5
+) -> SimilarPanel:
+    """The post-mortem editor's panel: the past incidents most like this one that the actor may see (what they found,
+    their action items done), and a warning when it looks like a recurrence (find_recurrences' rule) of an incident
+    whose fix was marked done. One search serves both."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        # The text as the author has it now, not as last indexed (reading, not writing, its search document).
-        now_text = current_document_text(session, incident.id) or incident.title
-        pool = rank(session, now_text, actor=actor, top=top + 50, exclude=[incident.id])
-        starts: dict[int, datetime | None] = {
-            int(row_id): at
-            for row_id, at in session.execute(
-                select(Incident.id, Incident.happened_at).where(Incident.id.in_([h.incident_id for h in pool]))
+        pool = rank(session, _text_now(session, incident), actor=actor, top=top + 50, exclude=[incident.id])
+        earlier = _earlier(session, incident, pool)
+        shown = earlier[:top]
+        ids = [hit.incident_id for hit in shown]
+        rows = {row.id: row for row in session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+        found = _findings_of(session, ids)
+        counts = _item_counts(session, ids)
+        panel = SimilarPanel()
+        for incident_id_ in ids:
+            row = rows[incident_id_]
+            texts = found.get(incident_id_, [])
+            done, total = counts.get(incident_id_, (0, 0))
+            panel.incidents.append(
+                PastIncident(
+                    id=row.key,
+                    title=row.title,
+                    happened_at=row.happened_at,
+                    found=[_shorten(t) for t in texts[:FOUND_SHOWN]],
+                    found_more=max(0, len(texts) - FOUND_SHOWN),
+                    items_done=done,
+                    items_total=total,
+                )
+            )
+        looked_at = earlier[:RECURRENCES_LOOKED_AT]
+        when = {
+            f"INC-{number}": at
+            for number, at in session.execute(
+                select(Incident.number, Incident.happened_at).where(
+                    Incident.id.in_([hit.incident_id for hit in looked_at])
+                )
             )
         }
-        mine = incident.happened_at
-
-        def before_mine(hit: Scored) -> bool:
-            theirs = starts.get(hit.incident_id)
-            return mine is None or theirs is None or theirs < mine
-
-        hits = [h for h in pool if before_mine(h)][:top]
-        if not hits:
-            return []
-        best = hits[0].score
-        taxonomy = load_taxonomy(session)
-        out = []
-        for hit in hits:
-            if best > 0 and hit.score < min_share * best:
-                continue
-            earlier = session.get(Incident, hit.incident_id)
-            if earlier is not None:
-                out.append(describe_recurrence(session, incident, earlier, taxonomy, score=round(hit.score, 4)))
-        return out
+        for recurrence in _recurrences(session, incident, looked_at, min_share=min_share):
+            warning = fix_done_warning(recurrence, when.get(recurrence.resembles))
+            if warning:
+                panel.recurrence, panel.warning = recurrence, warning
+                break
+        return panel

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeAlias
 
-from sqlalchemy import Date, Float, Integer, Select, String, case, cast, exists, func, literal, literal_column, select
+from sqlalchemy import Date, Float, Integer, Select, String, case, cast, func, literal, literal_column, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -19,6 +19,7 @@ from afteraction.analysis.categories import Category
 from afteraction.core.actor import Actor
 from afteraction.core.visibility import visible_clause
 from afteraction.incidents.models import Incident, IncidentLabel
+from afteraction.insights.models import InsightCategory
 from afteraction.insights.schemas import Spread
 
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
@@ -257,32 +258,73 @@ def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
+HIDDEN_LISTED = 500  # up to this many incidents hidden from an actor are excluded by id (see hidden_incidents)
+
+
+def hidden_incidents(session: Session, actor: Actor) -> list[int] | None:
+    """The ids of the private incidents the actor may not see, when there are at most HIDDEN_LISTED of them (None
+    when more): excluding a few ids lets every query keep its index order, where the visibility rule itself
+    (`visible_clause`, of which this is the complement) would be tested on every row."""
+    if actor.is_admin:
+        return []
+    found = session.scalars(
+        select(Incident.id).where(~visible_clause(actor, Incident.id, Incident.private)).limit(HIDDEN_LISTED + 1)
+    ).all()
+    return None if len(found) > HIDDEN_LISTED else list(found)
+
+
 def scope_conditions(
-    *, actor: Actor, since: date | None, until: date | None, team: str | None, service: str | None
+    *,
+    actor: Actor,
+    since: date | None,
+    until: date | None,
+    team: str | None,
+    service: str | None,
+    severity: str | None = None,
+    kind: str | None = None,
+    category_values: Sequence[str] | None = None,
+    hidden: Sequence[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """Conditions on incidents: those the actor may see, in a date range (by when they happened: an incident whose
-    date is unknown is in no range), of a team or service label."""
+    date is unknown is in no range), of a team or service label, of a severity and kind, and carrying one of the
+    stored category values (those that mean a category of the taxonomy: insights/filters.py finds them).
+
+    `hidden` (from `hidden_incidents`, the same rule) lists the incidents the actor may not see, to be left out by
+    id; without it the visibility rule is a condition of its own. Labels and categories are each one set of ids,
+    computed once per query (not a subquery per incident)."""
     when = Incident.happened_at
-    conditions: list[ColumnElement[bool]] = (
-        [] if actor.is_admin else [visible_clause(actor, Incident.id, Incident.private)]
-    )
+    conditions: list[ColumnElement[bool]] = []
+    if hidden is not None:
+        if hidden:
+            conditions.append(Incident.id.not_in(list(hidden)))
+    elif not actor.is_admin:
+        conditions.append(visible_clause(actor, Incident.id, Incident.private))
     if since is not None:
         conditions.append(when >= datetime.combine(since, time(), tzinfo=UTC))
     if until is not None:
         conditions.append(when < datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
-    for kind, value in (("team", team), ("service", service)):
+    for label_kind, value in (("team", team), ("service", service)):
         if value:
             # An alias, so that queries which join incident_labels themselves keep their own.
             label = aliased(IncidentLabel)
             conditions.append(
-                exists()
-                .where(
-                    label.incident_id == Incident.id,
-                    label.kind == kind,
-                    func.lower(label.value) == value.strip().lower(),
+                Incident.id.in_(
+                    select(label.incident_id).where(
+                        label.kind == label_kind, func.lower(label.value) == value.strip().lower()
+                    )
                 )
-                .correlate(Incident)
             )
+    # Severity and kind are tested on each incident the other conditions keep (through an expression, which no
+    # index serves): "incident" or "SEV2" is most incidents, so reading them through an index costs a lookup each.
+    if severity:
+        conditions.append(func.upper(Incident.severity) == severity.strip().upper())
+    if kind:
+        conditions.append(func.lower(Incident.kind) == kind)
+    if category_values is not None:
+        carried = aliased(InsightCategory)
+        conditions.append(
+            Incident.id.in_(select(carried.incident_id).where(carried.value.in_(list(category_values) or [""])))
+        )
     return conditions
 
 

@@ -68,7 +68,7 @@ class WhyNode(Base):
     __tablename__ = "why_nodes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("why_nodes.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text)
     is_root_cause: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -81,7 +81,7 @@ class ContributingFactor(Base):
     __tablename__ = "contributing_factors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(60))
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -93,7 +93,7 @@ class Lesson(Base):
     __tablename__ = "lessons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # went-well, went-wrong, lucky, learned
     text: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -105,7 +105,7 @@ class ExtraSection(Base):
     __tablename__ = "extra_sections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"))
+    postmortem_id: Mapped[int] = mapped_column(ForeignKey("postmortems.id", ondelete="CASCADE"), index=True)
     heading: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)

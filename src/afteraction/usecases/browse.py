@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -22,6 +23,9 @@ from afteraction.domain.metrics import IncidentMetrics
 from afteraction.domain.reviews import POSTMORTEM_STATUSES
 from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import incidents_query, parse_incident_id
+from afteraction.insights.filters import check_filter, filter_conditions
+from afteraction.insights.schemas import InsightsFilter
+from afteraction.insights.taxonomy import load_taxonomy
 from afteraction.reviews.models import Postmortem
 from afteraction.timeline.window import ImportWindow, moments_window
 from afteraction.usecases.incidents import get_incident, summaries
@@ -46,15 +50,23 @@ def browse_incidents(
     postmortem_status: str | None = None,
     overdue: bool = False,
     text: str | None = None,
+    within: InsightsFilter | None = None,
+    severities: Sequence[str] = (),
     limit: int = 50,
     offset: int = 0,
     today: date | None = None,
     actor: Actor,
 ) -> list[IncidentSummary]:
     """Incidents newest first by kind, severity, status, service, post-mortem state, overdue items and a search of
-    the id, title and summary; private ones only for their members."""
+    the id, title and summary; private ones only for their members. `within` narrows them as insights do (a range or
+    quarter, a team, a category …: the incidents behind a number of the Insights page)."""
     today = today or utcnow().date()
     query = incidents_query(kind=kind, severity=severity, status=status, service=service, actor=actor)
+    if within is not None and within.active:
+        with db.transaction() as session:
+            taxonomy = load_taxonomy(session)
+            checked = check_filter(within, severities=severities, taxonomy=taxonomy)
+            query = query.where(*filter_conditions(session, checked, actor=actor, taxonomy=taxonomy))
     if postmortem_status:
         wanted = check_choice(postmortem_status, POSTMORTEM_STATUSES, "post-mortem status")
         query = query.where(
@@ -88,9 +100,9 @@ def browse_incidents(
         return summaries(session, list(session.scalars(query)))
 
 
-def known_services(db: Database, *, actor: Actor) -> list[str]:
-    """The service labels of the incidents the actor may see, for a filter's choices."""
-    query = select(IncidentLabel.value).where(IncidentLabel.kind == "service").distinct()
+def known_labels(db: Database, *, kind: str = "service", actor: Actor) -> list[str]:
+    """The labels of a kind (service, team) of the incidents the actor may see, for a filter's choices."""
+    query = select(IncidentLabel.value).where(IncidentLabel.kind == kind).distinct()
     query = query.join(Incident, IncidentLabel.incident_id == Incident.id).where(
         visible_clause(actor, Incident.id, Incident.private)
     )

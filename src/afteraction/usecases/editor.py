@@ -24,9 +24,11 @@ from afteraction.domain.policy import Policy
 from afteraction.domain.reviews import PostmortemDocument
 from afteraction.domain.whytree import why_paths
 from afteraction.incidents import service as incidents
+from afteraction.insights.similar import SimilarPanel, similar_panel
+from afteraction.insights.suggestions import FactorSuggestion, factor_suggestions
 from afteraction.insights.taxonomy import list_categories
 from afteraction.people.models import Person
-from afteraction.people.service import get_or_create_person, list_people
+from afteraction.people.service import get_or_create_person
 from afteraction.reviews import comments, sections, workflow
 from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
 from afteraction.reviews.document import why_tree
@@ -227,7 +229,9 @@ class EditorView:
     addresses: dict[str, str] = field(default_factory=dict)
     causes: list[tuple[str, str]] = field(default_factory=list)
     threads: dict[str, comments.Thread] = field(default_factory=dict)  # comment threads by target (w1.2, summary)
-    people: list[str] = field(default_factory=list)  # the directory's names, offered as owners (type-ahead)
+    people: list[str] = field(default_factory=list)  # names the actor may see, offered as owners (type-ahead)
+    similar: SimilarPanel = field(default_factory=SimilarPanel)  # similar past incidents, a recurrence warning
+    suggestions: dict[int, FactorSuggestion] = field(default_factory=dict)  # category proposed, by factor index
 
 
 def editor_view(db: Database, *, incident_id: str, config: LintConfig, today: date, actor: Actor) -> EditorView:
@@ -247,7 +251,12 @@ def editor_view(db: Database, *, incident_id: str, config: LintConfig, today: da
         addresses={item.id: item.addresses for item in document.actions if item.id and item.addresses},
         causes=cause_choices(document),
         threads=comments.threads_by_label(comments.comment_threads(db, incident_id=incident.id, actor=actor)),
-        people=[person.name for person in list_people(db)[:PEOPLE_OFFERED]],
+        people=[person.name for person in incident_usecases.directory(db, actor=actor)[:PEOPLE_OFFERED]],
+        similar=similar_panel(db, incident_id=incident.id, actor=actor),
+        # Only an editor answers suggestions: a viewer is offered none.
+        suggestions=factor_suggestions(db, incident_id=incident.id, factors=postmortem.factors, actor=actor)
+        if actor.can("editor")
+        else {},
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from afteraction.actions.models import ActionItem
 from afteraction.actions.service import open_counts
@@ -21,6 +22,7 @@ from afteraction.incidents import service as incidents
 from afteraction.incidents.models import Incident
 from afteraction.insights.search import refresh_search_index
 from afteraction.people.models import Person
+from afteraction.people.service import PersonView, list_people
 from afteraction.reviews.models import Postmortem, PostmortemPerson
 from afteraction.reviews.workflow import start_postmortem, statuses_of
 from afteraction.timeline.moments import refresh_moments
@@ -149,10 +151,8 @@ def update_incident(
         return summaries(session, [row])[0]
 
 
-def person_names(db: Database, *, actor: Actor) -> list[str]:
-    """The names of the people (authors, reviewers, action item owners) of the incidents the actor may see, for the
-    blame rules: a private incident's people are not known to those who may not see it."""
-    visible = visible_clause(actor, Incident.id, Incident.private)
+def _people_of(visible: ColumnElement[bool]) -> Select[tuple[int | None]]:
+    """The ids of the people (authors, reviewers, action item owners) of the incidents that `visible` keeps."""
     on_postmortems = (
         select(PostmortemPerson.person_id)
         .join(Postmortem, Postmortem.id == PostmortemPerson.postmortem_id)
@@ -160,6 +160,31 @@ def person_names(db: Database, *, actor: Actor) -> list[str]:
         .where(visible)
     )
     owners = select(ActionItem.owner_id).join(Incident, Incident.id == ActionItem.incident_id).where(visible)
-    query = select(Person.name).where(or_(Person.id.in_(on_postmortems), Person.id.in_(owners))).order_by(Person.name)
+    return on_postmortems.union(owners)  # type: ignore[return-value]
+
+
+def person_names(db: Database, *, actor: Actor) -> list[str]:
+    """The names of the people (authors, reviewers, action item owners) of the incidents the actor may see, for the
+    blame rules: a private incident's people are not known to those who may not see it."""
+    visible = visible_clause(actor, Incident.id, Incident.private)
+    query = select(Person.name).where(Person.id.in_(_people_of(visible))).order_by(Person.name)
     with db.transaction() as session:
         return list(session.scalars(query))
+
+
+def directory(db: Database, *, team: str | None = None, query: str | None = None, actor: Actor) -> list[PersonView]:
+    """The directory of people as an actor may read it: everyone with a sign-in, everyone named on an incident they
+    may see, and everyone named on none (added by hand); the people known only from a private incident the actor
+    may not see are left out, as that incident is."""
+    found = list_people(db, team=team, query=query)
+    if actor.is_admin:
+        return found
+    visible = visible_clause(actor, Incident.id, Incident.private)
+    hidden_only = select(Person.id).where(
+        Person.user_id.is_(None),
+        Person.id.in_(_people_of(~visible)),
+        Person.id.not_in(_people_of(visible)),
+    )
+    with db.transaction() as session:
+        hidden = set(session.scalars(hidden_only))
+    return [person for person in found if person.id not in hidden]

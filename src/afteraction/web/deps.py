@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.params import Depends as DependsParam
 from starlette.concurrency import run_in_threadpool
 
@@ -18,8 +18,10 @@ from afteraction.core.actor import ROLES, Actor
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
 from afteraction.core.errors import InvalidInput, NotAuthenticated, PermissionDenied
+from afteraction.core.validation import parse_day
 from afteraction.domain.incidents import IncidentSummary
 from afteraction.domain.policy import Policy
+from afteraction.insights.schemas import InsightsFilter
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.fastread import ReaderPool, token_actor
 
@@ -328,3 +330,28 @@ def etag(version: int) -> str:
 def pick_version(header: int | None, body: int | None) -> int | None:
     """The version a write is based on: the If-Match header, else the body's `version` field."""
     return header if header is not None else body
+
+
+def _query(length: int, text: str) -> Any:
+    return Query(max_length=length, description=text)
+
+
+def insights_filter(
+    quarter: Annotated[str | None, _query(20, "A quarter, e.g. 2026-Q3 (instead of dates).")] = None,
+    since: Annotated[str | None, _query(20, "Incidents that started on or after this day (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, _query(20, "Incidents that started on or before this day (YYYY-MM-DD).")] = None,
+    team: Annotated[str | None, _query(200, "A team label.")] = None,
+    service: Annotated[str | None, _query(200, "A service label.")] = None,
+    severity: Annotated[str | None, _query(40, "A severity, e.g. SEV1.")] = None,
+    kind: Annotated[str | None, _query(40, "incident, near-miss, failed-deploy or milestone.")] = None,
+    category: Annotated[str | None, _query(200, "A category of the taxonomy (its slug or name).")] = None,
+) -> InsightsFilter:
+    """The insights filter of a request's address (empty fields are no filter; words are checked where used)."""
+    return InsightsFilter(
+        quarter=quarter or None, since=parse_day(since, "since"), until=parse_day(until, "until"),
+        team=team or None, service=service or None, severity=severity or None, kind=kind or None,
+        category=category or None,
+    )  # fmt: skip
+
+
+Within = Annotated[InsightsFilter, Depends(insights_filter)]

@@ -1,4 +1,4 @@
-"""The pure pieces behind the pages: the whys tree edits, form values, formats, charts and the sanitizer."""
+"""The pure pieces behind the pages: the whys tree edits, form values, formats and the sanitizer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from afteraction.documents.markdown import markdown_html, safe_url, sanitize_htm
 from afteraction.domain.durations import format_duration
 from afteraction.domain.reviews import WhyNodeData
 from afteraction.domain.whytree import add_why, edit_why, mark_root_cause, remove_why, why_paths
-from afteraction.web.pages.charts import Series, bar_chart, line_chart, month_label
 from afteraction.web.pages.forms import day, utc_time, words
 
 
@@ -100,14 +99,3 @@ def test_markdown_keeps_structure_and_shows_raw_html_as_text():
     assert "<h1>Title</h1>" in html and "<td>1</td>" in html and "<s>old</s>" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
     assert str(markdown_html("   ")) == ""
-
-
-def test_charts_are_labelled_svg_with_escaped_text():
-    months = ["2026-01", "2026-02", "2026-03"]
-    line = str(line_chart("Time <to> detect", months, [Series("detect", [3.0, None, 9.5])], "min"))
-    assert line.startswith('<svg class="chart"') and 'role="img"' in line and "Time &lt;to&gt; detect" in line
-    assert "detect 2026-03: 10 min" in line and line.count("<circle") == 2
-    bars = str(bar_chart("Incidents", months, [0, 2, 1]))
-    assert bars.count("<rect") == 3 and "2026-02: 2" in bars
-    assert month_label("2026-03") == "Mar 26"
-    assert "<polyline" not in str(line_chart("Empty", months, [Series("x", [None, None, None])], "min"))

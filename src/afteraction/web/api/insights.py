@@ -8,12 +8,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response, status
 
+from afteraction.insights import duplicates as duplicates_service
 from afteraction.insights import similar as similar_service
-from afteraction.insights.schemas import InsightsReport, Recurrence, SimilarIncident
+from afteraction.insights.schemas import (
+    DuplicateLinkIn,
+    DuplicatePairView,
+    InsightsReport,
+    Recurrence,
+    SimilarIncident,
+    Theme,
+)
 from afteraction.insights.service import compute_insights
-from afteraction.web.deps import AppPolicy, AppSettings, CurrentIncident, Db, Viewer
+from afteraction.web.deps import AppPolicy, AppSettings, CurrentIncident, Db, Editor, Viewer, Within
 
 router = APIRouter(tags=["insights"])
 
@@ -27,23 +35,13 @@ def insights(
     db: Db,
     settings: AppSettings,
     policy: AppPolicy,
-    since: Annotated[date | None, Query(description="Only incidents that started on or after this date.")] = None,
-    until: Annotated[date | None, Query(description="Only incidents that started on or before this date.")] = None,
-    team: Label = None,
-    service: Label = None,
+    within: Within,
     recurrences: Annotated[int, Query(ge=0, le=100, description="List at most this many recurrences.")] = 10,
 ) -> InsightsReport:
-    """Incidents, time-to percentiles, post-mortem completion, action items, recurring categories, recurrences."""
+    """Incidents, time-to percentiles, post-mortem completion, action items, categories and their trend, and
+    recurrences, over the incidents of a filter (a quarter or dates, team, service, severity, kind, category)."""
     return compute_insights(
-        db,
-        policy=policy,
-        severities=settings.severities,
-        since=since,
-        until=until,
-        team=team,
-        service=service,
-        recurrences=recurrences,
-        actor=user,
+        db, policy=policy, severities=settings.severities, within=within, recurrences=recurrences, actor=user
     )
 
 
@@ -68,3 +66,41 @@ def similar_to_incident(user: Viewer, incident: CurrentIncident, db: Db, top: To
 def recurrences_of(user: Viewer, incident: CurrentIncident, db: Db) -> list[Recurrence]:
     """Earlier incidents this one resembles, with what became of their prevent items."""
     return similar_service.find_recurrences(db, incident_id=incident.id, actor=user)
+
+
+Day = Annotated[date | None, Query(description="A date, YYYY-MM-DD.")]
+
+
+@router.get("/themes", response_model=list[Theme])
+def themes(
+    user: Viewer,
+    db: Db,
+    since: Day = None,
+    until: Day = None,
+    team: Label = None,
+    service: Label = None,
+) -> list[Theme]:
+    """Themes: incidents grouped by the phrase their factors share (each event once), with their services,
+    categories and action items; the same as `afteraction themes`."""
+    from afteraction.insights.themes import compute_themes
+
+    return compute_themes(db, since=since, until=until, team=team, service=service, actor=user)
+
+
+@router.get("/duplicates", response_model=list[DuplicatePairView])
+def duplicates(user: Viewer, db: Db) -> list[DuplicatePairView]:
+    """Incidents linked as the same event, then suspected ones (nearly the same title and summary) with a score."""
+    return duplicates_service.list_duplicates(db, actor=user)
+
+
+@router.post("/incidents/{incident_id}/duplicate-of", response_model=DuplicatePairView)
+def mark_duplicate(user: Editor, incident: CurrentIncident, db: Db, body: DuplicateLinkIn) -> DuplicatePairView:
+    """Mark this incident as the same event as `of`: themes show it as that incident and count it once."""
+    return duplicates_service.link_duplicate(db, incident_id=incident.id, of=body.of, actor=user)
+
+
+@router.delete("/incidents/{incident_id}/duplicate-of", status_code=status.HTTP_204_NO_CONTENT)
+def unmark_duplicate(user: Editor, incident: CurrentIncident, db: Db) -> Response:
+    """Say this incident is not a duplicate after all."""
+    duplicates_service.unlink_duplicate(db, incident_id=incident.id, actor=user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

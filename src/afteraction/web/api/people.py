@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from afteraction.people import service
 from afteraction.people.service import PersonChanges, PersonView
 from afteraction.usecases.inbox import Inbox, inbox
+from afteraction.usecases.incidents import directory
 from afteraction.web.api.common import Text
 from afteraction.web.deps import Admin, Db, Editor, Viewer
 
@@ -42,8 +43,9 @@ def list_people(
     q: Annotated[str | None, Query(max_length=200, description="A part of a name, e-mail or handle.")] = None,
     team: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[PersonView]:
-    """Everyone in the directory, by name (narrowed by `q` for type-ahead, and by `team`)."""
-    return service.list_people(db, team=team, query=q)
+    """Everyone in the directory the user may know of, by name (narrowed by `q` for type-ahead, and by `team`):
+    people known only from a private incident the user may not see are left out."""
+    return directory(db, team=team, query=q, actor=user)
 
 
 @router.post("/people", response_model=PersonView, status_code=status.HTTP_201_CREATED)

@@ -19,10 +19,12 @@ from afteraction.web.pages import (
     comments,
     dashboard,
     incidents,
+    insights,
     meetings,
     people,
     postmortem,
     review,
+    themes,
 )
 from afteraction.web.pages.rendering import install_page_errors
 from afteraction.web.pages.session import (
@@ -45,6 +47,8 @@ PAGE_ROUTERS = (
     people.router,
     comments.router,
     meetings.router,
+    insights.router,
+    themes.router,
 )
 
 

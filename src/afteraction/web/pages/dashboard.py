@@ -7,18 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from afteraction.documents.charts import Series, count_chart, duration_chart, month_label
 from afteraction.insights.dashboard import dashboard
 from afteraction.usecases.inbox import inbox
 from afteraction.web.deps import AppPolicy, AppSettings, Viewer
-from afteraction.web.pages.charts import Series, bar_chart, line_chart
 from afteraction.web.pages.rendering import render
 from afteraction.web.pages.session import PageDb
 
 router = APIRouter()
-
-
-def _minutes(seconds: float | None) -> float | None:
-    return None if seconds is None else seconds / 60
 
 
 @router.get("/dashboard")
@@ -26,15 +22,14 @@ def dashboard_page(request: Request, user: Viewer, db: PageDb, settings: AppSett
     """The figures a team looks at every week."""
     board = dashboard(db, policy=policy, severities=settings.severities, actor=user)
     mine = inbox(db, actor=user)
-    detect = [_minutes(spread.median) for spread in board.time_to_detect]
-    resolve = [_minutes(spread.median) for spread in board.time_to_resolve]
-    trend = line_chart(
-        "Median time to detect and to resolve per month, in minutes",
+    detect = [spread.median for spread in board.time_to_detect]  # seconds; None in a month without a figure
+    resolve = [spread.median for spread in board.time_to_resolve]
+    trend = duration_chart(
+        "Median time to detect and to resolve per month",
         board.months,
         [Series("time to detect", detect), Series("time to resolve", resolve)],
-        "min",
     )
-    incidents = bar_chart("Incidents per month", board.months, [count.count for count in board.incidents_by_month])
+    incidents = count_chart("Incidents per month", board.months, [count.count for count in board.incidents_by_month])
     return render(
         request,
         "dashboard.html",
@@ -42,5 +37,5 @@ def dashboard_page(request: Request, user: Viewer, db: PageDb, settings: AppSett
         inbox=mine,
         trend=trend,
         incidents_chart=incidents,
-        trend_rows=list(zip(board.months, detect, resolve, strict=True)),
+        trend_rows=list(zip([month_label(m) for m in board.months], detect, resolve, strict=True)),
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from afteraction.core.errors import InvalidInput
+from afteraction.core.validation import parse_day
+
+day = parse_day  # a date typed in a form (YYYY-MM-DD), None when left empty
 
 
 def utc_time(value: str | None, field: str) -> datetime | None:
@@ -17,17 +20,6 @@ def utc_time(value: str | None, field: str) -> datetime | None:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: a zone that moves it past the first or last day
         raise InvalidInput(f"{field}: {text!r} is not a time such as 2026-03-14T10:08:10 (UTC)", field=field) from None
-
-
-def day(value: str | None, field: str) -> date | None:
-    """A date typed in a form (YYYY-MM-DD); None when left empty."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{field}: {text!r} is not a date such as 2026-03-14", field=field) from None
 
 
 def words(value: str | None) -> list[str]:

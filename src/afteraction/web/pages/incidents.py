@@ -30,7 +30,7 @@ from afteraction.timeline.window import describe_window, skipped_note
 from afteraction.usecases import browse
 from afteraction.usecases import incidents as incident_usecases
 from afteraction.web.api.common import RowId
-from afteraction.web.deps import AppSettings, Editor, IncidentId, Viewer
+from afteraction.web.deps import AppSettings, Editor, IncidentId, Viewer, Within
 from afteraction.web.pages.forms import optional, utc_time, words
 from afteraction.web.pages.rendering import input_time, redirect, render
 from afteraction.web.pages.session import PageDb
@@ -51,6 +51,7 @@ def incident_list(
     user: Viewer,
     db: PageDb,
     settings: AppSettings,
+    within: Within,
     q: Filter = None,
     severity: Filter = None,
     status: Filter = None,
@@ -60,12 +61,14 @@ def incident_list(
     overdue: Annotated[bool, Query()] = False,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    """Incidents newest first, filtered and searched."""
+    """Incidents newest first, filtered and searched; also by the Insights page's filter (a range or quarter, a team,
+    a category), so that each of its numbers opens the incidents behind it."""
+    insights_only = within.model_copy(update={"severity": None, "kind": None, "service": None})  # the form has these
     filters = {"q": q, "severity": severity, "status": status, "service": service_, "kind": kind, "pm": pm,
-               "overdue": overdue}  # fmt: skip
+               "overdue": overdue, **insights_only.params()}  # fmt: skip
     found = browse.browse_incidents(
         db, kind=kind, severity=severity, status=status, service=service_, postmortem_status=pm, overdue=overdue,
-        text=q, limit=PAGE_SIZE + 1, offset=offset, actor=user,
+        text=q, within=insights_only, severities=settings.severities, limit=PAGE_SIZE + 1, offset=offset, actor=user,
     )  # fmt: skip
     return render(
         request,
@@ -76,7 +79,8 @@ def incident_list(
         page_size=PAGE_SIZE,
         filters=filters,
         filtered=any(value for value in filters.values()),
-        services=browse.known_services(db, actor=user),
+        narrowed=insights_only.params(),
+        services=browse.known_labels(db, kind="service", actor=user),
         severities=settings.severities,
         statuses=INCIDENT_STATUSES,
         kinds=KINDS,

@@ -14,8 +14,8 @@ from afteraction.core.db import utcnow
 from afteraction.core.errors import AfteractionError, InvalidInput
 from afteraction.domain.actions import ACTION_STATUSES
 from afteraction.meetings import service as meetings
-from afteraction.people.service import list_people
 from afteraction.usecases import meeting as meeting_usecase
+from afteraction.usecases.incidents import directory
 from afteraction.web.deps import Editor, Viewer
 from afteraction.web.pages.forms import words
 from afteraction.web.pages.rendering import redirect, render
@@ -39,7 +39,7 @@ def _day(value: str | None, field: str) -> date | None:
 def meetings_page(request: Request, user: Viewer, db: PageDb) -> Response:
     """Past meetings and a form to start one."""
     return render(request, "meetings.html", meetings=meetings.list_meetings(db, actor=user), today=utcnow().date(),
-                  can_edit=user.can("editor"), people_names=[p.name for p in list_people(db)])  # fmt: skip
+                  can_edit=user.can("editor"), people_names=[p.name for p in directory(db, actor=user)])  # fmt: skip
 
 
 @router.post("/meetings")

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from afteraction.core.errors import AfteractionError
 from afteraction.people import service
 from afteraction.people.service import PersonChanges
+from afteraction.usecases.incidents import directory
 from afteraction.web.deps import Editor, Viewer
 from afteraction.web.pages.rendering import redirect, render
 from afteraction.web.pages.session import PageDb
@@ -25,7 +26,7 @@ def people_page(
     request: Request, user: Viewer, db: PageDb, q: Annotated[str | None, Query(max_length=200)] = None
 ) -> Response:
     """Everyone in the directory, with how to reach them."""
-    return render(request, "people.html", people=service.list_people(db, query=q), query=q or "",
+    return render(request, "people.html", people=directory(db, query=q, actor=user), query=q or "",
                   can_edit=user.can("editor"))  # fmt: skip
 
 

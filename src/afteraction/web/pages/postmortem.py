@@ -16,6 +16,7 @@ from afteraction.documents.markdown import markdown_html
 from afteraction.domain import whytree
 from afteraction.domain.actions import ACTION_STATUSES, ACTION_TYPES, PRIORITIES, ActionChanges
 from afteraction.domain.reviews import LESSON_KINDS, FactorData, LessonData, SectionData
+from afteraction.insights import suggestions
 from afteraction.reviews import sections
 from afteraction.usecases import actions as action_usecases
 from afteraction.usecases import editor
@@ -399,6 +400,32 @@ def change_factors(
         lambda: FactorData(text=text.strip(), category=optional(category)), sections.replace_factors,
         _said("the factor", label),
     )  # fmt: skip
+
+
+@router.post("/incidents/{incident_id}/postmortem/factors/suggestion")
+def answer_suggestion(
+    request: Request,
+    incident_id: IncidentId,
+    user: Editor,
+    db: PageDb,
+    version: Version,
+    index: Index,
+    text: ShortText,
+    category: Annotated[str, Form(max_length=60)],
+    answer: Annotated[Literal["accept", "reject"], Form()],
+) -> Response:
+    """Accept the category suggested for a factor (the factor takes it) or reject it (not suggested again for that
+    factor's text); both answers are recorded."""
+    try:
+        said = suggestions.decide_suggestion(
+            db, incident_id=incident_id, index=index, factor_text=text, category=category, accept=answer == "accept",
+            expected_version=version, actor=user, policy=policy_of(request),
+        )  # fmt: skip
+    except Conflict:
+        return _stale(request, db, incident_id, user, "factors", "contributing factors")
+    except InvalidInput as exc:
+        return _answer(request, db, incident_id, user, "factors", error=exc.message)
+    return _answer(request, db, incident_id, user, "factors", ok=said)
 
 
 def _said(new: str, label: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ from afteraction.core.errors import AfteractionError
 from afteraction.documents.chat import render_event_text
 from afteraction.documents.markdown import markdown_html, safe_url
 from afteraction.domain.durations import format_duration
+from afteraction.domain.metrics import share_text
 from afteraction.web.errors import public_detail, retry_after_of
 from afteraction.web.pages.session import (
     SignInRequired,
@@ -82,6 +83,7 @@ def environment() -> Environment:
     env.filters["clock"] = format_clock
     env.filters["input_time"] = input_time
     env.filters["duration"] = format_duration
+    env.globals["share"] = share_text
     env.filters["day"] = format_date
     env.filters["safe_url"] = safe_url
     env.filters["event_text"] = render_event_text
