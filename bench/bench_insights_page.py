@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from afteraction.accounts import service as accounts
 from afteraction.core.config import Settings
 from afteraction.core.db import Database
+from afteraction.insights.service import upkeep
 from afteraction.insights.similar import reindex
 from afteraction.web import create_app
 
@@ -68,6 +69,7 @@ def run(label: str, url: str, n: int, runs: int, *, reuse: bool = False) -> None
             exists = accounts.find_user(session, name) is not None
         if not exists:
             accounts.create_user(app.state.db, name=name, email=f"{name}@example.org", role=role, password=PASSWORD)
+    upkeep(app.state.db)  # what a served process does by itself every minute: the planner's statistics gathered
     time_pages(app, runs)
     app.state.db.dispose()
 

@@ -214,3 +214,20 @@ def test_an_alias_added_to_the_taxonomy_counts_stored_categories(history):
     set_category(history, slug="hardware", aliases=["storage", "physical"])
     cats = {c.category: c.incidents for c in report(history).categories}
     assert cats["hardware"] == 1
+
+
+def test_a_filter_that_keeps_most_incidents_or_few_counts_the_same(db):
+    from datetime import UTC, date, datetime, timedelta
+
+    from tests.factories import make_document, store_dated
+
+    start = datetime(2026, 4, 1, 9, tzinfo=UTC)
+    for number in range(1, 7):
+        store_dated(db, number, start + timedelta(days=number), "payments" if number < 6 else "search")
+    undated = make_document(7).model_copy(update={"started_at": None, "resolved_at": None, "timeline": []})
+    store_document(db, doc=undated, severities=SEVERITIES, actor=SYSTEM)
+    assert report(db, team="payments").incidents.total == 5  # most of them: left out by the complement
+    assert report(db, team="search").incidents.total == 1  # few: kept by their ids
+    assert report(db, kind="incident").incidents.total == 7  # all: no condition at all
+    ranged = report(db, since=date(2026, 1, 1), kind="incident")
+    assert (ranged.incidents.total, ranged.incidents.date_unknown) == (6, 0)  # an unknown date is in no range

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -84,5 +84,15 @@ def filter_conditions(
     if not narrowing:
         return visible
     # The filter as one set of incident ids, computed once per query: each figure's query keeps the plan it has
-    # without a filter (its index order) and tests each incident against the set.
-    return [*visible, Incident.id.in_(select(Incident.id).where(*narrowing).scalar_subquery())]
+    # without a filter (its index order) and tests each incident against the set. A filter that keeps most
+    # incidents ("kind incident") is the complement of the few it leaves out: a smaller set, and none at all when
+    # it leaves out nothing.
+    kept = select(Incident.id).where(*narrowing)
+    matched = session.scalar(select(func.count()).select_from(kept.subquery())) or 0
+    total = session.scalar(select(func.count(Incident.id))) or 0
+    if matched * 2 <= total:
+        return [*visible, Incident.id.in_(kept.scalar_subquery())]
+    left_out = select(Incident.id).except_(kept)
+    if not session.scalar(select(func.count()).select_from(left_out.subquery())):
+        return visible
+    return [*visible, Incident.id.not_in(select(left_out.subquery().c.id).scalar_subquery())]
