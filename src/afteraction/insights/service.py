@@ -1,9 +1,10 @@
 """Use cases of insights across post-mortems: the figures of `afteraction insights`, and the recurrences among them.
 
 Every figure is aggregated by the database (GROUP BY, window functions, percentile_cont); Python only shapes the
-grouped rows. Durations are the ones each incident stores from its effective key moments (hand-set, else marked, else
-derived from its timeline: timeline.moments), and an incident counts in the month it happened (`happened_at`; none
-when its date is unknown), so that 100,000 incidents take one pass each.
+grouped rows, except a filtered report's durations on SQLite, ranked here from one read of the scope's values.
+Durations are the ones each incident stores from its effective key moments (hand-set, else marked, else derived from
+its timeline: timeline.moments), and an incident counts in the month it happened (`happened_at`; none when its date
+is unknown), so that 100,000 incidents take one pass each.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from afteraction.analysis.insights import (
     month_of,
     months_between,
     overdue_backlog,
+    percentile,
     share,
 )
 from afteraction.core.actor import Actor
@@ -238,7 +240,48 @@ def _duration_part(
     session: Session, sql: Dialect, *, scope: list[ColumnElement[bool]], metrics: Sequence[str]
 ) -> dict[str, DurationFigures]:
     """The figures of some time-to metrics (a part of the report that runs on its own)."""
+    if sql.sqlite and scope:
+        return _scoped_durations(session, sql, scope, metrics)
     return _duration_figures(session, sql, scope, metrics)
+
+
+def _spread(key: str, values: list[float]) -> Spread:
+    median, p90 = percentile(values, 0.5), percentile(values, 0.9)
+    return Spread(
+        key=key,
+        n=len(values),
+        median=None if median is None else round(median, 2),
+        p90=None if p90 is None else round(p90, 2),
+    )
+
+
+def _scoped_durations(
+    session: Session, sql: Dialect, scope: list[ColumnElement[bool]], metrics: Sequence[str]
+) -> dict[str, DurationFigures]:
+    """Every metric's median and p90 over a scope's incidents on SQLite, from one read of their month, severity and
+    stored durations (a scope is a part of the history: reading its values once and ranking them here costs less
+    than numbering them with window functions once per metric and grouping). The same percentiles as
+    percentile_cont (analysis/insights.py `percentile`)."""
+    month, severity = sql.incident_month(), sql.incident_severity()
+    columns = [getattr(Incident, STORED_DURATIONS[m]) for m in metrics]
+    found: dict[str, dict[str, dict[str, list[float]]]] = {m: {"all": {}, "month": {}, "sev": {}} for m in metrics}
+    for row in session.execute(select(month, severity, *columns).where(*scope)):
+        for metric, value in zip(metrics, row[2:], strict=True):
+            if value is None:
+                continue
+            groups = found[metric]
+            groups["all"].setdefault("all", []).append(float(value))
+            groups["sev"].setdefault(str(row[1]), []).append(float(value))
+            if row[0]:
+                groups["month"].setdefault(str(row[0]), []).append(float(value))
+    return {
+        metric: DurationFigures(
+            overall=_spread("all", parts["all"].get("all", [])),
+            by_month=[_spread(key, values) for key, values in sorted(parts["month"].items())],
+            by_severity=[_spread(key, values) for key, values in sorted(parts["sev"].items())],
+        )
+        for metric, parts in found.items()
+    }
 
 
 def _incidents_of(pairs: Sequence[tuple[str, str | None]]) -> ColumnElement[bool]:
@@ -643,7 +686,9 @@ def compute_insights(
         scope = filter_conditions(session, within, actor=actor, taxonomy=categories, mapping=mapping)
 
     # On SQLite one part per metric (each ranks through its own indexes); on PostgreSQL one scan computes them all.
-    metric_groups = [(m,) for m in DURATION_METRICS] if db.engine.dialect.name == "sqlite" else [DURATION_METRICS]
+    # (With a scope, SQLite reads the scope's durations once: see _scoped_durations.)
+    one_by_one = db.engine.dialect.name == "sqlite" and not scope
+    metric_groups = [(m,) for m in DURATION_METRICS] if one_by_one else [DURATION_METRICS]
     parts: dict[str, Callable[[Session, Dialect], Any]] = {
         **{
             f"durations:{','.join(group)}": functools.partial(_duration_part, scope=scope, metrics=group)

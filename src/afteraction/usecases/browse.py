@@ -25,6 +25,7 @@ from afteraction.incidents.models import Incident, IncidentLabel
 from afteraction.incidents.service import incidents_query, parse_incident_id
 from afteraction.insights.filters import check_filter, filter_conditions
 from afteraction.insights.schemas import InsightsFilter
+from afteraction.insights.sql import hidden_incidents
 from afteraction.insights.taxonomy import load_taxonomy
 from afteraction.reviews.models import Postmortem
 from afteraction.timeline.window import ImportWindow, moments_window
@@ -102,11 +103,15 @@ def browse_incidents(
 
 def known_labels(db: Database, *, kind: str = "service", actor: Actor) -> list[str]:
     """The labels of a kind (service, team) of the incidents the actor may see, for a filter's choices."""
-    query = select(IncidentLabel.value).where(IncidentLabel.kind == kind).distinct()
-    query = query.join(Incident, IncidentLabel.incident_id == Incident.id).where(
-        visible_clause(actor, Incident.id, Incident.private)
-    )
     with db.transaction() as session:
+        hidden = hidden_incidents(session, actor)
+        query = select(IncidentLabel.value).where(IncidentLabel.kind == kind).distinct()
+        if hidden is None:  # many hidden incidents: the visibility rule itself
+            query = query.join(Incident, IncidentLabel.incident_id == Incident.id).where(
+                visible_clause(actor, Incident.id, Incident.private)
+            )
+        elif hidden:
+            query = query.where(IncidentLabel.incident_id.not_in(hidden))
         return sorted(session.scalars(query), key=str.lower)
 
 
