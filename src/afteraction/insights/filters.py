@@ -90,9 +90,9 @@ def filter_conditions(
     kept = select(Incident.id).where(*narrowing)
     matched = session.scalar(select(func.count()).select_from(kept.subquery())) or 0
     total = session.scalar(select(func.count(Incident.id))) or 0
+    if matched >= total:
+        return visible
     if matched * 2 <= total:
         return [*visible, Incident.id.in_(kept.scalar_subquery())]
-    left_out = select(Incident.id).except_(kept)
-    if not session.scalar(select(func.count()).select_from(left_out.subquery())):
-        return visible
-    return [*visible, Incident.id.not_in(select(left_out.subquery().c.id).scalar_subquery())]
+    left_out = select(Incident.id).except_(kept).subquery()
+    return [*visible, Incident.id.not_in(select(left_out.c.id).scalar_subquery())]
