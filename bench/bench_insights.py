@@ -22,7 +22,7 @@ from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from benchlib import on_backends
+from benchlib import on_backends, settle
 from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
 
@@ -213,11 +213,7 @@ def run(label: str, url: str, n: int) -> None:
     print(f"search index of {indexed:,} documents built in {time.perf_counter() - start:.1f} s")
     # Time a database in its steady state, not one still digesting the bulk load: SQLite's write-ahead log checkpointed,
     # PostgreSQL's tables vacuumed (hint bits and visibility map set, as autovacuum would leave them).
-    with db.engine.connect() as conn:
-        if url.startswith("sqlite"):
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    settle(db, url)
 
     runner = CliRunner()
     env = {"AFTERACTION_DATABASE_URL": url}

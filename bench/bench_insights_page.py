@@ -21,7 +21,7 @@ from pathlib import Path
 
 import bench_insights
 from argon2 import PasswordHasher
-from benchlib import on_backends
+from benchlib import on_backends, settle
 from fastapi.testclient import TestClient
 
 from afteraction.accounts import service as accounts
@@ -82,11 +82,7 @@ def generate(url: str, n: int) -> None:
     bench_insights.generate(url, n)
     bench_insights.refresh_all_moments(db)
     reindex(db, actor=bench_insights.SYSTEM)
-    with db.engine.connect() as conn:
-        if url.startswith("sqlite"):
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    settle(db, url)
     db.dispose()
     print(f"generated and indexed in {time.perf_counter() - start:.0f} s")
 

@@ -23,7 +23,7 @@ import httpx
 from bench_api import free_port, serve
 from bench_insights import generate, refresh_all_moments
 from bench_timeline_pages import PASSWORD, signed_in
-from benchlib import on_backends
+from benchlib import on_backends, settle
 
 from afteraction.accounts.service import create_user
 from afteraction.core.actor import Actor
@@ -43,11 +43,7 @@ def prepare(url: str, n: int) -> None:
     refresh_all_moments(db)
     reindex(db, actor=SYSTEM)
     create_user(db, name="bench", email="bench@example.org", role="editor", password=PASSWORD)
-    with db.engine.connect() as conn:
-        if url.startswith("sqlite"):
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    settle(db, url)
     db.dispose()
     print(f"{n:,} incidents generated, moments derived and indexed in {time.perf_counter() - started:.0f} s")
 

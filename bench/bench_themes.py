@@ -18,7 +18,7 @@ import sys
 import time
 
 from bench_insights import generate
-from benchlib import on_backends
+from benchlib import on_backends, settle
 from typer.testing import CliRunner
 
 from afteraction.cli import app
@@ -34,11 +34,7 @@ def run(label: str, url: str, n: int, runs: int) -> None:
     db.migrate()
     started = time.perf_counter()
     generate(url, n)
-    with db.engine.connect() as conn:
-        if url.startswith("sqlite"):
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    settle(db, url)
     db.dispose()
     print(f"generated in {time.perf_counter() - started:.0f} s")
     runner = CliRunner()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from afteraction.core.db import Database
+
 
 @contextmanager
 def postgres_schema(url: str, prefix: str = "aa_bench") -> Iterator[str]:
@@ -36,3 +38,13 @@ def on_backends(run: Callable[[str, str], object], *, pg: str, sqlite: bool = Tr
     if pg:
         with postgres_schema(pg, prefix) as url:
             run("PostgreSQL", url)
+
+
+def settle(db: Database, url: str) -> None:
+    """Bring a freshly loaded database to its steady state, as time would: SQLite's write-ahead log checkpointed,
+    PostgreSQL's tables vacuumed and analysed (hint bits and visibility map set, as autovacuum would leave them)."""
+    with db.engine.connect() as conn:
+        if url.startswith("sqlite"):
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
