@@ -88,3 +88,11 @@ def test_the_report_prints_to_pdf(site: Site):
     printed = site.browser("viewer").get("/insights/report.pdf?quarter=2026-Q2")
     assert printed.status_code == 200 and printed.headers["content-type"] == "application/pdf"
     assert printed.content.startswith(b"%PDF") and 'filename="insights.pdf"' in printed.headers["content-disposition"]
+
+
+def test_a_hostile_filter_is_text_in_the_page_and_the_links(site: Site):
+    _world(site)
+    page = site.browser("viewer").get("/insights", params={"team": '"><script>alert(1)</script>', "service": "x&y"})
+    assert page.status_code == 200 and "<script>alert(1)" not in page.text
+    assert "Over 0 incidents" in text_of(page)
+    assert 'href="/incidents?team=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E&amp;service=x%26y"' in page.text
