@@ -33,7 +33,7 @@ from afteraction.incidents.service import load_incident
 from afteraction.notifications.service import Message, notify
 from afteraction.people.models import Person
 from afteraction.people.service import find_person, person_of_account
-from afteraction.reviews.document import why_tree
+from afteraction.reviews.document import postmortem_row, why_tree
 from afteraction.reviews.models import (
     Comment,
     ContributingFactor,
@@ -356,15 +356,6 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 # ---------------------------------------------------------------- reading
 
 
-def _postmortem(session: Session, incident: Incident) -> Postmortem:
-    pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
-    if pm is None:
-        pm = Postmortem(incident_id=incident.id)
-        session.add(pm)
-        session.flush()
-    return pm
-
-
 def _labeller(session: Session, pm: Postmortem, rows: Sequence[Comment]) -> Callable[[Comment], CommentView]:
     """A function making the view of each of these rows (the names they need read at once)."""
     current = _current_targets(session, pm)
@@ -527,7 +518,7 @@ def add_comment(
     clean = _clean_text(text)
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         author = _acting_person(session, actor)
         if author is None:
             raise InvalidInput(

@@ -58,6 +58,17 @@ def why_tree(rows: Sequence[WhyNode]) -> tuple[list[WhyNodeData], dict[int, str]
     return build(None, ""), paths
 
 
+def postmortem_row(session: Session, incident: Incident) -> Postmortem:
+    """The post-mortem row of an incident, added (and flushed, so it has its id) when it has none: incidents always
+    get one on creation, but a row written by hand may lack it."""
+    pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
+    if pm is None:
+        pm = Postmortem(incident_id=incident.id)
+        session.add(pm)
+        session.flush()
+    return pm
+
+
 def document_of(session: Session, incident: Incident, *, whole_timeline: bool = False) -> PostmortemDocument:
     """The post-mortem document of an incident row. Its timeline is the highlights (the events that tell the story,
     read along their own index: a timeline of a million events costs what its highlights do); `whole_timeline`
@@ -194,10 +205,7 @@ def save_postmortem(
 ) -> tuple[list[int], dict[str, int]]:
     """Write the post-mortem a document describes (its fields, people, cause tree, factors, lessons, sections);
     returns the factors' row ids in order and the why-nodes' row ids by path, for action items to address."""
-    pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
-    if pm is None:
-        pm = Postmortem(incident_id=incident.id)
-        session.add(pm)
+    pm = postmortem_row(session, incident)
     pm.status = doc.status
     for name in (
         "summary", "impact", "trigger", "detection", "resolution",

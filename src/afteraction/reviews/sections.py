@@ -8,7 +8,6 @@ from typing import cast
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Table, delete, select, update
-from sqlalchemy.orm import Session
 
 from afteraction.actions.models import ActionItem
 from afteraction.core.actor import Actor
@@ -24,10 +23,9 @@ from afteraction.domain.reviews import (
     SectionData,
     WhyNodeData,
 )
-from afteraction.incidents.models import Incident
 from afteraction.incidents.service import load_incident
 from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
-from afteraction.reviews.document import carry, document_of, remember, save_whys, why_tree
+from afteraction.reviews.document import carry, document_of, postmortem_row, remember, save_whys, why_tree
 from afteraction.reviews.models import ContributingFactor, ExtraSection, Lesson, Postmortem, WhyNode
 from afteraction.reviews.section_versions import SECTIONS, TEXT_SECTIONS, claim_section, section_versions
 
@@ -78,16 +76,6 @@ class ExtraSections(BaseModel):
     version: int
 
 
-def _postmortem(session: Session, incident: Incident) -> Postmortem:
-    pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
-    if pm is None:
-        # Incidents always get one on creation; a row written by hand may lack it.
-        pm = Postmortem(incident_id=incident.id)
-        session.add(pm)
-        session.flush()
-    return pm
-
-
 def _check_name(name: str) -> None:
     if name not in SECTIONS:
         raise NotFound(f"no post-mortem section {name!r}: expected one of {', '.join(SECTIONS)}")
@@ -106,7 +94,7 @@ def postmortem_and_document(
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
         doc = document_of(session, incident)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         return PostmortemView(**doc.model_dump(), section_versions=section_versions(session, pm.id)), doc
 
 
@@ -115,7 +103,7 @@ def get_text_section(db: Database, *, incident_id: str, name: str, actor: Actor)
     if name not in TEXT_SECTIONS:
         raise NotFound(f"no prose section {name!r}: expected one of {', '.join(TEXT_SECTIONS)}")
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        pm = postmortem_row(session, load_incident(session, incident_id, actor))
         return TextSection(name=name, text=getattr(pm, name) or "", version=section_versions(session, pm.id)[name])
 
 
@@ -134,7 +122,7 @@ def update_text_section(
         raise NotFound(f"no prose section {name!r}: expected one of {', '.join(TEXT_SECTIONS)}")
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         version = claim_section(session, pm.id, name, expected_version, f"the {name} of {incident.key}")
         changed = [SECTION_NAMES.get(name, name)] if (getattr(pm, name) or "") != text else []
         note_amendment(session, pm, actor, changed, policy=policy)
@@ -145,7 +133,7 @@ def update_text_section(
 def get_whys(db: Database, *, incident_id: str, actor: Actor) -> WhysSection:
     """The cause tree of a post-mortem, with its version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        pm = postmortem_row(session, load_incident(session, incident_id, actor))
         nodes, _paths = why_tree(session.scalars(select(WhyNode).where(WhyNode.postmortem_id == pm.id)).all())
         return WhysSection(nodes=nodes, version=section_versions(session, pm.id)["whys"])
 
@@ -162,7 +150,7 @@ def replace_whys(
     """Replace the cause tree; comments and action items stay on the why each concerns (see reviews/carry.py)."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         version = claim_section(session, pm.id, "whys", expected_version, f"the whys of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["whys"]], policy=policy)
         before = remember(session, pm.id, ("why",))
@@ -184,7 +172,7 @@ def replace_whys(
 def get_factors(db: Database, *, incident_id: str, actor: Actor) -> FactorsSection:
     """The contributing factors of a post-mortem, with their version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        pm = postmortem_row(session, load_incident(session, incident_id, actor))
         rows = session.scalars(
             select(ContributingFactor)
             .where(ContributingFactor.postmortem_id == pm.id)
@@ -209,7 +197,7 @@ def replace_factors(
             raise InvalidInput("a contributing factor needs text", field="items")
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         version = claim_section(session, pm.id, "factors", expected_version, f"the factors of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["factors"]], policy=policy)
         before = remember(session, pm.id, ("factor",))
@@ -235,7 +223,7 @@ def replace_factors(
 def get_lessons(db: Database, *, incident_id: str, actor: Actor) -> LessonsSection:
     """The lessons of a post-mortem, with their version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        pm = postmortem_row(session, load_incident(session, incident_id, actor))
         rows = session.scalars(select(Lesson).where(Lesson.postmortem_id == pm.id).order_by(Lesson.position))
         items = [LessonData(kind=row.kind, text=row.text) for row in rows]
         return LessonsSection(items=items, version=section_versions(session, pm.id)["lessons"])
@@ -260,7 +248,7 @@ def replace_lessons(
             raise InvalidInput("a lesson needs text", field="text")
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         version = claim_section(session, pm.id, "lessons", expected_version, f"the lessons of {incident.key}")
         note_amendment(session, pm, actor, [SECTION_NAMES["lessons"]], policy=policy)
         before = remember(session, pm.id, ("lesson",))
@@ -309,7 +297,7 @@ def check_extra_section(item: SectionData, kept: Collection[str] = ()) -> Sectio
 def get_extra_sections(db: Database, *, incident_id: str, actor: Actor) -> ExtraSections:
     """The custom sections of a post-mortem, in order, with their version."""
     with db.transaction() as session:
-        pm = _postmortem(session, load_incident(session, incident_id, actor))
+        pm = postmortem_row(session, load_incident(session, incident_id, actor))
         rows = session.scalars(
             select(ExtraSection).where(ExtraSection.postmortem_id == pm.id).order_by(ExtraSection.position)
         )
@@ -329,7 +317,7 @@ def replace_extra_sections(
     """Replace the custom sections (heading and text, in order); Conflict when they moved past `expected_version`."""
     with db.transaction() as session:
         incident = load_incident(session, incident_id, actor)
-        pm = _postmortem(session, incident)
+        pm = postmortem_row(session, incident)
         kept = set(session.scalars(select(ExtraSection.heading).where(ExtraSection.postmortem_id == pm.id)).all())
         clean = [check_extra_section(item, kept) for item in items]
         version = claim_section(session, pm.id, "sections", expected_version, f"the custom sections of {incident.key}")

@@ -31,7 +31,7 @@ from afteraction.people.models import Person
 from afteraction.people.service import get_or_create_person
 from afteraction.reviews import comments, sections, workflow
 from afteraction.reviews.amendments import SECTION_NAMES, note_amendment
-from afteraction.reviews.document import why_tree
+from afteraction.reviews.document import postmortem_row, why_tree
 from afteraction.reviews.models import ContributingFactor, Postmortem, PostmortemPerson, ReviewEvent, WhyNode
 from afteraction.usecases import incidents as incident_usecases
 
@@ -321,11 +321,7 @@ def delete_action(
     with db.transaction() as session:
         gone = actions.remove_action(session, actor=actor, action_id=action_id, expected_version=expected_version)
         incident = incidents.load_incident(session, gone.incident_id or "", actor)
-        pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
-        if pm is None:
-            pm = Postmortem(incident_id=incident.id)
-            session.add(pm)
-            session.flush()
+        pm = postmortem_row(session, incident)
         status = pm.status or "draft"
         session.add(
             ReviewEvent(
@@ -373,11 +369,7 @@ def set_authors(db: Database, *, incident_id: str, names: Sequence[str], actor: 
             raise InvalidInput("an author's name is at most 200 characters", field="authors")
     with db.transaction() as session:
         incident = incidents.load_incident(session, incident_id, actor)
-        pm = session.scalar(select(Postmortem).where(Postmortem.incident_id == incident.id))
-        if pm is None:
-            pm = Postmortem(incident_id=incident.id)
-            session.add(pm)
-            session.flush()
+        pm = postmortem_row(session, incident)
         if pm.status in REVIEW_LOCKS_AUTHORS:
             current = session.scalars(
                 select(Person.name)
