@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, select
+from sqlalchemy import CursorResult, Select, and_, delete, select
 from sqlalchemy.orm import Session, aliased
 
 from afteraction.analysis.duplicates import IncidentText, canonical, find_duplicates
@@ -25,12 +25,11 @@ DUPLICATE = "duplicate"
 SUSPECT_SCORE = 0.6
 
 
-def linked_pairs(session: Session, *, actor: Actor, ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
-    """The (duplicate, original) incident ids linked as the same event, both seen by the actor; only pairs touching
-    `ids` when given."""
+def _visible_links(actor: Actor, *columns: Any) -> Select[Any]:
+    """`columns` and both incidents of each duplicate link whose two incidents the actor may see."""
     first, second = aliased(Incident), aliased(Incident)
-    query = (
-        select(IncidentLink.incident_id, IncidentLink.other_id)
+    return (
+        select(*columns, first, second)
         .join(first, first.id == IncidentLink.incident_id)
         .join(second, second.id == IncidentLink.other_id)
         .where(
@@ -38,9 +37,14 @@ def linked_pairs(session: Session, *, actor: Actor, ids: Sequence[int] | None = 
             visible_clause(actor, first.id, first.private),
             visible_clause(actor, second.id, second.private),
         )
-        .order_by(IncidentLink.id)
     )
-    rows = [(int(a), int(b)) for a, b in session.execute(query)]
+
+
+def linked_pairs(session: Session, *, actor: Actor, ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """The (duplicate, original) incident ids linked as the same event, both seen by the actor; only pairs touching
+    `ids` when given."""
+    query = _visible_links(actor, IncidentLink.incident_id, IncidentLink.other_id).order_by(IncidentLink.id)
+    rows = [(int(a), int(b)) for a, b, *_sides in session.execute(query)]
     if ids is not None:
         wanted = set(ids)
         rows = [(a, b) for a, b in rows if a in wanted or b in wanted]
@@ -81,17 +85,8 @@ def list_duplicates(db: Database, *, actor: Actor, limit: int = 5000) -> list[Du
                 .limit(limit)
             )
         ]
-        first, second = aliased(Incident), aliased(Incident)
         links = session.execute(
-            select(IncidentLink, first, second)
-            .join(first, first.id == IncidentLink.incident_id)
-            .join(second, second.id == IncidentLink.other_id)
-            .where(
-                IncidentLink.kind == DUPLICATE,
-                visible_clause(actor, first.id, first.private),
-                visible_clause(actor, second.id, second.private),
-            )
-            .order_by(IncidentLink.created_at, IncidentLink.id)
+            _visible_links(actor, IncidentLink).order_by(IncidentLink.created_at, IncidentLink.id)
         ).all()
         texts = texts_of(session, ids)
         by_id = {t.incident: t for t in texts}
