@@ -45,7 +45,7 @@ def insights_page(
     report: InsightsReport | None = None
     problem = None
     try:
-        report = compute_insights(db, policy=policy, severities=settings.severities, within=within, actor=user)
+        report = _report(db, user, settings, policy, within)
     except InvalidInput as exc:
         problem = exc.message[:1].upper() + exc.message[1:] + "."
     quarters = recent_quarters(today)
