@@ -199,6 +199,26 @@ def _document_text(session: Session, pm: Postmortem) -> str:
     return "\n".join(parts)
 
 
+def _placed_target(
+    session: Session,
+    pm: Postmortem,
+    model: type[ContributingFactor] | type[Lesson],
+    place: int,
+    kind: str,
+    label: str,
+    noun: str,
+) -> _Target:
+    """The factor or lesson at a place (1-based) of the post-mortem, labelled `label` (`F{}`, `lesson:{}`), or a
+    one-line InvalidInput naming those that exist."""
+    ids = _ordered_ids(session, model, pm.id)
+    if not 0 < place <= len(ids):
+        names = [label.format(n) for n in range(1, len(ids) + 1)]
+        raise InvalidInput(f"no {noun}{label.format(place)}: {_named('the post-mortem has', names)}", field="on")
+    row_id = ids[place - 1]
+    text = session.scalar(select(model.text).where(model.id == row_id)) or ""
+    return _Target(kind, row_id, row_id, label.format(place), f"{kind}-{place}", text)
+
+
 def _find_target(session: Session, pm: Postmortem, on: str | None) -> _Target:
     """The target a reader's words name, or a one-line InvalidInput naming the targets that exist."""
     text = " ".join((on or "").split())
@@ -215,23 +235,9 @@ def _find_target(session: Session, pm: Postmortem, on: str | None) -> _Target:
         node = session.get(WhyNode, row_id)
         return _Target("why", row_id, row_id, wanted, f"why-{wanted[1:]}", node.text if node else "")
     if match := _FACTOR.match(text):
-        ids = _ordered_ids(session, ContributingFactor, pm.id)
-        place = int(match.group(1))
-        if not 0 < place <= len(ids):
-            names = [f"F{n}" for n in range(1, len(ids) + 1)]
-            raise InvalidInput(f"no factor F{place}: {_named('the post-mortem has', names)}", field="on")
-        factor = session.get(ContributingFactor, ids[place - 1])
-        assert factor is not None
-        return _Target("factor", factor.id, factor.id, f"F{place}", f"factor-{place}", factor.text)
+        return _placed_target(session, pm, ContributingFactor, int(match.group(1)), "factor", "F{}", "factor ")
     if match := _LESSON.match(text):
-        ids = _ordered_ids(session, Lesson, pm.id)
-        place = int(match.group(1))
-        if not 0 < place <= len(ids):
-            names = [f"lesson:{n}" for n in range(1, len(ids) + 1)]
-            raise InvalidInput(f"no lesson:{place}: {_named('the post-mortem has', names)}", field="on")
-        lesson = session.get(Lesson, ids[place - 1])
-        assert lesson is not None
-        return _Target("lesson", lesson.id, lesson.id, f"lesson:{place}", f"lesson-{place}", lesson.text)
+        return _placed_target(session, pm, Lesson, int(match.group(1)), "lesson", "lesson:{}", "")
     if match := _ACTION.match(text):
         number = int(match.group(1))
         item = session.get(ActionItem, number)
