@@ -9,6 +9,7 @@ that matches nobody is added to the directory when the caller allows it (documen
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,10 @@ from sqlalchemy.orm import Session
 from afteraction.accounts.models import User
 from afteraction.core.actor import Actor
 from afteraction.core.db import Database
-from afteraction.core.errors import Conflict, InvalidInput, NotFound
+from afteraction.core.errors import Conflict, DatabaseUnavailable, InvalidInput, NotFound
 from afteraction.people.models import Person
+
+log = logging.getLogger(__name__)
 
 PERSON_NAME_MAX = 200  # people.name
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -192,24 +195,33 @@ def person_of_account_name(db: Database, name: str) -> int | None:
         )
 
 
-def _adopt_accounts(session: Session) -> None:
+def _adopt_accounts(db: Database) -> None:
     """Everyone who signs in is in the directory: an active account without a person gets one (named as the
-    account, or the person of that name), as on its first use. Two lists at once may both try: one adds it."""
-    missing = session.scalars(
-        select(User).outerjoin(Person, Person.user_id == User.id).where(Person.id.is_(None), User.active)
-    ).all()
-    for user in missing:
-        try:
-            with session.begin_nested():
-                person_of_account(session, user)
-        except IntegrityError:
-            continue
+    account, or the person of that name), as on its first use. Only when one lacks it does listing write, in a
+    transaction of its own; when another writer holds the database, the list is read as it is and the account joins
+    on a later one (a read never fails for it). Two lists at once may both try: one adds it."""
+    with db.transaction() as session:
+        missing = session.scalars(
+            select(User.id).outerjoin(Person, Person.user_id == User.id).where(Person.id.is_(None), User.active)
+        ).all()
+    if not missing:
+        return
+    try:
+        with db.transaction() as session:
+            for user in session.scalars(select(User).where(User.id.in_(missing))).all():
+                try:
+                    with session.begin_nested():
+                        person_of_account(session, user)
+                except IntegrityError:
+                    continue
+    except DatabaseUnavailable as exc:
+        log.warning("accounts not added to the directory yet (%s): a later list adds them", exc)
 
 
 def list_people(db: Database, *, team: str | None = None, query: str | None = None) -> list[PersonView]:
     """Everyone in the directory, by name; `team` and `query` (a part of the name, e-mail or handle) narrow it."""
+    _adopt_accounts(db)
     with db.transaction() as session:
-        _adopt_accounts(session)
         stmt = select(Person).outerjoin(User, User.id == Person.user_id).order_by(func.lower(Person.name))
         if team:
             stmt = stmt.where(func.lower(Person.team) == func.lower(team.strip()))
